@@ -1,0 +1,87 @@
+// The engine's methods. onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
+import { writeFile, rename } from 'node:fs/promises';
+import { WorkbenchError } from '../../shared/result';
+import type { EngineEvent, EngineMethod, EngineParams, EngineResult } from './protocol';
+import { readInitializerData, readInitializers, readModelInfo, readNodes } from './onnx/reader';
+import { tensorStats } from './onnx/tensor-stats';
+import { encodeNpy } from './onnx/npy';
+import { checkRuntime } from './runtime-check';
+import { loadOrt } from './ort';
+
+export interface EngineContext {
+  signal: AbortSignal;
+  emit(event: unknown): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+}
+
+export type EngineHandlers = {
+  [M in EngineMethod]: (
+    params: EngineParams<M>,
+    ctx: EngineContext & { emit(event: EngineEvent<M>): void },
+  ) => Promise<EngineResult<M>>;
+};
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(new WorkbenchError('CANCELLED', 'Cancelled.'));
+    });
+  });
+}
+
+export function createHandlers(options: { debug: boolean }): EngineHandlers {
+  const debugOnly = () => {
+    if (!options.debug) throw new WorkbenchError('UNSUPPORTED', 'Debug methods are off in this engine.');
+  };
+  return {
+    async ping() {
+      let onnxruntime: string | null = null;
+      try {
+        onnxruntime = (await loadOrt()).env.versions.node ?? null;
+      } catch {
+        onnxruntime = null;
+      }
+      return { pid: process.pid, versions: { node: process.versions.node, onnxruntime, sharp: null } };
+    },
+    inspect: ({ path }) => readModelInfo(path),
+    nodes: ({ path }) => readNodes(path),
+    initializers: ({ path }) => readInitializers(path),
+    async initializerStats({ path, name }) {
+      const { data } = await readInitializerData(path, name);
+      return tensorStats(data);
+    },
+    async exportInitializer({ path, name, to }) {
+      const { info, data } = await readInitializerData(path, name);
+      if (!info.dtype || Array.isArray(data)) {
+        throw new WorkbenchError('UNSUPPORTED', `Initializer "${name}" has dtype ${info.dtype ?? 'unknown'}, which .npy export does not support.`);
+      }
+      const bytes = encodeNpy(data, info.shape, info.dtype);
+      // Write beside the target, then rename: a crash never leaves half a file under the real name.
+      const tmp = `${to}.${process.pid}.tmp`;
+      await writeFile(tmp, bytes, { flag: 'wx' });
+      await rename(tmp, to);
+      return { path: to, bytes: bytes.byteLength };
+    },
+    checkRuntime: ({ path }, ctx) => checkRuntime(path, ctx),
+    async 'debug.sleep'({ ms, blocking }, ctx) {
+      debugOnly();
+      const start = Date.now();
+      if (blocking) {
+        // Stands in for a synchronous native call that cannot be interrupted.
+        while (Date.now() - start < ms) {
+          /* spin */
+        }
+      } else {
+        ctx.emit({ tick: 0 });
+        await sleep(ms, ctx.signal);
+      }
+      return { slept: Date.now() - start };
+    },
+    async 'debug.crash'() {
+      debugOnly();
+      process.exit(70);
+    },
+  };
+}

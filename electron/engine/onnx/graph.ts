@@ -1,0 +1,386 @@
+// GraphProto, NodeProto, AttributeProto and FunctionProto handlers. One walk collects what
+// every public call needs: counts, op histogram, nodes (optionally) and initializer headers.
+
+import type { NodeInfo, ValueInfo } from '../../../shared/model-info';
+import {
+  SKIP,
+  bigI64,
+  corrupt,
+  forEachPackedVarint,
+  i64,
+  isSafeU64,
+  text,
+  type DecodeContext,
+  type LenAction,
+  type MessageHandler,
+} from './protobuf';
+import { TensorHandler, dtypeFromOnnx, type TensorHeader } from './tensor-proto';
+import { TypeHandler, ValueInfoHandler } from './value-info';
+
+/** Subgraphs (If/Loop/Scan bodies) may nest at most this deep. */
+export const MAX_GRAPH_DEPTH = 64;
+
+export interface WalkOptions {
+  /** Build NodeInfo rows (with attribute summaries). */
+  nodes: boolean;
+}
+
+export interface InitializerEntry {
+  header: TensorHeader;
+  graph: string;
+  /** For sparse initializers: the indices tensor. */
+  indices?: TensorHeader;
+}
+
+type Path = () => string;
+
+export class Collector {
+  nodeCount = 0;
+  ops: Record<string, number> = {};
+  subgraphs = 0;
+  functions: string[] = [];
+  initializers: InitializerEntry[] = [];
+  private pendingNodes: { info: NodeInfo; graph: Path }[] = [];
+  constructor(
+    readonly ctx: DecodeContext,
+    readonly opts: WalkOptions,
+  ) {}
+
+  /** Called when a node starts, so rows keep file order (a parent before its subgraph's nodes). */
+  startNode(info: NodeInfo, graph: Path): void {
+    if (this.opts.nodes) this.pendingNodes.push({ info, graph });
+  }
+
+  /** Called when a node ends, once its op type and domain are known. */
+  endNode(info: NodeInfo): void {
+    this.nodeCount++;
+    const key = info.domain && info.domain !== 'ai.onnx' ? `${info.domain}::${info.opType}` : info.opType;
+    this.ops[key] = (this.ops[key] ?? 0) + 1;
+  }
+
+  /** Nodes with their graph labels resolved (labels may depend on fields that came later). */
+  nodes(): NodeInfo[] {
+    return this.pendingNodes.map(({ info, graph }) => ({ ...info, graph: graph() }));
+  }
+}
+
+export const GRAPH_FIELDS: Record<number, string> = {
+  1: 'node', 2: 'name', 5: 'initializer', 10: 'doc_string', 11: 'input', 12: 'output', 13: 'value_info',
+  14: 'quantization_annotation', 15: 'sparse_initializer', 16: 'metadata_props',
+};
+
+/** GraphProto. The main graph also keeps its inputs and outputs. */
+export class GraphHandler implements MessageHandler {
+  readonly message = 'GraphProto';
+  name = '';
+  inputs: ValueInfo[] = [];
+  outputs: ValueInfo[] = [];
+  /** Direct nodes of this graph. */
+  nodeCount = 0;
+  constructor(
+    private readonly c: Collector,
+    private readonly path: Path,
+    private readonly depth: number,
+    private readonly isMain: boolean,
+  ) {}
+
+  fieldName(f: number): string | undefined {
+    return GRAPH_FIELDS[f];
+  }
+
+  len(field: number): LenAction {
+    switch (field) {
+      case 1:
+        return { kind: 'message', handler: new NodeHandler(this.c, this.path, this.nodeCount++, this.depth) };
+      case 2:
+        return { kind: 'bytes', accept: (d) => { this.name = text(d); } };
+      case 5:
+        return { kind: 'message', handler: new TensorHandler(this.c.ctx, (t) => this.c.initializers.push({ header: t, graph: this.path() })) };
+      case 15:
+        return { kind: 'message', handler: new SparseTensorHandler(this.c.ctx, (e) => this.c.initializers.push({ ...e, graph: this.path() })) };
+      case 11:
+        return this.isMain ? { kind: 'message', handler: new ValueInfoHandler((v) => this.inputs.push(v)) } : SKIP;
+      case 12:
+        return this.isMain ? { kind: 'message', handler: new ValueInfoHandler((v) => this.outputs.push(v)) } : SKIP;
+      default:
+        return SKIP;
+    }
+  }
+}
+
+/** SparseTensorProto: values=1, indices=2, dims=3. */
+class SparseTensorHandler implements MessageHandler {
+  readonly message = 'SparseTensorProto';
+  private values: TensorHeader | null = null;
+  private indices: TensorHeader | null = null;
+  private dims: number[] = [];
+  constructor(
+    private readonly ctx: DecodeContext,
+    private readonly onEnd: (e: { header: TensorHeader; indices?: TensorHeader }) => void,
+  ) {}
+  varint(field: number, lo: number, hi: number): void {
+    if (field === 3) this.dims.push(i64(lo, hi));
+  }
+  len(field: number): LenAction {
+    if (field === 1) return { kind: 'message', handler: new TensorHandler(this.ctx, (t) => { this.values = t; }) };
+    if (field === 2) return { kind: 'message', handler: new TensorHandler(this.ctx, (t) => { this.indices = t; }) };
+    if (field === 3) return { kind: 'bytes', accept: (d, a) => forEachPackedVarint(d, a, this.ctx, (lo, hi) => this.dims.push(i64(lo, hi))) };
+    return SKIP;
+  }
+  end(): void {
+    if (!this.values) return;
+    // The dense shape is what a user thinks of; the stored values keep their own dims.
+    const header = { ...this.values, dims: this.values.dims };
+    this.onEnd(this.indices ? { header, indices: this.indices } : { header });
+  }
+}
+
+export const NODE_FIELDS: Record<number, string> = {
+  1: 'input', 2: 'output', 3: 'name', 4: 'op_type', 5: 'attribute', 6: 'doc_string', 7: 'domain', 8: 'overload',
+};
+
+/** NodeProto. */
+export class NodeHandler implements MessageHandler {
+  readonly message = 'NodeProto';
+  readonly info: NodeInfo = { graph: '', name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: {} };
+  constructor(
+    private readonly c: Collector,
+    private readonly graph: Path,
+    private readonly index: number,
+    private readonly depth: number,
+  ) {
+    c.startNode(this.info, graph);
+  }
+
+  fieldName(f: number): string | undefined {
+    return NODE_FIELDS[f];
+  }
+
+  /** Label for subgraphs of this node: "If_3/then_branch" under the parent graph's label. */
+  label(): string {
+    const own = this.info.name || `${this.info.opType}_${this.index}`;
+    const parent = this.graph();
+    return parent ? `${parent}/${own}` : own;
+  }
+
+  len(field: number): LenAction {
+    const n = this.info;
+    switch (field) {
+      case 1: return { kind: 'bytes', accept: (d) => { n.inputs.push(text(d)); } };
+      case 2: return { kind: 'bytes', accept: (d) => { n.outputs.push(text(d)); } };
+      case 3: return { kind: 'bytes', accept: (d) => { n.name = text(d); } };
+      case 4: return { kind: 'bytes', accept: (d) => { n.opType = text(d); } };
+      case 7: return { kind: 'bytes', accept: (d) => { n.domain = text(d); } };
+      case 5: return { kind: 'message', handler: new AttributeHandler(this.c, this, this.depth) };
+      default: return SKIP;
+    }
+  }
+
+  end(): void {
+    this.c.endNode(this.info);
+  }
+}
+
+const MAX_LIST = 16;
+const MAX_TEXT = 80;
+
+function cutList(items: string[], total: number): string {
+  const more = total > items.length ? `, … +${total - items.length} more` : '';
+  return `[${items.join(', ')}${more}]`;
+}
+
+function fmtFloat(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(7))) : String(x);
+}
+
+function fmtInt(lo: number, hi: number): string {
+  const n = i64(lo, hi);
+  return Number.isSafeInteger(n) ? String(n) : bigI64(lo, hi).toString();
+}
+
+function fmtString(d: Uint8Array): string {
+  const s = text(d);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(s)) return `<${d.length} bytes>`;
+  return JSON.stringify(s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s);
+}
+
+export const ATTRIBUTE_FIELDS: Record<number, string> = {
+  1: 'name', 2: 'f', 3: 'i', 4: 's', 5: 't', 6: 'g', 7: 'floats', 8: 'ints', 9: 'strings', 10: 'tensors',
+  11: 'graphs', 13: 'doc_string', 14: 'tp', 15: 'type_protos', 20: 'type', 21: 'ref_attr_name',
+  22: 'sparse_tensor', 23: 'sparse_tensors',
+};
+
+/** AttributeProto: walks graph attributes as subgraphs; summarises values when nodes are wanted. */
+class AttributeHandler implements MessageHandler {
+  readonly message = 'AttributeProto';
+  private name = '';
+  private value = '';
+  private list: string[] = [];
+  private listTotal = 0;
+  private listKind = '';
+  private graphs = 0;
+  private lastGraph: GraphHandler | null = null;
+  private typeHandler: TypeHandler | null = null;
+  private readonly want: boolean;
+  constructor(
+    private readonly c: Collector,
+    private readonly node: NodeHandler,
+    private readonly depth: number,
+  ) {
+    this.want = c.opts.nodes;
+  }
+
+  fieldName(f: number): string | undefined {
+    return ATTRIBUTE_FIELDS[f];
+  }
+
+  private push(kind: string, item: () => string): void {
+    this.listKind = kind;
+    this.listTotal++;
+    if (this.list.length < MAX_LIST) this.list.push(item());
+  }
+
+  varint(field: number, lo: number, hi: number): void {
+    if (!this.want) return;
+    if (field === 3) this.value = fmtInt(lo, hi);
+    else if (field === 8) this.push('ints', () => fmtInt(lo, hi));
+  }
+
+  fixed32(field: number, d: Uint8Array): void {
+    if (!this.want) return;
+    const x = new DataView(d.buffer, d.byteOffset, 4).getFloat32(0, true);
+    if (field === 2) this.value = fmtFloat(x);
+    else if (field === 7) this.push('floats', () => fmtFloat(x));
+  }
+
+  /** A graph attribute: `g` (listIndex null) or one entry of `graphs`. */
+  private subgraph(at: number, listIndex: number | null): LenAction {
+    if (this.depth + 1 > MAX_GRAPH_DEPTH) {
+      throw corrupt(this.c.ctx, `is corrupt: subgraphs nest deeper than ${MAX_GRAPH_DEPTH} levels at byte ${at}`);
+    }
+    this.c.subgraphs++;
+    const node = this.node;
+    const path: Path = () => `${node.label()}/${this.name}${listIndex === null ? '' : `[${listIndex}]`}`;
+    this.lastGraph = new GraphHandler(this.c, path, this.depth + 1, false);
+    return { kind: 'message', handler: this.lastGraph };
+  }
+
+  len(field: number, length: number, at: number): LenAction {
+    switch (field) {
+      case 1:
+        return { kind: 'bytes', accept: (d) => { this.name = text(d); } };
+      case 6:
+        return this.subgraph(at, null);
+      case 11:
+        this.listKind = 'graphs';
+        return this.subgraph(at, this.graphs++);
+    }
+    if (!this.want) return SKIP;
+    switch (field) {
+      case 4:
+        return { kind: 'bytes', accept: (d) => { this.value = fmtString(d); } };
+      case 21:
+        return { kind: 'bytes', accept: (d) => { this.value = `ref(${text(d)})`; } };
+      case 9:
+        return { kind: 'bytes', accept: (d) => this.push('strings', () => fmtString(d)) };
+      case 7: {
+        // Packed floats: decode only the first few.
+        this.listKind = 'floats';
+        const total = length >> 2;
+        return { kind: 'bytes', accept: (d) => {
+          const dv = new DataView(d.buffer, d.byteOffset, d.length);
+          for (let k = 0; k < Math.min(total, MAX_LIST - this.list.length); k++) this.list.push(fmtFloat(dv.getFloat32(k * 4, true)));
+          this.listTotal += total;
+        } };
+      }
+      case 8:
+        this.listKind = 'ints';
+        return { kind: 'bytes', accept: (d, a) => forEachPackedVarint(d, a, this.c.ctx, (lo, hi) => this.push('ints', () => fmtInt(lo, hi))) };
+      case 5:
+        return { kind: 'message', handler: new TensorHandler(this.c.ctx, (t) => {
+          this.value = `tensor ${dtypeFromOnnx(t.dataType) ?? 'unknown'}[${t.dims.join(',')}]`;
+        }) };
+      case 10:
+        this.listKind = 'tensors';
+        this.listTotal++;
+        return SKIP;
+      case 22:
+        this.value = 'sparse tensor';
+        return SKIP;
+      case 23:
+        this.listKind = 'sparse tensors';
+        this.listTotal++;
+        return SKIP;
+      case 14:
+        this.typeHandler = new TypeHandler();
+        return { kind: 'message', handler: this.typeHandler };
+      case 15:
+        this.listKind = 'type protos';
+        this.listTotal++;
+        return SKIP;
+      default:
+        return SKIP;
+    }
+  }
+
+  end(): void {
+    if (!this.want) return;
+    let v = this.value;
+    if (this.typeHandler) v = this.typeHandler.result().label;
+    else if (this.listKind === 'graphs') v = `${this.graphs} graphs`;
+    else if (this.lastGraph) v = `graph ${JSON.stringify(this.lastGraph.name)} (${this.lastGraph.nodeCount} nodes)`;
+    else if (this.listKind === 'ints' || this.listKind === 'floats' || this.listKind === 'strings') v = cutList(this.list, this.listTotal);
+    else if (this.listKind) v = `${this.listTotal} ${this.listKind}`;
+    this.node.info.attributes[this.name] = v;
+  }
+}
+
+export const FUNCTION_FIELDS: Record<number, string> = {
+  1: 'name', 4: 'input', 5: 'output', 6: 'attribute', 7: 'node', 8: 'doc_string', 9: 'opset_import',
+  10: 'domain', 11: 'attribute_proto', 12: 'value_info', 13: 'overload',
+};
+
+/** FunctionProto: its nodes count like any others, labelled "fn:domain::name". */
+export class FunctionHandler implements MessageHandler {
+  readonly message = 'FunctionProto';
+  private name = '';
+  private domain = '';
+  private nodes = 0;
+  constructor(private readonly c: Collector) {}
+  fieldName(f: number): string | undefined {
+    return FUNCTION_FIELDS[f];
+  }
+  len(field: number): LenAction {
+    if (field === 1) return { kind: 'bytes', accept: (d) => { this.name = text(d); } };
+    if (field === 10) return { kind: 'bytes', accept: (d) => { this.domain = text(d); } };
+    if (field === 7) return { kind: 'message', handler: new NodeHandler(this.c, () => `fn:${this.domain}::${this.name}`, this.nodes++, 0) };
+    return SKIP;
+  }
+  end(): void {
+    this.c.functions.push(`${this.domain}::${this.name}`);
+  }
+}
+
+/** OperatorSetIdProto: domain=1, version=2. */
+export class OpsetHandler implements MessageHandler {
+  readonly message = 'OperatorSetIdProto';
+  private domain = '';
+  private version = 0;
+  constructor(
+    private readonly ctx: DecodeContext,
+    private readonly onEnd: (o: { domain: string; version: number }) => void,
+  ) {}
+  varint(field: number, lo: number, hi: number, at: number): void {
+    if (field !== 2) return;
+    if (!isSafeU64(hi)) throw corrupt(this.ctx, `is corrupt: opset version at byte ${at} is out of range`);
+    this.version = i64(lo, hi);
+  }
+  len(field: number): LenAction {
+    if (field === 1) return { kind: 'bytes', accept: (d) => { this.domain = text(d); } };
+    return SKIP;
+  }
+  end(): void {
+    this.onEnd({ domain: this.domain, version: this.version });
+  }
+}

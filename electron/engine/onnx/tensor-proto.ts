@@ -1,0 +1,179 @@
+// TensorProto headers: dims, type, name and where the data lies, without reading the data.
+
+import type { DType } from '../../../shared/model-info';
+import {
+  SKIP,
+  forEachPackedVarint,
+  i64,
+  isSafeU64,
+  text,
+  corrupt,
+  type DecodeContext,
+  type LenAction,
+  type MessageHandler,
+} from './protobuf';
+
+/** ONNX TensorProto.DataType numbers → our DType names (index = ONNX number). */
+const ONNX_DTYPES: readonly (DType | null)[] = [
+  null, 'float32', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'string', 'bool',
+  'float16', 'float64', 'uint32', 'uint64', 'complex64', 'complex128', 'bfloat16',
+  'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1',
+];
+
+export function dtypeFromOnnx(n: number): DType | null {
+  return ONNX_DTYPES[n] ?? null;
+}
+
+/** ONNX's own spelling, for type labels such as "seq(tensor(float))". */
+export function onnxTypeName(d: DType | null): string {
+  if (d === null) return 'unknown';
+  if (d === 'float32') return 'float';
+  if (d === 'float64') return 'double';
+  return d;
+}
+
+/** Bits per element; 0 for strings (variable size). */
+const BITS: Record<DType, number> = {
+  float32: 32, uint8: 8, int8: 8, uint16: 16, int16: 16, int32: 32, int64: 64, string: 0, bool: 8,
+  float16: 16, float64: 64, uint32: 32, uint64: 64, complex64: 64, complex128: 128, bfloat16: 16,
+  float8e4m3fn: 8, float8e4m3fnuz: 8, float8e5m2: 8, float8e5m2fnuz: 8, uint4: 4, int4: 4, float4e2m1: 4,
+};
+
+export function bytesFor(dtype: DType, elements: number): number {
+  return Math.ceil((elements * BITS[dtype]) / 8);
+}
+
+export const TENSOR_FIELDS: Record<number, string> = {
+  1: 'dims', 2: 'data_type', 3: 'segment', 4: 'float_data', 5: 'int32_data', 6: 'string_data',
+  7: 'int64_data', 8: 'name', 9: 'raw_data', 10: 'double_data', 11: 'uint64_data', 12: 'doc_string',
+  13: 'external_data', 14: 'data_location', 16: 'metadata_props',
+};
+
+/** One stretch of stored data: a length-delimited payload, or a single unpacked element. */
+export interface DataSegment {
+  field: number;
+  /** 'packed' for length-delimited payloads; the wire type otherwise. */
+  wire: 'packed' | 'varint' | 'i32' | 'i64';
+  offset: number;
+  length: number;
+}
+
+export interface TensorHeader {
+  name: string;
+  dataType: number;
+  dims: number[];
+  /** Byte range of raw_data in the model file, if present. */
+  raw: { offset: number; length: number } | null;
+  /** Typed data fields (float_data, int64_data, string_data...) in file order. */
+  segments: DataSegment[];
+  /** Sum of string_data lengths (string tensors). */
+  stringBytes: number;
+  external: Record<string, string>;
+  dataLocation: number;
+}
+
+/** Segments of typed fields are kept only up to this many (unpacked fields of huge tensors are rare). */
+const MAX_SEGMENTS = 1 << 20;
+
+export class TensorHandler implements MessageHandler {
+  readonly message = 'TensorProto';
+  readonly t: TensorHeader = {
+    name: '', dataType: 0, dims: [], raw: null, segments: [], stringBytes: 0, external: {}, dataLocation: 0,
+  };
+  constructor(
+    private readonly ctx: DecodeContext,
+    private readonly onEnd?: (t: TensorHeader) => void,
+  ) {}
+
+  fieldName(f: number): string | undefined {
+    return TENSOR_FIELDS[f];
+  }
+
+  private dim(lo: number, hi: number, at: number): void {
+    if (!isSafeU64(hi)) throw corrupt(this.ctx, `is corrupt: tensor dim ${i64(lo, hi)} at byte ${at} is negative or too large`);
+    this.t.dims.push(i64(lo, hi));
+  }
+
+  varint(field: number, lo: number, hi: number, at: number): void {
+    switch (field) {
+      case 1: this.dim(lo, hi, at); break;
+      case 2: this.t.dataType = lo; break;
+      case 14: this.t.dataLocation = lo; break;
+      case 5: case 7: case 11: this.seg(field, 'varint', at, 0); break;
+    }
+  }
+
+  fixed32(field: number, _d: Uint8Array, at: number): void {
+    if (field === 4) this.seg(field, 'i32', at, 4);
+  }
+
+  fixed64(field: number, _d: Uint8Array, at: number): void {
+    if (field === 10) this.seg(field, 'i64', at, 8);
+  }
+
+  private seg(field: number, wire: DataSegment['wire'], offset: number, length: number): void {
+    if (this.t.segments.length < MAX_SEGMENTS) this.t.segments.push({ field, wire, offset, length });
+  }
+
+  len(field: number, length: number, at: number): LenAction {
+    switch (field) {
+      case 1:
+        return { kind: 'bytes', accept: (d, a) => forEachPackedVarint(d, a, this.ctx, (lo, hi) => this.dim(lo, hi, a)) };
+      case 8:
+        return { kind: 'bytes', accept: (d) => { this.t.name = text(d); } };
+      case 9:
+        this.t.raw = { offset: at, length };
+        return SKIP;
+      case 6:
+        this.t.stringBytes += length;
+        this.seg(field, 'packed', at, length);
+        return SKIP;
+      case 4: case 5: case 7: case 10: case 11:
+        this.seg(field, 'packed', at, length);
+        return SKIP;
+      case 13:
+        return { kind: 'message', handler: new StringEntryHandler((k, v) => { this.t.external[k] = v; }) };
+      default:
+        return SKIP;
+    }
+  }
+
+  end(): void {
+    this.onEnd?.(this.t);
+  }
+}
+
+/** StringStringEntryProto: key=1, value=2. */
+export class StringEntryHandler implements MessageHandler {
+  readonly message = 'StringStringEntryProto';
+  private key = '';
+  private value = '';
+  constructor(private readonly onEnd: (key: string, value: string) => void) {}
+  len(field: number): LenAction {
+    if (field === 1) return { kind: 'bytes', accept: (d) => { this.key = text(d); } };
+    if (field === 2) return { kind: 'bytes', accept: (d) => { this.value = text(d); } };
+    return SKIP;
+  }
+  end(): void {
+    this.onEnd(this.key, this.value);
+  }
+}
+
+export function elementCount(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+export function isExternal(t: TensorHeader): boolean {
+  return t.dataLocation === 1 || (t.external.location !== undefined && t.raw === null && t.segments.length === 0);
+}
+
+/** Bytes of the tensor's data: dims × element size is the truth; strings count their stored bytes. */
+export function tensorBytes(t: TensorHeader): number {
+  const dtype = dtypeFromOnnx(t.dataType);
+  if (dtype === 'string') return t.stringBytes;
+  if (dtype) return bytesFor(dtype, elementCount(t.dims));
+  if (isExternal(t) && t.external.length) return Number(t.external.length);
+  return t.raw ? t.raw.length : t.segments.reduce((s, g) => s + g.length, 0);
+}

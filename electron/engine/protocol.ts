@@ -1,0 +1,47 @@
+// The wire between the supervisor (electron/node/engine-client.ts) and the engine process.
+// Plain structured-cloneable objects: it travels over Electron's parentPort and over
+// child_process IPC with `serialization: 'advanced'`.
+import type { RuntimeCheck } from '../../shared/contract';
+import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats } from '../../shared/model-info';
+import type { Result } from '../../shared/result';
+
+export interface EngineVersions {
+  node: string;
+  onnxruntime: string | null;
+  sharp: string | null;
+}
+
+/** Each engine method: its params, its result, and its progress events. */
+export interface EngineMethods {
+  ping: { params: Record<string, never>; result: { pid: number; versions: EngineVersions }; event: never };
+  inspect: { params: { path: string }; result: ModelInfo; event: never };
+  nodes: { params: { path: string }; result: NodeInfo[]; event: never };
+  initializers: { params: { path: string }; result: InitializerInfo[]; event: never };
+  initializerStats: { params: { path: string; name: string }; result: TensorStats; event: never };
+  exportInitializer: { params: { path: string; name: string; to: string }; result: { path: string; bytes: number }; event: never };
+  checkRuntime: { params: { path: string }; result: RuntimeCheck; event: { stage: string } };
+  /** Test aid, only when OWB_ENGINE_DEBUG=1: wait (or block the thread) for ms. */
+  'debug.sleep': { params: { ms: number; blocking: boolean }; result: { slept: number }; event: { tick: number } };
+  /** Test aid, only when OWB_ENGINE_DEBUG=1: exit the process at once, as a native crash would. */
+  'debug.crash': { params: Record<string, never>; result: never; event: never };
+}
+export type EngineMethod = keyof EngineMethods;
+export type EngineParams<M extends EngineMethod> = EngineMethods[M]['params'];
+export type EngineResult<M extends EngineMethod> = EngineMethods[M]['result'];
+export type EngineEvent<M extends EngineMethod> = EngineMethods[M]['event'];
+
+export type ToEngine =
+  | { type: 'request'; id: number; method: EngineMethod; params: unknown }
+  | { type: 'cancel'; id: number };
+
+export type FromEngine =
+  | { type: 'ready'; pid: number }
+  | { type: 'response'; id: number; result: Result<unknown> }
+  | { type: 'event'; id: number; event: unknown }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
+
+export function isFromEngine(value: unknown): value is FromEngine {
+  if (!value || typeof value !== 'object') return false;
+  const t = (value as { type?: unknown }).type;
+  return t === 'ready' || t === 'response' || t === 'event' || t === 'log';
+}

@@ -1,0 +1,57 @@
+// The Electron main process: windows, menus, dialogs, and binding the contract to the
+// services. Everything else lives in electron/node and electron/engine.
+import { app, BrowserWindow, dialog, ipcMain } from 'electron';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createServices } from '../node/services';
+import { utilityLauncher } from './engine-launcher';
+import { bindIpc } from './ipc';
+import { installMenu } from './menu';
+import { createMainWindow, isAppUrl } from './window';
+
+const outDir = join(import.meta.dirname, '..');
+const rendererDir = join(outDir, 'renderer');
+const devUrl = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : null;
+const resourcesDir = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
+
+let mainWindow: BrowserWindow | null = null;
+
+async function start() {
+  await app.whenReady();
+  const services = createServices({
+    launch: utilityLauncher(join(import.meta.dirname, 'engine.js')),
+    resourcesDir,
+    log: (level, message) => console[level === 'debug' ? 'log' : level](`[${level}] ${message}`),
+    host: {
+      info: { mode: 'electron', platform: process.platform, arch: process.arch, fileChooser: 'native', homeDir: homedir() },
+      openModelDialog: async () => {
+        const options: Electron.OpenDialogOptions = {
+          title: 'Open ONNX model',
+          properties: ['openFile'],
+          filters: [
+            { name: 'ONNX models', extensions: ['onnx', 'ort'] },
+            { name: 'All files', extensions: ['*'] },
+          ],
+        };
+        const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+        return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
+    },
+  });
+  bindIpc(ipcMain, services.backend, (frame) => !!frame && isAppUrl(frame.url, devUrl, rendererDir));
+  installMenu(() => mainWindow);
+  const open = () => {
+    mainWindow = createMainWindow({ preload: join(outDir, 'preload', 'index.cjs'), devUrl, rendererDir });
+    mainWindow.on('closed', () => (mainWindow = null));
+  };
+  open();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) open();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('before-quit', () => services.dispose());
+}
+
+void start();

@@ -1,0 +1,97 @@
+// Binds the contract to the services. Electron's IPC and the browser-mode server both hand
+// every renderer request to `dispatch`, which parses it with the channel's schema first.
+import {
+  type AppInfo,
+  type ChannelEvent,
+  type ChannelName,
+  type ChannelOutput,
+  type ParsedInput,
+  type SampleModel,
+  contract,
+  isChannelName,
+} from '../../shared/contract';
+import { type Result, WorkbenchError, fail, toErrorInfo } from '../../shared/result';
+import type { EngineClient } from './engine-client';
+import { listDirectory } from './file-browser';
+
+export interface CallContext<E> {
+  signal: AbortSignal;
+  emit(event: E): void;
+}
+
+export type Handlers = {
+  [C in ChannelName]: (input: ParsedInput<C>, ctx: CallContext<ChannelEvent<C>>) => Promise<ChannelOutput<C>>;
+};
+
+export interface BackendHost {
+  info: Omit<AppInfo, 'name' | 'version'>;
+  /** Native "Open model" dialog; absent in browser mode. */
+  openModelDialog?: () => Promise<string | null>;
+}
+
+export interface BackendOptions {
+  engine: EngineClient;
+  host: BackendHost;
+  version: string;
+  samples: () => Promise<SampleModel[]>;
+}
+
+function unwrap<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  throw new WorkbenchError(result.error.code, result.error.message);
+}
+
+/** The zod issues of a rejected request, as one line. */
+function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
+
+export class Backend {
+  readonly handlers: Handlers;
+
+  constructor(private readonly options: BackendOptions) {
+    const { engine, host } = options;
+    this.handlers = {
+      'app.info': async () => ({ name: 'ONNX Workbench', version: options.version, ...host.info }),
+      'samples.list': () => options.samples(),
+      'files.list': (input) => listDirectory(input.path ?? host.info.homeDir, input, options.samples),
+      'dialog.openModel': async () => {
+        if (!host.openModelDialog) {
+          throw new WorkbenchError('UNSUPPORTED', 'There is no native file dialog in browser mode; use the file browser.');
+        }
+        return { path: await host.openModelDialog() };
+      },
+      'model.inspect': async ({ path }, ctx) => unwrap(await engine.request('inspect', { path }, ctx)),
+      'model.nodes': async ({ path }, ctx) => unwrap(await engine.request('nodes', { path }, ctx)),
+      'model.initializers': async ({ path }, ctx) => unwrap(await engine.request('initializers', { path }, ctx)),
+      'model.initializerStats': async (input, ctx) => unwrap(await engine.request('initializerStats', input, ctx)),
+      'model.exportInitializer': async (input, ctx) => unwrap(await engine.request('exportInitializer', input, ctx)),
+      'model.checkRuntime': async ({ path }, ctx) =>
+        unwrap(await engine.request('checkRuntime', { path }, { signal: ctx.signal, onEvent: ctx.emit })),
+    };
+  }
+
+  /** Parses and runs one request from a renderer; never throws. */
+  async dispatch(
+    channel: unknown,
+    rawInput: unknown,
+    ctx: { signal?: AbortSignal; emit?: (event: unknown) => void } = {},
+  ): Promise<Result<unknown>> {
+    if (!isChannelName(channel)) return fail('UNKNOWN_CHANNEL', `There is no channel named ${JSON.stringify(channel)}.`);
+    const parsed = contract[channel].input.safeParse(rawInput);
+    if (!parsed.success) {
+      return fail('INVALID_INPUT', `Invalid request for ${channel}: ${describeIssues(parsed.error)}`);
+    }
+    const handler = this.handlers[channel] as (input: unknown, ctx: CallContext<unknown>) => Promise<unknown>;
+    const signal = ctx.signal ?? new AbortController().signal;
+    try {
+      const value = await handler(parsed.data, { signal, emit: ctx.emit ?? (() => {}) });
+      return { ok: true, value };
+    } catch (error) {
+      return { ok: false, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : toErrorInfo(error) };
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// Wires the engine supervisor and the backend together; the CLI's `serve`, the Electron main
+// process and the tests all start the app's services through here.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import pkg from '../../package.json';
+import { Backend, type BackendHost } from './backend';
+import { EngineClient, type EngineLauncher, type EngineLogger, forkLauncher } from './engine-client';
+import { sampleCatalog } from './samples';
+
+export const APP_VERSION: string = pkg.version;
+
+/** Where the built app's pieces are, relative to the project (or packaged app) root. */
+export interface AppLayout {
+  root: string;
+  engineEntry: string;
+  rendererDir: string;
+  resourcesDir: string;
+}
+
+export function layoutFromRoot(root: string): AppLayout {
+  return {
+    root,
+    engineEntry: join(root, 'out', 'main', 'engine.js'),
+    rendererDir: join(root, 'out', 'renderer'),
+    resourcesDir: join(root, 'resources'),
+  };
+}
+
+export interface Services {
+  engine: EngineClient;
+  backend: Backend;
+  dispose(): void;
+}
+
+export function createServices(options: {
+  launch: EngineLauncher;
+  host: BackendHost;
+  resourcesDir: string;
+  log?: EngineLogger;
+}): Services {
+  const engine = new EngineClient({ launch: options.launch, log: options.log });
+  const backend = new Backend({
+    engine,
+    host: options.host,
+    version: APP_VERSION,
+    samples: sampleCatalog(options.resourcesDir),
+  });
+  return { engine, backend, dispose: () => engine.kill() };
+}
+
+/** The host of browser mode and of tests: no native dialogs, files chosen on the server. */
+export function serverHost(): BackendHost {
+  return {
+    info: { mode: 'browser', platform: process.platform, arch: process.arch, fileChooser: 'server', homeDir: homedir() },
+  };
+}
+
+export { forkLauncher };

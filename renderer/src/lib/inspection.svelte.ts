@@ -1,0 +1,40 @@
+// The deeper, lazily loaded facts about one open model: nodes, weights, weight statistics and
+// the ONNX Runtime check. A new instance per opened model, so nothing leaks between models.
+import { SvelteMap } from 'svelte/reactivity';
+import type { Api } from '../../../shared/api';
+import type { RuntimeCheck } from '../../../shared/contract';
+import type { InitializerInfo, NodeInfo, TensorStats } from '../../../shared/model-info';
+import { Task } from './task.svelte';
+
+export class ModelInspection {
+  readonly path: string;
+  readonly nodes: Task<NodeInfo[]>;
+  readonly initializers: Task<InitializerInfo[]>;
+  readonly runtime: Task<RuntimeCheck, { stage: string }>;
+  /** Initializer name → its statistics task (kept while the model stays open). */
+  readonly stats = new SvelteMap<string, Task<TensorStats>>();
+  /** Text typed into the Nodes tab's search; kept when switching tabs. */
+  nodeQuery = $state('');
+  readonly #api: Api;
+
+  constructor(api: Api, path: string) {
+    this.#api = api;
+    this.path = path;
+    this.nodes = new Task((o) => api.call('model.nodes', { path }, o));
+    this.initializers = new Task((o) => api.call('model.initializers', { path }, o));
+    this.runtime = new Task((o) => api.call('model.checkRuntime', { path }, o));
+  }
+
+  statsFor(name: string): Task<TensorStats> {
+    let task = this.stats.get(name);
+    if (!task) {
+      task = new Task((o) => this.#api.call('model.initializerStats', { path: this.path, name }, o));
+      this.stats.set(name, task);
+    }
+    return task;
+  }
+
+  exportInitializer(name: string, to: string) {
+    return this.#api.call('model.exportInitializer', { path: this.path, name, to });
+  }
+}

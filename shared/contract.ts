@@ -1,0 +1,124 @@
+// Every channel between a renderer and the main side, declared once: name, input schema,
+// output type and progress-event type. Handlers, the preload, the browser-mode server and
+// the renderer's client are all typed from this table; no channel string appears elsewhere.
+import { z } from 'zod';
+import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
+
+/** A channel: its input schema, plus phantom types for its output and its progress events. */
+export interface Channel<I extends z.ZodType, O, E> {
+  input: I;
+  /** Type-only: never read at run time. */
+  readonly output?: O;
+  /** Type-only: never read at run time. */
+  readonly event?: E;
+}
+
+function channel<O, E = never>() {
+  return <I extends z.ZodType>(input: I): Channel<I, O, E> => ({ input });
+}
+
+/** Absolute paths only: requests never resolve paths against some working directory. */
+export const absolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), {
+    message: 'must be an absolute path',
+  })
+  .refine((p) => !p.includes('\0'), { message: 'must not contain NUL' });
+
+const noInput = z.strictObject({});
+const modelPath = z.strictObject({ path: absolutePath });
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  /** Desktop app (Electron) or browser mode (`onnx-workbench serve`). */
+  mode: 'electron' | 'browser';
+  platform: string;
+  arch: string;
+  /** Where file choice happens: native dialogs, or the server-side file browser. */
+  fileChooser: 'native' | 'server';
+  homeDir: string;
+}
+
+export interface SampleModel {
+  id: string;
+  name: string;
+  description: string;
+  path: string;
+  size: number;
+  source: string;
+}
+
+export interface DirEntry {
+  name: string;
+  path: string;
+  kind: 'dir' | 'file';
+  size: number | null;
+  mtimeMs: number | null;
+}
+
+export interface DirListing {
+  path: string;
+  parent: string | null;
+  entries: DirEntry[];
+  /** Good starting points: home, the file system root(s), sample models. */
+  places: { name: string; path: string }[];
+  /** Entries left out because they are hidden or did not match the filter. */
+  hidden: number;
+}
+
+export interface RuntimeCheck {
+  ok: boolean;
+  provider: string;
+  loadMs: number;
+  /** The session's own view of the inputs and outputs (when it loaded). */
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  /** On failure: the cause in plain words, and onnxruntime's own message. */
+  problem?: { summary: string; detail: string };
+}
+
+export interface ExportResult {
+  path: string;
+  bytes: number;
+}
+
+export const contract = {
+  'app.info': channel<AppInfo>()(noInput),
+  'samples.list': channel<SampleModel[]>()(noInput),
+  'files.list': channel<DirListing>()(
+    z.strictObject({
+      /** Folder to list; the user's home when absent. */
+      path: absolutePath.optional(),
+      /** Only files with these extensions (lower case, with dot); folders always show. */
+      extensions: z.array(z.string().regex(/^\.[a-z0-9]{1,10}$/)).max(20).optional(),
+      showHidden: z.boolean().optional(),
+    }),
+  ),
+  'dialog.openModel': channel<{ path: string | null }>()(noInput),
+  'model.inspect': channel<ModelInfo>()(modelPath),
+  'model.nodes': channel<NodeInfo[]>()(modelPath),
+  'model.initializers': channel<InitializerInfo[]>()(modelPath),
+  'model.initializerStats': channel<TensorStats>()(
+    z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000) }),
+  ),
+  'model.exportInitializer': channel<ExportResult>()(
+    z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000), to: absolutePath }),
+  ),
+  'model.checkRuntime': channel<RuntimeCheck, { stage: string }>()(modelPath),
+} as const;
+
+export type Contract = typeof contract;
+export type ChannelName = keyof Contract;
+export type ChannelInput<C extends ChannelName> = z.input<Contract[C]['input']>;
+export type ParsedInput<C extends ChannelName> = z.output<Contract[C]['input']>;
+export type ChannelOutput<C extends ChannelName> = NonNullable<Contract[C]['output']>;
+export type ChannelEvent<C extends ChannelName> = NonNullable<Contract[C]['event']>;
+
+export const CHANNEL_NAMES = Object.keys(contract) as ChannelName[];
+
+export function isChannelName(value: unknown): value is ChannelName {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(contract, value);
+}

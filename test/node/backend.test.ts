@@ -1,0 +1,118 @@
+// The main side's handling of renderer requests: every channel parses its input, malformed
+// payloads get INVALID_INPUT (never a crash), and answers are envelopes.
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CHANNEL_NAMES } from '../../shared/contract';
+import { Backend } from '../../electron/node/backend';
+import { EngineClient } from '../../electron/node/engine-client';
+import { createServices, serverHost } from '../../electron/node/services';
+import { MODELS, ROOT, sourceEngineLauncher } from '../helpers';
+
+const MALFORMED: unknown[] = [
+  null,
+  undefined,
+  'model.onnx',
+  42,
+  [],
+  { path: 42 },
+  { path: 'relative/model.onnx' },
+  { path: '/tmp/x\0.onnx' },
+  { unexpected: true },
+  { path: '/tmp/model.onnx', name: 7, to: [] },
+];
+
+function backendWithoutEngine() {
+  let launches = 0;
+  const engine = new EngineClient({
+    launch: () => {
+      launches += 1;
+      throw new Error('the engine must not start for a malformed request');
+    },
+  });
+  const backend = new Backend({ engine, host: serverHost(), version: '0.0.0-test', samples: async () => [] });
+  return { backend, launches: () => launches };
+}
+
+describe('every channel rejects malformed input', () => {
+  const { backend, launches } = backendWithoutEngine();
+  for (const channel of CHANNEL_NAMES) {
+    it(`${channel}`, async () => {
+      for (const payload of MALFORMED) {
+        // files.list accepts an empty object only; every payload above is wrong for every channel.
+        const result = await backend.dispatch(channel, payload);
+        expect(result.ok, `${channel} accepted ${JSON.stringify(payload)}`).toBe(false);
+        if (!result.ok) {
+          expect(result.error.code).toBe('INVALID_INPUT');
+          expect(result.error.message).toContain(channel);
+        }
+      }
+      expect(launches()).toBe(0);
+    });
+  }
+
+  it('answers an unknown channel with UNKNOWN_CHANNEL', async () => {
+    for (const name of ['nope', '__proto__', 'constructor', 42, null]) {
+      const result = await backend.dispatch(name, {});
+      expect(!result.ok && result.error.code).toBe('UNKNOWN_CHANNEL');
+    }
+  });
+});
+
+describe('backend over the real engine', () => {
+  const services = createServices({ launch: sourceEngineLauncher(), host: serverHost(), resourcesDir: join(ROOT, 'resources') });
+  afterAll(() => services.dispose());
+
+  it('app.info says which mode and chooser this is', async () => {
+    const result = await services.backend.dispatch('app.info', {});
+    expect(result).toMatchObject({ ok: true, value: { name: 'ONNX Workbench', mode: 'browser', fileChooser: 'server' } });
+  });
+
+  it('model.inspect returns the model info of a real model', async () => {
+    const result = await services.backend.dispatch('model.inspect', { path: MODELS.ocrDet });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const info = result.value as { inputs: { name: string; dtype: string }[] };
+    expect(info.inputs[0]).toMatchObject({ name: 'x', dtype: 'float32' });
+  });
+
+  it('model.inspect of a missing file is NOT_FOUND naming the path', async () => {
+    const result = await services.backend.dispatch('model.inspect', { path: '/no/such/dir/m.onnx' });
+    expect(result).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: expect.stringContaining('/no/such/dir/m.onnx') } });
+  });
+
+  it('dialog.openModel is UNSUPPORTED in browser mode', async () => {
+    const result = await services.backend.dispatch('dialog.openModel', {});
+    expect(!result.ok && result.error.code).toBe('UNSUPPORTED');
+  });
+
+  it('files.list lists folders first, filters by extension and hides dotfiles', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'owb-files-'));
+    await mkdir(join(dir, 'models'));
+    await writeFile(join(dir, 'b.onnx'), 'x');
+    await writeFile(join(dir, 'A.ONNX'), 'x');
+    await writeFile(join(dir, 'notes.txt'), 'x');
+    await writeFile(join(dir, '.hidden.onnx'), 'x');
+    const result = await services.backend.dispatch('files.list', { path: dir, extensions: ['.onnx'] });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const listing = result.value as { entries: { name: string; kind: string }[]; hidden: number; parent: string };
+    expect(listing.entries.map((e) => e.name)).toEqual(['models', 'A.ONNX', 'b.onnx']);
+    expect(listing.hidden).toBe(2);
+    expect(listing.parent).toBe(tmpdir());
+  });
+
+  it('files.list of a missing folder is NOT_FOUND', async () => {
+    const result = await services.backend.dispatch('files.list', { path: '/definitely/not/here' });
+    expect(result).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'Folder not found: /definitely/not/here' } });
+  });
+
+  it('cancelling a request answers CANCELLED', async () => {
+    const controller = new AbortController();
+    const pending = services.backend.dispatch('model.checkRuntime', { path: MODELS.ocrRec }, { signal: controller.signal });
+    controller.abort();
+    const result = await pending;
+    expect(!result.ok && result.error.code).toBe('CANCELLED');
+  });
+});
