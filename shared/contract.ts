@@ -2,6 +2,7 @@
 // output type and progress-event type. Handlers, the preload, the browser-mode server and
 // the renderer's client are all typed from this table; no channel string appears elsewhere.
 import { z } from 'zod';
+import type { LibraryScanProgress, LibrarySnapshot } from './library';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
@@ -108,6 +109,13 @@ export const contract = {
     z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000), to: absolutePath }),
   ),
   'model.checkRuntime': channel<RuntimeCheck, { stage: string }>()(modelPath),
+  /** The library as last scanned, with changed files re-read (added/removed files noticed). */
+  'library.get': channel<LibrarySnapshot, LibraryScanProgress>()(z.strictObject({ refresh: z.boolean().optional() })),
+  'library.addFolder': channel<LibrarySnapshot, LibraryScanProgress>()(z.strictObject({ path: absolutePath })),
+  'library.removeFolder': channel<LibrarySnapshot>()(z.strictObject({ path: absolutePath })),
+  /** Records that the user opened a model (recent models). */
+  'library.opened': channel<LibrarySnapshot['recent']>()(modelPath),
+  'library.forgetRecent': channel<LibrarySnapshot['recent']>()(z.strictObject({ path: absolutePath.optional() })),
 } as const;
 
 export type Contract = typeof contract;

@@ -1,4 +1,6 @@
 // Shared test helpers: the engine from source (through tsx), real models from devDependencies.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient, forkLauncher } from '../electron/node/engine-client';
 
@@ -37,4 +39,9 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Pro
     if (Date.now() - start > timeoutMs) throw new Error('waitFor timed out');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A fresh, empty app-state folder (library, recent models) for one test file. */
+export function tmpDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'owb-data-'));
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toErrorInfo } from '../../shared/result';
 import { readModelInfo } from '../engine/onnx/reader';
+import { defaultDataDir } from '../node/data-dir';
 import { APP_VERSION, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
 import { startServer } from '../node/server';
 import { formatModelInfo } from './format';
@@ -49,6 +50,7 @@ async function serve(args: string[], root: string) {
     launch: forkLauncher({ entry: layout.engineEntry }),
     host: serverHost(),
     resourcesDir: layout.resourcesDir,
+    dataDir: defaultDataDir(),
     log: (level, message) => {
       if (verbose || level === 'error' || level === 'warn') process.stderr.write(`[${level}] ${message}\n`);
     },

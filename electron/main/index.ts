@@ -21,6 +21,7 @@ async function start() {
   const services = createServices({
     launch: utilityLauncher(join(import.meta.dirname, 'engine.js')),
     resourcesDir,
+    dataDir: app.getPath('userData'),
     log: (level, message) => console[level === 'debug' ? 'log' : level](`[${level}] ${message}`),
     host: {
       info: { mode: 'electron', platform: process.platform, arch: process.arch, fileChooser: 'native', homeDir: homedir() },

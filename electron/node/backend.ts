@@ -13,6 +13,7 @@ import {
 import { type Result, WorkbenchError, fail, toErrorInfo } from '../../shared/result';
 import type { EngineClient } from './engine-client';
 import { listDirectory } from './file-browser';
+import type { ModelLibrary } from './library';
 
 export interface CallContext<E> {
   signal: AbortSignal;
@@ -34,6 +35,7 @@ export interface BackendOptions {
   host: BackendHost;
   version: string;
   samples: () => Promise<SampleModel[]>;
+  library: ModelLibrary;
 }
 
 function unwrap<T>(result: Result<T>): T {
@@ -53,7 +55,7 @@ export class Backend {
   readonly handlers: Handlers;
 
   constructor(private readonly options: BackendOptions) {
-    const { engine, host } = options;
+    const { engine, host, library } = options;
     this.handlers = {
       'app.info': async () => ({ name: 'ONNX Workbench', version: options.version, ...host.info }),
       'samples.list': () => options.samples(),
@@ -71,6 +73,11 @@ export class Backend {
       'model.exportInitializer': async (input, ctx) => unwrap(await engine.request('exportInitializer', input, ctx)),
       'model.checkRuntime': async ({ path }, ctx) =>
         unwrap(await engine.request('checkRuntime', { path }, { signal: ctx.signal, onEvent: ctx.emit })),
+      'library.get': ({ refresh }, ctx) => library.snapshot({ refresh, signal: ctx.signal, onProgress: ctx.emit }),
+      'library.addFolder': ({ path }, ctx) => library.addFolder(path, { signal: ctx.signal, onProgress: ctx.emit }),
+      'library.removeFolder': ({ path }) => library.removeFolder(path),
+      'library.opened': ({ path }) => library.markOpened(path),
+      'library.forgetRecent': ({ path }) => library.forgetRecent(path),
     };
   }
 

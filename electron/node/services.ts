@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pkg from '../../package.json';
 import { Backend, type BackendHost } from './backend';
 import { EngineClient, type EngineLauncher, type EngineLogger, forkLauncher } from './engine-client';
+import { ModelLibrary } from './library';
 import { sampleCatalog } from './samples';
 
 export const APP_VERSION: string = pkg.version;
@@ -36,14 +37,21 @@ export function createServices(options: {
   launch: EngineLauncher;
   host: BackendHost;
   resourcesDir: string;
+  /** Where the library and other app state are kept. */
+  dataDir: string;
   log?: EngineLogger;
 }): Services {
   const engine = new EngineClient({ launch: options.launch, log: options.log });
+  const library = new ModelLibrary({
+    file: join(options.dataDir, 'library.json'),
+    inspect: (path, signal) => engine.request('inspect', { path }, { signal }),
+  });
   const backend = new Backend({
     engine,
     host: options.host,
     version: APP_VERSION,
     samples: sampleCatalog(options.resourcesDir),
+    library,
   });
   return { engine, backend, dispose: () => engine.kill() };
 }

@@ -7,8 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CHANNEL_NAMES } from '../../shared/contract';
 import { Backend } from '../../electron/node/backend';
 import { EngineClient } from '../../electron/node/engine-client';
+import { ModelLibrary } from '../../electron/node/library';
 import { createServices, serverHost } from '../../electron/node/services';
-import { MODELS, ROOT, sourceEngineLauncher } from '../helpers';
+import { MODELS, ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
 
 const MALFORMED: unknown[] = [
   null,
@@ -31,7 +32,8 @@ function backendWithoutEngine() {
       throw new Error('the engine must not start for a malformed request');
     },
   });
-  const backend = new Backend({ engine, host: serverHost(), version: '0.0.0-test', samples: async () => [] });
+  const library = new ModelLibrary({ file: join(tmpdir(), `owb-never-${process.pid}.json`), inspect: async () => { throw new Error('no'); } });
+  const backend = new Backend({ engine, host: serverHost(), version: '0.0.0-test', samples: async () => [], library });
   return { backend, launches: () => launches };
 }
 
@@ -61,7 +63,7 @@ describe('every channel rejects malformed input', () => {
 });
 
 describe('backend over the real engine', () => {
-  const services = createServices({ launch: sourceEngineLauncher(), host: serverHost(), resourcesDir: join(ROOT, 'resources') });
+  const services = createServices({ launch: sourceEngineLauncher(), host: serverHost(), resourcesDir: join(ROOT, 'resources'), dataDir: tmpDataDir() });
   afterAll(() => services.dispose());
 
   it('app.info says which mode and chooser this is', async () => {

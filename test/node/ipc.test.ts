@@ -44,6 +44,7 @@ vi.mock('electron', () => electron);
 import type { IpcMain } from 'electron';
 import { Backend } from '../../electron/node/backend';
 import { EngineClient } from '../../electron/node/engine-client';
+import { ModelLibrary } from '../../electron/node/library';
 import { serverHost } from '../../electron/node/services';
 import { bindIpc } from '../../electron/main/ipc';
 import { createMainWindow, isAppUrl } from '../../electron/main/window';
@@ -64,7 +65,8 @@ describe('IPC binding', () => {
     electron.handlers.clear();
     electron.listeners.clear();
     const engine = new EngineClient({ launch: () => { throw new Error('no engine in this test'); } });
-    backend = new Backend({ engine, host: serverHost(), version: '1.2.3', samples: async () => [] });
+    const library = new ModelLibrary({ file: '/nonexistent/library.json', inspect: async () => { throw new Error('no'); } });
+    backend = new Backend({ engine, host: serverHost(), version: '1.2.3', samples: async () => [], library });
     bindIpc(electron.ipcMain as unknown as IpcMain, backend, (frame) => !!frame && frame.url.startsWith('file:///app/'));
   });
 

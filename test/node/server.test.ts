@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createServices, serverHost } from '../../electron/node/services';
 import { type RunningServer, startServer } from '../../electron/node/server';
-import { MODELS, ROOT, sourceEngineLauncher } from '../helpers';
+import { MODELS, ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
 
 let server: RunningServer;
-const services = createServices({ launch: sourceEngineLauncher(), host: serverHost(), resourcesDir: join(ROOT, 'resources') });
+const services = createServices({ launch: sourceEngineLauncher(), host: serverHost(), resourcesDir: join(ROOT, 'resources'), dataDir: tmpDataDir() });
 
 beforeAll(async () => {
   const rendererDir = await mkdtemp(join(tmpdir(), 'owb-renderer-'));

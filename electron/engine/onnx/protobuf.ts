@@ -345,11 +345,16 @@ export async function walkSource(
         const at = ws + p2;
         if (length > end - at) throw tooLong(ctx, h, field, tagAt, length, end);
         const action = h.len ? h.len(field, length, at) : SKIP;
-        if (action.kind === 'bytes') {
+        if (action.kind === 'bytes' && at >= ws && at + length <= ws + buf.length) {
+          action.accept(buf.subarray(at - ws, at - ws + length), at);
+        } else if (action.kind === 'bytes') {
           if (length > MAX_INLINE_BYTES) throw corrupt(ctx, `is corrupt: ${fieldLabel(h, field)} of ${h.message} at byte ${tagAt} is ${length} bytes, too large to be a name or a list`);
           action.accept(await src.read(at, length), at);
         } else if (action.kind === 'message') {
-          if (length <= inlineLimit) {
+          if (at >= ws && at + length <= ws + buf.length) {
+            // Already in the window: decode in place, no await (the common case for nodes).
+            walkBytes(buf, ws, at - ws, at - ws + length, action.handler, ctx, depth + 1);
+          } else if (length <= inlineLimit) {
             const data = await src.read(at, length);
             walkBytes(data, at, 0, length, action.handler, ctx, depth + 1);
           } else {

@@ -1,7 +1,7 @@
 // Reads an ONNX model's structure lazily: one streaming pass over ModelProto that skips weight
 // bytes by seeking. Public API: readModelInfo, readNodes, readInitializers, readInitializerData.
 
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type {
   DType,
@@ -16,6 +16,7 @@ import { WorkbenchError } from '../../../shared/result';
 import { guessTask } from '../../../shared/task-guess';
 import { Collector, FunctionHandler, GraphHandler, OpsetHandler, type InitializerEntry, type WalkOptions } from './graph';
 import {
+  BufferSource,
   FileSource,
   SKIP,
   i64,
@@ -25,6 +26,7 @@ import {
   type DecodeContext,
   type LenAction,
   type MessageHandler,
+  type WindowedSource,
 } from './protobuf';
 import { parseMetadataValue } from './python-literal';
 import { decodeRaw, decodeTyped, type TensorData } from './tensor-data';
@@ -79,11 +81,22 @@ class ModelHandler implements MessageHandler {
   }
 }
 
+/** Benchmarks' baseline: the whole file read into memory first, then decoded there. */
+class WholeFileSource extends BufferSource {
+  static async open(path: string): Promise<WholeFileSource> {
+    return new WholeFileSource(await readFile(path));
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+type ModelSource = WindowedSource & { close(): Promise<void> };
+
 interface Walk {
   model: ModelHandler;
   graph: GraphHandler;
   collector: Collector;
-  src: FileSource;
+  src: ModelSource;
   ctx: DecodeContext;
 }
 
@@ -135,10 +148,10 @@ function ioError(path: string, e: unknown): WorkbenchError {
 }
 
 /** Opens the model and walks it once; the caller closes `src`. */
-async function walkModel(path: string, opts: WalkOptions): Promise<Walk> {
-  let src: FileSource;
+async function walkModel(path: string, opts: WalkOptions & { wholeFile?: boolean }): Promise<Walk> {
+  let src: ModelSource;
   try {
-    src = await FileSource.open(path);
+    src = opts.wholeFile ? await WholeFileSource.open(path) : await FileSource.open(path);
   } catch (e) {
     throw ioError(path, e);
   }
@@ -170,7 +183,7 @@ async function walkModel(path: string, opts: WalkOptions): Promise<Walk> {
   }
 }
 
-async function withWalk<T>(path: string, opts: WalkOptions, fn: (w: Walk) => Promise<T> | T): Promise<T> {
+async function withWalk<T>(path: string, opts: WalkOptions & { wholeFile?: boolean }, fn: (w: Walk) => Promise<T> | T): Promise<T> {
   const w = await walkModel(path, opts);
   try {
     return await fn(w);
@@ -220,9 +233,14 @@ function summarize(entries: InitializerEntry[]): InitializerSummary {
   return s;
 }
 
+export interface ReadOptions {
+  /** Read the whole file into memory before decoding (a baseline for benchmarks; never faster). */
+  wholeFile?: boolean;
+}
+
 /** Everything the inspector shows about a model, without reading weights or external files. */
-export async function readModelInfo(path: string): Promise<ModelInfo> {
-  return withWalk(path, { nodes: false }, async ({ model, graph, collector, src }) => {
+export async function readModelInfo(path: string, options: ReadOptions = {}): Promise<ModelInfo> {
+  return withWalk(path, { nodes: false, wholeFile: options.wholeFile }, async ({ model, graph, collector, src }) => {
     const mainInits = new Set(collector.initializers.filter((e) => e.graph === '').map((e) => e.header.name));
     const metadataParsed: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(model.metadata)) {

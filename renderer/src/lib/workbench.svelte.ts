@@ -9,6 +9,7 @@ import { ModelInspection } from './inspection.svelte';
 import { baseName } from './paths';
 
 export type ViewId = 'start' | 'model';
+export type ModelTab = 'overview' | 'operators' | 'nodes' | 'weights' | 'runtime';
 
 export interface OpenError {
   /** The file that failed, when known (drop uploads can fail before there is a path). */
@@ -31,6 +32,7 @@ export class Workbench {
   samples = $state.raw<SampleModel[] | null>(null);
   samplesError = $state.raw<WorkbenchErrorInfo | null>(null);
   view = $state<ViewId>('start');
+  modelTab = $state<ModelTab>('overview');
 
   /** The model on screen (kept while another one loads). */
   modelPath = $state<string | null>(null);
@@ -130,6 +132,7 @@ export class Workbench {
       this.model = result.value;
       this.modelPath = path;
       this.inspection = new ModelInspection(this.api, path);
+      if (this.modelTab === 'runtime') this.modelTab = 'overview';
     } else if (result.error.code !== 'CANCELLED') {
       this.#fail(path, result.error);
     }

@@ -1,0 +1,22 @@
+// The views the sidebar offers. Adding a view is one entry here (and its component).
+import type { Component } from 'svelte';
+import type { IconName } from '../components/Icon.svelte';
+import ModelView from '../views/ModelView.svelte';
+import StartView from '../views/StartView.svelte';
+import type { ViewId, Workbench } from './workbench.svelte';
+
+export interface ViewDef {
+  id: ViewId;
+  label: string;
+  icon: IconName;
+  component: Component<{ wb: Workbench }>;
+  /** A second line under the label (e.g. the open model's file name). */
+  detail?: (wb: Workbench) => string | null;
+  /** Keyboard shortcut shown in the tooltip. */
+  shortcut?: string;
+}
+
+export const VIEWS: ViewDef[] = [
+  { id: 'start', label: 'Start', icon: 'home', component: StartView },
+  { id: 'model', label: 'Model', icon: 'model', component: ModelView, detail: (wb) => wb.modelName ?? (wb.loadingPath ? 'Opening…' : null) },
+];
