@@ -292,7 +292,7 @@ describe('broken files', () => {
 
   it('missing file → NOT_FOUND naming the path', async () => {
     const e = await failure(readModelInfo(join(dir, 'nope.onnx')));
-    expect([e.code, e.message]).toEqual(['NOT_FOUND', `${join(dir, 'nope.onnx')} does not exist`]);
+    expect([e.code, e.message]).toEqual(['NOT_FOUND', `File not found: ${join(dir, 'nope.onnx')}`]);
   });
 
   it('a sparse hole in a model reads as corrupt, not a hang', async () => {

@@ -380,6 +380,16 @@ export function peekTag(buf: Uint8Array): { field: number; wire: number } | null
 
 const utf8 = new TextDecoder('utf-8');
 export function text(data: Uint8Array): string {
+  // Names are short and ASCII; TextDecoder costs more than the loop for those.
+  if (data.length <= 64) {
+    let s = '';
+    for (let k = 0; k < data.length; k++) {
+      const b = data[k];
+      if (b >= 0x80) return utf8.decode(data);
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
   return utf8.decode(data);
 }
 

@@ -2,7 +2,7 @@
 // bytes by seeking. Public API: readModelInfo, readNodes, readInitializers, readInitializerData.
 
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type {
   DType,
   ExternalDataFile,
@@ -141,7 +141,7 @@ function sniff(label: string, head: Uint8Array): void {
 
 function ioError(path: string, e: unknown): WorkbenchError {
   const code = (e as { code?: string }).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new WorkbenchError('NOT_FOUND', `${path} does not exist`);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new WorkbenchError('NOT_FOUND', `File not found: ${path}`);
   if (code === 'EACCES' || code === 'EPERM') return new WorkbenchError('PERMISSION_DENIED', `${path} cannot be read: permission denied`);
   if (code === 'EISDIR') return new WorkbenchError('NOT_ONNX', `${path} is a folder, not an ONNX file`);
   return new WorkbenchError('IO_ERROR', `${path} cannot be read: ${(e as Error).message}`);
@@ -155,7 +155,8 @@ async function walkModel(path: string, opts: WalkOptions & { wholeFile?: boolean
   } catch (e) {
     throw ioError(path, e);
   }
-  const label = basename(path);
+  // The full path: users keep many files called model.onnx.
+  const label = path;
   const ctx: DecodeContext = { label, fileSize: src.size };
   try {
     if (src.size === 0) throw notOnnx(label, 'is empty (0 bytes)');
