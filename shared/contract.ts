@@ -3,6 +3,7 @@
 // the renderer's client are all typed from this table; no channel string appears elsewhere.
 import { z } from 'zod';
 import type { LibraryScanProgress, LibrarySnapshot } from './library';
+import type { HardwareReport } from './providers';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
@@ -115,6 +116,10 @@ export const contract = {
   'library.removeFolder': channel<LibrarySnapshot>()(z.strictObject({ path: absolutePath })),
   /** Records that the user opened a model (recent models). */
   'library.opened': channel<LibrarySnapshot['recent']>()(modelPath),
+  /** GPUs, CPU, memory, and every execution provider's readiness with the reason when unavailable. */
+  'hardware.detect': channel<HardwareReport>()(z.strictObject({ refresh: z.boolean().optional() })),
+  /** Downloads the CUDA provider's libraries with onnxruntime-node's installer (needs internet). */
+  'providers.installCuda': channel<{ installedTo: string }, { stage: string; message: string }>()(noInput),
   'library.forgetRecent': channel<LibrarySnapshot['recent']>()(z.strictObject({ path: absolutePath.optional() })),
 } as const;
 

@@ -7,6 +7,9 @@ import { tensorStats } from './onnx/tensor-stats';
 import { encodeNpy } from './onnx/npy';
 import { checkRuntime } from './runtime-check';
 import { loadOrt } from './ort';
+import { installCudaProviderLibraries } from './providers/install-cuda';
+import { probeProviders } from './providers/probe';
+import { SessionCache } from './run/session-cache';
 
 export interface EngineContext {
   signal: AbortSignal;
@@ -32,6 +35,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export function createHandlers(options: { debug: boolean }): EngineHandlers {
+  const sessions = new SessionCache({ providerStatuses: () => probeProviders() });
   const debugOnly = () => {
     if (!options.debug) throw new WorkbenchError('UNSUPPORTED', 'Debug methods are off in this engine.');
   };
@@ -65,6 +69,9 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
       return { path: to, bytes: bytes.byteLength };
     },
     checkRuntime: ({ path }, ctx) => checkRuntime(path, ctx),
+    probeProviders: ({ refresh }) => probeProviders({ refresh }),
+    installCudaProviders: (_params, ctx) => installCudaProviderLibraries({ signal: ctx.signal, onProgress: ctx.emit }),
+    releaseSessions: async ({ path }) => ({ released: await sessions.release(path) }),
     async 'debug.sleep'({ ms, blocking }, ctx) {
       debugOnly();
       const start = Date.now();

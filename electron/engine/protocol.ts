@@ -2,6 +2,8 @@
 // Plain structured-cloneable objects: it travels over Electron's parentPort and over
 // child_process IPC with `serialization: 'advanced'`.
 import type { RuntimeCheck } from '../../shared/contract';
+import type { ProviderStatus } from '../../shared/providers';
+import type { InstallProgress } from './providers/install-cuda';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats } from '../../shared/model-info';
 import type { Result } from '../../shared/result';
 
@@ -20,6 +22,10 @@ export interface EngineMethods {
   initializerStats: { params: { path: string; name: string }; result: TensorStats; event: never };
   exportInitializer: { params: { path: string; name: string; to: string }; result: { path: string; bytes: number }; event: never };
   checkRuntime: { params: { path: string }; result: RuntimeCheck; event: { stage: string } };
+  probeProviders: { params: { refresh?: boolean }; result: ProviderStatus[]; event: never };
+  installCudaProviders: { params: Record<string, never>; result: { installedTo: string }; event: InstallProgress };
+  /** Releases the cached sessions of a model (or all): the user closed it, or memory is needed. */
+  releaseSessions: { params: { path?: string }; result: { released: number }; event: never };
   /** Test aid, only when OWB_ENGINE_DEBUG=1: wait (or block the thread) for ms. */
   'debug.sleep': { params: { ms: number; blocking: boolean }; result: { slept: number }; event: { tick: number } };
   /** Test aid, only when OWB_ENGINE_DEBUG=1: exit the process at once, as a native crash would. */

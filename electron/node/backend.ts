@@ -13,6 +13,7 @@ import {
 import { type Result, WorkbenchError, fail, toErrorInfo } from '../../shared/result';
 import type { EngineClient } from './engine-client';
 import { listDirectory } from './file-browser';
+import { detectHardware, hardwareReport } from './hardware';
 import type { ModelLibrary } from './library';
 
 export interface CallContext<E> {
@@ -78,6 +79,19 @@ export class Backend {
       'library.removeFolder': ({ path }) => library.removeFolder(path),
       'library.opened': ({ path }) => library.markOpened(path),
       'library.forgetRecent': ({ path }) => library.forgetRecent(path),
+      'hardware.detect': async ({ refresh }, ctx) => {
+        const [facts, providers] = await Promise.all([
+          detectHardware({ refresh }),
+          engine.request('probeProviders', { refresh }, { signal: ctx.signal }).then(unwrap),
+        ]);
+        return hardwareReport(facts, providers);
+      },
+      'providers.installCuda': async (_input, ctx) => {
+        const result = unwrap(await engine.request('installCudaProviders', {}, { signal: ctx.signal, onEvent: ctx.emit }));
+        // A fresh engine loads the new libraries and probes again.
+        engine.kill();
+        return result;
+      },
     };
   }
 

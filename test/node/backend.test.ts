@@ -110,6 +110,17 @@ describe('backend over the real engine', () => {
     expect(result).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'Folder not found: /definitely/not/here' } });
   });
 
+  it('hardware.detect reports the machine and every provider, CPU ready and the rest with a reason', async () => {
+    const result = await services.backend.dispatch('hardware.detect', {});
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const report = result.value as { providers: { id: string; status: string; reason?: string }[]; cpu: { cores: number } };
+    expect(report.cpu.cores).toBeGreaterThan(0);
+    expect(report.providers.find((p) => p.id === 'cpu')).toMatchObject({ status: 'ready' });
+    for (const p of report.providers.filter((p) => p.status === 'unavailable')) expect(p.reason).toBeTruthy();
+    expect(report.providers.map((p) => p.id).sort()).toEqual(['coreml', 'cpu', 'cuda', 'dml', 'tensorrt', 'webgpu']);
+  });
+
   it('cancelling a request answers CANCELLED', async () => {
     const controller = new AbortController();
     const pending = services.backend.dispatch('model.checkRuntime', { path: MODELS.ocrRec }, { signal: controller.signal });

@@ -1,0 +1,100 @@
+// Finding test cases in ONNX's backend-test layout:
+//   test_add/model.onnx
+//   test_add/test_data_set_0/input_0.pb, input_1.pb, output_0.pb
+// Given folders may be test cases themselves or hold them at any depth (up to MAX_DEPTH).
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { WorkbenchError } from '../../../shared/result';
+
+export interface TestDataSet {
+  name: string;
+  dir: string;
+  /** input_N.pb in order of N. */
+  inputs: string[];
+  /** output_N.pb in order of N. */
+  outputs: string[];
+}
+
+export interface TestCase {
+  name: string;
+  dir: string;
+  /** The model file, or null when the folder has data sets but no model. */
+  model: string | null;
+  sets: TestDataSet[];
+}
+
+const MAX_DEPTH = 6;
+const SET_DIR = /^test_data_set_/;
+
+async function entries(dir: string): Promise<{ name: string; isDir: boolean }[]> {
+  const list = await readdir(dir, { withFileTypes: true });
+  return list.map((e) => ({ name: e.name, isDir: e.isDirectory() }));
+}
+
+function numbered(names: string[], prefix: string): string[] {
+  const re = new RegExp(`^${prefix}_(\\d+)\\.pb$`);
+  return names
+    .map((n) => ({ n, m: re.exec(n) }))
+    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
+    .sort((a, b) => Number(a.m[1]) - Number(b.m[1]))
+    .map((x) => x.n);
+}
+
+async function readSet(dir: string): Promise<TestDataSet> {
+  const names = (await entries(dir)).filter((e) => !e.isDir).map((e) => e.name);
+  return {
+    name: basename(dir),
+    dir,
+    inputs: numbered(names, 'input').map((n) => join(dir, n)),
+    outputs: numbered(names, 'output').map((n) => join(dir, n)),
+  };
+}
+
+async function scan(dir: string, depth: number, out: TestCase[]): Promise<void> {
+  const list = await entries(dir);
+  const setDirs = list.filter((e) => e.isDir && SET_DIR.test(e.name)).map((e) => e.name);
+  const models = list.filter((e) => !e.isDir && e.name.toLowerCase().endsWith('.onnx')).map((e) => e.name);
+  if (setDirs.length > 0 || models.length > 0) {
+    // A test case: prefer model.onnx when a folder holds several models.
+    const model = models.includes('model.onnx') ? 'model.onnx' : models.sort()[0];
+    setDirs.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    out.push({
+      name: basename(dir),
+      dir,
+      model: model ? join(dir, model) : null,
+      sets: await Promise.all(setDirs.map((s) => readSet(join(dir, s)))),
+    });
+    return;
+  }
+  if (depth >= MAX_DEPTH) return;
+  const subdirs = list.filter((e) => e.isDir && !e.name.startsWith('.')).map((e) => e.name);
+  subdirs.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  for (const s of subdirs) await scan(join(dir, s), depth + 1, out);
+}
+
+/** Test cases under each folder, in a stable order; a folder without any is an error. */
+export async function findTestCases(dirs: readonly string[]): Promise<TestCase[]> {
+  const out: TestCase[] = [];
+  for (const dir of dirs) {
+    let isDir = false;
+    try {
+      isDir = (await stat(dir)).isDirectory();
+    } catch {
+      throw new WorkbenchError('NOT_FOUND', `${basename(dir)}: no such folder (${dir})`);
+    }
+    if (!isDir)
+      throw new WorkbenchError(
+        'INVALID_INPUT',
+        `${basename(dir)} is a file; choose a test folder (model.onnx with test_data_set_* folders) or a folder of them`,
+      );
+    const before = out.length;
+    await scan(dir, 0, out);
+    if (out.length === before) {
+      throw new WorkbenchError(
+        'NOT_FOUND',
+        `${basename(dir)}: no test cases found (a test case is a folder with model.onnx and test_data_set_* folders)`,
+      );
+    }
+  }
+  return out;
+}

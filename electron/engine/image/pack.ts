@@ -1,0 +1,126 @@
+// 8-bit pixels → tensor values in one pass. Every output value is a table lookup: a 256-entry
+// table per channel already holds (x*scale - mean)/std cast to the output type (float16 as its
+// bits, integers rounded and clamped), so the hot loop has no function calls and no branches.
+import { channelNames, normalizes, type PreprocessRecipe, type RecipeDType } from '../../../shared/recipe';
+import { floatToHalf } from '../../../shared/tensor';
+
+export type ImageTensorData = Float32Array | Float64Array | Uint16Array | Uint8Array | Int8Array | Int32Array;
+
+/** The tensor values of a preprocessed image; float16 is held as IEEE half bits in a Uint16Array. */
+export interface ImageTensor {
+  dtype: RecipeDType;
+  dims: number[];
+  data: ImageTensorData;
+}
+
+export function allocateData(dtype: RecipeDType, n: number): ImageTensorData {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'float16':
+      return new Uint16Array(n);
+    case 'uint8':
+      return new Uint8Array(n);
+    case 'int8':
+      return new Int8Array(n);
+    case 'int32':
+      return new Int32Array(n);
+  }
+}
+
+const clampRound = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, Math.round(v)));
+
+/** The value stored for pixel value x in tensor channel k (before the cast). */
+export function pixelToValue(recipe: PreprocessRecipe, k: number, x: number): number {
+  if (!normalizes(recipe)) return recipe.dtype === 'int8' ? x - 128 : x;
+  const mean = recipe.mean[Math.min(k, recipe.mean.length - 1)];
+  const std = recipe.std[Math.min(k, recipe.std.length - 1)];
+  return (x * recipe.scale - mean) / std;
+}
+
+/** The inverse of pixelToValue (for previews): a tensor value back to a pixel value (unrounded). */
+export function valueToPixel(recipe: PreprocessRecipe, k: number, v: number): number {
+  if (!normalizes(recipe)) return recipe.dtype === 'int8' ? v + 128 : v;
+  const mean = recipe.mean[Math.min(k, recipe.mean.length - 1)];
+  const std = recipe.std[Math.min(k, recipe.std.length - 1)];
+  return (v * std + mean) / recipe.scale;
+}
+
+function lookupTable(recipe: PreprocessRecipe, channels: number): ImageTensorData {
+  const lut = allocateData(recipe.dtype, channels * 256);
+  for (let k = 0; k < channels; k++) {
+    for (let x = 0; x < 256; x++) {
+      const v = pixelToValue(recipe, k, x);
+      let cast: number;
+      switch (recipe.dtype) {
+        case 'float16':
+          cast = floatToHalf(v);
+          break;
+        case 'uint8':
+          cast = clampRound(v, 0, 255);
+          break;
+        case 'int8':
+          cast = clampRound(v, -128, 127);
+          break;
+        case 'int32':
+          cast = clampRound(v, -2147483648, 2147483647);
+          break;
+        default:
+          cast = v;
+      }
+      lut[k * 256 + x] = cast;
+    }
+  }
+  return lut;
+}
+
+/** RGB(A) → Y(A) with PIL's convert('L') weights (ITU-R 601, integer rounding), as Python pipelines do. */
+function toGray(src: Uint8Array, srcChannels: 3 | 4, keepAlpha: boolean): Uint8Array {
+  const n = src.length / srcChannels;
+  const outC = keepAlpha ? 2 : 1;
+  const out = new Uint8Array(n * outC);
+  for (let i = 0, j = 0, o = 0; i < n; i++, j += srcChannels, o += outC) {
+    out[o] = (src[j] * 19595 + src[j + 1] * 38470 + src[j + 2] * 7471 + 0x8000) >> 16;
+    if (keepAlpha) out[o + 1] = src[j + 3];
+  }
+  return out;
+}
+
+/**
+ * Writes one image's pixels (HWC, 3 or 4 sRGB channels) into `out` at element `offset`,
+ * in the recipe's channel order and layout (planar for NCHW/CHW, interleaved for NHWC/HWC).
+ */
+export function packPixels(
+  pixels: Uint8Array,
+  srcChannels: 3 | 4,
+  width: number,
+  height: number,
+  recipe: PreprocessRecipe,
+  out: ImageTensorData,
+  offset: number,
+): void {
+  const names = channelNames(recipe);
+  const c = names.length;
+  let src = pixels;
+  let sc: number = srcChannels;
+  if (recipe.channels === 'GRAY') {
+    src = toGray(pixels, srcChannels, recipe.alpha === 'keep');
+    sc = recipe.alpha === 'keep' ? 2 : 1;
+  }
+  const index = { R: 0, G: 1, B: 2, A: sc - 1, Y: 0 } as const;
+  const lut = lookupTable(recipe, c);
+  const hw = width * height;
+  const planar = recipe.layout === 'NCHW' || recipe.layout === 'CHW';
+  for (let k = 0; k < c; k++) {
+    const from = index[names[k]];
+    const l = k * 256;
+    if (planar) {
+      const base = offset + k * hw;
+      for (let i = 0, j = from; i < hw; i++, j += sc) out[base + i] = lut[l + src[j]];
+    } else {
+      for (let i = 0, j = from, o = offset + k; i < hw; i++, j += sc, o += c) out[o] = lut[l + src[j]];
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// onnxruntime sessions, created with the chosen provider and options and kept for reuse: the
+// same model with the same options never loads twice. Sessions are released when their model is
+// closed, and the least recently used ones when the cache holds more than it should.
+import { stat } from 'node:fs/promises';
+import { totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type * as Ort from 'onnxruntime-node';
+import { type ProviderChoice, type ProviderId, type ProviderStatus, PROVIDER_NAMES, chooseProvider } from '../../../shared/providers';
+import { WorkbenchError } from '../../../shared/result';
+import type { SessionOptions } from '../../../shared/run';
+import { loadOrt } from '../ort';
+import { explainRuntimeError } from '../runtime-check';
+
+export interface CachedSession {
+  session: Ort.InferenceSession;
+  provider: ProviderChoice;
+  createMs: number;
+  cached: boolean;
+  /** Where onnxruntime writes its profile, when profiling is on. */
+  profiling: boolean;
+}
+
+interface Entry {
+  key: string;
+  path: string;
+  session: Ort.InferenceSession;
+  provider: ProviderChoice;
+  createMs: number;
+  profiling: boolean;
+  bytes: number;
+  lastUsed: number;
+}
+
+export interface SessionCacheOptions {
+  /** Statuses of the providers on this machine (probed once, cached by the caller). */
+  providerStatuses: () => Promise<ProviderStatus[]>;
+  maxSessions?: number;
+  /** Rough memory budget: the model files' sizes stand in for what a session holds. */
+  maxBytes?: number;
+  platform?: string;
+}
+
+const GRAPH_LEVELS = { disabled: 'disabled', basic: 'basic', extended: 'extended', all: 'all' } as const;
+
+function ortOptions(provider: ProviderId, options: SessionOptions): Ort.InferenceSession.SessionOptions {
+  const o: Ort.InferenceSession.SessionOptions = { executionProviders: [provider] };
+  if (options.intraOpThreads !== undefined) o.intraOpNumThreads = options.intraOpThreads;
+  if (options.interOpThreads !== undefined) o.interOpNumThreads = options.interOpThreads;
+  if (options.graphOptimization) o.graphOptimizationLevel = GRAPH_LEVELS[options.graphOptimization];
+  if (options.freeDimensionOverrides) o.freeDimensionOverrides = options.freeDimensionOverrides;
+  if (options.profiling) o.enableProfiling = true;
+  return o;
+}
+
+export class SessionCache {
+  private readonly entries = new Map<string, Entry>();
+  /** Sessions being created, so that two requests for the same one share it. */
+  private readonly creating = new Map<string, Promise<Entry>>();
+  private readonly maxSessions: number;
+  private readonly maxBytes: number;
+
+  constructor(private readonly options: SessionCacheOptions) {
+    this.maxSessions = options.maxSessions ?? 4;
+    this.maxBytes = options.maxBytes ?? Math.floor(totalmem() / 4);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async get(path: string, options: SessionOptions): Promise<CachedSession> {
+    let s;
+    try {
+      s = await stat(path);
+    } catch {
+      throw new WorkbenchError('NOT_FOUND', `File not found: ${path}`);
+    }
+    const statuses = await this.options.providerStatuses();
+    const choice = chooseProvider(options.provider, statuses, { platform: this.options.platform ?? process.platform });
+    const key = JSON.stringify([path, s.size, s.mtimeMs, choice.used, { ...options, provider: undefined }]);
+    const hit = this.entries.get(key);
+    if (hit) {
+      hit.lastUsed = performance.now();
+      return { session: hit.session, provider: { ...choice, fallbackReason: hit.provider.fallbackReason ?? choice.fallbackReason }, createMs: 0, cached: true, profiling: hit.profiling };
+    }
+    let pending = this.creating.get(key);
+    if (!pending) {
+      pending = this.create(key, path, s.size, choice, options).finally(() => this.creating.delete(key));
+      this.creating.set(key, pending);
+    }
+    const entry = await pending;
+    return { session: entry.session, provider: entry.provider, createMs: entry.createMs, cached: false, profiling: entry.profiling };
+  }
+
+  private async create(key: string, path: string, bytes: number, choice: ProviderChoice, options: SessionOptions): Promise<Entry> {
+    const ort = await loadOrt();
+    await this.makeRoom(bytes);
+    const start = performance.now();
+    let session: Ort.InferenceSession;
+    let provider = choice;
+    try {
+      session = await ort.InferenceSession.create(path, ortOptions(choice.used, options));
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      if (choice.used === 'cpu') throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(detail)} (${detail.split('\n')[0]})`);
+      // The provider is ready but could not take this model: run it on the CPU and say why.
+      session = await ort.InferenceSession.create(path, ortOptions('cpu', options)).catch((e: unknown) => {
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg)}`);
+      });
+      provider = {
+        requested: choice.requested,
+        used: 'cpu',
+        fallbackReason: `${PROVIDER_NAMES[choice.used]} could not load this model (${explainRuntimeError(detail)}); using CPU instead`,
+      };
+    }
+    const entry: Entry = {
+      key,
+      path,
+      session,
+      provider,
+      createMs: performance.now() - start,
+      profiling: !!options.profiling,
+      bytes,
+      lastUsed: performance.now(),
+    };
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** Least recently used sessions go first when there are too many or they weigh too much. */
+  private async makeRoom(incoming: number) {
+    const total = () => [...this.entries.values()].reduce((s, e) => s + e.bytes, 0);
+    while (this.entries.size > 0 && (this.entries.size >= this.maxSessions || total() + incoming > this.maxBytes)) {
+      const oldest = [...this.entries.values()].sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      await this.evict(oldest);
+    }
+  }
+
+  private async evict(entry: Entry) {
+    this.entries.delete(entry.key);
+    await entry.session.release().catch(() => {});
+  }
+
+  /** Releases the sessions of one model (closed in the UI), or all. */
+  async release(path?: string): Promise<number> {
+    const victims = [...this.entries.values()].filter((e) => path === undefined || e.path === path);
+    for (const e of victims) await this.evict(e);
+    return victims.length;
+  }
+}

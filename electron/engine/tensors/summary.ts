@@ -1,0 +1,41 @@
+// What a view shows of a tensor: statistics, a 32-bin histogram and the first values.
+import { HISTOGRAM_BINS, PREVIEW_VALUES, halfToFloat, type TensorHistogram, type TensorSummary } from '../../../shared/tensor';
+import { tensorStats } from '../onnx/tensor-stats';
+import { numbersOf, type Tensor } from './tensor';
+
+function histogram(values: Float64Array, min: number | null, max: number | null): TensorHistogram | null {
+  if (min === null || max === null) return null;
+  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
+  const width = (max - min) / HISTOGRAM_BINS;
+  for (let k = 0; k < values.length; k++) {
+    const x = values[k];
+    if (!Number.isFinite(x)) continue;
+    // The top edge belongs to the last bin; a constant tensor fills the first.
+    const bin = width > 0 ? Math.min(HISTOGRAM_BINS - 1, Math.floor((x - min) / width)) : 0;
+    counts[bin]++;
+  }
+  return { min, max, counts };
+}
+
+function previewValue(t: Tensor, k: number): number | string {
+  const v = t.data[k];
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (t.dtype === 'float16') return halfToFloat(v as number);
+  return v;
+}
+
+export function summarizeTensor(name: string, t: Tensor, notes: string[] = []): TensorSummary {
+  const numbers = numbersOf(t);
+  const stats = tensorStats(numbers ?? (t.data as string[]));
+  const preview: (number | string)[] = [];
+  for (let k = 0; k < Math.min(PREVIEW_VALUES, t.data.length); k++) preview.push(previewValue(t, k));
+  return {
+    name,
+    dtype: t.dtype,
+    dims: [...t.dims],
+    stats,
+    histogram: numbers ? histogram(numbers, stats.min, stats.max) : null,
+    preview,
+    notes,
+  };
+}

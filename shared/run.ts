@@ -1,0 +1,90 @@
+// Running a model: session options, timings, results and benchmarks. Pure and shared.
+import { z } from 'zod';
+import { PROVIDER_IDS, type ProviderChoice } from './providers';
+import type { TensorSummary } from './tensor';
+
+export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+
+export const sessionOptionsSchema = z.strictObject({
+  /** 'auto' picks the best ready provider and falls back to the CPU, saying why. */
+  provider: z.enum([...PROVIDER_IDS, 'auto']).default('auto'),
+  /** 0 lets onnxruntime decide. */
+  intraOpThreads: z.number().int().min(0).max(1024).optional(),
+  interOpThreads: z.number().int().min(0).max(1024).optional(),
+  graphOptimization: z.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
+  /** Sizes for symbolic dims, by name ("batch": 1). */
+  freeDimensionOverrides: z.record(z.string().min(1).max(200), z.number().int().min(1).max(1 << 30)).optional(),
+  profiling: z.boolean().optional(),
+});
+export type SessionOptions = z.output<typeof sessionOptionsSchema>;
+export type SessionOptionsInput = z.input<typeof sessionOptionsSchema>;
+
+export interface SessionTimings {
+  /** Time to create the session; 0 when it came from the cache. */
+  createMs: number;
+  cached: boolean;
+}
+
+export interface RunTimings extends SessionTimings {
+  /** Reading and converting inputs (images, files, generators). */
+  prepareMs: number;
+  runMs: number;
+  /** Output statistics (and, later, task postprocessing). */
+  postprocessMs: number;
+  totalMs: number;
+}
+
+export interface RunResult {
+  /** Outputs stay in the engine under this id (paging, saving) until the next runs push them out. */
+  runId: string;
+  model: string;
+  provider: ProviderChoice;
+  timings: RunTimings;
+  inputs: TensorSummary[];
+  outputs: TensorSummary[];
+  /** onnxruntime's profile (chrome://tracing JSON) when profiling was on. */
+  profilePath?: string;
+}
+
+export interface LatencyStats {
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface BenchmarkResult {
+  provider: ProviderChoice;
+  createMs: number;
+  warmup: number;
+  runs: number;
+  latencyMs: LatencyStats;
+  /** Runs per second over the measured runs. */
+  throughput: number;
+  /** Every measured latency, in order (for a chart). */
+  samples: number[];
+}
+
+/** Percentile by linear interpolation between closest ranks (as numpy's default). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+}
+
+export function latencyStats(samples: readonly number[]): LatencyStats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = sorted.reduce((s, x) => s + x, 0) / (sorted.length || 1);
+  return {
+    min: sorted[0] ?? NaN,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    mean,
+  };
+}
