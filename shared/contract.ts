@@ -2,8 +2,12 @@
 // output type and progress-event type. Handlers, the preload, the browser-mode server and
 // the renderer's client are all typed from this table; no channel string appears elsewhere.
 import { z } from 'zod';
+import { absolutePath } from './paths';
 import type { LibraryScanProgress, LibrarySnapshot } from './library';
+import type { CheckProgress, CheckReport } from './compare';
 import type { HardwareReport } from './providers';
+import { type BenchmarkResult, type RunResult, benchRequestSchema, runRequestSchema } from './run';
+import { TensorSource, type TensorSummary } from './tensor';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
@@ -19,15 +23,6 @@ function channel<O, E = never>() {
   return <I extends z.ZodType>(input: I): Channel<I, O, E> => ({ input });
 }
 
-/** Absolute paths only: requests never resolve paths against some working directory. */
-export const absolutePath = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), {
-    message: 'must be an absolute path',
-  })
-  .refine((p) => !p.includes('\0'), { message: 'must not contain NUL' });
 
 const noInput = z.strictObject({});
 const modelPath = z.strictObject({ path: absolutePath });
@@ -120,6 +115,42 @@ export const contract = {
   'hardware.detect': channel<HardwareReport>()(z.strictObject({ refresh: z.boolean().optional() })),
   /** Downloads the CUDA provider's libraries with onnxruntime-node's installer (needs internet). */
   'providers.installCuda': channel<{ installedTo: string }, { stage: string; message: string }>()(noInput),
+  /** One run: inputs prepared and checked, outputs summarised (their values stay in the engine). */
+  'model.run': channel<RunResult, { stage: string }>()(runRequestSchema),
+  /** N runs after a warm-up: latency min/p50/p90/p99/max and throughput. */
+  'model.bench': channel<BenchmarkResult, { done: number; total: number; lastMs: number }>()(benchRequestSchema),
+  /** Releases a model's cached sessions (the user closed it). */
+  'model.close': channel<{ released: number }>()(z.strictObject({ path: absolutePath.optional() })),
+  /** Loads a tensor file or generator, summarised, and checked against a model input. */
+  'tensor.read': channel<{ summary: TensorSummary; mismatch: string | null }>()(
+    z.strictObject({
+      source: TensorSource,
+      model: z.strictObject({ path: absolutePath, input: z.string().min(1).max(1000) }).optional(),
+      dimOverrides: z.record(z.string().min(1).max(200), z.number().int().min(1)).optional(),
+    }),
+  ),
+  /** A page of one output's values. */
+  'run.outputValues': channel<{ total: number; values: (number | string)[] }>()(
+    z.strictObject({
+      runId: z.string().min(1).max(100),
+      name: z.string().min(1).max(1000),
+      offset: z.number().int().min(0),
+      count: z.number().int().min(1).max(10_000),
+    }),
+  ),
+  /** Saves one output as .npy, .pb or .json (never over an existing file). */
+  'run.saveOutput': channel<ExportResult>()(
+    z.strictObject({ runId: z.string().min(1).max(100), name: z.string().min(1).max(1000), to: absolutePath }),
+  ),
+  /** ONNX backend-test layout folders checked against their expected outputs. */
+  'check.run': channel<CheckReport, CheckProgress>()(
+    z.strictObject({
+      dirs: z.array(absolutePath).min(1).max(1000),
+      provider: z.enum(['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu']).optional(),
+      atol: z.number().min(0).optional(),
+      rtol: z.number().min(0).optional(),
+    }),
+  ),
   'library.forgetRecent': channel<LibrarySnapshot['recent']>()(z.strictObject({ path: absolutePath.optional() })),
 } as const;
 

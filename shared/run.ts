@@ -1,7 +1,22 @@
 // Running a model: session options, timings, results and benchmarks. Pure and shared.
 import { z } from 'zod';
+import { absolutePath } from './paths';
 import { PROVIDER_IDS, type ProviderChoice } from './providers';
-import type { TensorSummary } from './tensor';
+import { type ImageTransform, preprocessRecipeSchema } from './recipe';
+import { TensorSource, type TensorSummary } from './tensor';
+
+
+/** An image input: one or more images (a batch) through a preprocessing recipe. */
+export const ImageSource = z.strictObject({
+  kind: z.literal('image'),
+  paths: z.array(absolutePath).min(1).max(256),
+  recipe: preprocessRecipeSchema,
+});
+
+/** Where one model input's value comes from. */
+export const RunInputSource = z.union([TensorSource, ImageSource]);
+export type RunInputSource = z.infer<typeof RunInputSource>;
+export const runInputsSchema = z.record(z.string().min(1).max(1000), RunInputSource);
 
 export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 
@@ -42,6 +57,8 @@ export interface RunResult {
   timings: RunTimings;
   inputs: TensorSummary[];
   outputs: TensorSummary[];
+  /** For each image input, how each image of the batch maps to the tensor (to put results back). */
+  transforms: Record<string, ImageTransform[]>;
   /** onnxruntime's profile (chrome://tracing JSON) when profiling was on. */
   profilePath?: string;
 }
@@ -88,3 +105,14 @@ export function latencyStats(samples: readonly number[]): LatencyStats {
     mean,
   };
 }
+
+export const runRequestSchema = z.strictObject({
+  path: absolutePath,
+  inputs: runInputsSchema,
+  options: sessionOptionsSchema.default({ provider: 'auto' }),
+});
+
+export const benchRequestSchema = runRequestSchema.extend({
+  runs: z.number().int().min(1).max(100_000).default(100),
+  warmup: z.number().int().min(0).max(10_000).default(10),
+});

@@ -9,7 +9,11 @@ import { checkRuntime } from './runtime-check';
 import { loadOrt } from './ort';
 import { installCudaProviderLibraries } from './providers/install-cuda';
 import { probeProviders } from './providers/probe';
+import { findTestCases } from './check/find';
+import { runCheck } from './check/run';
+import { ModelRunner } from './run/runner';
 import { SessionCache } from './run/session-cache';
+import { readTensorForInput } from './run/tensor-read';
 
 export interface EngineContext {
   signal: AbortSignal;
@@ -36,6 +40,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export function createHandlers(options: { debug: boolean }): EngineHandlers {
   const sessions = new SessionCache({ providerStatuses: () => probeProviders() });
+  const runner = new ModelRunner(sessions);
   const debugOnly = () => {
     if (!options.debug) throw new WorkbenchError('UNSUPPORTED', 'Debug methods are off in this engine.');
   };
@@ -71,6 +76,15 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     checkRuntime: ({ path }, ctx) => checkRuntime(path, ctx),
     probeProviders: ({ refresh }) => probeProviders({ refresh }),
     installCudaProviders: (_params, ctx) => installCudaProviderLibraries({ signal: ctx.signal, onProgress: ctx.emit }),
+    run: (params, ctx) => runner.run(params, ctx),
+    bench: (params, ctx) => runner.benchmark(params, ctx),
+    readTensor: (params) => readTensorForInput(params),
+    outputValues: async ({ runId, name, offset, count }) => runner.outputValues(runId, name, offset, count),
+    saveOutput: ({ runId, name, to }) => runner.saveOutput(runId, name, to),
+    async check({ dirs, provider, atol, rtol }, ctx) {
+      const cases = await findTestCases(dirs);
+      return runCheck(cases, { provider, atol, rtol, signal: ctx.signal, onProgress: ctx.emit });
+    },
     releaseSessions: async ({ path }) => ({ released: await sessions.release(path) }),
     async 'debug.sleep'({ ms, blocking }, ctx) {
       debugOnly();

@@ -2,7 +2,10 @@
 // Plain structured-cloneable objects: it travels over Electron's parentPort and over
 // child_process IPC with `serialization: 'advanced'`.
 import type { RuntimeCheck } from '../../shared/contract';
+import type { CheckProgress, CheckReport } from '../../shared/compare';
 import type { ProviderStatus } from '../../shared/providers';
+import type { BenchmarkResult, RunInputSource, RunResult, SessionOptions } from '../../shared/run';
+import type { TensorSource, TensorSummary } from '../../shared/tensor';
 import type { InstallProgress } from './providers/install-cuda';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats } from '../../shared/model-info';
 import type { Result } from '../../shared/result';
@@ -24,6 +27,20 @@ export interface EngineMethods {
   checkRuntime: { params: { path: string }; result: RuntimeCheck; event: { stage: string } };
   probeProviders: { params: { refresh?: boolean }; result: ProviderStatus[]; event: never };
   installCudaProviders: { params: Record<string, never>; result: { installedTo: string }; event: InstallProgress };
+  run: { params: { path: string; inputs: Record<string, RunInputSource>; options: SessionOptions }; result: RunResult; event: { stage: string } };
+  bench: {
+    params: { path: string; inputs: Record<string, RunInputSource>; options: SessionOptions; runs: number; warmup: number };
+    result: BenchmarkResult;
+    event: { done: number; total: number; lastMs: number };
+  };
+  readTensor: {
+    params: { source: TensorSource; model?: { path: string; input: string }; dimOverrides?: Record<string, number> };
+    result: { summary: TensorSummary; mismatch: string | null };
+    event: never;
+  };
+  outputValues: { params: { runId: string; name: string; offset: number; count: number }; result: { total: number; values: (number | string)[] }; event: never };
+  saveOutput: { params: { runId: string; name: string; to: string }; result: { path: string; bytes: number }; event: never };
+  check: { params: { dirs: string[]; provider?: string; atol?: number; rtol?: number }; result: CheckReport; event: CheckProgress };
   /** Releases the cached sessions of a model (or all): the user closed it, or memory is needed. */
   releaseSessions: { params: { path?: string }; result: { released: number }; event: never };
   /** Test aid, only when OWB_ENGINE_DEBUG=1: wait (or block the thread) for ms. */

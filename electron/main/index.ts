@@ -7,6 +7,7 @@ import { createServices } from '../node/services';
 import { utilityLauncher } from './engine-launcher';
 import { bindIpc } from './ipc';
 import { installMenu } from './menu';
+import { startOpenFiles } from './open-files';
 import { createMainWindow, isAppUrl } from './window';
 
 const outDir = join(import.meta.dirname, '..');
@@ -15,6 +16,10 @@ const devUrl = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.en
 const resourcesDir = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
 
 let mainWindow: BrowserWindow | null = null;
+let openWindow: (() => BrowserWindow) | null = null;
+
+// Before ready: macOS delivers double-clicked models as early open-file events.
+const openFiles = startOpenFiles({ ensureWindow: () => mainWindow ?? openWindow?.() ?? null });
 
 async function start() {
   await app.whenReady();
@@ -42,9 +47,13 @@ async function start() {
   bindIpc(ipcMain, services.backend, (frame) => !!frame && isAppUrl(frame.url, devUrl, rendererDir));
   installMenu(() => mainWindow);
   const open = () => {
-    mainWindow = createMainWindow({ preload: join(outDir, 'preload', 'index.cjs'), devUrl, rendererDir });
-    mainWindow.on('closed', () => (mainWindow = null));
+    const win = createMainWindow({ preload: join(outDir, 'preload', 'index.cjs'), devUrl, rendererDir });
+    mainWindow = win;
+    win.on('closed', () => (mainWindow = null));
+    openFiles?.attach(win);
+    return win;
   };
+  openWindow = open;
   open();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) open();
@@ -55,4 +64,6 @@ async function start() {
   app.on('before-quit', () => services.dispose());
 }
 
-void start();
+// A second launch hands its models to the first instance (second-instance) and leaves.
+if (openFiles) void start();
+else app.quit();

@@ -79,6 +79,14 @@ export class Backend {
       'library.removeFolder': ({ path }) => library.removeFolder(path),
       'library.opened': ({ path }) => library.markOpened(path),
       'library.forgetRecent': ({ path }) => library.forgetRecent(path),
+      'model.run': async (input, ctx) =>
+        unwrap(await engine.request('run', input, { signal: ctx.signal, onEvent: ctx.emit, cancelGraceMs: 1000 })),
+      'model.bench': async (input, ctx) => unwrap(await engine.request('bench', input, { signal: ctx.signal, onEvent: ctx.emit })),
+      'model.close': async ({ path }) => unwrap(await engine.request('releaseSessions', { path })),
+      'tensor.read': async (input, ctx) => unwrap(await engine.request('readTensor', input, ctx)),
+      'run.outputValues': async (input) => unwrap(await engine.request('outputValues', input)),
+      'run.saveOutput': async (input) => unwrap(await engine.request('saveOutput', input)),
+      'check.run': async (input, ctx) => unwrap(await engine.request('check', input, { signal: ctx.signal, onEvent: ctx.emit })),
       'hardware.detect': async ({ refresh }, ctx) => {
         const [facts, providers] = await Promise.all([
           detectHardware({ refresh }),

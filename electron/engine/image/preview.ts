@@ -35,13 +35,15 @@ export interface PreviewOptions {
 }
 
 let halfTable: Float32Array | null = null;
-/** float16 bits → value, all 65536 of them computed once. */
-function halves(): Float32Array {
+/** float16 bits → values, through a table of all 65536 computed once. */
+function decodeHalves(bits: Uint16Array): Float32Array {
   if (!halfTable) {
     halfTable = new Float32Array(65536);
     for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
   }
-  return halfTable;
+  const out = new Float32Array(bits.length);
+  for (let k = 0; k < bits.length; k++) out[k] = halfTable[bits[k]];
+  return out;
 }
 
 interface Geometry {
@@ -86,21 +88,19 @@ export async function previewTensor(
     throw new WorkbenchError('INVALID_INPUT', `Image ${index} asked for, but the batch has ${g.n}`);
   const maxSide = options.maxSide ?? 512;
   const hw = g.h * g.w;
-  const half = tensor.dtype === 'float16' ? halves() : null;
-  const src = tensor.data;
-  const value = half ? (e: number): number => half[src[e]] : (e: number): number => src[e];
-  // Element index of (image n, channel k, pixel i).
-  const at = g.planar
-    ? (n: number, k: number, i: number) => (n * g.c + k) * hw + i
-    : (n: number, k: number, i: number) => (n * hw + i) * g.c + k;
+  // float16 decoded once through a table; other types are read as they are.
+  const src = tensor.dtype === 'float16' ? decodeHalves(tensor.data as Uint16Array) : tensor.data;
+  // Channel k of image n: element (n*C + k)*hw + i*1 (planar) or (n*hw + i)*C + k (interleaved).
+  const start = (n: number, k: number): number => (g.planar ? (n * g.c + k) * hw : n * hw * g.c + k);
+  const step = g.planar ? 1 : g.c;
 
   const channels: ChannelStats[] = names.map((name, k) => {
     let min = Infinity;
     let max = -Infinity;
     let sum = 0;
     for (let n = 0; n < g.n; n++) {
-      for (let i = 0; i < hw; i++) {
-        const v = value(at(n, k, i));
+      for (let i = 0, e = start(n, k); i < hw; i++, e += step) {
+        const v = src[e];
         if (v < min) min = v;
         if (v > max) max = v;
         sum += v;
@@ -116,10 +116,12 @@ export async function previewTensor(
   const pixels = new Uint8Array(hw * oc);
   showOrder.forEach((name, o) => {
     const k = names.indexOf(name);
-    // 256-step inversion is not exact for float values, so compute per value (preview only: ≤ a few MB).
-    for (let i = 0; i < hw; i++) {
-      const p = Math.round(valueToPixel(r, k, value(at(index, k, i))));
-      pixels[i * oc + o] = p < 0 ? 0 : p > 255 ? 255 : p;
+    // valueToPixel is linear: pixel = v * a + b.
+    const b = valueToPixel(r, k, 0);
+    const a = valueToPixel(r, k, 1) - b;
+    for (let i = 0, e = start(index, k), q = o; i < hw; i++, e += step, q += oc) {
+      const p = Math.round(src[e] * a + b);
+      pixels[q] = p < 0 ? 0 : p > 255 ? 255 : p;
     }
   });
   let img = sharp(pixels, { raw: { width: g.w, height: g.h, channels: oc as 1 | 2 | 3 | 4 } });

@@ -17,7 +17,8 @@ function histogram(values: Float64Array, min: number | null, max: number | null)
   return { min, max, counts };
 }
 
-function previewValue(t: Tensor, k: number): number | string {
+/** One value as the UI shows it (float16 decoded, int64 beyond 2^53 as a decimal string). */
+export function previewValue(t: Tensor, k: number): number | string {
   const v = t.data[k];
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (t.dtype === 'float16') return halfToFloat(v as number);

@@ -18,5 +18,11 @@ export interface ViewDef {
 
 export const VIEWS: ViewDef[] = [
   { id: 'start', label: 'Start', icon: 'home', component: StartView },
-  { id: 'model', label: 'Model', icon: 'model', component: ModelView, detail: (wb) => wb.modelName ?? (wb.loadingPath ? 'Opening…' : null) },
+  {
+    id: 'model',
+    label: 'Model',
+    icon: 'model',
+    component: ModelView,
+    detail: (wb) => wb.modelName ?? (wb.loadingPath ? 'Opening…' : null),
+  },
 ];

@@ -1,0 +1,192 @@
+// One run of a model, and the benchmark (like onnxruntime_perf_test): sessions from the cache,
+// inputs prepared and checked, outputs summarised; the output tensors stay in the engine
+// (only summaries cross processes) until later runs push them out.
+import { rename, stat, writeFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type * as Ort from 'onnxruntime-node';
+import type { ModelInfo } from '../../../shared/model-info';
+import type { ImageTransform } from '../../../shared/recipe';
+import { WorkbenchError } from '../../../shared/result';
+import { type BenchmarkResult, type RunInputSource, type RunResult, type SessionOptions, latencyStats } from '../../../shared/run';
+import { readModelInfo } from '../onnx/reader';
+import { loadOrt } from '../ort';
+import { encodeTensor, formatOf } from '../tensors/io';
+import { previewValue, summarizeTensor } from '../tensors/summary';
+import { type Tensor, fromOrtTensor } from '../tensors/tensor';
+import { type ImageLoader, prepareInputs } from './inputs';
+import type { SessionCache } from './session-cache';
+
+const KEPT_RUNS = 8;
+
+export interface RunRequest {
+  path: string;
+  inputs: Record<string, RunInputSource>;
+  options: SessionOptions;
+}
+
+export interface RunContext {
+  signal: AbortSignal;
+  emit(event: { stage: string }): void;
+}
+
+interface StoredRun {
+  outputs: Map<string, Tensor>;
+  transforms: Record<string, ImageTransform[]>;
+}
+
+export class ModelRunner {
+  /** Output tensors of the latest runs, oldest first. */
+  private readonly runs = new Map<string, StoredRun>();
+  private counter = 0;
+
+  constructor(
+    private readonly sessions: SessionCache,
+    private readonly loadImage?: ImageLoader,
+  ) {}
+
+  private async prepare(ort: typeof Ort, info: ModelInfo, request: RunRequest, signal: AbortSignal) {
+    return prepareInputs(ort, info, request.inputs, {
+      dimOverrides: request.options.freeDimensionOverrides,
+      loadImage: this.loadImage,
+      signal,
+    });
+  }
+
+  async run(request: RunRequest, ctx: RunContext): Promise<RunResult> {
+    const started = performance.now();
+    const ort = await loadOrt();
+    ctx.emit({ stage: 'reading the model' });
+    const info = await readModelInfo(request.path);
+    ctx.emit({ stage: 'creating the session' });
+    const session = await this.sessions.get(request.path, request.options);
+    throwIfCancelled(ctx.signal);
+    ctx.emit({ stage: 'preparing inputs' });
+    const prepStart = performance.now();
+    const prepared = await this.prepare(ort, info, request, ctx.signal);
+    const prepareMs = performance.now() - prepStart;
+    throwIfCancelled(ctx.signal);
+    ctx.emit({ stage: 'running' });
+    const runStart = performance.now();
+    let results: Ort.InferenceSession.ReturnType;
+    try {
+      results = await session.session.run(prepared.feeds);
+    } catch (error) {
+      throw new WorkbenchError('RUNTIME_ERROR', `The run failed: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const runMs = performance.now() - runStart;
+    const postStart = performance.now();
+    const outputs = new Map<string, Tensor>();
+    for (const name of session.session.outputNames) outputs.set(name, fromOrtTensor(results[name], `output '${name}'`));
+    const summaries = [...outputs].map(([name, t]) => summarizeTensor(name, t));
+    const postprocessMs = performance.now() - postStart;
+    const runId = `run-${++this.counter}`;
+    this.keep(runId, { outputs, transforms: prepared.transforms });
+    return {
+      runId,
+      model: request.path,
+      provider: session.provider,
+      timings: {
+        createMs: session.createMs,
+        cached: session.cached,
+        prepareMs,
+        runMs,
+        postprocessMs,
+        totalMs: performance.now() - started,
+      },
+      inputs: prepared.summaries,
+      outputs: summaries,
+      transforms: prepared.transforms,
+    };
+  }
+
+  async benchmark(
+    request: RunRequest & { runs: number; warmup: number },
+    ctx: { signal: AbortSignal; emit(event: { done: number; total: number; lastMs: number }): void },
+  ): Promise<BenchmarkResult> {
+    const ort = await loadOrt();
+    const info = await readModelInfo(request.path);
+    const session = await this.sessions.get(request.path, request.options);
+    const { feeds } = await this.prepare(ort, info, request, ctx.signal);
+    const total = request.warmup + request.runs;
+    const samples: number[] = [];
+    let lastEmit = 0;
+    const measuredStart = { t: 0 };
+    for (let i = 0; i < total; i++) {
+      throwIfCancelled(ctx.signal);
+      if (i === request.warmup) measuredStart.t = performance.now();
+      const t0 = performance.now();
+      await session.session.run(feeds);
+      const ms = performance.now() - t0;
+      if (i >= request.warmup) samples.push(ms);
+      // About ten progress events a second, and always the last one.
+      if (performance.now() - lastEmit > 100 || i === total - 1) {
+        lastEmit = performance.now();
+        ctx.emit({ done: i + 1, total, lastMs: ms });
+      }
+    }
+    const measuredMs = performance.now() - measuredStart.t;
+    return {
+      provider: session.provider,
+      createMs: session.createMs,
+      warmup: request.warmup,
+      runs: request.runs,
+      latencyMs: latencyStats(samples),
+      throughput: samples.length / (measuredMs / 1000),
+      samples,
+    };
+  }
+
+  /** Values of one output, a page at a time (the UI's value table). */
+  outputValues(runId: string, name: string, offset: number, count: number): { total: number; values: (number | string)[] } {
+    const t = this.output(runId, name);
+    const total = t.data.length;
+    const values: (number | string)[] = [];
+    for (let k = offset; k < Math.min(total, offset + count); k++) values.push(previewValue(t, k));
+    return { total, values };
+  }
+
+  /** Saves one output as .npy, .pb or .json; never overwrites an existing file. */
+  async saveOutput(runId: string, name: string, to: string): Promise<{ path: string; bytes: number }> {
+    const t = this.output(runId, name);
+    const bytes = encodeTensor(t, formatOf(to), name);
+    await writeNew(to, bytes);
+    return { path: to, bytes: bytes.byteLength };
+  }
+
+  outputTensor(runId: string, name: string): Tensor {
+    return this.output(runId, name);
+  }
+
+  private output(runId: string, name: string): Tensor {
+    const run = this.runs.get(runId);
+    if (!run) throw new WorkbenchError('NOT_FOUND', `The results of ${runId} are no longer kept: run the model again.`);
+    const t = run.outputs.get(name);
+    if (!t) throw new WorkbenchError('NOT_FOUND', `${runId} has no output '${name}'.`);
+    return t;
+  }
+
+  private keep(runId: string, run: StoredRun) {
+    this.runs.set(runId, run);
+    while (this.runs.size > KEPT_RUNS) this.runs.delete(this.runs.keys().next().value!);
+  }
+}
+
+function throwIfCancelled(signal: AbortSignal) {
+  if (signal.aborted) throw new WorkbenchError('CANCELLED', 'Cancelled.');
+}
+
+/** Temporary name, then rename: a crash never leaves half a file; an existing file is kept. */
+export async function writeNew(path: string, bytes: Uint8Array): Promise<void> {
+  const exists = await stat(path).then(
+    () => true,
+    () => false,
+  );
+  if (exists) throw new WorkbenchError('IO_ERROR', `${path} already exists; choose another name.`);
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(tmp, bytes, { flag: 'wx' });
+    await rename(tmp, path);
+  } catch (error) {
+    throw new WorkbenchError('IO_ERROR', `Could not write ${path}: ${(error as Error).message}`);
+  }
+}
