@@ -9,7 +9,23 @@ import globals from 'globals';
 import ts from 'typescript-eslint';
 import svelteConfig from './svelte.config.js';
 
-const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'http', 'https', 'net', 'crypto', 'stream', 'stream/*', 'util', 'worker_threads', 'url'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'child_process',
+  'http',
+  'https',
+  'net',
+  'crypto',
+  'stream',
+  'stream/*',
+  'util',
+  'worker_threads',
+  'url',
+];
 
 const noElectron = { group: ['electron', 'electron/*'], message: 'Only electron/main/ and the preload import electron.' };
 const noNative = {
@@ -39,7 +55,9 @@ export default ts.config(
   },
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],
-    languageOptions: { parserOptions: { projectService: false, extraFileExtensions: ['.svelte'], parser: ts.parser, svelteConfig } },
+    languageOptions: {
+      parserOptions: { projectService: false, extraFileExtensions: ['.svelte'], parser: ts.parser, svelteConfig },
+    },
   },
   {
     files: ['shared/**'],
@@ -47,7 +65,10 @@ export default ts.config(
     rules: restrict([
       { group: ['electron', 'electron/*'], message: 'shared/ runs everywhere: no Electron.' },
       { group: nodeBuiltins, message: 'shared/ runs everywhere: no Node modules.' },
-      { group: ['../electron/**', '../renderer/**', '../test/**', '**/electron/**', '**/renderer/**'], message: 'shared/ imports only shared/.' },
+      {
+        group: ['../electron/**', '../renderer/**', '../test/**', '**/electron/**', '**/renderer/**'],
+        message: 'shared/ imports only shared/.',
+      },
     ]),
   },
   {

@@ -26,7 +26,12 @@ function rchar(): number {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-interface ChildResult { ms: number; peakMB: number; readMB: number; nodes: number }
+interface ChildResult {
+  ms: number;
+  peakMB: number;
+  readMB: number;
+  nodes: number;
+}
 
 /** Child mode: measure one case in a clean process and print JSON. */
 async function child(mode: string, file: string): Promise<void> {
@@ -55,7 +60,10 @@ async function child(mode: string, file: string): Promise<void> {
 
 function measure(mode: 'inspect' | 'baseline', file: string): ChildResult {
   const self = fileURLToPath(import.meta.url);
-  const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, '--child', mode, file], { encoding: 'utf8', maxBuffer: 16 * MB });
+  const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, '--child', mode, file], {
+    encoding: 'utf8',
+    maxBuffer: 16 * MB,
+  });
   const line = res.stdout.trim().split('\n').pop() ?? '';
   if (res.status !== 0 || !line.startsWith('{')) throw new Error(`child ${mode} ${file} failed: ${res.stderr}`);
   return JSON.parse(line) as ChildResult;
@@ -84,16 +92,28 @@ function vgg16(): ModelSpec {
   }
   nodes.push({ op: 'Flatten', inputs: [x], outputs: ['flat'] });
   x = 'flat';
-  for (const [i, [a, b]] of [[25088, 4096], [4096, 4096], [4096, 1000]].entries()) {
-    inits.push({ name: `fc${i}.weight`, dtype: 'float32', dims: [a, b], rawLength: a * b * 4 }, { name: `fc${i}.bias`, dtype: 'float32', dims: [b], rawLength: b * 4 });
-    nodes.push({ op: 'MatMul', inputs: [x, `fc${i}.weight`], outputs: [`mm${i}`] }, { op: 'Add', inputs: [`mm${i}`, `fc${i}.bias`], outputs: [`fc${i}`] });
+  for (const [i, [a, b]] of [
+    [25088, 4096],
+    [4096, 4096],
+    [4096, 1000],
+  ].entries()) {
+    inits.push(
+      { name: `fc${i}.weight`, dtype: 'float32', dims: [a, b], rawLength: a * b * 4 },
+      { name: `fc${i}.bias`, dtype: 'float32', dims: [b], rawLength: b * 4 },
+    );
+    nodes.push(
+      { op: 'MatMul', inputs: [x, `fc${i}.weight`], outputs: [`mm${i}`] },
+      { op: 'Add', inputs: [`mm${i}`, `fc${i}.bias`], outputs: [`fc${i}`] },
+    );
     x = `fc${i}`;
   }
   nodes.push({ op: 'Softmax', inputs: [x], outputs: ['probs'] });
   return {
     inputs: [{ name: 'input', dtype: 'float32', shape: ['batch', 3, 224, 224] }],
     outputs: [{ name: 'probs', dtype: 'float32', shape: ['batch', 1000] }],
-    nodes, initializers: inits, producer: 'bench',
+    nodes,
+    initializers: inits,
+    producer: 'bench',
   };
 }
 
@@ -112,7 +132,12 @@ function manyNodes(n: number): ModelSpec {
       nodes.push({ op, name: `n${k}`, inputs: [src, `w${k}`], outputs: [out] });
     }
   }
-  return { inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 16] }], outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 16] }], nodes, initializers: inits };
+  return {
+    inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 16] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 16] }],
+    nodes,
+    initializers: inits,
+  };
 }
 
 /** 22 tensors of 100 MB in one external file, made sparse with truncate (2.2 GB, no disk used). */
@@ -121,10 +146,23 @@ function externalModel(): { spec: ModelSpec; size: number } {
   const inits: TensorSpec[] = [];
   const nodes: NodeSpec[] = [];
   for (let k = 0; k < 22; k++) {
-    inits.push({ name: `w${k}`, dtype: 'float32', dims: [per / 4], external: { location: 'weights.bin', offset: k * per, length: per } });
+    inits.push({
+      name: `w${k}`,
+      dtype: 'float32',
+      dims: [per / 4],
+      external: { location: 'weights.bin', offset: k * per, length: per },
+    });
     nodes.push({ op: 'Add', inputs: [k ? `t${k - 1}` : 'x', `w${k}`], outputs: [k === 21 ? 'y' : `t${k}`] });
   }
-  return { spec: { inputs: [{ name: 'x', dtype: 'float32', shape: [per / 4] }], outputs: [{ name: 'y', dtype: 'float32', shape: [per / 4] }], nodes, initializers: inits }, size: 22 * per };
+  return {
+    spec: {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [per / 4] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [per / 4] }],
+      nodes,
+      initializers: inits,
+    },
+    size: 22 * per,
+  };
 }
 
 const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
@@ -152,19 +190,33 @@ async function main(): Promise<void> {
       { name: '20,000 nodes', file: n20k, baseline: true, target: '∝ nodes' },
       { name: 'external 2.2 GB (sparse)', file: extPath, baseline: true, target: 'no external reads' },
     ];
-    const rows: string[][] = [['case', 'file MB', 'nodes', 'inspect ms', 'peak +MB', 'read MB/run', 'baseline ms', 'baseline peak +MB', 'target']];
+    const rows: string[][] = [
+      ['case', 'file MB', 'nodes', 'inspect ms', 'peak +MB', 'read MB/run', 'baseline ms', 'baseline peak +MB', 'target'],
+    ];
     for (const c of cases) {
       const size = (await stat(c.file)).size;
       const r = measure('inspect', c.file);
       const b = c.baseline ? measure('baseline', c.file) : null;
-      rows.push([c.name, fmt(size / MB), String(r.nodes), fmt(r.ms, 2), fmt(r.peakMB), fmt(r.readMB, 2), b ? fmt(b.ms, 0) : '-', b ? fmt(b.peakMB) : '-', c.target]);
+      rows.push([
+        c.name,
+        fmt(size / MB),
+        String(r.nodes),
+        fmt(r.ms, 2),
+        fmt(r.peakMB),
+        fmt(r.readMB, 2),
+        b ? fmt(b.ms, 0) : '-',
+        b ? fmt(b.peakMB) : '-',
+        c.target,
+      ]);
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
     for (const [i, r] of rows.entries()) {
       console.log(r.map((c, k) => c.padEnd(widths[k])).join(' | '));
       if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
     }
-    console.log(`\nexternal weights file: ${fmt(ext.size / MB)} MB; "read MB/run" counts bytes read from any file (/proc/self/io rchar).`);
+    console.log(
+      `\nexternal weights file: ${fmt(ext.size / MB)} MB; "read MB/run" counts bytes read from any file (/proc/self/io rchar).`,
+    );
     console.log(`total ${fmt((performance.now() - t0) / 1000)} s`);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -63,7 +63,14 @@ for (const sample of SAMPLES) {
   }
   const name = sample.file.split('/').pop();
   const { size } = await stat(join(out, name));
-  catalog.push({ id: sample.id, name: sample.name, description: sample.description, file: name, size, source: `npm: ${sample.pkg}` });
+  catalog.push({
+    id: sample.id,
+    name: sample.name,
+    description: sample.description,
+    file: name,
+    size,
+    source: `npm: ${sample.pkg}`,
+  });
 }
 await writeFile(join(out, 'samples.json'), JSON.stringify(catalog, null, 2) + '\n');
 console.log(`samples: ${catalog.length} sample models in ${out}`);

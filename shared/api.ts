@@ -20,6 +20,8 @@ export interface Api {
   pathOfDroppedFile(file: File): Promise<Result<string>>;
   /** Native menu commands; never fires in browser mode. */
   onCommand(listener: (command: MenuCommand) => void): void;
+  /** Models the OS asks the app to open (double-click, command line); never fires in browser mode. */
+  onOpenPath(listener: (path: string) => void): void;
 }
 
 /** The untyped wire under `Api`: one request with a job id, its events, and cancel. */
@@ -29,6 +31,8 @@ export interface Bridge {
   pathOfDroppedFile(file: File): Promise<Result<string>>;
   /** Native menu commands (Electron only). */
   onCommand?(listener: (command: MenuCommand) => void): void;
+  /** Models the OS asks the app to open (Electron only). */
+  onOpenPath?(listener: (path: string) => void): void;
 }
 
 let jobCounter = 0;
@@ -55,5 +59,6 @@ export function createApi(bridge: Bridge): Api {
     },
     pathOfDroppedFile: (file) => bridge.pathOfDroppedFile(file),
     onCommand: (listener) => bridge.onCommand?.(listener),
+    onOpenPath: (listener) => bridge.onOpenPath?.(listener),
   };
 }

@@ -23,7 +23,6 @@ function channel<O, E = never>() {
   return <I extends z.ZodType>(input: I): Channel<I, O, E> => ({ input });
 }
 
-
 const noInput = z.strictObject({});
 const modelPath = z.strictObject({ path: absolutePath });
 
@@ -90,7 +89,10 @@ export const contract = {
       /** Folder to list; the user's home when absent. */
       path: absolutePath.optional(),
       /** Only files with these extensions (lower case, with dot); folders always show. */
-      extensions: z.array(z.string().regex(/^\.[a-z0-9]{1,10}$/)).max(20).optional(),
+      extensions: z
+        .array(z.string().regex(/^\.[a-z0-9]{1,10}$/))
+        .max(20)
+        .optional(),
       showHidden: z.boolean().optional(),
     }),
   ),
@@ -98,9 +100,7 @@ export const contract = {
   'model.inspect': channel<ModelInfo>()(modelPath),
   'model.nodes': channel<NodeInfo[]>()(modelPath),
   'model.initializers': channel<InitializerInfo[]>()(modelPath),
-  'model.initializerStats': channel<TensorStats>()(
-    z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000) }),
-  ),
+  'model.initializerStats': channel<TensorStats>()(z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000) })),
   'model.exportInitializer': channel<ExportResult>()(
     z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000), to: absolutePath }),
   ),

@@ -4,6 +4,8 @@ export const IPC = {
   event: 'owb:event',
   cancel: 'owb:cancel',
   command: 'owb:command',
+  /** A model to open: from the command line, a double-click in the OS, or a second launch. */
+  openPath: 'owb:open-path',
 } as const;
 
 /** Commands the native menu sends to the window. */

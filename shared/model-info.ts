@@ -64,14 +64,7 @@ export interface OpsetImport {
   version: number;
 }
 
-export type TaskKind =
-  | 'classification'
-  | 'detection'
-  | 'segmentation'
-  | 'image-to-image'
-  | 'text'
-  | 'audio'
-  | 'unknown';
+export type TaskKind = 'classification' | 'detection' | 'segmentation' | 'image-to-image' | 'text' | 'audio' | 'unknown';
 
 export interface TaskGuess {
   kind: TaskKind;

@@ -5,7 +5,6 @@ import { PROVIDER_IDS, type ProviderChoice } from './providers';
 import { type ImageTransform, preprocessRecipeSchema } from './recipe';
 import { TensorSource, type TensorSummary } from './tensor';
 
-
 /** An image input: one or more images (a batch) through a preprocessing recipe. */
 export const ImageSource = z.strictObject({
   kind: z.literal('image'),
@@ -28,7 +27,16 @@ export const sessionOptionsSchema = z.strictObject({
   interOpThreads: z.number().int().min(0).max(1024).optional(),
   graphOptimization: z.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
   /** Sizes for symbolic dims, by name ("batch": 1). */
-  freeDimensionOverrides: z.record(z.string().min(1).max(200), z.number().int().min(1).max(1 << 30)).optional(),
+  freeDimensionOverrides: z
+    .record(
+      z.string().min(1).max(200),
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(1 << 30),
+    )
+    .optional(),
   profiling: z.boolean().optional(),
 });
 export type SessionOptions = z.output<typeof sessionOptionsSchema>;

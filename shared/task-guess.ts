@@ -65,13 +65,28 @@ function fromImage(info: Info, img: Image): TaskGuess | null {
     const oDesc = `output "${o.name}" ${fmt(s)}`;
     // OCR recognition: fixed short text-line height, output [N, T, K] with a large alphabet K.
     if (s.length === 3 && num(img.h) && img.h <= 64 && num(s[2]) && s[2] >= 30 && !num(s[1])) {
-      return { kind: 'text', reason: `${inDesc} has a text-line height of ${img.h} and ${oDesc} gives per-step scores over ${s[2]} characters (OCR recognition)` };
+      return {
+        kind: 'text',
+        reason: `${inDesc} has a text-line height of ${img.h} and ${oDesc} gives per-step scores over ${s[2]} characters (OCR recognition)`,
+      };
     }
     if (s.length === 3 && num(s[1]) && num(s[2])) {
       const [a, b] = [s[1], s[2]];
-      if (a >= 5 && a < b && a <= 4 + 1000) return { kind: 'detection', reason: `${inDesc} and ${oDesc} looks like [batch, 4 box coords + ${a - 4} classes, ${b} candidates] (YOLOv8-style)` };
-      if (b === 6 || b === 7) return { kind: 'detection', reason: `${inDesc} and ${oDesc} looks like [batch, detections, x1 y1 x2 y2 score class] (NMS output)` };
-      if (b >= 5 && a > b) return { kind: 'detection', reason: `${inDesc} and ${oDesc} looks like [batch, ${a} candidates, 5 + ${b - 5} classes] (YOLOv5-style)` };
+      if (a >= 5 && a < b && a <= 4 + 1000)
+        return {
+          kind: 'detection',
+          reason: `${inDesc} and ${oDesc} looks like [batch, 4 box coords + ${a - 4} classes, ${b} candidates] (YOLOv8-style)`,
+        };
+      if (b === 6 || b === 7)
+        return {
+          kind: 'detection',
+          reason: `${inDesc} and ${oDesc} looks like [batch, detections, x1 y1 x2 y2 score class] (NMS output)`,
+        };
+      if (b >= 5 && a > b)
+        return {
+          kind: 'detection',
+          reason: `${inDesc} and ${oDesc} looks like [batch, ${a} candidates, 5 + ${b - 5} classes] (YOLOv5-style)`,
+        };
     }
     if (s.length === 4) {
       const c = img.channelsFirst ? s[1] : s[3];
@@ -79,21 +94,39 @@ function fromImage(info: Info, img: Image): TaskGuess | null {
       const w = img.channelsFirst ? s[3] : s[2];
       const same = sameDim(h, img.h) && sameDim(w, img.w);
       if (c === 1 && same) {
-        const paddle = /sigmoid/i.test(o.name) || /paddle/i.test(info.producer.name) || s.some((d) => typeof d === 'string' && d.startsWith('p2o.'));
+        const paddle =
+          /sigmoid/i.test(o.name) ||
+          /paddle/i.test(info.producer.name) ||
+          s.some((d) => typeof d === 'string' && d.startsWith('p2o.'));
         return paddle
-          ? { kind: 'text', reason: `${inDesc} and ${oDesc} is a one-channel probability map at input size from a PaddleOCR-style (sigmoid) model: text detection` }
-          : { kind: 'segmentation', reason: `${inDesc} and ${oDesc} is a one-channel mask at input size: binary segmentation or matting` };
+          ? {
+              kind: 'text',
+              reason: `${inDesc} and ${oDesc} is a one-channel probability map at input size from a PaddleOCR-style (sigmoid) model: text detection`,
+            }
+          : {
+              kind: 'segmentation',
+              reason: `${inDesc} and ${oDesc} is a one-channel mask at input size: binary segmentation or matting`,
+            };
       }
       if (c === 3 && atLeast(h, img.h) && atLeast(w, img.w)) {
-        return { kind: 'image-to-image', reason: `${inDesc} and ${oDesc} is a 3-channel image at least as large as the input (enhancement / super-resolution / style)` };
+        return {
+          kind: 'image-to-image',
+          reason: `${inDesc} and ${oDesc} is a 3-channel image at least as large as the input (enhancement / super-resolution / style)`,
+        };
       }
       if (same && num(c) && c <= 512) {
-        return { kind: 'segmentation', reason: `${inDesc} and ${oDesc} has ${c} class maps at input size (semantic segmentation)` };
+        return {
+          kind: 'segmentation',
+          reason: `${inDesc} and ${oDesc} has ${c} class maps at input size (semantic segmentation)`,
+        };
       }
     }
     if (s.length === 2 && num(s[1]) && s[1] >= 2) {
       const imagenet = s[1] === 1000 || s[1] === 1001 ? ' (ImageNet classes)' : '';
-      return { kind: 'classification', reason: `${inDesc} and ${oDesc} gives one score per class for ${s[1]} classes${imagenet}` };
+      return {
+        kind: 'classification',
+        reason: `${inDesc} and ${oDesc} gives one score per class for ${s[1]} classes${imagenet}`,
+      };
     }
   }
   return null;

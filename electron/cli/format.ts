@@ -5,7 +5,10 @@ import type { ModelInfo, ValueInfo } from '../../shared/model-info';
 function table(rows: string[][], indent = '    '): string {
   if (rows.length === 0) return `${indent}(none)\n`;
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => indent + r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n') + '\n';
+  return (
+    rows.map((r) => indent + r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n') +
+    '\n'
+  );
 }
 
 function values(list: ValueInfo[]): string {
@@ -22,7 +25,8 @@ export function formatModelInfo(info: ModelInfo): string {
   if (info.graphName) out.push(`    Graph: ${info.graphName}\n`);
   out.push(`    Task guess: ${info.task.kind} (${info.task.reason})\n`);
   out.push(`\nInputs (${info.inputs.length})\n${values(info.inputs)}`);
-  if (info.optionalInputs.length) out.push(`\nOptional inputs, with defaults (${info.optionalInputs.length})\n${values(info.optionalInputs)}`);
+  if (info.optionalInputs.length)
+    out.push(`\nOptional inputs, with defaults (${info.optionalInputs.length})\n${values(info.optionalInputs)}`);
   out.push(`\nOutputs (${info.outputs.length})\n${values(info.outputs)}`);
   const byDtype = Object.entries(info.initializers.bytesByDtype)
     .map(([dtype, bytes]) => `${dtype} ${formatBytes(bytes ?? 0)}`)

@@ -40,11 +40,12 @@ async function inspect(args: string[]) {
   process.stdout.write(values.json ? `${JSON.stringify(info, null, 2)}\n` : formatModelInfo(info));
 }
 
-async function serve(args: string[], root: string) {
+async function serve(args: string[], root: string, resourcesDir?: string) {
   const { values } = parseArgs({ args, options: { port: { type: 'string' } }, allowPositionals: false });
   const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${values.port}"`);
-  const layout = layoutFromRoot(root);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a port number, not "${values.port}"`);
+  const layout = layoutFromRoot(root, resourcesDir);
   const verbose = process.env.OWB_VERBOSE === '1';
   const services = createServices({
     launch: forkLauncher({ entry: layout.engineEntry }),
@@ -56,7 +57,9 @@ async function serve(args: string[], root: string) {
     },
   });
   const server = await startServer({ backend: services.backend, rendererDir: layout.rendererDir, port });
-  process.stdout.write(`ONNX Workbench is serving on 127.0.0.1 only. Open this URL in your browser:\n\n    ${server.url}\n\nPress Ctrl+C to stop.\n`);
+  process.stdout.write(
+    `ONNX Workbench is serving on 127.0.0.1 only. Open this URL in your browser:\n\n    ${server.url}\n\nPress Ctrl+C to stop.\n`,
+  );
   const stop = async () => {
     await server.close();
     services.dispose();
@@ -66,7 +69,7 @@ async function serve(args: string[], root: string) {
   process.once('SIGTERM', () => void stop());
 }
 
-export async function main(argv: string[], root: string): Promise<void> {
+export async function main(argv: string[], root: string, resourcesDir?: string): Promise<void> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -83,7 +86,7 @@ export async function main(argv: string[], root: string): Promise<void> {
       case 'inspect':
         return await inspect(rest);
       case 'serve':
-        return await serve(rest, root);
+        return await serve(rest, root, resourcesDir);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -64,7 +64,10 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     async exportInitializer({ path, name, to }) {
       const { info, data } = await readInitializerData(path, name);
       if (!info.dtype || Array.isArray(data)) {
-        throw new WorkbenchError('UNSUPPORTED', `Initializer "${name}" has dtype ${info.dtype ?? 'unknown'}, which .npy export does not support.`);
+        throw new WorkbenchError(
+          'UNSUPPORTED',
+          `Initializer "${name}" has dtype ${info.dtype ?? 'unknown'}, which .npy export does not support.`,
+        );
       }
       const bytes = encodeNpy(data, info.shape, info.dtype);
       // Write beside the target, then rename: a crash never leaves half a file under the real name.

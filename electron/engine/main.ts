@@ -29,6 +29,10 @@ function connect(): { send(msg: FromEngine): void; onMessage(cb: (msg: unknown) 
   throw new Error('The engine must be started by ONNX Workbench (utilityProcess or child_process.fork).');
 }
 
+// Works offline: onnxruntime's telemetry would otherwise write a device id under ~/.cache and
+// try to upload usage data. Set before onnxruntime is first loaded (lazily, by loadOrt).
+process.env.ORT_DISABLE_TELEMETRY = '1';
+
 const link = connect();
 const debug = process.env.OWB_ENGINE_DEBUG === '1';
 const handlers = createHandlers({ debug });

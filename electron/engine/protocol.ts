@@ -23,11 +23,19 @@ export interface EngineMethods {
   nodes: { params: { path: string }; result: NodeInfo[]; event: never };
   initializers: { params: { path: string }; result: InitializerInfo[]; event: never };
   initializerStats: { params: { path: string; name: string }; result: TensorStats; event: never };
-  exportInitializer: { params: { path: string; name: string; to: string }; result: { path: string; bytes: number }; event: never };
+  exportInitializer: {
+    params: { path: string; name: string; to: string };
+    result: { path: string; bytes: number };
+    event: never;
+  };
   checkRuntime: { params: { path: string }; result: RuntimeCheck; event: { stage: string } };
   probeProviders: { params: { refresh?: boolean }; result: ProviderStatus[]; event: never };
   installCudaProviders: { params: Record<string, never>; result: { installedTo: string }; event: InstallProgress };
-  run: { params: { path: string; inputs: Record<string, RunInputSource>; options: SessionOptions }; result: RunResult; event: { stage: string } };
+  run: {
+    params: { path: string; inputs: Record<string, RunInputSource>; options: SessionOptions };
+    result: RunResult;
+    event: { stage: string };
+  };
   bench: {
     params: { path: string; inputs: Record<string, RunInputSource>; options: SessionOptions; runs: number; warmup: number };
     result: BenchmarkResult;
@@ -38,9 +46,17 @@ export interface EngineMethods {
     result: { summary: TensorSummary; mismatch: string | null };
     event: never;
   };
-  outputValues: { params: { runId: string; name: string; offset: number; count: number }; result: { total: number; values: (number | string)[] }; event: never };
+  outputValues: {
+    params: { runId: string; name: string; offset: number; count: number };
+    result: { total: number; values: (number | string)[] };
+    event: never;
+  };
   saveOutput: { params: { runId: string; name: string; to: string }; result: { path: string; bytes: number }; event: never };
-  check: { params: { dirs: string[]; provider?: string; atol?: number; rtol?: number }; result: CheckReport; event: CheckProgress };
+  check: {
+    params: { dirs: string[]; provider?: string; atol?: number; rtol?: number };
+    result: CheckReport;
+    event: CheckProgress;
+  };
   /** Releases the cached sessions of a model (or all): the user closed it, or memory is needed. */
   releaseSessions: { params: { path?: string }; result: { released: number }; event: never };
   /** Test aid, only when OWB_ENGINE_DEBUG=1: wait (or block the thread) for ms. */
@@ -53,9 +69,7 @@ export type EngineParams<M extends EngineMethod> = EngineMethods[M]['params'];
 export type EngineResult<M extends EngineMethod> = EngineMethods[M]['result'];
 export type EngineEvent<M extends EngineMethod> = EngineMethods[M]['event'];
 
-export type ToEngine =
-  | { type: 'request'; id: number; method: EngineMethod; params: unknown }
-  | { type: 'cancel'; id: number };
+export type ToEngine = { type: 'request'; id: number; method: EngineMethod; params: unknown } | { type: 'cancel'; id: number };
 
 export type FromEngine =
   | { type: 'ready'; pid: number }

@@ -34,9 +34,12 @@ export function explainRuntimeError(message: string): string {
     const domain = /domain[: ]+'?([\w.]+)'?/i.exec(message.slice(noSchema.index + noSchema[0].length));
     return `Unsupported operator ${noSchema[1]}${domain ? ` of domain ${domain[1]}` : ''} at opset ${noSchema[2]}.`;
   }
-  const opset = /Opset (\d+) is under development|ONNX Runtime only \*guarantees\* support for models stamped with official released onnx opset versions/.exec(message);
+  const opset =
+    /Opset (\d+) is under development|ONNX Runtime only \*guarantees\* support for models stamped with official released onnx opset versions/.exec(
+      message,
+    );
   if (opset) return 'The model uses an opset newer than this ONNX Runtime supports.';
-  if (/Unsupported model IR version/i.test(message)) return 'The model\'s IR version is newer than this ONNX Runtime supports.';
+  if (/Unsupported model IR version/i.test(message)) return "The model's IR version is newer than this ONNX Runtime supports.";
   if (/bad_alloc|Failed to allocate|out of memory/i.test(message)) return 'Out of memory while loading the model.';
   if (/external data|ExternalData|GetExtDataFromTensorProto|External initializer/i.test(message)) {
     return 'An external data file the model needs is missing or unreadable.';
@@ -51,10 +54,7 @@ export function explainRuntimeError(message: string): string {
   return firstLine.length > 300 ? `${firstLine.slice(0, 300)}…` : firstLine;
 }
 
-export async function checkRuntime(
-  path: string,
-  ctx: { emit(event: { stage: string }): void },
-): Promise<RuntimeCheck> {
+export async function checkRuntime(path: string, ctx: { emit(event: { stage: string }): void }): Promise<RuntimeCheck> {
   ctx.emit({ stage: 'loading onnxruntime' });
   const ort = await loadOrt();
   ctx.emit({ stage: 'creating session' });

@@ -81,7 +81,8 @@ export class Backend {
       'library.forgetRecent': ({ path }) => library.forgetRecent(path),
       'model.run': async (input, ctx) =>
         unwrap(await engine.request('run', input, { signal: ctx.signal, onEvent: ctx.emit, cancelGraceMs: 1000 })),
-      'model.bench': async (input, ctx) => unwrap(await engine.request('bench', input, { signal: ctx.signal, onEvent: ctx.emit })),
+      'model.bench': async (input, ctx) =>
+        unwrap(await engine.request('bench', input, { signal: ctx.signal, onEvent: ctx.emit })),
       'model.close': async ({ path }) => unwrap(await engine.request('releaseSessions', { path })),
       'tensor.read': async (input, ctx) => unwrap(await engine.request('readTensor', input, ctx)),
       'run.outputValues': async (input) => unwrap(await engine.request('outputValues', input)),

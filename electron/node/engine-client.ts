@@ -168,7 +168,10 @@ export class EngineClient {
 
   private killRunning(running: Running, reason: 'cancel' | 'shutdown') {
     running.killedFor = reason;
-    this.log('warn', `engine ${running.process.pid ?? '?'}: killing (${reason === 'cancel' ? 'a cancelled run did not stop' : 'shut down'})`);
+    this.log(
+      'warn',
+      `engine ${running.process.pid ?? '?'}: killing (${reason === 'cancel' ? 'a cancelled run did not stop' : 'shut down'})`,
+    );
     running.process.kill();
   }
 
@@ -211,7 +214,10 @@ export class EngineClient {
           pending.resolve(fail('CANCELLED', 'Cancelled: the engine was restarted to stop a run that did not respond.'));
         } else if (running.killedFor === 'cancel') {
           pending.resolve(
-            fail('ENGINE_CRASHED', `"${pending.method}" was interrupted: the engine was restarted to stop a cancelled run. Try again.`),
+            fail(
+              'ENGINE_CRASHED',
+              `"${pending.method}" was interrupted: the engine was restarted to stop a cancelled run. Try again.`,
+            ),
           );
         } else if (running.killedFor === 'shutdown') {
           pending.resolve(fail('ENGINE_CRASHED', 'The engine process was stopped before it answered. Try again.'));

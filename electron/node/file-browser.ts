@@ -55,12 +55,20 @@ export async function listDirectory(
     try {
       // stat (not lstat): a link to a folder is browsed like a folder.
       const s = await stat(full);
-      return { name: d.name, path: full, kind: s.isDirectory() ? 'dir' : 'file', size: s.isDirectory() ? null : s.size, mtimeMs: s.mtimeMs };
+      return {
+        name: d.name,
+        path: full,
+        kind: s.isDirectory() ? 'dir' : 'file',
+        size: s.isDirectory() ? null : s.size,
+        mtimeMs: s.mtimeMs,
+      };
     } catch {
       return { name: d.name, path: full, kind: d.isDirectory() ? 'dir' : 'file', size: null, mtimeMs: null };
     }
   });
-  entries.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name, undefined, { numeric: true }) : a.kind === 'dir' ? -1 : 1));
+  entries.sort((a, b) =>
+    a.kind === b.kind ? a.name.localeCompare(b.name, undefined, { numeric: true }) : a.kind === 'dir' ? -1 : 1,
+  );
   const root = parse(path).root;
   const places = [
     { name: 'Home', path: homedir() },
@@ -70,4 +78,3 @@ export async function listDirectory(
   if (sampleList.length > 0) places.push({ name: 'Sample models', path: dirname(sampleList[0].path) });
   return { path, parent: path === root ? null : dirname(path), entries, places, hidden };
 }
-

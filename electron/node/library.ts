@@ -38,7 +38,14 @@ interface LibraryState {
 
 function isState(value: unknown): value is LibraryState {
   const v = value as Partial<LibraryState> | null;
-  return !!v && v.version === 1 && Array.isArray(v.folders) && Array.isArray(v.recent) && typeof v.cache === 'object' && v.cache !== null;
+  return (
+    !!v &&
+    v.version === 1 &&
+    Array.isArray(v.folders) &&
+    Array.isArray(v.recent) &&
+    typeof v.cache === 'object' &&
+    v.cache !== null
+  );
 }
 
 export function summarize(info: ModelInfo): ModelSummary {
@@ -77,13 +84,18 @@ export class ModelLibrary {
     return this.state;
   }
 
-  async snapshot(options: { refresh?: boolean; signal?: AbortSignal; onProgress?: (p: LibraryScanProgress) => void } = {}): Promise<LibrarySnapshot> {
+  async snapshot(
+    options: { refresh?: boolean; signal?: AbortSignal; onProgress?: (p: LibraryScanProgress) => void } = {},
+  ): Promise<LibrarySnapshot> {
     const state = await this.load();
     const found = await this.scan(state.folders, options);
     return this.describe(state, found);
   }
 
-  async addFolder(path: string, options: { signal?: AbortSignal; onProgress?: (p: LibraryScanProgress) => void } = {}): Promise<LibrarySnapshot> {
+  async addFolder(
+    path: string,
+    options: { signal?: AbortSignal; onProgress?: (p: LibraryScanProgress) => void } = {},
+  ): Promise<LibrarySnapshot> {
     try {
       const s = await stat(path);
       if (!s.isDirectory()) throw new WorkbenchError('INVALID_INPUT', `Not a folder: ${path}`);
@@ -187,7 +199,10 @@ export class ModelLibrary {
       : { size, mtimeMs, summary: null, error: result.error };
   }
 
-  private async describe(state: LibraryState, found: Map<string, { folder: string; size: number; mtimeMs: number }>): Promise<LibrarySnapshot> {
+  private async describe(
+    state: LibraryState,
+    found: Map<string, { folder: string; size: number; mtimeMs: number }>,
+  ): Promise<LibrarySnapshot> {
     const opened = new Map(state.recent.map((r) => [r.path, r.openedMs]));
     const models: LibraryModel[] = [];
     for (const [path, f] of found) {
@@ -207,7 +222,10 @@ export class ModelLibrary {
     const folders = await Promise.all(
       state.folders.map(async (path) => ({
         path,
-        exists: await stat(path).then((s) => s.isDirectory(), () => false),
+        exists: await stat(path).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ),
         models: models.filter((m) => m.folder === path).length,
       })),
     );

@@ -198,9 +198,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
-type ClientMessage =
-  | { type: 'invoke'; jobId: string; channel: unknown; input: unknown }
-  | { type: 'cancel'; jobId: string };
+type ClientMessage = { type: 'invoke'; jobId: string; channel: unknown; input: unknown } | { type: 'cancel'; jobId: string };
 
 function parseClientMessage(data: unknown): ClientMessage | null {
   try {

@@ -18,12 +18,12 @@ export interface AppLayout {
   resourcesDir: string;
 }
 
-export function layoutFromRoot(root: string): AppLayout {
+export function layoutFromRoot(root: string, resourcesDir = join(root, 'resources')): AppLayout {
   return {
     root,
     engineEntry: join(root, 'out', 'main', 'engine.js'),
     rendererDir: join(root, 'out', 'renderer'),
-    resourcesDir: join(root, 'resources'),
+    resourcesDir,
   };
 }
 

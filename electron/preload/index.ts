@@ -25,10 +25,18 @@ const bridge: Bridge = {
     const path = webUtils.getPathForFile(file);
     return path
       ? { ok: true, value: path }
-      : { ok: false, error: { code: 'NOT_FOUND', message: `"${file.name}" has no path on disk (was it dragged from another app?).` } };
+      : {
+          ok: false,
+          error: { code: 'NOT_FOUND', message: `"${file.name}" has no path on disk (was it dragged from another app?).` },
+        };
   },
   onCommand(listener) {
     ipcRenderer.on(IPC.command, (_e, command: MenuCommand) => listener(command));
+  },
+  onOpenPath(listener) {
+    ipcRenderer.on(IPC.openPath, (_e, path: unknown) => {
+      if (typeof path === 'string') listener(path);
+    });
   },
 };
 

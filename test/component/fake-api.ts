@@ -16,6 +16,8 @@ export interface FakeApi extends Api {
   callsTo(channel: ChannelName): unknown[];
   /** Sends a native menu command, as the Electron menu would. */
   command(command: MenuCommand): void;
+  /** Simulates the OS asking the app to open a model (double-click, second launch). */
+  openPath(path: string): void;
   handlers: Handlers;
   droppedPath: (file: File) => Result<string>;
 }
@@ -34,6 +36,7 @@ export const desktopInfo: AppInfo = { ...browserInfo, mode: 'electron', fileChoo
 
 export function fakeApi(handlers: Handlers, appInfo: AppInfo = browserInfo): FakeApi {
   const listeners: ((command: MenuCommand) => void)[] = [];
+  const openPathListeners: ((path: string) => void)[] = [];
   const api: FakeApi = {
     calls: [],
     handlers: { 'app.info': () => ({ ok: true, value: appInfo }), 'samples.list': () => ({ ok: true, value: [] }), ...handlers },
@@ -55,6 +58,12 @@ export function fakeApi(handlers: Handlers, appInfo: AppInfo = browserInfo): Fak
     },
     onCommand(listener) {
       listeners.push(listener);
+    },
+    onOpenPath(listener) {
+      openPathListeners.push(listener);
+    },
+    openPath(path) {
+      for (const l of openPathListeners) l(path);
     },
   };
   return api;

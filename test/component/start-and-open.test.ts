@@ -132,6 +132,15 @@ describe('start screen and opening a model', () => {
     expect(await screen.findByRole('heading', { name: 'Open an ONNX model' })).toBeInTheDocument();
   });
 
+  it('opens a model the OS hands to the app (double-click, second launch)', async () => {
+    const api = fakeApi({ 'model.inspect': ({ path }) => ({ ok: true, value: modelInfo(path) }) }, desktopInfo);
+    render(App, { props: { api } });
+    await waitFor(() => expect(api.callsTo('app.info')).toHaveLength(1));
+    api.openPath('/home/me/models/yolo.onnx');
+    expect(await screen.findByRole('heading', { level: 1, name: 'yolo.onnx' })).toBeInTheDocument();
+    expect(api.callsTo('model.inspect')).toEqual([{ path: '/home/me/models/yolo.onnx' }]);
+  });
+
   it('opens a file dropped anywhere on the window, and shows upload errors readably', async () => {
     const api = fakeApi({ 'model.inspect': ({ path }) => ({ ok: true, value: modelInfo(path) }) });
     render(App, { props: { api } });

@@ -32,7 +32,12 @@ function backendWithoutEngine() {
       throw new Error('the engine must not start for a malformed request');
     },
   });
-  const library = new ModelLibrary({ file: join(tmpdir(), `owb-never-${process.pid}.json`), inspect: async () => { throw new Error('no'); } });
+  const library = new ModelLibrary({
+    file: join(tmpdir(), `owb-never-${process.pid}.json`),
+    inspect: async () => {
+      throw new Error('no');
+    },
+  });
   const backend = new Backend({ engine, host: serverHost(), version: '0.0.0-test', samples: async () => [], library });
   return { backend, launches: () => launches };
 }
@@ -63,7 +68,12 @@ describe('every channel rejects malformed input', () => {
 });
 
 describe('backend over the real engine', () => {
-  const services = createServices({ launch: sourceEngineLauncher(), host: serverHost(), resourcesDir: join(ROOT, 'resources'), dataDir: tmpDataDir() });
+  const services = createServices({
+    launch: sourceEngineLauncher(),
+    host: serverHost(),
+    resourcesDir: join(ROOT, 'resources'),
+    dataDir: tmpDataDir(),
+  });
   afterAll(() => services.dispose());
 
   it('app.info says which mode and chooser this is', async () => {

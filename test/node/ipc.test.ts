@@ -5,11 +5,20 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 const electron = vi.hoisted(() => {
   const handlers = new Map<string, (...args: unknown[]) => unknown>();
   const listeners = new Map<string, (...args: unknown[]) => unknown>();
-  const windows: { options: Record<string, unknown>; contents: { handlers: Map<string, (...a: unknown[]) => unknown>; openHandler?: (d: { url: string }) => unknown } }[] = [];
+  const windows: {
+    options: Record<string, unknown>;
+    contents: { handlers: Map<string, (...a: unknown[]) => unknown>; openHandler?: (d: { url: string }) => unknown };
+  }[] = [];
   class BrowserWindow {
-    webContents: { on: (e: string, cb: (...a: unknown[]) => unknown) => void; setWindowOpenHandler: (h: (d: { url: string }) => unknown) => void };
+    webContents: {
+      on: (e: string, cb: (...a: unknown[]) => unknown) => void;
+      setWindowOpenHandler: (h: (d: { url: string }) => unknown) => void;
+    };
     constructor(options: Record<string, unknown>) {
-      const record = { options, contents: { handlers: new Map<string, (...a: unknown[]) => unknown>() } as (typeof windows)[number]['contents'] };
+      const record = {
+        options,
+        contents: { handlers: new Map<string, (...a: unknown[]) => unknown>() } as (typeof windows)[number]['contents'],
+      };
       windows.push(record);
       this.webContents = {
         on: (e, cb) => record.contents.handlers.set(e, cb),
@@ -64,8 +73,17 @@ describe('IPC binding', () => {
   beforeEach(() => {
     electron.handlers.clear();
     electron.listeners.clear();
-    const engine = new EngineClient({ launch: () => { throw new Error('no engine in this test'); } });
-    const library = new ModelLibrary({ file: '/nonexistent/library.json', inspect: async () => { throw new Error('no'); } });
+    const engine = new EngineClient({
+      launch: () => {
+        throw new Error('no engine in this test');
+      },
+    });
+    const library = new ModelLibrary({
+      file: '/nonexistent/library.json',
+      inspect: async () => {
+        throw new Error('no');
+      },
+    });
     backend = new Backend({ engine, host: serverHost(), version: '1.2.3', samples: async () => [], library });
     bindIpc(electron.ipcMain as unknown as IpcMain, backend, (frame) => !!frame && frame.url.startsWith('file:///app/'));
   });
@@ -84,7 +102,12 @@ describe('IPC binding', () => {
 
   it('answers malformed payloads with an error envelope, not a throw', async () => {
     const invoke = electron.handlers.get(IPC.invoke)!;
-    for (const payload of [null, 'x', { channel: 'model.inspect', input: { path: 1 }, jobId: 'j' }, { channel: 'app.info', input: {} }]) {
+    for (const payload of [
+      null,
+      'x',
+      { channel: 'model.inspect', input: { path: 1 }, jobId: 'j' },
+      { channel: 'app.info', input: {} },
+    ]) {
       const result = (await invoke(fakeEvent('file:///app/index.html'), payload)) as { ok: boolean; error: { code: string } };
       expect(result.ok).toBe(false);
       expect(['INVALID_INPUT', 'UNKNOWN_CHANNEL']).toContain(result.error.code);
@@ -122,7 +145,12 @@ describe('main window', () => {
   it('is isolated and sandboxed, with navigation and new windows denied', () => {
     createMainWindow({ preload: '/app/out/preload/index.cjs', devUrl: null, rendererDir: '/app/out/renderer' });
     const win = electron.windows.at(-1)!;
-    expect(win.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
+    expect(win.options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    });
     const prevent = vi.fn();
     win.contents.handlers.get('will-navigate')!({ preventDefault: prevent });
     expect(prevent).toHaveBeenCalled();
@@ -139,10 +167,10 @@ describe('main window', () => {
 });
 
 describe('preload', () => {
-  it('exposes only the bridge (invoke, cancel, dropped-file path, menu commands)', async () => {
+  it('exposes only the bridge (invoke, cancel, dropped-file path, menu commands, paths to open)', async () => {
     await import('../../electron/preload/index');
     const bridge = electron.exposed.workbench as Record<string, unknown>;
-    expect(Object.keys(bridge).sort()).toEqual(['cancel', 'invoke', 'onCommand', 'pathOfDroppedFile']);
+    expect(Object.keys(bridge).sort()).toEqual(['cancel', 'invoke', 'onCommand', 'onOpenPath', 'pathOfDroppedFile']);
     electron.ipcRenderer.invoke.mockResolvedValueOnce({ ok: true, value: 1 });
     const result = await (bridge.invoke as (...a: unknown[]) => Promise<unknown>)('app.info', {}, 'j1');
     expect(result).toEqual({ ok: true, value: 1 });

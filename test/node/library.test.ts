@@ -43,7 +43,11 @@ describe('model library', () => {
     expect(snap.folders).toEqual([{ path: join(root, 'models'), exists: true, models: 3 }]);
     expect(snap.models.map((m) => m.name)).toEqual(['broken.onnx', 'cls.onnx', 'vad.ONNX']);
     const cls = snap.models.find((m) => m.name === 'cls.onnx')!;
-    expect(cls.summary).toMatchObject({ opset: expect.any(Number), inputs: [{ name: 'x', dtype: 'float32' }], dynamicInputs: true });
+    expect(cls.summary).toMatchObject({
+      opset: expect.any(Number),
+      inputs: [{ name: 'x', dtype: 'float32' }],
+      dynamicInputs: true,
+    });
     const vad = snap.models.find((m) => m.name === 'vad.ONNX')!;
     expect(vad.summary?.inputs.map((i) => i.name)).toEqual(['input', 'state', 'sr']);
     const broken = snap.models.find((m) => m.name === 'broken.onnx')!;
@@ -79,7 +83,10 @@ describe('model library', () => {
   });
 
   it('refuses a missing folder or a file as a folder, naming it', async () => {
-    await expect(library().addFolder(join(root, 'nope'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('nope') });
+    await expect(library().addFolder(join(root, 'nope'))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('nope'),
+    });
     await expect(library().addFolder(join(root, 'models', 'readme.txt'))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 

@@ -11,7 +11,12 @@ import { type RunningServer, startServer } from '../../electron/node/server';
 import { MODELS, ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
 
 let server: RunningServer;
-const services = createServices({ launch: sourceEngineLauncher(), host: serverHost(), resourcesDir: join(ROOT, 'resources'), dataDir: tmpDataDir() });
+const services = createServices({
+  launch: sourceEngineLauncher(),
+  host: serverHost(),
+  resourcesDir: join(ROOT, 'resources'),
+  dataDir: tmpDataDir(),
+});
 
 beforeAll(async () => {
   const rendererDir = await mkdtemp(join(tmpdir(), 'owb-renderer-'));
@@ -55,7 +60,10 @@ function connect(headers: Record<string, string> = {}, query = '?token=secret-to
   });
 }
 
-function call(ws: WebSocket, message: object): Promise<{ result: { ok: boolean; value?: unknown; error?: { code: string; message: string } }; events: unknown[] }> {
+function call(
+  ws: WebSocket,
+  message: object,
+): Promise<{ result: { ok: boolean; value?: unknown; error?: { code: string; message: string } }; events: unknown[] }> {
   const jobId = (message as { jobId: string }).jobId;
   const events: unknown[] = [];
   return new Promise((resolve) => {
@@ -144,7 +152,12 @@ describe('browser-mode server', () => {
 
   it('relays progress events and cancels on request', async () => {
     const ws = await connect();
-    const checked = await call(ws, { type: 'invoke', jobId: 'c1', channel: 'model.checkRuntime', input: { path: MODELS.ocrCls } });
+    const checked = await call(ws, {
+      type: 'invoke',
+      jobId: 'c1',
+      channel: 'model.checkRuntime',
+      input: { path: MODELS.ocrCls },
+    });
     expect(checked.result.ok).toBe(true);
     expect(checked.events.length).toBeGreaterThan(0);
     ws.close();
@@ -154,7 +167,11 @@ describe('browser-mode server', () => {
     const bytes = await readFile(MODELS.ocrCls);
     const reply = await get(
       '/api/upload?name=../../evil%2Fname.onnx',
-      { authorization: 'Bearer secret-token', origin: `http://127.0.0.1:${server.port}`, 'content-type': 'application/octet-stream' },
+      {
+        authorization: 'Bearer secret-token',
+        origin: `http://127.0.0.1:${server.port}`,
+        'content-type': 'application/octet-stream',
+      },
       'POST',
       bytes,
     );

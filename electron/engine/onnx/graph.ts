@@ -65,8 +65,16 @@ export class Collector {
 }
 
 export const GRAPH_FIELDS: Record<number, string> = {
-  1: 'node', 2: 'name', 5: 'initializer', 10: 'doc_string', 11: 'input', 12: 'output', 13: 'value_info',
-  14: 'quantization_annotation', 15: 'sparse_initializer', 16: 'metadata_props',
+  1: 'node',
+  2: 'name',
+  5: 'initializer',
+  10: 'doc_string',
+  11: 'input',
+  12: 'output',
+  13: 'value_info',
+  14: 'quantization_annotation',
+  15: 'sparse_initializer',
+  16: 'metadata_props',
 };
 
 /** GraphProto. The main graph also keeps its inputs and outputs. */
@@ -93,11 +101,22 @@ export class GraphHandler implements MessageHandler {
       case 1:
         return { kind: 'message', handler: new NodeHandler(this.c, this.path, this.nodeCount++, this.depth) };
       case 2:
-        return { kind: 'bytes', accept: (d) => { this.name = text(d); } };
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            this.name = text(d);
+          },
+        };
       case 5:
-        return { kind: 'message', handler: new TensorHandler(this.c.ctx, (t) => this.c.initializers.push({ header: t, graph: this.path() })) };
+        return {
+          kind: 'message',
+          handler: new TensorHandler(this.c.ctx, (t) => this.c.initializers.push({ header: t, graph: this.path() })),
+        };
       case 15:
-        return { kind: 'message', handler: new SparseTensorHandler(this.c.ctx, (e) => this.c.initializers.push({ ...e, graph: this.path() })) };
+        return {
+          kind: 'message',
+          handler: new SparseTensorHandler(this.c.ctx, (e) => this.c.initializers.push({ ...e, graph: this.path() })),
+        };
       case 11:
         return this.isMain ? { kind: 'message', handler: new ValueInfoHandler((v) => this.inputs.push(v)) } : SKIP;
       case 12:
@@ -122,9 +141,22 @@ class SparseTensorHandler implements MessageHandler {
     if (field === 3) this.dims.push(i64(lo, hi));
   }
   len(field: number): LenAction {
-    if (field === 1) return { kind: 'message', handler: new TensorHandler(this.ctx, (t) => { this.values = t; }) };
-    if (field === 2) return { kind: 'message', handler: new TensorHandler(this.ctx, (t) => { this.indices = t; }) };
-    if (field === 3) return { kind: 'bytes', accept: (d, a) => forEachPackedVarint(d, a, this.ctx, (lo, hi) => this.dims.push(i64(lo, hi))) };
+    if (field === 1)
+      return {
+        kind: 'message',
+        handler: new TensorHandler(this.ctx, (t) => {
+          this.values = t;
+        }),
+      };
+    if (field === 2)
+      return {
+        kind: 'message',
+        handler: new TensorHandler(this.ctx, (t) => {
+          this.indices = t;
+        }),
+      };
+    if (field === 3)
+      return { kind: 'bytes', accept: (d, a) => forEachPackedVarint(d, a, this.ctx, (lo, hi) => this.dims.push(i64(lo, hi))) };
     return SKIP;
   }
   end(): void {
@@ -136,7 +168,14 @@ class SparseTensorHandler implements MessageHandler {
 }
 
 export const NODE_FIELDS: Record<number, string> = {
-  1: 'input', 2: 'output', 3: 'name', 4: 'op_type', 5: 'attribute', 6: 'doc_string', 7: 'domain', 8: 'overload',
+  1: 'input',
+  2: 'output',
+  3: 'name',
+  4: 'op_type',
+  5: 'attribute',
+  6: 'doc_string',
+  7: 'domain',
+  8: 'overload',
 };
 
 /** NodeProto. */
@@ -166,13 +205,45 @@ export class NodeHandler implements MessageHandler {
   len(field: number): LenAction {
     const n = this.info;
     switch (field) {
-      case 1: return { kind: 'bytes', accept: (d) => { n.inputs.push(text(d)); } };
-      case 2: return { kind: 'bytes', accept: (d) => { n.outputs.push(text(d)); } };
-      case 3: return { kind: 'bytes', accept: (d) => { n.name = text(d); } };
-      case 4: return { kind: 'bytes', accept: (d) => { n.opType = text(d); } };
-      case 7: return { kind: 'bytes', accept: (d) => { n.domain = text(d); } };
-      case 5: return { kind: 'message', handler: new AttributeHandler(this.c, this, this.depth) };
-      default: return SKIP;
+      case 1:
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            n.inputs.push(text(d));
+          },
+        };
+      case 2:
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            n.outputs.push(text(d));
+          },
+        };
+      case 3:
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            n.name = text(d);
+          },
+        };
+      case 4:
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            n.opType = text(d);
+          },
+        };
+      case 7:
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            n.domain = text(d);
+          },
+        };
+      case 5:
+        return { kind: 'message', handler: new AttributeHandler(this.c, this, this.depth) };
+      default:
+        return SKIP;
     }
   }
 
@@ -206,9 +277,24 @@ function fmtString(d: Uint8Array): string {
 }
 
 export const ATTRIBUTE_FIELDS: Record<number, string> = {
-  1: 'name', 2: 'f', 3: 'i', 4: 's', 5: 't', 6: 'g', 7: 'floats', 8: 'ints', 9: 'strings', 10: 'tensors',
-  11: 'graphs', 13: 'doc_string', 14: 'tp', 15: 'type_protos', 20: 'type', 21: 'ref_attr_name',
-  22: 'sparse_tensor', 23: 'sparse_tensors',
+  1: 'name',
+  2: 'f',
+  3: 'i',
+  4: 's',
+  5: 't',
+  6: 'g',
+  7: 'floats',
+  8: 'ints',
+  9: 'strings',
+  10: 'tensors',
+  11: 'graphs',
+  13: 'doc_string',
+  14: 'tp',
+  15: 'type_protos',
+  20: 'type',
+  21: 'ref_attr_name',
+  22: 'sparse_tensor',
+  23: 'sparse_tensors',
 };
 
 /** AttributeProto: walks graph attributes as subgraphs; summarises values when nodes are wanted. */
@@ -269,7 +355,12 @@ class AttributeHandler implements MessageHandler {
   len(field: number, length: number, at: number): LenAction {
     switch (field) {
       case 1:
-        return { kind: 'bytes', accept: (d) => { this.name = text(d); } };
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            this.name = text(d);
+          },
+        };
       case 6:
         return this.subgraph(at, null);
       case 11:
@@ -279,28 +370,48 @@ class AttributeHandler implements MessageHandler {
     if (!this.want) return SKIP;
     switch (field) {
       case 4:
-        return { kind: 'bytes', accept: (d) => { this.value = fmtString(d); } };
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            this.value = fmtString(d);
+          },
+        };
       case 21:
-        return { kind: 'bytes', accept: (d) => { this.value = `ref(${text(d)})`; } };
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            this.value = `ref(${text(d)})`;
+          },
+        };
       case 9:
         return { kind: 'bytes', accept: (d) => this.push('strings', () => fmtString(d)) };
       case 7: {
         // Packed floats: decode only the first few.
         this.listKind = 'floats';
         const total = length >> 2;
-        return { kind: 'bytes', accept: (d) => {
-          const dv = new DataView(d.buffer, d.byteOffset, d.length);
-          for (let k = 0; k < Math.min(total, MAX_LIST - this.list.length); k++) this.list.push(fmtFloat(dv.getFloat32(k * 4, true)));
-          this.listTotal += total;
-        } };
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            const dv = new DataView(d.buffer, d.byteOffset, d.length);
+            for (let k = 0; k < Math.min(total, MAX_LIST - this.list.length); k++)
+              this.list.push(fmtFloat(dv.getFloat32(k * 4, true)));
+            this.listTotal += total;
+          },
+        };
       }
       case 8:
         this.listKind = 'ints';
-        return { kind: 'bytes', accept: (d, a) => forEachPackedVarint(d, a, this.c.ctx, (lo, hi) => this.push('ints', () => fmtInt(lo, hi))) };
+        return {
+          kind: 'bytes',
+          accept: (d, a) => forEachPackedVarint(d, a, this.c.ctx, (lo, hi) => this.push('ints', () => fmtInt(lo, hi))),
+        };
       case 5:
-        return { kind: 'message', handler: new TensorHandler(this.c.ctx, (t) => {
-          this.value = `tensor ${dtypeFromOnnx(t.dataType) ?? 'unknown'}[${t.dims.join(',')}]`;
-        }) };
+        return {
+          kind: 'message',
+          handler: new TensorHandler(this.c.ctx, (t) => {
+            this.value = `tensor ${dtypeFromOnnx(t.dataType) ?? 'unknown'}[${t.dims.join(',')}]`;
+          }),
+        };
       case 10:
         this.listKind = 'tensors';
         this.listTotal++;
@@ -330,15 +441,25 @@ class AttributeHandler implements MessageHandler {
     if (this.typeHandler) v = this.typeHandler.result().label;
     else if (this.listKind === 'graphs') v = `${this.graphs} graphs`;
     else if (this.lastGraph) v = `graph ${JSON.stringify(this.lastGraph.name)} (${this.lastGraph.nodeCount} nodes)`;
-    else if (this.listKind === 'ints' || this.listKind === 'floats' || this.listKind === 'strings') v = cutList(this.list, this.listTotal);
+    else if (this.listKind === 'ints' || this.listKind === 'floats' || this.listKind === 'strings')
+      v = cutList(this.list, this.listTotal);
     else if (this.listKind) v = `${this.listTotal} ${this.listKind}`;
     this.node.info.attributes[this.name] = v;
   }
 }
 
 export const FUNCTION_FIELDS: Record<number, string> = {
-  1: 'name', 4: 'input', 5: 'output', 6: 'attribute', 7: 'node', 8: 'doc_string', 9: 'opset_import',
-  10: 'domain', 11: 'attribute_proto', 12: 'value_info', 13: 'overload',
+  1: 'name',
+  4: 'input',
+  5: 'output',
+  6: 'attribute',
+  7: 'node',
+  8: 'doc_string',
+  9: 'opset_import',
+  10: 'domain',
+  11: 'attribute_proto',
+  12: 'value_info',
+  13: 'overload',
 };
 
 /** FunctionProto: its nodes count like any others, labelled "fn:domain::name". */
@@ -352,9 +473,22 @@ export class FunctionHandler implements MessageHandler {
     return FUNCTION_FIELDS[f];
   }
   len(field: number): LenAction {
-    if (field === 1) return { kind: 'bytes', accept: (d) => { this.name = text(d); } };
-    if (field === 10) return { kind: 'bytes', accept: (d) => { this.domain = text(d); } };
-    if (field === 7) return { kind: 'message', handler: new NodeHandler(this.c, () => `fn:${this.domain}::${this.name}`, this.nodes++, 0) };
+    if (field === 1)
+      return {
+        kind: 'bytes',
+        accept: (d) => {
+          this.name = text(d);
+        },
+      };
+    if (field === 10)
+      return {
+        kind: 'bytes',
+        accept: (d) => {
+          this.domain = text(d);
+        },
+      };
+    if (field === 7)
+      return { kind: 'message', handler: new NodeHandler(this.c, () => `fn:${this.domain}::${this.name}`, this.nodes++, 0) };
     return SKIP;
   }
   end(): void {
@@ -377,7 +511,13 @@ export class OpsetHandler implements MessageHandler {
     this.version = i64(lo, hi);
   }
   len(field: number): LenAction {
-    if (field === 1) return { kind: 'bytes', accept: (d) => { this.domain = text(d); } };
+    if (field === 1)
+      return {
+        kind: 'bytes',
+        accept: (d) => {
+          this.domain = text(d);
+        },
+      };
     return SKIP;
   }
   end(): void {

@@ -50,7 +50,10 @@ export function encodeNpy(data: TensorData, shape: readonly number[], dtype: DTy
   const count = shape.reduce((a, b) => a * b, 1);
   const complex = dtype === 'complex64' || dtype === 'complex128';
   if (data.length !== count * (complex ? 2 : 1)) {
-    throw new WorkbenchError('INVALID_INPUT', `shape [${shape.join(', ')}] needs ${count} values but the data has ${data.length}`);
+    throw new WorkbenchError(
+      'INVALID_INPUT',
+      `shape [${shape.join(', ')}] needs ${count} values but the data has ${data.length}`,
+    );
   }
   const { d, body } = Array.isArray(data)
     ? stringBody(data)

@@ -105,9 +105,7 @@ export class FileSource implements WindowedSource {
 
 /** What to do with a length-delimited field. */
 export type LenAction =
-  | { kind: 'skip' }
-  | { kind: 'bytes'; accept(data: Uint8Array, at: number): void }
-  | { kind: 'message'; handler: MessageHandler };
+  { kind: 'skip' } | { kind: 'bytes'; accept(data: Uint8Array, at: number): void } | { kind: 'message'; handler: MessageHandler };
 
 export const SKIP: LenAction = { kind: 'skip' };
 
@@ -210,16 +208,25 @@ function fieldLabel(h: MessageHandler, field: number): string {
 function tooLong(ctx: DecodeContext, h: MessageHandler, field: number, at: number, length: number, end: number): WorkbenchError {
   const label = fieldLabel(h, field);
   if (end >= ctx.fileSize) {
-    return corrupt(ctx, `is truncated: ${label} of ${h.message} at byte ${at} claims ${length} bytes but the file ends at byte ${ctx.fileSize}`);
+    return corrupt(
+      ctx,
+      `is truncated: ${label} of ${h.message} at byte ${at} claims ${length} bytes but the file ends at byte ${ctx.fileSize}`,
+    );
   }
-  return corrupt(ctx, `is inconsistent: ${label} of ${h.message} at byte ${at} claims ${length} bytes but the enclosing ${h.message} ends at byte ${end}`);
+  return corrupt(
+    ctx,
+    `is inconsistent: ${label} of ${h.message} at byte ${at} claims ${length} bytes but the enclosing ${h.message} ends at byte ${end}`,
+  );
 }
 
 function badVarint(ctx: DecodeContext, h: MessageHandler, what: string, at: number, end: number, code: number): WorkbenchError {
   if (code === -2) return corrupt(ctx, `is corrupt: ${what} in ${h.message} at byte ${at} is longer than 10 bytes`);
   return end >= ctx.fileSize
     ? corrupt(ctx, `is truncated: ${what} in ${h.message} at byte ${at} runs past the end of the file (byte ${ctx.fileSize})`)
-    : corrupt(ctx, `is inconsistent: ${what} in ${h.message} at byte ${at} runs past the end of its enclosing message (byte ${end})`);
+    : corrupt(
+        ctx,
+        `is inconsistent: ${what} in ${h.message} at byte ${at} runs past the end of its enclosing message (byte ${end})`,
+      );
 }
 
 function badWire(ctx: DecodeContext, h: MessageHandler, wire: number, field: number, at: number): WorkbenchError {
@@ -249,7 +256,8 @@ export function walkBytes(
     const tagAt = pos;
     const p1 = decodeVarint(buf, pos, end);
     if (p1 < 0) throw badVarint(ctx, h, 'a field tag', base + tagAt, base + end, p1);
-    if (vHi !== 0 || vLo >>> 3 === 0) throw corrupt(ctx, `is corrupt: invalid field number in ${h.message} at byte ${base + tagAt}`);
+    if (vHi !== 0 || vLo >>> 3 === 0)
+      throw corrupt(ctx, `is corrupt: invalid field number in ${h.message} at byte ${base + tagAt}`);
     const field = vLo >>> 3;
     const wire = vLo & 7;
     pos = p1;
@@ -348,7 +356,11 @@ export async function walkSource(
         if (action.kind === 'bytes' && at >= ws && at + length <= ws + buf.length) {
           action.accept(buf.subarray(at - ws, at - ws + length), at);
         } else if (action.kind === 'bytes') {
-          if (length > MAX_INLINE_BYTES) throw corrupt(ctx, `is corrupt: ${fieldLabel(h, field)} of ${h.message} at byte ${tagAt} is ${length} bytes, too large to be a name or a list`);
+          if (length > MAX_INLINE_BYTES)
+            throw corrupt(
+              ctx,
+              `is corrupt: ${fieldLabel(h, field)} of ${h.message} at byte ${tagAt} is ${length} bytes, too large to be a name or a list`,
+            );
           action.accept(await src.read(at, length), at);
         } else if (action.kind === 'message') {
           if (at >= ws && at + length <= ws + buf.length) {

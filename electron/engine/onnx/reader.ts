@@ -38,10 +38,18 @@ export type { TensorData } from './tensor-data';
 const INLINE_LIMIT = 1024 * 1024;
 
 const MODEL_FIELDS: Record<number, { name: string; wire: number }> = {
-  1: { name: 'ir_version', wire: 0 }, 2: { name: 'producer_name', wire: 2 }, 3: { name: 'producer_version', wire: 2 },
-  4: { name: 'domain', wire: 2 }, 5: { name: 'model_version', wire: 0 }, 6: { name: 'doc_string', wire: 2 },
-  7: { name: 'graph', wire: 2 }, 8: { name: 'opset_import', wire: 2 }, 14: { name: 'metadata_props', wire: 2 },
-  20: { name: 'training_info', wire: 2 }, 25: { name: 'functions', wire: 2 }, 26: { name: 'configuration', wire: 2 },
+  1: { name: 'ir_version', wire: 0 },
+  2: { name: 'producer_name', wire: 2 },
+  3: { name: 'producer_version', wire: 2 },
+  4: { name: 'domain', wire: 2 },
+  5: { name: 'model_version', wire: 0 },
+  6: { name: 'doc_string', wire: 2 },
+  7: { name: 'graph', wire: 2 },
+  8: { name: 'opset_import', wire: 2 },
+  14: { name: 'metadata_props', wire: 2 },
+  20: { name: 'training_info', wire: 2 },
+  25: { name: 'functions', wire: 2 },
+  26: { name: 'configuration', wire: 2 },
 };
 
 class ModelHandler implements MessageHandler {
@@ -66,17 +74,38 @@ class ModelHandler implements MessageHandler {
   len(field: number): LenAction {
     const str = (set: (s: string) => void): LenAction => ({ kind: 'bytes', accept: (d) => set(text(d)) });
     switch (field) {
-      case 2: return str((s) => { this.producer.name = s; });
-      case 3: return str((s) => { this.producer.version = s; });
-      case 4: return str((s) => { this.domain = s; });
-      case 6: return str((s) => { this.docString = s; });
+      case 2:
+        return str((s) => {
+          this.producer.name = s;
+        });
+      case 3:
+        return str((s) => {
+          this.producer.version = s;
+        });
+      case 4:
+        return str((s) => {
+          this.domain = s;
+        });
+      case 6:
+        return str((s) => {
+          this.docString = s;
+        });
       case 7:
         this.graph = new GraphHandler(this.c, () => '', 0, true);
         return { kind: 'message', handler: this.graph };
-      case 8: return { kind: 'message', handler: new OpsetHandler(this.c.ctx, (o) => this.opsets.push(o)) };
-      case 14: return { kind: 'message', handler: new StringEntryHandler((k, v) => { this.metadata[k] = v; }) };
-      case 25: return { kind: 'message', handler: new FunctionHandler(this.c) };
-      default: return SKIP;
+      case 8:
+        return { kind: 'message', handler: new OpsetHandler(this.c.ctx, (o) => this.opsets.push(o)) };
+      case 14:
+        return {
+          kind: 'message',
+          handler: new StringEntryHandler((k, v) => {
+            this.metadata[k] = v;
+          }),
+        };
+      case 25:
+        return { kind: 'message', handler: new FunctionHandler(this.c) };
+      default:
+        return SKIP;
     }
   }
 }
@@ -135,14 +164,18 @@ function sniff(label: string, head: Uint8Array): void {
   }
   const known = MODEL_FIELDS[tag.field];
   if (!known || known.wire !== tag.wire) {
-    throw notOnnx(label, `is not an ONNX model: it starts with field ${tag.field} (wire type ${tag.wire}), which an ONNX ModelProto does not have`);
+    throw notOnnx(
+      label,
+      `is not an ONNX model: it starts with field ${tag.field} (wire type ${tag.wire}), which an ONNX ModelProto does not have`,
+    );
   }
 }
 
 function ioError(path: string, e: unknown): WorkbenchError {
   const code = (e as { code?: string }).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return new WorkbenchError('NOT_FOUND', `File not found: ${path}`);
-  if (code === 'EACCES' || code === 'EPERM') return new WorkbenchError('PERMISSION_DENIED', `${path} cannot be read: permission denied`);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new WorkbenchError('PERMISSION_DENIED', `${path} cannot be read: permission denied`);
   if (code === 'EISDIR') return new WorkbenchError('NOT_ONNX', `${path} is a folder, not an ONNX file`);
   return new WorkbenchError('IO_ERROR', `${path} cannot be read: ${(e as Error).message}`);
 }
@@ -184,7 +217,11 @@ async function walkModel(path: string, opts: WalkOptions & { wholeFile?: boolean
   }
 }
 
-async function withWalk<T>(path: string, opts: WalkOptions & { wholeFile?: boolean }, fn: (w: Walk) => Promise<T> | T): Promise<T> {
+async function withWalk<T>(
+  path: string,
+  opts: WalkOptions & { wholeFile?: boolean },
+  fn: (w: Walk) => Promise<T> | T,
+): Promise<T> {
   const w = await walkModel(path, opts);
   try {
     return await fn(w);
@@ -216,7 +253,10 @@ async function externalFiles(modelPath: string, entries: InitializerEntry[]): Pr
     [...byLocation].map(async ([location, referencedBytes]) => {
       const path = resolve(dir, location);
       // stat only: inspecting must never read external weights.
-      const size = await stat(path).then((s) => (s.isFile() ? s.size : null), () => null);
+      const size = await stat(path).then(
+        (s) => (s.isFile() ? s.size : null),
+        () => null,
+      );
       return { location, path, size, referencedBytes };
     }),
   );
@@ -290,7 +330,10 @@ async function readExternal(modelPath: string, label: string, t: TensorHeader, e
   const what = `${label}: tensor "${t.name}" stores its data in "${location}" (${file})`;
   if (!location) throw new WorkbenchError('EXTERNAL_DATA', `${label}: tensor "${t.name}" is marked external but names no file`);
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-    throw new WorkbenchError('EXTERNAL_DATA', `${what} with an invalid offset/length (${t.external.offset}/${t.external.length})`);
+    throw new WorkbenchError(
+      'EXTERNAL_DATA',
+      `${what} with an invalid offset/length (${t.external.offset}/${t.external.length})`,
+    );
   }
   let ext: FileSource;
   try {
@@ -302,7 +345,10 @@ async function readExternal(modelPath: string, label: string, t: TensorHeader, e
   }
   try {
     if (ext.size < offset + length) {
-      throw new WorkbenchError('EXTERNAL_DATA', `${what} at bytes ${offset}..${offset + length}, but that file is only ${ext.size} bytes`);
+      throw new WorkbenchError(
+        'EXTERNAL_DATA',
+        `${what} at bytes ${offset}..${offset + length}, but that file is only ${ext.size} bytes`,
+      );
     }
     return await ext.read(offset, length);
   } finally {
@@ -318,11 +364,15 @@ export async function readInitializerData(path: string, name: string): Promise<{
     const info = initializerInfo(entry);
     const t = entry.header;
     const dtype: DType | null = info.dtype;
-    if (!dtype) throw new WorkbenchError('CORRUPT_MODEL', `${ctx.label}: initializer "${name}" has unknown data type ${t.dataType}`);
+    if (!dtype)
+      throw new WorkbenchError('CORRUPT_MODEL', `${ctx.label}: initializer "${name}" has unknown data type ${t.dataType}`);
     const expected = tensorBytes(t);
     const checkRaw = (bytes: Uint8Array, where: string): Uint8Array => {
       if (bytes.length !== expected) {
-        throw new WorkbenchError('CORRUPT_MODEL', `${ctx.label} is inconsistent: tensor "${name}" has ${bytes.length} bytes ${where} but its dims [${t.dims.join(', ')}] × ${dtype} need ${expected}`);
+        throw new WorkbenchError(
+          'CORRUPT_MODEL',
+          `${ctx.label} is inconsistent: tensor "${name}" has ${bytes.length} bytes ${where} but its dims [${t.dims.join(', ')}] × ${dtype} need ${expected}`,
+        );
       }
       return bytes;
     };

@@ -44,19 +44,33 @@ export function decodeRaw(dtype: DType, bytes: Uint8Array, elements: number): Te
   b.set(bytes);
   const buf = b.buffer;
   switch (dtype) {
-    case 'float32': return new Float32Array(buf, 0, elements);
-    case 'float64': return new Float64Array(buf, 0, elements);
-    case 'int8': return new Int8Array(buf, 0, elements);
-    case 'uint8': case 'bool': return new Uint8Array(buf, 0, elements);
-    case 'int16': return new Int16Array(buf, 0, elements);
-    case 'uint16': return new Uint16Array(buf, 0, elements);
-    case 'int32': return new Int32Array(buf, 0, elements);
-    case 'uint32': return new Uint32Array(buf, 0, elements);
-    case 'int64': return new BigInt64Array(buf, 0, elements);
-    case 'uint64': return new BigUint64Array(buf, 0, elements);
-    case 'complex64': return new Float32Array(buf, 0, elements * 2);
-    case 'complex128': return new Float64Array(buf, 0, elements * 2);
-    case 'float16': case 'bfloat16': {
+    case 'float32':
+      return new Float32Array(buf, 0, elements);
+    case 'float64':
+      return new Float64Array(buf, 0, elements);
+    case 'int8':
+      return new Int8Array(buf, 0, elements);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buf, 0, elements);
+    case 'int16':
+      return new Int16Array(buf, 0, elements);
+    case 'uint16':
+      return new Uint16Array(buf, 0, elements);
+    case 'int32':
+      return new Int32Array(buf, 0, elements);
+    case 'uint32':
+      return new Uint32Array(buf, 0, elements);
+    case 'int64':
+      return new BigInt64Array(buf, 0, elements);
+    case 'uint64':
+      return new BigUint64Array(buf, 0, elements);
+    case 'complex64':
+      return new Float32Array(buf, 0, elements * 2);
+    case 'complex128':
+      return new Float64Array(buf, 0, elements * 2);
+    case 'float16':
+    case 'bfloat16': {
       const u = new Uint16Array(buf, 0, elements);
       const out = new Float32Array(elements);
       const f = dtype === 'float16' ? halfToFloat : bfloat16ToFloat;
@@ -101,22 +115,42 @@ export async function decodeTyped(
   const complex = dtype === 'complex64' || dtype === 'complex128';
   const want = complex ? elements * 2 : elements;
   if (stored !== want) {
-    throw corrupt(ctx, `is inconsistent: tensor "${t.name}" stores ${stored} values but its dims [${t.dims.join(', ')}] need ${want}`);
+    throw corrupt(
+      ctx,
+      `is inconsistent: tensor "${t.name}" stores ${stored} values but its dims [${t.dims.join(', ')}] need ${want}`,
+    );
   }
   switch (dtype) {
-    case 'string': return strings;
-    case 'float32': case 'complex64': return Float32Array.from(nums);
-    case 'float64': case 'complex128': return Float64Array.from(nums);
-    case 'int32': return Int32Array.from(nums);
-    case 'int16': return Int16Array.from(nums);
-    case 'int8': return Int8Array.from(nums);
-    case 'uint16': return Uint16Array.from(nums);
-    case 'uint8': case 'bool': return Uint8Array.from(nums);
-    case 'int64': return BigInt64Array.from(bigs);
-    case 'uint64': return BigUint64Array.from(bigs, (b) => BigInt.asUintN(64, b));
-    case 'uint32': return Uint32Array.from(bigs, (b) => Number(BigInt.asUintN(32, b)));
-    case 'float16': return Float32Array.from(nums, (n) => halfToFloat(n & 0xffff));
-    case 'bfloat16': return Float32Array.from(nums, (n) => bfloat16ToFloat(n & 0xffff));
-    default: return Uint8Array.from(nums);
+    case 'string':
+      return strings;
+    case 'float32':
+    case 'complex64':
+      return Float32Array.from(nums);
+    case 'float64':
+    case 'complex128':
+      return Float64Array.from(nums);
+    case 'int32':
+      return Int32Array.from(nums);
+    case 'int16':
+      return Int16Array.from(nums);
+    case 'int8':
+      return Int8Array.from(nums);
+    case 'uint16':
+      return Uint16Array.from(nums);
+    case 'uint8':
+    case 'bool':
+      return Uint8Array.from(nums);
+    case 'int64':
+      return BigInt64Array.from(bigs);
+    case 'uint64':
+      return BigUint64Array.from(bigs, (b) => BigInt.asUintN(64, b));
+    case 'uint32':
+      return Uint32Array.from(bigs, (b) => Number(BigInt.asUintN(32, b)));
+    case 'float16':
+      return Float32Array.from(nums, (n) => halfToFloat(n & 0xffff));
+    case 'bfloat16':
+      return Float32Array.from(nums, (n) => bfloat16ToFloat(n & 0xffff));
+    default:
+      return Uint8Array.from(nums);
   }
 }

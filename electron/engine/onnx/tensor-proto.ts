@@ -15,9 +15,30 @@ import {
 
 /** ONNX TensorProto.DataType numbers → our DType names (index = ONNX number). */
 const ONNX_DTYPES: readonly (DType | null)[] = [
-  null, 'float32', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'string', 'bool',
-  'float16', 'float64', 'uint32', 'uint64', 'complex64', 'complex128', 'bfloat16',
-  'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1',
+  null,
+  'float32',
+  'uint8',
+  'int8',
+  'uint16',
+  'int16',
+  'int32',
+  'int64',
+  'string',
+  'bool',
+  'float16',
+  'float64',
+  'uint32',
+  'uint64',
+  'complex64',
+  'complex128',
+  'bfloat16',
+  'float8e4m3fn',
+  'float8e4m3fnuz',
+  'float8e5m2',
+  'float8e5m2fnuz',
+  'uint4',
+  'int4',
+  'float4e2m1',
 ];
 
 export function dtypeFromOnnx(n: number): DType | null {
@@ -34,9 +55,29 @@ export function onnxTypeName(d: DType | null): string {
 
 /** Bits per element; 0 for strings (variable size). */
 const BITS: Record<DType, number> = {
-  float32: 32, uint8: 8, int8: 8, uint16: 16, int16: 16, int32: 32, int64: 64, string: 0, bool: 8,
-  float16: 16, float64: 64, uint32: 32, uint64: 64, complex64: 64, complex128: 128, bfloat16: 16,
-  float8e4m3fn: 8, float8e4m3fnuz: 8, float8e5m2: 8, float8e5m2fnuz: 8, uint4: 4, int4: 4, float4e2m1: 4,
+  float32: 32,
+  uint8: 8,
+  int8: 8,
+  uint16: 16,
+  int16: 16,
+  int32: 32,
+  int64: 64,
+  string: 0,
+  bool: 8,
+  float16: 16,
+  float64: 64,
+  uint32: 32,
+  uint64: 64,
+  complex64: 64,
+  complex128: 128,
+  bfloat16: 16,
+  float8e4m3fn: 8,
+  float8e4m3fnuz: 8,
+  float8e5m2: 8,
+  float8e5m2fnuz: 8,
+  uint4: 4,
+  int4: 4,
+  float4e2m1: 4,
 };
 
 export function bytesFor(dtype: DType, elements: number): number {
@@ -44,9 +85,21 @@ export function bytesFor(dtype: DType, elements: number): number {
 }
 
 export const TENSOR_FIELDS: Record<number, string> = {
-  1: 'dims', 2: 'data_type', 3: 'segment', 4: 'float_data', 5: 'int32_data', 6: 'string_data',
-  7: 'int64_data', 8: 'name', 9: 'raw_data', 10: 'double_data', 11: 'uint64_data', 12: 'doc_string',
-  13: 'external_data', 14: 'data_location', 16: 'metadata_props',
+  1: 'dims',
+  2: 'data_type',
+  3: 'segment',
+  4: 'float_data',
+  5: 'int32_data',
+  6: 'string_data',
+  7: 'int64_data',
+  8: 'name',
+  9: 'raw_data',
+  10: 'double_data',
+  11: 'uint64_data',
+  12: 'doc_string',
+  13: 'external_data',
+  14: 'data_location',
+  16: 'metadata_props',
 };
 
 /** One stretch of stored data: a length-delimited payload, or a single unpacked element. */
@@ -78,7 +131,14 @@ const MAX_SEGMENTS = 1 << 20;
 export class TensorHandler implements MessageHandler {
   readonly message = 'TensorProto';
   readonly t: TensorHeader = {
-    name: '', dataType: 0, dims: [], raw: null, segments: [], stringBytes: 0, external: {}, dataLocation: 0,
+    name: '',
+    dataType: 0,
+    dims: [],
+    raw: null,
+    segments: [],
+    stringBytes: 0,
+    external: {},
+    dataLocation: 0,
   };
   constructor(
     private readonly ctx: DecodeContext,
@@ -96,10 +156,20 @@ export class TensorHandler implements MessageHandler {
 
   varint(field: number, lo: number, hi: number, at: number): void {
     switch (field) {
-      case 1: this.dim(lo, hi, at); break;
-      case 2: this.t.dataType = lo; break;
-      case 14: this.t.dataLocation = lo; break;
-      case 5: case 7: case 11: this.seg(field, 'varint', at, 0); break;
+      case 1:
+        this.dim(lo, hi, at);
+        break;
+      case 2:
+        this.t.dataType = lo;
+        break;
+      case 14:
+        this.t.dataLocation = lo;
+        break;
+      case 5:
+      case 7:
+      case 11:
+        this.seg(field, 'varint', at, 0);
+        break;
     }
   }
 
@@ -120,7 +190,12 @@ export class TensorHandler implements MessageHandler {
       case 1:
         return { kind: 'bytes', accept: (d, a) => forEachPackedVarint(d, a, this.ctx, (lo, hi) => this.dim(lo, hi, a)) };
       case 8:
-        return { kind: 'bytes', accept: (d) => { this.t.name = text(d); } };
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            this.t.name = text(d);
+          },
+        };
       case 9:
         this.t.raw = { offset: at, length };
         return SKIP;
@@ -128,11 +203,20 @@ export class TensorHandler implements MessageHandler {
         this.t.stringBytes += length;
         this.seg(field, 'packed', at, length);
         return SKIP;
-      case 4: case 5: case 7: case 10: case 11:
+      case 4:
+      case 5:
+      case 7:
+      case 10:
+      case 11:
         this.seg(field, 'packed', at, length);
         return SKIP;
       case 13:
-        return { kind: 'message', handler: new StringEntryHandler((k, v) => { this.t.external[k] = v; }) };
+        return {
+          kind: 'message',
+          handler: new StringEntryHandler((k, v) => {
+            this.t.external[k] = v;
+          }),
+        };
       default:
         return SKIP;
     }
@@ -150,8 +234,20 @@ export class StringEntryHandler implements MessageHandler {
   private value = '';
   constructor(private readonly onEnd: (key: string, value: string) => void) {}
   len(field: number): LenAction {
-    if (field === 1) return { kind: 'bytes', accept: (d) => { this.key = text(d); } };
-    if (field === 2) return { kind: 'bytes', accept: (d) => { this.value = text(d); } };
+    if (field === 1)
+      return {
+        kind: 'bytes',
+        accept: (d) => {
+          this.key = text(d);
+        },
+      };
+    if (field === 2)
+      return {
+        kind: 'bytes',
+        accept: (d) => {
+          this.value = text(d);
+        },
+      };
     return SKIP;
   }
   end(): void {

@@ -24,7 +24,13 @@ class DimHandler implements MessageHandler {
   }
   len(field: number): LenAction {
     // An empty dim_param means "unnamed", same as absent.
-    if (field === 2) return { kind: 'bytes', accept: (d) => { this.dim = d.length ? text(d) : null; } };
+    if (field === 2)
+      return {
+        kind: 'bytes',
+        accept: (d) => {
+          this.dim = d.length ? text(d) : null;
+        },
+      };
     return SKIP;
   }
   end(): void {
@@ -102,7 +108,12 @@ export class TypeHandler implements MessageHandler {
         this.wrapper = new WrapperHandler(field === 5);
         return { kind: 'message', handler: this.wrapper };
       case 6:
-        return { kind: 'bytes', accept: (d) => { this.denotation = text(d); } };
+        return {
+          kind: 'bytes',
+          accept: (d) => {
+            this.denotation = text(d);
+          },
+        };
       default:
         return SKIP;
     }
@@ -138,8 +149,20 @@ export class ValueInfoHandler implements MessageHandler {
   private doc = '';
   constructor(private readonly onEnd: (v: ValueInfo) => void) {}
   len(field: number): LenAction {
-    if (field === 1) return { kind: 'bytes', accept: (d) => { this.name = text(d); } };
-    if (field === 3) return { kind: 'bytes', accept: (d) => { this.doc = text(d); } };
+    if (field === 1)
+      return {
+        kind: 'bytes',
+        accept: (d) => {
+          this.name = text(d);
+        },
+      };
+    if (field === 3)
+      return {
+        kind: 'bytes',
+        accept: (d) => {
+          this.doc = text(d);
+        },
+      };
     if (field === 2) {
       this.type = new TypeHandler();
       return { kind: 'message', handler: this.type };

@@ -39,7 +39,10 @@ export async function prepareInputs(
   }
   const missing = info.inputs.filter((v) => !(v.name in sources)).map((v) => `'${v.name}'`);
   if (missing.length) {
-    throw new WorkbenchError('INVALID_INPUT', `No value given for input ${missing.join(', ')}: choose a file, an image or a generator.`);
+    throw new WorkbenchError(
+      'INVALID_INPUT',
+      `No value given for input ${missing.join(', ')}: choose a file, an image or a generator.`,
+    );
   }
   const feeds: Record<string, Ort.Tensor> = {};
   const summaries: TensorSummary[] = [];
@@ -54,7 +57,12 @@ export async function prepareInputs(
     } else {
       loaded = await loadTensorSource(source, input, { dimOverrides: options.dimOverrides });
     }
-    const holder = source.kind === 'generate' ? 'the generated tensor' : source.kind === 'image' ? 'the prepared image' : `${'path' in source ? source.path : 'the file'}`;
+    const holder =
+      source.kind === 'generate'
+        ? 'the generated tensor'
+        : source.kind === 'image'
+          ? 'the prepared image'
+          : `${'path' in source ? source.path : 'the file'}`;
     const mismatch = describeMismatch(input, loaded.tensor, holder);
     if (mismatch) throw new WorkbenchError('INVALID_INPUT', mismatch);
     feeds[name] = toOrtTensor(ort, loaded.tensor);

@@ -7,7 +7,13 @@ import type * as Ort from 'onnxruntime-node';
 import type { ModelInfo } from '../../../shared/model-info';
 import type { ImageTransform } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
-import { type BenchmarkResult, type RunInputSource, type RunResult, type SessionOptions, latencyStats } from '../../../shared/run';
+import {
+  type BenchmarkResult,
+  type RunInputSource,
+  type RunResult,
+  type SessionOptions,
+  latencyStats,
+} from '../../../shared/run';
 import { readModelInfo } from '../onnx/reader';
 import { loadOrt } from '../ort';
 import { encodeTensor, formatOf } from '../tensors/io';

@@ -5,7 +5,13 @@ import { stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
-import { type ProviderChoice, type ProviderId, type ProviderStatus, PROVIDER_NAMES, chooseProvider } from '../../../shared/providers';
+import {
+  type ProviderChoice,
+  type ProviderId,
+  type ProviderStatus,
+  PROVIDER_NAMES,
+  chooseProvider,
+} from '../../../shared/providers';
 import { WorkbenchError } from '../../../shared/result';
 import type { SessionOptions } from '../../../shared/run';
 import { loadOrt } from '../ort';
@@ -81,7 +87,13 @@ export class SessionCache {
     const hit = this.entries.get(key);
     if (hit) {
       hit.lastUsed = performance.now();
-      return { session: hit.session, provider: { ...choice, fallbackReason: hit.provider.fallbackReason ?? choice.fallbackReason }, createMs: 0, cached: true, profiling: hit.profiling };
+      return {
+        session: hit.session,
+        provider: { ...choice, fallbackReason: hit.provider.fallbackReason ?? choice.fallbackReason },
+        createMs: 0,
+        cached: true,
+        profiling: hit.profiling,
+      };
     }
     let pending = this.creating.get(key);
     if (!pending) {
@@ -89,10 +101,22 @@ export class SessionCache {
       this.creating.set(key, pending);
     }
     const entry = await pending;
-    return { session: entry.session, provider: entry.provider, createMs: entry.createMs, cached: false, profiling: entry.profiling };
+    return {
+      session: entry.session,
+      provider: entry.provider,
+      createMs: entry.createMs,
+      cached: false,
+      profiling: entry.profiling,
+    };
   }
 
-  private async create(key: string, path: string, bytes: number, choice: ProviderChoice, options: SessionOptions): Promise<Entry> {
+  private async create(
+    key: string,
+    path: string,
+    bytes: number,
+    choice: ProviderChoice,
+    options: SessionOptions,
+  ): Promise<Entry> {
     const ort = await loadOrt();
     await this.makeRoom(bytes);
     const start = performance.now();
@@ -102,7 +126,8 @@ export class SessionCache {
       session = await ort.InferenceSession.create(path, ortOptions(choice.used, options));
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      if (choice.used === 'cpu') throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(detail)} (${detail.split('\n')[0]})`);
+      if (choice.used === 'cpu')
+        throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(detail)} (${detail.split('\n')[0]})`);
       // The provider is ready but could not take this model: run it on the CPU and say why.
       session = await ort.InferenceSession.create(path, ortOptions('cpu', options)).catch((e: unknown) => {
         const msg = e instanceof Error ? e.message : String(e);

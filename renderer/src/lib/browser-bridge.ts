@@ -33,7 +33,13 @@ export function createBrowserBridge(location: Location = window.location): Bridg
       ws.onclose = () => {
         socket = null;
         for (const [id, p] of pending) {
-          p.resolve({ ok: false, error: { code: 'IO_ERROR', message: 'The connection to the ONNX Workbench server was lost. Is `onnx-workbench serve` still running?' } });
+          p.resolve({
+            ok: false,
+            error: {
+              code: 'IO_ERROR',
+              message: 'The connection to the ONNX Workbench server was lost. Is `onnx-workbench serve` still running?',
+            },
+          });
           pending.delete(id);
         }
       };
@@ -61,7 +67,11 @@ export function createBrowserBridge(location: Location = window.location): Bridg
     async pathOfDroppedFile(file) {
       try {
         const response = await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, { method: 'POST', body: file });
-        if (!response.ok) return { ok: false, error: { code: 'IO_ERROR', message: `Upload of ${file.name} failed: ${response.status} ${await response.text()}` } };
+        if (!response.ok)
+          return {
+            ok: false,
+            error: { code: 'IO_ERROR', message: `Upload of ${file.name} failed: ${response.status} ${await response.text()}` },
+          };
         return (await response.json()) as Result<string>;
       } catch (error) {
         return { ok: false, error: { code: 'IO_ERROR', message: `Upload of ${file.name} failed: ${(error as Error).message}` } };

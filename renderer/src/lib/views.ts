@@ -1,6 +1,6 @@
 // The views the sidebar offers. Adding a view is one entry here (and its component).
 import type { Component } from 'svelte';
-import type { IconName } from '../components/Icon.svelte';
+import type { IconName } from '../components/icons';
 import ModelView from '../views/ModelView.svelte';
 import StartView from '../views/StartView.svelte';
 import type { ViewId, Workbench } from './workbench.svelte';

@@ -65,6 +65,7 @@ export class Workbench {
   /** Loads AppInfo and the samples and listens to native menu commands. */
   async start(): Promise<void> {
     this.api.onCommand((command) => this.handleCommand(command));
+    this.api.onOpenPath((path) => void this.openModel(path));
     const [info, samples] = await Promise.all([this.api.call('app.info', {}), this.api.call('samples.list', {})]);
     if (info.ok) this.appInfo = info.value;
     if (samples.ok) this.samples = samples.value;
