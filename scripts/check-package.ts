@@ -126,7 +126,9 @@ async function bundleImports(): Promise<string[]> {
   for (const file of await walk(dir)) {
     if (!file.endsWith('.js')) continue;
     const text = await readFile(join(dir, file), 'utf8');
-    for (const match of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"'./][^"']*)["']/g)) {
+    for (const match of text.matchAll(
+      /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']((?:@[\w.-]+\/)?[\w-][\w.-]*(?:\/[\w.-]+)*)["']/g,
+    )) {
       const name = match[1];
       if (!name.startsWith('node:') && name !== 'electron') names.add(name);
     }

@@ -6,7 +6,8 @@ import { absolutePath } from './paths';
 import type { LibraryScanProgress, LibrarySnapshot } from './library';
 import type { CheckProgress, CheckReport } from './compare';
 import type { HardwareReport } from './providers';
-import { type BenchmarkResult, type RunResult, benchRequestSchema, runRequestSchema } from './run';
+import { type RecipeGuess, preprocessRecipeSchema } from './recipe';
+import { type BenchmarkResult, type ImagePreview, type RunResult, benchRequestSchema, runRequestSchema } from './run';
 import { TensorSource, type TensorSummary } from './tensor';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
 
@@ -128,6 +129,12 @@ export const contract = {
       model: z.strictObject({ path: absolutePath, input: z.string().min(1).max(1000) }).optional(),
       dimOverrides: z.record(z.string().min(1).max(200), z.number().int().min(1)).optional(),
     }),
+  ),
+  /** The exact tensor an image becomes under a recipe, shown back as an image, with channel stats. */
+  'image.preview': channel<ImagePreview>()(z.strictObject({ path: absolutePath, recipe: preprocessRecipeSchema })),
+  /** The preprocessing recipe a model input most likely wants, with the reasons. */
+  'image.guessRecipe': channel<RecipeGuess>()(
+    z.strictObject({ modelPath: absolutePath, input: z.string().min(1).max(1000).optional() }),
   ),
   /** A page of one output's values. */
   'run.outputValues': channel<{ total: number; values: (number | string)[] }>()(

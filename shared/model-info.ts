@@ -77,6 +77,8 @@ export interface InitializerSummary {
   parameters: number;
   bytes: number;
   bytesByDtype: Partial<Record<DType, number>>;
+  /** Tensors held in Constant nodes instead of initializers (Paddle2ONNX stores every weight so). */
+  constants: { count: number; parameters: number; bytes: number };
 }
 
 export interface ModelInfo {

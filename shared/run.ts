@@ -124,3 +124,17 @@ export const benchRequestSchema = runRequestSchema.extend({
   runs: z.number().int().min(1).max(100_000).default(100),
   warmup: z.number().int().min(0).max(10_000).default(10),
 });
+
+/** The exact tensor an image becomes, shown back as an image (wrong mean or BGR swap visible). */
+export interface ImagePreview {
+  /** data:image/png;base64,… of the de-normalised tensor, longest side at most 512. */
+  previewPng: string;
+  /** Per channel of the tensor, in tensor units. */
+  channels: { name: string; min: number; max: number; mean: number }[];
+  dims: number[];
+  dtype: string;
+  width: number;
+  height: number;
+  transform: ImageTransform;
+  original: { width: number; height: number; format: string; orientation: number };
+}

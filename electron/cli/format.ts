@@ -31,9 +31,15 @@ export function formatModelInfo(info: ModelInfo): string {
   const byDtype = Object.entries(info.initializers.bytesByDtype)
     .map(([dtype, bytes]) => `${dtype} ${formatBytes(bytes ?? 0)}`)
     .join(', ');
+  const { constants } = info.initializers;
   out.push(
     `\nWeights: ${info.initializers.count} initializers · ${formatCount(info.initializers.parameters)} parameters · ${formatBytes(info.initializers.bytes)}${byDtype ? ` (${byDtype})` : ''}\n`,
   );
+  if (constants.count > 0) {
+    out.push(
+      `    + ${constants.count} tensors in Constant nodes · ${formatCount(constants.parameters)} parameters · ${formatBytes(constants.bytes)}\n`,
+    );
+  }
   for (const ext of info.file.externalData) {
     out.push(`    external data: ${ext.location} (${ext.size === null ? 'MISSING' : formatBytes(ext.size)})\n`);
   }

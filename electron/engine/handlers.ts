@@ -11,6 +11,7 @@ import { installCudaProviderLibraries } from './providers/install-cuda';
 import { probeProviders } from './providers/probe';
 import { findTestCases } from './check/find';
 import { runCheck } from './check/run';
+import { imagePreview, loadImageInput, recipeFor } from './run/images';
 import { ModelRunner } from './run/runner';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';
@@ -40,7 +41,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export function createHandlers(options: { debug: boolean }): EngineHandlers {
   const sessions = new SessionCache({ providerStatuses: () => probeProviders() });
-  const runner = new ModelRunner(sessions);
+  const runner = new ModelRunner(sessions, loadImageInput);
   const debugOnly = () => {
     if (!options.debug) throw new WorkbenchError('UNSUPPORTED', 'Debug methods are off in this engine.');
   };
@@ -88,6 +89,8 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
       const cases = await findTestCases(dirs);
       return runCheck(cases, { provider, atol, rtol, signal: ctx.signal, onProgress: ctx.emit });
     },
+    imagePreview: ({ path, recipe }) => imagePreview(path, recipe),
+    guessRecipe: ({ modelPath, input }) => recipeFor(modelPath, input),
     releaseSessions: async ({ path }) => ({ released: await sessions.release(path) }),
     async 'debug.sleep'({ ms, blocking }, ctx) {
       debugOnly();

@@ -4,7 +4,8 @@
 import type { RuntimeCheck } from '../../shared/contract';
 import type { CheckProgress, CheckReport } from '../../shared/compare';
 import type { ProviderStatus } from '../../shared/providers';
-import type { BenchmarkResult, RunInputSource, RunResult, SessionOptions } from '../../shared/run';
+import type { PreprocessRecipe, RecipeGuess } from '../../shared/recipe';
+import type { BenchmarkResult, ImagePreview, RunInputSource, RunResult, SessionOptions } from '../../shared/run';
 import type { TensorSource, TensorSummary } from '../../shared/tensor';
 import type { InstallProgress } from './providers/install-cuda';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats } from '../../shared/model-info';
@@ -57,6 +58,8 @@ export interface EngineMethods {
     result: CheckReport;
     event: CheckProgress;
   };
+  imagePreview: { params: { path: string; recipe: PreprocessRecipe }; result: ImagePreview; event: never };
+  guessRecipe: { params: { modelPath: string; input?: string }; result: RecipeGuess; event: never };
   /** Releases the cached sessions of a model (or all): the user closed it, or memory is needed. */
   releaseSessions: { params: { path?: string }; result: { released: number }; event: never };
   /** Test aid, only when OWB_ENGINE_DEBUG=1: wait (or block the thread) for ms. */

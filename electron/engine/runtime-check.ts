@@ -44,11 +44,14 @@ export function explainRuntimeError(message: string): string {
   if (/external data|ExternalData|GetExtDataFromTensorProto|External initializer/i.test(message)) {
     return 'An external data file the model needs is missing or unreadable.';
   }
-  if (/Protobuf parsing failed|INVALID_PROTOBUF|Load model from .* failed/i.test(message)) {
-    return 'ONNX Runtime could not parse the file as an ONNX model.';
+  // Type and shape errors come wrapped in "Load model … failed" too: test them first.
+  const typeError = /Type Error: (.*?)(?:\n|$)|ShapeInferenceError\]? ?(.*?)(?:\n|$)/.exec(message);
+  if (typeError || /INVALID_GRAPH|type mismatch/i.test(message)) {
+    const what = (typeError?.[1] ?? typeError?.[2] ?? '').trim();
+    return `The model is invalid: its graph does not type-check${what ? ` (${what})` : ''}.`;
   }
-  if (/INVALID_GRAPH|Type Error|ShapeInferenceError|type mismatch/i.test(message)) {
-    return 'The model is invalid: its graph does not type-check.';
+  if (/Protobuf parsing failed|INVALID_PROTOBUF/i.test(message)) {
+    return 'ONNX Runtime could not parse the file as an ONNX model.';
   }
   const firstLine = message.split('\n')[0] ?? message;
   return firstLine.length > 300 ? `${firstLine.slice(0, 300)}…` : firstLine;

@@ -85,6 +85,8 @@ export class Backend {
         unwrap(await engine.request('bench', input, { signal: ctx.signal, onEvent: ctx.emit })),
       'model.close': async ({ path }) => unwrap(await engine.request('releaseSessions', { path })),
       'tensor.read': async (input, ctx) => unwrap(await engine.request('readTensor', input, ctx)),
+      'image.preview': async (input, ctx) => unwrap(await engine.request('imagePreview', input, ctx)),
+      'image.guessRecipe': async (input, ctx) => unwrap(await engine.request('guessRecipe', input, ctx)),
       'run.outputValues': async (input) => unwrap(await engine.request('outputValues', input)),
       'run.saveOutput': async (input) => unwrap(await engine.request('saveOutput', input)),
       'check.run': async (input, ctx) => unwrap(await engine.request('check', input, { signal: ctx.signal, onEvent: ctx.emit })),

@@ -56,7 +56,7 @@ export function summarize(info: ModelInfo): ModelSummary {
     producer: [info.producer.name, info.producer.version].filter(Boolean).join(' '),
     inputs: info.inputs.map(entry),
     outputs: info.outputs.map(entry),
-    parameters: info.initializers.parameters,
+    parameters: info.initializers.parameters + info.initializers.constants.parameters,
     task: info.task,
     dynamicInputs: hasDynamicDims(info.inputs.map(entry)),
   };

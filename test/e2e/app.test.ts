@@ -45,7 +45,9 @@ describe('browser mode, end to end', () => {
     await page.goto(served.url);
     await page.getByRole('heading', { name: 'Open an ONNX model' }).waitFor();
     expect(page.url()).not.toContain('token=');
-    await expect(page.getByRole('button', { name: /open sample PaddleOCR v4 text detection/i }).isVisible()).resolves.toBe(true);
+    // The samples arrive after the page: wait for them rather than sample the page too early.
+    await page.getByRole('button', { name: /open sample PaddleOCR v4 text detection/i }).waitFor();
+    expect(await page.getByRole('button', { name: /open sample/i }).count()).toBe(4);
   });
 
   it('opens a real PaddleOCR model and shows its inputs with symbolic dims', async () => {

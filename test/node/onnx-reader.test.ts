@@ -11,6 +11,7 @@ import { tensorStats } from '../../electron/engine/onnx/tensor-stats';
 import { encodeNpy } from '../../electron/engine/onnx/npy';
 import { parseMetadataValue } from '../../electron/engine/onnx/python-literal';
 import { buildModel, type GraphSpec, type ModelSpec, type TensorSpec } from '../fixtures/onnx-builder';
+import { MODELS } from '../helpers';
 
 const require = createRequire(import.meta.url);
 interface OrtMeta {
@@ -661,7 +662,7 @@ describe('metadata values and task guesses', () => {
     metadata,
     metadataParsed: {},
     optionalInputs: [],
-    initializers: { count: 0, parameters: 0, bytes: 0, bytesByDtype: {} },
+    initializers: { count: 0, parameters: 0, bytes: 0, bytesByDtype: {}, constants: { count: 0, parameters: 0, bytes: 0 } },
     nodes: 0,
     ops: {},
     subgraphs: 0,
@@ -701,5 +702,17 @@ describe('metadata values and task guesses', () => {
     const g = guessTask(info);
     expect(g.kind).toBe(kind);
     expect(g.reason.length).toBeGreaterThan(10);
+  });
+});
+
+describe('weights held in Constant nodes', () => {
+  it('counts the real PaddleOCR detector weights, stored in Constant nodes, without reading them', async () => {
+    const info = await readModelInfo(MODELS.ocrDet);
+    expect(info.initializers.count).toBe(0);
+    expect(info.initializers.constants.count).toBe(342);
+    expect(info.initializers.constants.parameters).toBeGreaterThan(500_000);
+    // float32 weights: four bytes each, close to the file size.
+    expect(info.initializers.constants.bytes).toBeGreaterThan(info.initializers.constants.parameters * 4 - 1);
+    expect(info.initializers.constants.bytes).toBeLessThan(info.file.size);
   });
 });

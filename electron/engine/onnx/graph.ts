@@ -40,6 +40,8 @@ export class Collector {
   subgraphs = 0;
   functions: string[] = [];
   initializers: InitializerEntry[] = [];
+  /** Tensors held in Constant nodes: some exporters (Paddle2ONNX) keep every weight there. */
+  constants: TensorHeader[] = [];
   private pendingNodes: { info: NodeInfo; graph: Path }[] = [];
   constructor(
     readonly ctx: DecodeContext,
@@ -182,6 +184,8 @@ export const NODE_FIELDS: Record<number, string> = {
 export class NodeHandler implements MessageHandler {
   readonly message = 'NodeProto';
   readonly info: NodeInfo = { graph: '', name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: {} };
+  /** Tensor-valued attributes seen, kept until the op type is known to be Constant. */
+  readonly tensors: TensorHeader[] = [];
   constructor(
     private readonly c: Collector,
     private readonly graph: Path,
@@ -248,6 +252,9 @@ export class NodeHandler implements MessageHandler {
   }
 
   end(): void {
+    if (this.info.opType === 'Constant' && (this.info.domain === '' || this.info.domain === 'ai.onnx')) {
+      this.c.constants.push(...this.tensors);
+    }
     this.c.endNode(this.info);
   }
 }
@@ -367,6 +374,16 @@ class AttributeHandler implements MessageHandler {
         this.listKind = 'graphs';
         return this.subgraph(at, this.graphs++);
     }
+    if (field === 5) {
+      // Header only (its data is skipped by seeking): it may be a Constant node's weight.
+      return {
+        kind: 'message',
+        handler: new TensorHandler(this.c.ctx, (t) => {
+          this.node.tensors.push(t);
+          if (this.want) this.value = `tensor ${dtypeFromOnnx(t.dataType) ?? 'unknown'}[${t.dims.join(',')}]`;
+        }),
+      };
+    }
     if (!this.want) return SKIP;
     switch (field) {
       case 4:
@@ -404,13 +421,6 @@ class AttributeHandler implements MessageHandler {
         return {
           kind: 'bytes',
           accept: (d, a) => forEachPackedVarint(d, a, this.c.ctx, (lo, hi) => this.push('ints', () => fmtInt(lo, hi))),
-        };
-      case 5:
-        return {
-          kind: 'message',
-          handler: new TensorHandler(this.c.ctx, (t) => {
-            this.value = `tensor ${dtypeFromOnnx(t.dataType) ?? 'unknown'}[${t.dims.join(',')}]`;
-          }),
         };
       case 10:
         this.listKind = 'tensors';

@@ -262,8 +262,19 @@ async function externalFiles(modelPath: string, entries: InitializerEntry[]): Pr
   );
 }
 
-function summarize(entries: InitializerEntry[]): InitializerSummary {
-  const s: InitializerSummary = { count: 0, parameters: 0, bytes: 0, bytesByDtype: {} };
+function summarize(entries: InitializerEntry[], constants: TensorHeader[]): InitializerSummary {
+  const s: InitializerSummary = {
+    count: 0,
+    parameters: 0,
+    bytes: 0,
+    bytesByDtype: {},
+    constants: { count: 0, parameters: 0, bytes: 0 },
+  };
+  for (const t of constants) {
+    s.constants.count++;
+    s.constants.parameters += elementCount(t.dims);
+    s.constants.bytes += tensorBytes(t);
+  }
   for (const e of entries) {
     const info = initializerInfo(e);
     s.count++;
@@ -302,7 +313,7 @@ export async function readModelInfo(path: string, options: ReadOptions = {}): Pr
       inputs: graph.inputs.filter((v) => !mainInits.has(v.name)),
       optionalInputs: graph.inputs.filter((v) => mainInits.has(v.name)),
       outputs: graph.outputs,
-      initializers: summarize(collector.initializers),
+      initializers: summarize(collector.initializers, collector.constants),
       nodes: collector.nodeCount,
       ops: collector.ops,
       subgraphs: collector.subgraphs,

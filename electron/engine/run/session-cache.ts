@@ -87,13 +87,10 @@ export class SessionCache {
     const hit = this.entries.get(key);
     if (hit) {
       hit.lastUsed = performance.now();
-      return {
-        session: hit.session,
-        provider: { ...choice, fallbackReason: hit.provider.fallbackReason ?? choice.fallbackReason },
-        createMs: 0,
-        cached: true,
-        profiling: hit.profiling,
-      };
+      // The same session serves 'auto' and a named provider: the reason is this request's, unless
+      // the provider could not load the model when the session was made.
+      const provider = hit.provider.used === choice.used ? choice : { ...hit.provider, requested: choice.requested };
+      return { session: hit.session, provider, createMs: 0, cached: true, profiling: hit.profiling };
     }
     let pending = this.creating.get(key);
     if (!pending) {
