@@ -1,7 +1,10 @@
 // The one description of a model that every view, the CLI and the engine share.
 // Produced by the engine's own ONNX reader (electron/engine/onnx), never by loading weights.
 
-/** Element types, named as onnxruntime-node names them (plus the ONNX types it cannot feed). */
+/**
+ * Element types, named as onnxruntime-node names them (plus the ONNX types it cannot feed), in the
+ * order of ONNX's TensorProto.DataType numbers: DTYPES[n - 1] is data type n.
+ */
 export const DTYPES = [
   'float32',
   'uint8',

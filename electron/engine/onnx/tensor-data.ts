@@ -4,7 +4,7 @@ import type { DType } from '../../../shared/model-info';
 import { bigI64, corrupt, forEachPackedVarint, readVarintAt, text, type ByteSource, type DecodeContext } from './protobuf';
 import type { TensorHeader } from './tensor-proto';
 
-export type TensorData =
+export type NumericData =
   | Float32Array
   | Float64Array
   | Int8Array
@@ -14,8 +14,8 @@ export type TensorData =
   | Int32Array
   | Uint32Array
   | BigInt64Array
-  | BigUint64Array
-  | string[];
+  | BigUint64Array;
+export type TensorData = NumericData | string[];
 
 const F16_EXP = new Float32Array(1);
 const F16_U32 = new Uint32Array(F16_EXP.buffer);

@@ -1,6 +1,6 @@
 // TensorProto headers: dims, type, name and where the data lies, without reading the data.
 
-import type { DType } from '../../../shared/model-info';
+import { DTYPES, type DType } from '../../../shared/model-info';
 import {
   SKIP,
   forEachPackedVarint,
@@ -13,33 +13,8 @@ import {
   type MessageHandler,
 } from './protobuf';
 
-/** ONNX TensorProto.DataType numbers → our DType names (index = ONNX number). */
-const ONNX_DTYPES: readonly (DType | null)[] = [
-  null,
-  'float32',
-  'uint8',
-  'int8',
-  'uint16',
-  'int16',
-  'int32',
-  'int64',
-  'string',
-  'bool',
-  'float16',
-  'float64',
-  'uint32',
-  'uint64',
-  'complex64',
-  'complex128',
-  'bfloat16',
-  'float8e4m3fn',
-  'float8e4m3fnuz',
-  'float8e5m2',
-  'float8e5m2fnuz',
-  'uint4',
-  'int4',
-  'float4e2m1',
-];
+/** ONNX TensorProto.DataType numbers → our DType names (index = ONNX number; 0 is UNDEFINED). */
+const ONNX_DTYPES: readonly (DType | null)[] = [null, ...DTYPES];
 
 export function dtypeFromOnnx(n: number): DType | null {
   return ONNX_DTYPES[n] ?? null;

@@ -40,7 +40,7 @@ async function realTrySession(id: ProviderId): Promise<void> {
   const ort = await loadOrt();
   // For an accelerator, forbid ORT from quietly putting nodes on the CPU: "ready" then means it ran the model.
   const strict = id === 'cpu' ? {} : { extra: { session: { disable_cpu_ep_fallback: '1' } } };
-  const session = await ort.InferenceSession.create(tinyAddModel(), { executionProviders: [id], logSeverityLevel: 3, ...strict });
+  const session = await ort.InferenceSession.create(tinyAddModel(), { executionProviders: [id], logSeverityLevel: 4, ...strict });
   try {
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [4]) });
     const y = Array.from((out.y?.data ?? []) as Float32Array);

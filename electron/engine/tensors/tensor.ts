@@ -7,17 +7,9 @@ import type * as Ort from 'onnxruntime-node';
 import { WorkbenchError } from '../../../shared/result';
 import { halfToFloat, isFeedable, type FeedableDType } from '../../../shared/tensor';
 
-export type NumericData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+import type { NumericData } from '../onnx/tensor-data';
+
+export type { NumericData };
 export type TensorData = NumericData | string[];
 
 export interface Tensor {
