@@ -1,8 +1,12 @@
 // The readable summary of `onnx-workbench inspect` (like `polygraphy inspect model`).
 import { formatBytes, formatCount, formatShape, formatType } from '../../shared/format';
+import type { CheckReport } from '../../shared/compare';
 import type { ModelInfo, ValueInfo } from '../../shared/model-info';
+import { type HardwareReport, PROVIDER_NAMES, type ProviderChoice } from '../../shared/providers';
+import type { BenchmarkResult, RunResult } from '../../shared/run';
+import { type TensorSummary, formatDims } from '../../shared/tensor';
 
-function table(rows: string[][], indent = '    '): string {
+export function table(rows: string[][], indent = '    '): string {
   if (rows.length === 0) return `${indent}(none)\n`;
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return (
@@ -51,5 +55,94 @@ export function formatModelInfo(info: ModelInfo): string {
     out.push(`\nMetadata (${meta.length})\n`);
     out.push(table(meta.map(([k, v]) => [k, v.length > 100 ? `${v.slice(0, 100)}…` : v])));
   }
+  return out.join('');
+}
+
+// ---- run, bench, check, providers ------------------------------------------------------------
+
+const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : 1) : '-');
+const num = (x: number | null): string => (x === null ? '-' : Number.isInteger(x) ? String(x) : x.toPrecision(5));
+
+export function formatTensorLine(t: TensorSummary): string[] {
+  const { min, max, mean, std } = t.stats;
+  const first = t.preview
+    .slice(0, 6)
+    .map((v) => (typeof v === 'number' ? num(v) : JSON.stringify(v)))
+    .join(', ');
+  return [
+    t.name,
+    t.dtype,
+    formatDims(t.dims),
+    `min ${num(min)}  max ${num(max)}  mean ${num(mean)}  std ${num(std)}`,
+    `[${first}${t.stats.elements > 6 ? ', …' : ''}]`,
+  ];
+}
+
+export function formatProvider(p: ProviderChoice): string {
+  return `Provider: ${PROVIDER_NAMES[p.used]}${p.fallbackReason ? ` (${p.fallbackReason})` : ''}\n`;
+}
+
+export function formatRunResult(r: RunResult): string {
+  const t = r.timings;
+  const out = [formatProvider(r.provider)];
+  out.push(
+    `Timings: session ${t.cached ? 'cached' : `${ms(t.createMs)} ms`} · prepare ${ms(t.prepareMs)} ms · run ${ms(t.runMs)} ms · total ${ms(t.totalMs)} ms\n`,
+  );
+  out.push(`\nInputs (${r.inputs.length})\n${table(r.inputs.map(formatTensorLine))}`);
+  for (const i of r.inputs) for (const n of i.notes) out.push(`    ${i.name}: ${n}\n`);
+  out.push(`\nOutputs (${r.outputs.length})\n${table(r.outputs.map(formatTensorLine))}`);
+  return out.join('');
+}
+
+export function formatBenchTable(rows: BenchmarkResult[]): string {
+  const head = ['provider', 'session ms', 'min', 'p50', 'p90', 'p99', 'max', 'mean', 'runs/s'];
+  const body = rows.map((b) => [
+    PROVIDER_NAMES[b.provider.used] + (b.provider.requested !== b.provider.used ? ` (asked ${b.provider.requested})` : ''),
+    ms(b.createMs),
+    ...[b.latencyMs.min, b.latencyMs.p50, b.latencyMs.p90, b.latencyMs.p99, b.latencyMs.max, b.latencyMs.mean].map(ms),
+    b.throughput.toFixed(1),
+  ]);
+  const runs = rows[0] ? `${rows[0].runs} runs after ${rows[0].warmup} warm-up, latency in ms\n` : '';
+  const notes = rows.filter((b) => b.provider.fallbackReason).map((b) => `note: ${b.provider.fallbackReason}\n`);
+  return runs + table([head, ...body], '') + notes.join('');
+}
+
+function errors(o: { maxAbsError: number; maxRelError: number }): string {
+  return `max abs ${o.maxAbsError.toExponential(2)}, max rel ${o.maxRelError.toExponential(2)}`;
+}
+
+export function formatCheckReport(r: CheckReport): string {
+  const out: string[] = [`Checking on ${r.provider} (atol ${r.atol}, rtol ${r.rtol})\n`];
+  for (const c of r.cases) {
+    out.push(`${c.pass ? 'pass' : 'FAIL'}  ${c.name}${c.reason ? `: ${c.reason}` : ''}\n`);
+    for (const s of c.sets) {
+      out.push(`  ${s.pass ? 'pass' : 'FAIL'}  ${s.name} (${ms(s.durationMs)} ms)${s.reason ? `: ${s.reason}` : ''}\n`);
+      for (const o of s.outputs)
+        out.push(`    ${o.pass ? 'pass' : 'FAIL'}  ${o.name}: ${errors(o)}${o.reason ? `: ${o.reason}` : ''}\n`);
+    }
+  }
+  const s = r.summary;
+  out.push(`check: ${s.passed} passed, ${s.failed} failed (${s.cases} cases, ${s.sets} data sets)\n`);
+  return out.join('');
+}
+
+export function formatHardware(h: HardwareReport, auto: ProviderChoice): string {
+  const out: string[] = [
+    `Machine: ${h.platform} ${h.arch} · ${h.cpu.model} (${h.cpu.cores} cores) · ${formatBytes(h.memoryBytes)}\n`,
+  ];
+  out.push(`\nGPUs (${h.gpus.length})\n`);
+  out.push(
+    table(
+      h.gpus.map((g) => [
+        g.name,
+        g.vendor,
+        g.memoryBytes === null ? '-' : formatBytes(g.memoryBytes),
+        g.driver ? `driver ${g.driver}` : '',
+      ]),
+    ),
+  );
+  out.push(`\nProviders\n`);
+  out.push(table(h.providers.map((p) => [p.id, p.status, p.reason ?? (p.bundled ? 'bundled' : '')])));
+  out.push(`\nauto picks: ${PROVIDER_NAMES[auto.used]}${auto.fallbackReason ? ` (${auto.fallbackReason})` : ''}\n`);
   return out.join('');
 }

@@ -1,37 +1,50 @@
 // `onnx-workbench`: the command line over the same engine and services as the app.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { toErrorInfo } from '../../shared/result';
 import { readModelInfo } from '../engine/onnx/reader';
 import { defaultDataDir } from '../node/data-dir';
 import { APP_VERSION, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
 import { startServer } from '../node/server';
+import { UsageError, die } from './args';
+import { benchCommand } from './commands/bench';
+import { checkCommand } from './commands/check';
+import { providersCommand } from './commands/providers';
+import { runCommand } from './commands/run';
 import { formatModelInfo } from './format';
 
 const HELP = `ONNX Workbench ${APP_VERSION}: inspect and run ONNX models on your machine.
 
 Usage:
   onnx-workbench inspect MODEL [--json]     Inputs, outputs, opsets, metadata, operators
+  onnx-workbench run MODEL [options]        One run; prints each output's dtype, dims and statistics
+      --input [NAME=]FILE   image (through a recipe), .npy, .pb, .json tensor, or .wav audio;
+                            without NAME: by the name inside a .pb, else by position (repeatable)
+      --recipe FILE         JSON PreprocessRecipe, or { "inputs": { NAME: recipe } } (default: guessed)
+      --set NAME=VALUE      a constant for an input not given (e.g. --set sr=16000)
+      --generate-missing    zeros for every other input not given
+      --dim NAME=SIZE       size of a symbolic dim (default 1 for generated inputs)
+      --sample-rate HZ      rate .wav audio is resampled to (default 16000)
+      --provider P          auto (default), cpu, cuda, tensorrt, dml, coreml, webgpu
+      --threads N           intra-op threads (0: onnxruntime decides)
+      --out DIR             save each output as NAME.npy plus result.json (never overwrites)
+      --json                the RunResult as JSON on stdout
+  onnx-workbench bench MODEL [options]      Latency min/p50/p90/p99/max/mean and runs/s
+      --runs N (100) --warmup N (10) --provider P (repeatable: one row each) --threads N
+      --input, --recipe, --set, --dim as for run; inputs not given are generated
+      (floats uniform 0..1, others zeros) --json: the BenchmarkResult(s)
+  onnx-workbench check DIR... [--provider P] [--atol A] [--rtol R] [--json]
+                                            ONNX test-data folders (model.onnx + test_data_set_*)
+                                            against their expected outputs; exit 1 if any fails
+  onnx-workbench providers [--refresh] [--json]
+                                            GPUs, execution providers and what 'auto' picks
   onnx-workbench serve [--port N]           The app in your browser (127.0.0.1 only)
   onnx-workbench --help | --version
 
 Exit codes: 0 success, 1 failure, 2 wrong usage, 3 file not found,
             4 not an ONNX model, 5 corrupt model.
+Environment: OWB_DATA_DIR (app state folder), OWB_VERBOSE=1 (engine logs),
+            OWB_ENGINE_SOURCE=1 (dev/test aid: run the engine from source through tsx).
 `;
-
-const EXIT: Record<string, number> = { INVALID_INPUT: 2, NOT_FOUND: 3, NOT_ONNX: 4, CORRUPT_MODEL: 5, EXTERNAL_DATA: 5 };
-
-class UsageError extends Error {}
-
-function die(error: unknown): never {
-  if (error instanceof UsageError) {
-    process.stderr.write(`onnx-workbench: ${error.message}\nTry: onnx-workbench --help\n`);
-    process.exit(2);
-  }
-  const info = toErrorInfo(error);
-  process.stderr.write(`onnx-workbench: ${info.message.replace(/\s*\n\s*/g, ' ')}\n`);
-  process.exit(EXIT[info.code] ?? 1);
-}
 
 async function inspect(args: string[]) {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
@@ -87,6 +100,14 @@ export async function main(argv: string[], root: string, resourcesDir?: string):
         return await inspect(rest);
       case 'serve':
         return await serve(rest, root, resourcesDir);
+      case 'run':
+        return await runCommand(rest, { root, resourcesDir });
+      case 'bench':
+        return await benchCommand(rest, { root, resourcesDir });
+      case 'check':
+        return await checkCommand(rest, { root, resourcesDir });
+      case 'providers':
+        return await providersCommand(rest, { root, resourcesDir });
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -1,7 +1,10 @@
 // The views the sidebar offers. Adding a view is one entry here (and its component).
 import type { Component } from 'svelte';
 import type { IconName } from '../components/icons';
+import HardwareView from '../views/HardwareView.svelte';
+import LibraryView from '../views/LibraryView.svelte';
 import ModelView from '../views/ModelView.svelte';
+import RunView from '../views/RunView.svelte';
 import StartView from '../views/StartView.svelte';
 import type { ViewId, Workbench } from './workbench.svelte';
 
@@ -25,4 +28,7 @@ export const VIEWS: ViewDef[] = [
     component: ModelView,
     detail: (wb) => wb.modelName ?? (wb.loadingPath ? 'Opening…' : null),
   },
+  { id: 'run', label: 'Run', icon: 'play', component: RunView },
+  { id: 'library', label: 'Library', icon: 'folder', component: LibraryView },
+  { id: 'hardware', label: 'Hardware', icon: 'cpu', component: HardwareView },
 ];

@@ -5,10 +5,12 @@ import type { AppInfo, SampleModel } from '../../../shared/contract';
 import type { MenuCommand } from '../../../shared/ipc';
 import type { ModelInfo } from '../../../shared/model-info';
 import type { WorkbenchErrorInfo } from '../../../shared/result';
+import { Hardware } from './hardware.svelte';
 import { ModelInspection } from './inspection.svelte';
+import { Library } from './library.svelte';
 import { baseName } from './paths';
 
-export type ViewId = 'start' | 'model';
+export type ViewId = 'start' | 'model' | 'run' | 'library' | 'hardware';
 export type ModelTab = 'overview' | 'operators' | 'nodes' | 'weights' | 'runtime';
 
 export interface OpenError {
@@ -47,11 +49,16 @@ export class Workbench {
   /** Where the model file browser was last; it reopens there. */
   lastFolder = $state<string | undefined>(undefined);
 
+  readonly library: Library;
+  readonly hardware: Hardware;
+
   #openController: AbortController | null = null;
   #choosing = false;
 
   constructor(api: Api) {
     this.api = api;
+    this.library = new Library(api);
+    this.hardware = new Hardware(api);
   }
 
   get loading(): boolean {
@@ -66,6 +73,7 @@ export class Workbench {
   async start(): Promise<void> {
     this.api.onCommand((command) => this.handleCommand(command));
     this.api.onOpenPath((path) => void this.openModel(path));
+    void this.library.loadRecent();
     const [info, samples] = await Promise.all([this.api.call('app.info', {}), this.api.call('samples.list', {})]);
     if (info.ok) this.appInfo = info.value;
     if (samples.ok) this.samples = samples.value;
@@ -112,6 +120,32 @@ export class Workbench {
     };
   }
 
+  /** "Add folder…" in the library: the server-side browser in folder mode (no native folder dialog yet). */
+  chooseLibraryFolder(): void {
+    if (this.fileBrowser) return;
+    this.fileBrowser = {
+      mode: 'folder',
+      title: 'Add folder to library',
+      startPath: this.lastFolder,
+      onChoose: (path) => void this.library.addFolder(path),
+    };
+  }
+
+  /**
+   * A drop onto the library view: a model opens as anywhere else; a folder is added (desktop only,
+   * since browser mode can upload files but not folders).
+   */
+  async dropOnLibrary(file: File): Promise<void> {
+    if (/\.onnx$/i.test(file.name)) return this.openDroppedFile(file);
+    if (this.appInfo?.mode !== 'electron') {
+      this.library.note = 'In browser mode, add folders with Add folder…';
+      return;
+    }
+    const path = await this.api.pathOfDroppedFile(file);
+    if (path.ok) await this.library.addFolder(path.value);
+    else this.library.error = path.error;
+  }
+
   closeFileBrowser(lastFolder?: string): void {
     if (lastFolder) this.lastFolder = lastFolder;
     this.fileBrowser = null;
@@ -134,6 +168,7 @@ export class Workbench {
       this.modelPath = path;
       this.inspection = new ModelInspection(this.api, path);
       if (this.modelTab === 'runtime') this.modelTab = 'overview';
+      void this.library.opened(path);
     } else if (result.error.code !== 'CANCELLED') {
       this.#fail(path, result.error);
     }

@@ -1,0 +1,122 @@
+// `onnx-workbench run MODEL`: one run with inputs from files, images, audio or generators.
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROVIDER_IDS, type ProviderId } from '../../../shared/providers';
+import type { RunResult, SessionOptionsInput } from '../../../shared/run';
+import { readModelInfo } from '../../engine/onnx/reader';
+import { type Caller, type CliContext, CliFailure, UsageError, parseCount, parsePairs, printJson, withServices } from '../args';
+import { formatRunResult } from '../format';
+import { buildInputs, namedDims } from '../inputs';
+
+export const inputFlags = {
+  input: { type: 'string', multiple: true },
+  recipe: { type: 'string' },
+  'sample-rate': { type: 'string' },
+  set: { type: 'string', multiple: true },
+  dim: { type: 'string', multiple: true },
+  threads: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export function parseProvider(value: string): ProviderId | 'auto' {
+  if (value === 'auto' || (PROVIDER_IDS as readonly string[]).includes(value)) return value as ProviderId | 'auto';
+  throw new UsageError(`unknown provider "${value}" (one of: auto, ${PROVIDER_IDS.join(', ')})`);
+}
+
+export function sessionOptions(provider: ProviderId | 'auto', threads: string | undefined, dims: Map<string, number>) {
+  const options: SessionOptionsInput = { provider };
+  if (threads !== undefined) options.intraOpThreads = parseCount('--threads', threads, 0);
+  const free = namedDims(dims);
+  if (free) options.freeDimensionOverrides = free;
+  return options;
+}
+
+/** A file name from an output name: only safe characters, never empty, unique in the folder. */
+export function outputFileNames(names: string[]): Map<string, string> {
+  const used = new Set<string>(['result']);
+  const out = new Map<string, string>();
+  for (const name of names) {
+    const base =
+      name
+        .replace(/[^A-Za-z0-9._-]+/g, '_')
+        .replace(/^[.]+/, '_')
+        .slice(0, 100) || 'output';
+    let candidate = base;
+    for (let k = 2; used.has(candidate.toLowerCase()); k++) candidate = `${base}_${k}`;
+    used.add(candidate.toLowerCase());
+    out.set(name, `${candidate}.npy`);
+  }
+  return out;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function runCommand(args: string[], ctx: CliContext): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...inputFlags,
+      provider: { type: 'string' },
+      out: { type: 'string' },
+      'generate-missing': { type: 'boolean' },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('run takes exactly one model file');
+  const model = resolve(positionals[0]);
+  const provider = parseProvider(values.provider ?? 'auto');
+  const dims = parsePairs('--dim', values.dim);
+  const options = sessionOptions(provider, values.threads, dims);
+  const sampleRate = parseCount('--sample-rate', values['sample-rate'], 16000, 1000);
+  const outDir = values.out === undefined ? undefined : resolve(values.out);
+  const info = await readModelInfo(model);
+  const note = values.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+
+  const result = await withServices(ctx, async (call) => {
+    const inputs = await buildInputs(call, model, info, {
+      specs: values.input ?? [],
+      recipeFile: values.recipe,
+      sampleRate,
+      constants: parsePairs('--set', values.set),
+      dims,
+      missing: values['generate-missing'] ? 'zeros' : null,
+      note,
+    });
+    const run = await call('model.run', { path: model, inputs, options });
+    if (outDir) await saveRun(call, run, outDir);
+    return run;
+  });
+  if (values.json) printJson(result);
+  else {
+    process.stdout.write(formatRunResult(result));
+    if (outDir) process.stdout.write(`\nSaved ${result.outputs.length} outputs and result.json to ${outDir}\n`);
+  }
+}
+
+async function saveRun(call: Caller, run: RunResult, dir: string) {
+  const files = outputFileNames(run.outputs.map((o) => o.name));
+  const targets = [...files.values(), 'result.json'].map((f) => join(dir, f));
+  // Check every target first, so a rerun into the same folder changes nothing.
+  for (const target of targets)
+    if (await exists(target)) throw new CliFailure(`${target} already exists: choose another --out folder (nothing was written)`);
+  await mkdir(dir, { recursive: true });
+  const saved: Record<string, string> = {};
+  for (const [name, file] of files) {
+    await call('run.saveOutput', { runId: run.runId, name, to: join(dir, file) });
+    saved[name] = file;
+  }
+  const record = {
+    model: run.model,
+    provider: run.provider,
+    timings: run.timings,
+    inputs: run.inputs,
+    outputs: run.outputs.map((o) => ({ ...o, file: saved[o.name] })),
+  };
+  await writeFile(join(dir, 'result.json'), `${JSON.stringify(record, null, 2)}\n`, { flag: 'wx' });
+}

@@ -1,0 +1,157 @@
+// Turns `--input [NAME=]FILE`, `--recipe`, `--set` and `--dim` into the model.run inputs:
+// images through a recipe, tensor files, .wav audio, and generated values for the rest.
+import { readFile } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
+import type { ModelInfo, ValueInfo } from '../../shared/model-info';
+import { type PreprocessRecipe, preprocessRecipeSchema } from '../../shared/recipe';
+import type { RunInputSource } from '../../shared/run';
+import { isFloatDType } from '../../shared/tensor';
+import { type Caller, CliFailure, UsageError } from './args';
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp', '.heic']);
+
+export interface InputOptions {
+  specs: string[];
+  recipeFile?: string;
+  sampleRate: number;
+  /** Constants for missing inputs (scalars such as `sr`). */
+  constants: Map<string, number>;
+  /** Sizes for symbolic dims, by dim name or as "input[k]". */
+  dims: Map<string, number>;
+  /** What missing inputs become; null: missing inputs are an error. */
+  missing: 'zeros' | 'random' | null;
+  /** Where guessed-recipe notes go (nowhere with --json). */
+  note(line: string): void;
+}
+
+interface Given {
+  name?: string;
+  path: string;
+}
+
+function splitSpec(spec: string, names: Set<string>): Given {
+  const at = spec.indexOf('=');
+  if (at > 0 && names.has(spec.slice(0, at))) return { name: spec.slice(0, at), path: resolve(spec.slice(at + 1)) };
+  if (at > 0 && !spec.slice(0, at).includes('/') && !spec.slice(0, at).includes('\\'))
+    throw new UsageError(`the model has no input named "${spec.slice(0, at)}" (inputs: ${[...names].join(', ')})`);
+  return { path: resolve(spec) };
+}
+
+/** The recipe file holds one recipe, or { inputs: { name: recipe } }. */
+async function readRecipes(file: string | undefined): Promise<((input: string) => PreprocessRecipe | undefined) | null> {
+  if (!file) return null;
+  const path = resolve(file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ENOENT') throw new CliFailure(`recipe file not found: ${path}`, 3);
+    throw new CliFailure(`${path} is not a JSON recipe: ${(error as Error).message}`);
+  }
+  const byInput = (raw as { inputs?: unknown }).inputs;
+  if (byInput && typeof byInput === 'object') {
+    const recipes = new Map<string, PreprocessRecipe>();
+    for (const [name, value] of Object.entries(byInput)) {
+      const parsed = preprocessRecipeSchema.safeParse(value);
+      if (!parsed.success)
+        throw new CliFailure(`${path}: the recipe for "${name}" is invalid: ${parsed.error.issues[0]?.message}`);
+      recipes.set(name, parsed.data);
+    }
+    return (input) => recipes.get(input);
+  }
+  const parsed = preprocessRecipeSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CliFailure(`${path} is not a valid recipe: ${issue?.path.map(String).join('.')}: ${issue?.message}`);
+  }
+  return () => parsed.data;
+}
+
+function dimsFor(input: ValueInfo, overrides: Map<string, number>): number[] {
+  if (input.shape === null) throw new CliFailure(`input '${input.name}' has no known shape: give it with --input`);
+  return input.shape.map((d, k) => {
+    if (typeof d === 'number') return d;
+    return overrides.get(d ?? `${input.name}[${k}]`) ?? overrides.get(`${input.name}[${k}]`) ?? 1;
+  });
+}
+
+function generated(input: ValueInfo, options: InputOptions): RunInputSource {
+  const dims = dimsFor(input, options.dims);
+  const constant = options.constants.get(input.name);
+  if (constant !== undefined) return { kind: 'generate', generator: 'constant', value: constant, dims };
+  if (options.missing === 'random' && isFloatDType(input.dtype ?? 'float32'))
+    return { kind: 'generate', generator: 'uniform', low: 0, high: 1, seed: 1, dims };
+  return { kind: 'generate', generator: 'zeros', dims };
+}
+
+/** The inputs of one run, matched by NAME=, then by the name inside a .pb, then by position. */
+export async function buildInputs(
+  call: Caller,
+  modelPath: string,
+  info: ModelInfo,
+  options: InputOptions,
+): Promise<Record<string, RunInputSource>> {
+  const all = [...info.inputs, ...info.optionalInputs];
+  const names = new Set(all.map((i) => i.name));
+  for (const name of options.constants.keys())
+    if (!names.has(name)) throw new UsageError(`--set ${name}: the model has no input named "${name}"`);
+  const given = options.specs.map((s) => splitSpec(s, names));
+  const assigned = new Map<string, string>();
+  const unnamed: string[] = [];
+  for (const g of given) {
+    let name = g.name;
+    if (!name && extname(g.path).toLowerCase() === '.pb') {
+      const { summary } = await call('tensor.read', { source: { kind: 'file', path: g.path } });
+      if (names.has(summary.name) && !assigned.has(summary.name)) name = summary.name;
+    }
+    if (name) {
+      if (assigned.has(name)) throw new UsageError(`input "${name}" is given twice`);
+      assigned.set(name, g.path);
+    } else unnamed.push(g.path);
+  }
+  const open = info.inputs.filter((i) => !assigned.has(i.name));
+  if (unnamed.length > open.length)
+    throw new UsageError(`${unnamed.length} unnamed --input files but only ${open.length} model inputs left to fill`);
+  unnamed.forEach((path, k) => assigned.set(open[k].name, path));
+
+  const recipes = await readRecipes(options.recipeFile);
+  const sources: Record<string, RunInputSource> = {};
+  for (const [name, path] of assigned) {
+    const ext = extname(path).toLowerCase();
+    if (IMAGE_EXTENSIONS.has(ext)) {
+      let recipe = recipes?.(name);
+      if (!recipe) {
+        const guess = await call('image.guessRecipe', { modelPath, input: name });
+        recipe = guess.recipe;
+        options.note(`Recipe for "${name}" (guessed; save one and pass --recipe to change it):`);
+        for (const n of guess.notes) options.note(`  - ${n}`);
+      }
+      sources[name] = { kind: 'image', paths: [path], recipe };
+    } else if (ext === '.wav') {
+      sources[name] = { kind: 'audio', path, sampleRate: options.sampleRate };
+    } else {
+      sources[name] = { kind: 'file', path };
+    }
+  }
+  const missing = info.inputs.filter((i) => !sources[i.name]);
+  const fillable = missing.filter((i) => options.missing !== null || options.constants.has(i.name));
+  const unfilled = missing.filter((i) => !fillable.includes(i));
+  if (unfilled.length) {
+    const list = unfilled.map((i) => `'${i.name}'`).join(', ');
+    throw new CliFailure(
+      `${basename(modelPath)}: no value for input ${list}: give it with --input NAME=FILE, --set NAME=VALUE, or use --generate-missing`,
+    );
+  }
+  for (const input of fillable) sources[input.name] = generated(input, options);
+  // Optional inputs keep their defaults unless given a file or a constant.
+  for (const input of info.optionalInputs)
+    if (!sources[input.name] && options.constants.has(input.name)) sources[input.name] = generated(input, options);
+  return sources;
+}
+
+/** Named --dim values become session free-dimension overrides (unnamed "x[k]" keys do not). */
+export function namedDims(dims: Map<string, number>): Record<string, number> | undefined {
+  const named = [...dims].filter(([key]) => !key.includes('['));
+  return named.length ? Object.fromEntries(named) : undefined;
+}

@@ -1,0 +1,351 @@
+// The Run view's state for one open model: a form per input (where its value comes from),
+// the session options, the last run and the benchmarks. Views only read and edit it.
+import type { Api } from '../../../shared/api';
+import type { Dim, ModelInfo, ValueInfo } from '../../../shared/model-info';
+import type { HardwareReport, ProviderId } from '../../../shared/providers';
+import { type PreprocessRecipe, preprocessRecipeSchema } from '../../../shared/recipe';
+import type { WorkbenchErrorInfo } from '../../../shared/result';
+import type { BenchmarkResult, ImagePreview, RunInputSource, RunResult, SessionOptionsInput } from '../../../shared/run';
+import type { GRAPH_OPTIMIZATION_LEVELS } from '../../../shared/run';
+import type { GeneratorKind, TensorSource, TensorSummary } from '../../../shared/tensor';
+import { Task } from './task.svelte';
+
+export type SourceKind = 'image' | 'file' | 'generate' | 'audio';
+export type GraphOptimization = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff'];
+export const TENSOR_EXTENSIONS = ['.npy', '.pb', '.json'];
+
+/** [N,3,H,W], [N,H,W,3], [3,H,W] … with 1, 3 or 4 channels next to the spatial dims. */
+export function looksLikeImage(input: ValueInfo): boolean {
+  const s = input.shape;
+  if (!s || (s.length !== 3 && s.length !== 4)) return false;
+  const first = s.length === 4 ? s[1] : s[0];
+  const last = s[s.length - 1];
+  return first === 3 || first === 4 || last === 3 || last === 4;
+}
+
+/** Where an input's value comes from when the user has not chosen yet. */
+export function defaultKind(input: ValueInfo): SourceKind {
+  return looksLikeImage(input) ? 'image' : 'generate';
+}
+
+/** Each dim's size for a generated tensor: fixed dims as declared, free ones from the form. */
+export interface DimField {
+  index: number;
+  dim: Dim;
+  /** Shared key for named dims (the same name means the same size across inputs). */
+  key: string;
+}
+
+/** Shows an image as it is: no crop, RGB, 0..1 floats. */
+const NEUTRAL_RECIPE: PreprocessRecipe = preprocessRecipeSchema.parse({
+  resize: { mode: 'fit-inside', width: 512, height: 512, multipleOf: 1 },
+  layout: 'NCHW',
+  channels: 'RGB',
+  alpha: 'composite-white',
+});
+
+export class InputForm {
+  readonly input: ValueInfo;
+  kind = $state<SourceKind>('generate');
+
+  // Image
+  imagePaths = $state<string[]>([]);
+  recipe = $state<PreprocessRecipe | null>(null);
+  recipeNotes = $state.raw<string[]>([]);
+  recipeGuessError = $state.raw<WorkbenchErrorInfo | null>(null);
+  preview = $state.raw<ImagePreview | null>(null);
+  previewError = $state.raw<WorkbenchErrorInfo | null>(null);
+  previewing = $state(false);
+  /** The first image as it is (through a neutral recipe), to compare with the tensor. */
+  original = $state.raw<ImagePreview | null>(null);
+  #originalPath: string | null = null;
+
+  // Tensor file
+  filePath = $state('');
+  check = $state.raw<{ summary: TensorSummary; mismatch: string | null } | null>(null);
+  checkError = $state.raw<WorkbenchErrorInfo | null>(null);
+
+  // Generate
+  generator = $state<GeneratorKind>('zeros');
+  value = $state(0);
+  low = $state(0);
+  high = $state(1);
+  mean = $state(0);
+  std = $state(1);
+  seed = $state(0);
+
+  // Audio
+  audioPath = $state('');
+  sampleRate = $state(16000);
+
+  readonly #session: RunSession;
+  #guessing = false;
+  #previewRequest = 0;
+  #checkRequest = 0;
+
+  constructor(session: RunSession, input: ValueInfo) {
+    this.#session = session;
+    this.input = input;
+    this.kind = defaultKind(input);
+    const scalar = input.shape !== null && input.shape.length === 0;
+    if (scalar) {
+      this.generator = 'constant';
+      // Silero-style sample rate input.
+      if (/^(sr|sample_?rate)$/i.test(input.name) && (input.dtype ?? '').startsWith('int')) this.value = 16000;
+    }
+  }
+
+  get dimFields(): DimField[] {
+    return (this.input.shape ?? []).flatMap((dim, index) =>
+      typeof dim === 'number' ? [] : [{ index, dim, key: dim ?? `${this.input.name}[${index}]` }],
+    );
+  }
+
+  /** Concrete dims for a generated tensor (free dims from the shared sizes, 1 by default). */
+  get generatedDims(): number[] | null {
+    if (this.input.shape === null) return null;
+    return this.input.shape.map((d, k) => (typeof d === 'number' ? d : this.#session.dimSize(d ?? `${this.input.name}[${k}]`)));
+  }
+
+  /** The source as the engine wants it, or a sentence saying what is missing. */
+  source(): { source: RunInputSource } | { missing: string } {
+    const name = this.input.name;
+    switch (this.kind) {
+      case 'image':
+        if (this.imagePaths.length === 0) return { missing: `choose an image for '${name}'` };
+        if (!this.recipe) return { missing: `the recipe for '${name}' is not ready` };
+        return { source: { kind: 'image', paths: [...this.imagePaths], recipe: $state.snapshot(this.recipe) } };
+      case 'file':
+        if (!this.filePath.trim()) return { missing: `choose a tensor file for '${name}'` };
+        return { source: { kind: 'file', path: this.filePath.trim() } };
+      case 'audio':
+        if (!this.audioPath.trim()) return { missing: `choose a .wav file for '${name}'` };
+        return { source: { kind: 'audio', path: this.audioPath.trim(), sampleRate: this.sampleRate } };
+      case 'generate':
+        return { source: this.generated() };
+    }
+  }
+
+  generated(): TensorSource {
+    const dims = this.generatedDims;
+    const base = { kind: 'generate' as const, generator: this.generator, ...(dims ? { dims } : {}) };
+    switch (this.generator) {
+      case 'constant':
+        return { ...base, value: this.value };
+      case 'uniform':
+        return { ...base, low: this.low, high: this.high, seed: this.seed };
+      case 'normal':
+        return { ...base, mean: this.mean, std: this.std, seed: this.seed };
+      default:
+        return base;
+    }
+  }
+
+  /** Loads the guessed recipe once (image inputs). */
+  async guessRecipe(): Promise<void> {
+    if (this.recipe || this.#guessing) return;
+    this.#guessing = true;
+    const result = await this.#session.api.call('image.guessRecipe', {
+      modelPath: this.#session.modelPath,
+      input: this.input.name,
+    });
+    if (result.ok) {
+      this.recipe = result.value.recipe;
+      this.recipeNotes = result.value.notes;
+    } else this.recipeGuessError = result.error;
+    this.#guessing = false;
+  }
+
+  /** The tensor the first image becomes under the current recipe. */
+  async refreshPreview(): Promise<void> {
+    const path = this.imagePaths[0];
+    const parsed = preprocessRecipeSchema.safeParse($state.snapshot(this.recipe));
+    if (!path || !parsed.success) {
+      if (!parsed.success && path) {
+        this.previewError = {
+          code: 'INVALID_INPUT',
+          message: parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; '),
+        };
+      }
+      return;
+    }
+    const mine = ++this.#previewRequest;
+    this.previewing = true;
+    if (this.#originalPath !== path) {
+      this.#originalPath = path;
+      this.original = null;
+      void this.#session.api.call('image.preview', { path, recipe: NEUTRAL_RECIPE }).then((r) => {
+        if (r.ok && this.#originalPath === path) this.original = r.value;
+      });
+    }
+    const result = await this.#session.api.call('image.preview', { path, recipe: parsed.data });
+    if (mine !== this.#previewRequest) return;
+    this.previewing = false;
+    if (result.ok) {
+      this.preview = result.value;
+      this.previewError = null;
+    } else this.previewError = result.error;
+  }
+
+  /** Checks a tensor file or generator against the input before running. */
+  async checkTensor(): Promise<void> {
+    const src = this.kind === 'file' ? this.source() : this.kind === 'generate' ? { source: this.generated() } : null;
+    if (!src || !('source' in src) || src.source.kind === 'image') return;
+    const mine = ++this.#checkRequest;
+    this.check = null;
+    this.checkError = null;
+    const result = await this.#session.api.call('tensor.read', {
+      source: src.source,
+      model: { path: this.#session.modelPath, input: this.input.name },
+    });
+    if (mine !== this.#checkRequest) return;
+    if (result.ok) this.check = result.value;
+    else this.checkError = result.error;
+  }
+}
+
+export interface BenchRow {
+  provider: ProviderId | 'auto';
+  result: BenchmarkResult | null;
+  error: WorkbenchErrorInfo | null;
+}
+
+export class RunSession {
+  readonly api: Api;
+  readonly modelPath: string;
+  readonly model: ModelInfo;
+  readonly forms: InputForm[];
+  tab = $state<'run' | 'bench'>('run');
+
+  provider = $state<ProviderId | 'auto'>('auto');
+  intraOpThreads = $state(0);
+  interOpThreads = $state(0);
+  graphOptimization = $state<GraphOptimization>('all');
+  /** Sizes of free dims by name ("batch") or position ("x[1]"), shared by all inputs. */
+  dimSizes = $state<Record<string, number>>({});
+
+  readonly hardware: Task<HardwareReport>;
+  readonly run: Task<RunResult, { stage: string }>;
+  /** Why Run cannot start (first missing input), shown instead of running. */
+  missing = $state<string | null>(null);
+
+  benchRuns = $state(100);
+  benchWarmup = $state(10);
+  benchProviders = $state<(ProviderId | 'auto')[]>(['auto']);
+  bench = $state.raw<BenchRow[]>([]);
+  benchProgress = $state.raw<{ provider: string; done: number; total: number; lastMs: number } | null>(null);
+  benchRunning = $state(false);
+  #benchController: AbortController | null = null;
+  #initialised = false;
+
+  constructor(api: Api, modelPath: string, model: ModelInfo) {
+    this.api = api;
+    this.modelPath = modelPath;
+    this.model = model;
+    this.forms = model.inputs.map((input) => new InputForm(this, input));
+    this.hardware = new Task((o) => api.call('hardware.detect', {}, o));
+    this.run = new Task((o) => {
+      const request = this.#request();
+      if ('missing' in request) return Promise.resolve({ ok: false, error: { code: 'INVALID_INPUT', message: request.missing } });
+      return api.call('model.run', request, o);
+    });
+  }
+
+  dimSize(key: string): number {
+    return this.dimSizes[key] ?? 1;
+  }
+
+  setDimSize(key: string, size: number): void {
+    if (Number.isInteger(size) && size >= 1) this.dimSizes = { ...this.dimSizes, [key]: size };
+  }
+
+  /** Starts the engine calls the form needs from the start (recipes, providers). */
+  init(): void {
+    if (this.#initialised) return;
+    this.#initialised = true;
+    this.hardware.ensure();
+    for (const f of this.forms) if (f.kind === 'image') void f.guessRecipe();
+  }
+
+  options(provider: ProviderId | 'auto' = this.provider): SessionOptionsInput {
+    return {
+      provider,
+      ...(this.intraOpThreads > 0 ? { intraOpThreads: this.intraOpThreads } : {}),
+      ...(this.interOpThreads > 0 ? { interOpThreads: this.interOpThreads } : {}),
+      graphOptimization: this.graphOptimization,
+    };
+  }
+
+  #request(
+    provider?: ProviderId | 'auto',
+  ): { path: string; inputs: Record<string, RunInputSource>; options: SessionOptionsInput } | { missing: string } {
+    const inputs: Record<string, RunInputSource> = {};
+    for (const f of this.forms) {
+      const s = f.source();
+      if ('missing' in s) return { missing: s.missing };
+      inputs[f.input.name] = s.source;
+    }
+    return { path: this.modelPath, inputs, options: this.options(provider) };
+  }
+
+  async start(): Promise<void> {
+    if (this.run.running) return;
+    const request = this.#request();
+    this.missing = 'missing' in request ? request.missing : null;
+    if (this.missing) return;
+    await this.run.start();
+  }
+
+  /** Benchmarks each chosen provider in turn; rows fill in as they finish. */
+  async startBench(): Promise<void> {
+    if (this.benchRunning) return;
+    const controller = new AbortController();
+    this.#benchController = controller;
+    this.benchRunning = true;
+    this.bench = [];
+    for (const provider of this.benchProviders) {
+      const request = this.#request(provider);
+      if ('missing' in request) {
+        this.missing = request.missing;
+        break;
+      }
+      this.missing = null;
+      this.benchProgress = { provider, done: 0, total: this.benchWarmup + this.benchRuns, lastMs: 0 };
+      const result = await this.api.call(
+        'model.bench',
+        { ...request, runs: this.benchRuns, warmup: this.benchWarmup },
+        { signal: controller.signal, onEvent: (e) => (this.benchProgress = { provider, ...e }) },
+      );
+      if (controller.signal.aborted) break;
+      this.bench = [
+        ...this.bench,
+        result.ok ? { provider, result: result.value, error: null } : { provider, result: null, error: result.error },
+      ];
+    }
+    if (this.#benchController === controller) {
+      this.#benchController = null;
+      this.benchRunning = false;
+      this.benchProgress = null;
+    }
+  }
+
+  cancelBench(): void {
+    this.#benchController?.abort();
+    this.#benchController = null;
+    this.benchRunning = false;
+    this.benchProgress = null;
+  }
+}
+
+// One session per opened model: it survives switching views, and goes with the model.
+const sessions = new WeakMap<object, RunSession>();
+
+export function runSessionFor(key: object, api: Api, modelPath: string, model: ModelInfo): RunSession {
+  let s = sessions.get(key);
+  if (!s || s.modelPath !== modelPath) {
+    s = new RunSession(api, modelPath, model);
+    sessions.set(key, s);
+  }
+  return s;
+}

@@ -1,0 +1,212 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import App from '../../renderer/src/App.svelte';
+import { preprocessRecipeSchema } from '../../shared/recipe';
+import type { BenchmarkResult, RunResult } from '../../shared/run';
+import type { TensorSummary } from '../../shared/tensor';
+import { fakeApi, type Handlers } from './fake-api';
+import { modelInfo, samples } from './fixtures';
+
+const MODEL = samples[0].path;
+
+function summary(name: string, dims: number[], over: Partial<TensorSummary['stats']> = {}): TensorSummary {
+  const elements = dims.reduce((a, b) => a * b, 1);
+  return {
+    name,
+    dtype: 'float32',
+    dims,
+    stats: { elements, min: -1.5, max: 2.25, mean: 0.125, std: 0.5, zeros: 0, zeroShare: 0, nan: 0, inf: 0, ...over },
+    histogram: { min: -1.5, max: 2.25, counts: Array.from({ length: 32 }, (_, i) => i) },
+    preview: [0.5, 1, 2],
+    notes: [],
+  };
+}
+
+const runResult: RunResult = {
+  runId: 'run-1',
+  model: MODEL,
+  provider: { requested: 'cuda', used: 'cpu', fallbackReason: 'CUDA unavailable: libcudnn.so.9 not found; using CPU instead' },
+  timings: { createMs: 120, cached: false, prepareMs: 4, runMs: 30, postprocessMs: 1, totalMs: 155 },
+  inputs: [summary('x', [1, 3, 48, 320]), summary('sr', [])],
+  outputs: [summary('probs', [1, 40, 6625], { nan: 3 })],
+  transforms: {},
+};
+
+const bench: BenchmarkResult = {
+  provider: { requested: 'auto', used: 'cpu' },
+  createMs: 80,
+  warmup: 2,
+  runs: 5,
+  latencyMs: { min: 10.5, p50: 12.25, p90: 14, p99: 15.5, max: 16, mean: 12.8 },
+  throughput: 78.1,
+  samples: [10.5, 12.25, 13, 14, 16],
+};
+
+const model = modelInfo(MODEL, {
+  inputs: [
+    { name: 'x', kind: 'tensor', dtype: 'float32', shape: ['batch', 3, 48, 'width'] },
+    { name: 'state', kind: 'tensor', dtype: 'float32', shape: [2, null, 128] },
+    { name: 'sr', kind: 'tensor', dtype: 'int64', shape: [] },
+  ],
+});
+
+async function openRun(handlers: Handlers = {}) {
+  const api = fakeApi({
+    'samples.list': () => ({ ok: true, value: samples }),
+    'model.inspect': () => ({ ok: true, value: model }),
+    'hardware.detect': () => ({
+      ok: true,
+      value: {
+        platform: 'linux',
+        arch: 'x64',
+        cpu: { model: 'x', cores: 2 },
+        memoryBytes: 1,
+        gpus: [],
+        providers: [
+          { id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 1 },
+          {
+            id: 'cuda',
+            label: 'NVIDIA CUDA',
+            status: 'unavailable',
+            reason: 'libcudnn.so.9 not found',
+            bundled: false,
+            probeMs: 1,
+          },
+        ],
+      },
+    }),
+    'image.guessRecipe': () => ({
+      ok: true,
+      value: {
+        recipe: preprocessRecipeSchema.parse({
+          resize: { mode: 'fit-height', width: 3200, height: 48, multipleOf: 8 },
+          channels: 'BGR',
+          mean: [0.5],
+          std: [0.5],
+        }),
+        notes: ['PaddleOCR-style text recognition (fixed height 48, free width)'],
+      },
+    }),
+    'tensor.read': ({ source }) => ({
+      ok: true,
+      value: {
+        summary: summary('t', [2, 1, 128]),
+        mismatch: source.kind === 'file' ? "input 'state' wants float32 [2,?,128] but the file holds [3,128]" : null,
+      },
+    }),
+    'model.run': () => ({ ok: true, value: runResult }),
+    'run.outputValues': ({ offset, count }) => ({
+      ok: true,
+      value: { total: 265000, values: Array.from({ length: count }, (_, i) => offset + i) },
+    }),
+    'model.bench': () => ({ ok: true, value: bench }),
+    ...handlers,
+  });
+  render(App, { props: { api } });
+  await fireEvent.click(await screen.findByRole('button', { name: /open sample PaddleOCR/i }));
+  await screen.findByRole('table', { name: 'Inputs' });
+  await fireEvent.click(screen.getByRole('button', { name: /Run…/ }));
+  await screen.findByRole('region', { name: 'Input x' });
+  return api;
+}
+
+const card = (name: string) => screen.getByRole('region', { name: `Input ${name}` });
+const sourceOf = (name: string) => within(card(name)).getByRole('radio', { checked: true }).textContent;
+
+describe('run view', () => {
+  it('shows one form per input with the right default source', async () => {
+    const api = await openRun();
+    expect(screen.getAllByRole('region', { name: /^Input / })).toHaveLength(3);
+    expect(sourceOf('x')).toBe('Image');
+    expect(sourceOf('state')).toBe('Generate');
+    expect(sourceOf('sr')).toBe('Generate');
+    expect(await within(card('x')).findByText(/PaddleOCR-style text recognition/)).toBeInTheDocument();
+    expect(api.callsTo('image.guessRecipe')).toEqual([{ modelPath: MODEL, input: 'x' }]);
+    expect(within(card('x')).getByRole('combobox', { name: 'Normalisation preset' })).toHaveValue('half');
+    expect(within(card('sr')).getByRole('combobox')).toHaveValue('constant');
+    expect(within(card('sr')).getByRole('spinbutton')).toHaveValue(16000);
+    // The unnamed dim of `state` gets a size field.
+    expect(within(card('state')).getByRole('spinbutton', { name: /Size of dim 1 of state/ })).toHaveValue(1);
+  });
+
+  it('shows the mismatch sentence of a tensor file', async () => {
+    const api = await openRun();
+    await fireEvent.click(within(card('state')).getByRole('radio', { name: 'Tensor file' }));
+    const file = within(card('state')).getByRole('textbox');
+    await fireEvent.change(file, { target: { value: '/data/state.npy' } });
+    expect(await within(card('state')).findByText(/wants float32 \[2,\?,128\] but the file holds \[3,128\]/)).toBeInTheDocument();
+    expect(api.callsTo('tensor.read')).toContainEqual({
+      source: { kind: 'file', path: '/data/state.npy' },
+      model: { path: MODEL, input: 'state' },
+    });
+  });
+
+  it('says which input is missing instead of running without it', async () => {
+    const api = await openRun();
+    await fireEvent.click(screen.getByRole('button', { name: /Run Ctrl\+Enter/ }));
+    expect(screen.getByText(/Cannot run yet: choose an image for 'x'/)).toBeInTheDocument();
+    expect(api.callsTo('model.run')).toHaveLength(0);
+  });
+
+  it('runs, shows outputs with stats and the fallback reason, and pages values', async () => {
+    const api = await openRun();
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Provider' }), { target: { value: 'cpu' } });
+    await fireEvent.keyDown(window, { key: 'Enter', ctrlKey: true });
+
+    const out = await screen.findByRole('article', { name: 'Output probs' });
+    expect(screen.getByRole('alert')).toHaveTextContent('CUDA unavailable: libcudnn.so.9 not found; using CPU instead');
+    const request = api.callsTo('model.run')[0] as {
+      inputs: Record<string, { kind: string; dims?: number[]; value?: number }>;
+      options: { provider: string };
+    };
+    expect(request.options.provider).toBe('cpu');
+    expect(request.inputs.sr).toEqual({ kind: 'generate', generator: 'constant', dims: [], value: 16000 });
+    expect(request.inputs.state).toMatchObject({ kind: 'generate', generator: 'zeros', dims: [2, 1, 128] });
+
+    const list = within(out).getByLabelText('Statistics of probs');
+    expect(list).toHaveTextContent('[1,40,6625]');
+    expect(list).toHaveTextContent('2.25');
+    expect(list).toHaveTextContent('0.125');
+    expect(within(list).getByText('NaN').parentElement).toHaveClass('bad');
+    expect(within(list).getByText('Inf').parentElement).not.toHaveClass('bad');
+    expect(
+      within(out)
+        .getAllByRole('img', { name: /Histogram/ })[0]
+        .querySelectorAll('rect'),
+    ).toHaveLength(32);
+
+    await fireEvent.click(within(out).getByRole('button', { name: /Values/ }));
+    await waitFor(() =>
+      expect(api.callsTo('run.outputValues')).toEqual([{ runId: 'run-1', name: 'probs', offset: 0, count: 100 }]),
+    );
+    await fireEvent.click(within(out).getByRole('button', { name: 'Next page' }));
+    await fireEvent.click(within(out).getByRole('button', { name: 'Next page' }));
+    await waitFor(() =>
+      expect(api.callsTo('run.outputValues').at(-1)).toEqual({ runId: 'run-1', name: 'probs', offset: 200, count: 100 }),
+    );
+    expect(await within(out).findByText('299')).toBeInTheDocument();
+  });
+
+  it('shows unavailable providers disabled with their reason', async () => {
+    await openRun();
+    const cuda = await screen.findByRole('option', { name: /CUDA/ });
+    expect(cuda).toBeDisabled();
+    expect(cuda).toHaveAttribute('title', 'libcudnn.so.9 not found');
+  });
+
+  it('benchmarks and shows the percentiles', async () => {
+    const api = await openRun();
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    await fireEvent.click(screen.getByRole('tab', { name: /Benchmark/ }));
+    await fireEvent.input(screen.getByRole('spinbutton', { name: 'Runs' }), { target: { value: '5' } });
+    await fireEvent.input(screen.getByRole('spinbutton', { name: 'Warm-up' }), { target: { value: '2' } });
+    await fireEvent.click(screen.getByRole('button', { name: /^Benchmark$/ }));
+    const table = await screen.findByRole('table', { name: 'Benchmark results' });
+    expect(within(table).getByText('p50 ms')).toBeInTheDocument();
+    expect(within(table).getByText('12.3')).toBeInTheDocument();
+    expect(within(table).getByText('78.1')).toBeInTheDocument();
+    expect(screen.getByRole('img', { name: 'Latency per run' }).querySelectorAll('polyline')).toHaveLength(1);
+    expect(api.callsTo('model.bench')[0]).toMatchObject({ runs: 5, warmup: 2, options: { provider: 'auto' } });
+  });
+});
