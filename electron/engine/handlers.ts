@@ -1,5 +1,4 @@
 // The engine's methods. onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
-import { writeFile, rename } from 'node:fs/promises';
 import { WorkbenchError } from '../../shared/result';
 import type { EngineEvent, EngineMethod, EngineParams, EngineResult } from './protocol';
 import { readInitializerData, readInitializers, readModelInfo, readNodes } from './onnx/reader';
@@ -13,6 +12,7 @@ import { findTestCases } from './check/find';
 import { runCheck } from './check/run';
 import { imagePreview, loadImageInput, recipeFor } from './run/images';
 import { ModelRunner } from './run/runner';
+import { writeNew } from './write-new';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';
 
@@ -71,10 +71,8 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
         );
       }
       const bytes = encodeNpy(data, info.shape, info.dtype);
-      // Write beside the target, then rename: a crash never leaves half a file under the real name.
-      const tmp = `${to}.${process.pid}.tmp`;
-      await writeFile(tmp, bytes, { flag: 'wx' });
-      await rename(tmp, to);
+      // Atomic, and never over an existing file.
+      await writeNew(to, bytes);
       return { path: to, bytes: bytes.byteLength };
     },
     checkRuntime: ({ path }, ctx) => checkRuntime(path, ctx),

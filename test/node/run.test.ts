@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelName, ChannelOutput } from '../../shared/contract';
 import { createServices, serverHost } from '../../electron/node/services';
+import { buildModel } from '../fixtures/onnx-builder';
 import { npyBytes, writeTestCase } from '../fixtures/tensor-files';
 import { MODELS, ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
 
@@ -190,5 +191,27 @@ describe('check.run', () => {
     });
     const report = await call('check.run', { dirs: [caseDir] });
     expect(report.summary).toMatchObject({ sets: 2, passed: 1, failed: 1 });
+  });
+});
+
+describe('model.exportInitializer', () => {
+  it('writes a weight as .npy and never over an existing file', async () => {
+    const model = join(dir, 'weights.onnx');
+    await writeFile(
+      model,
+      buildModel({
+        inputs: [{ name: 'x', dtype: 'float32', shape: [2] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [2] }],
+        initializers: [{ name: 'w', dtype: 'float32', dims: [2], data: [1.5, -2] }],
+        nodes: [{ op: 'Add', inputs: ['x', 'w'], outputs: ['y'] }],
+      }),
+    );
+    const to = join(dir, 'w.npy');
+    const first = await call('model.exportInitializer', { path: model, name: 'w', to });
+    const written = await readFile(to);
+    expect(first.bytes).toBe(written.length);
+    const error = await failure('model.exportInitializer', { path: model, name: 'w', to });
+    expect(error.message).toMatch(/already exists/);
+    expect((await readFile(to)).equals(written)).toBe(true);
   });
 });

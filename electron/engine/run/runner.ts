@@ -1,7 +1,6 @@
 // One run of a model, and the benchmark (like onnxruntime_perf_test): sessions from the cache,
 // inputs prepared and checked, outputs summarised; the output tensors stay in the engine
 // (only summaries cross processes) until later runs push them out.
-import { rename, stat, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
 import type { ModelInfo } from '../../../shared/model-info';
@@ -14,6 +13,7 @@ import {
   type SessionOptions,
   latencyStats,
 } from '../../../shared/run';
+import { writeNew } from '../write-new';
 import { readModelInfo } from '../onnx/reader';
 import { loadOrt } from '../ort';
 import { encodeTensor, formatOf } from '../tensors/io';
@@ -116,10 +116,10 @@ export class ModelRunner {
     const total = request.warmup + request.runs;
     const samples: number[] = [];
     let lastEmit = 0;
-    const measuredStart = { t: 0 };
+    let measuredStart = 0;
     for (let i = 0; i < total; i++) {
       throwIfCancelled(ctx.signal);
-      if (i === request.warmup) measuredStart.t = performance.now();
+      if (i === request.warmup) measuredStart = performance.now();
       const t0 = performance.now();
       await session.session.run(feeds);
       const ms = performance.now() - t0;
@@ -130,7 +130,7 @@ export class ModelRunner {
         ctx.emit({ done: i + 1, total, lastMs: ms });
       }
     }
-    const measuredMs = performance.now() - measuredStart.t;
+    const measuredMs = performance.now() - measuredStart;
     return {
       provider: session.provider,
       createMs: session.createMs,
@@ -159,10 +159,6 @@ export class ModelRunner {
     return { path: to, bytes: bytes.byteLength };
   }
 
-  outputTensor(runId: string, name: string): Tensor {
-    return this.output(runId, name);
-  }
-
   private output(runId: string, name: string): Tensor {
     const run = this.runs.get(runId);
     if (!run) throw new WorkbenchError('NOT_FOUND', `The results of ${runId} are no longer kept: run the model again.`);
@@ -179,20 +175,4 @@ export class ModelRunner {
 
 function throwIfCancelled(signal: AbortSignal) {
   if (signal.aborted) throw new WorkbenchError('CANCELLED', 'Cancelled.');
-}
-
-/** Temporary name, then rename: a crash never leaves half a file; an existing file is kept. */
-export async function writeNew(path: string, bytes: Uint8Array): Promise<void> {
-  const exists = await stat(path).then(
-    () => true,
-    () => false,
-  );
-  if (exists) throw new WorkbenchError('IO_ERROR', `${path} already exists; choose another name.`);
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, bytes, { flag: 'wx' });
-    await rename(tmp, path);
-  } catch (error) {
-    throw new WorkbenchError('IO_ERROR', `Could not write ${path}: ${(error as Error).message}`);
-  }
 }

@@ -22,7 +22,7 @@ export interface CachedSession {
   provider: ProviderChoice;
   createMs: number;
   cached: boolean;
-  /** Where onnxruntime writes its profile, when profiling is on. */
+  /** Profiling is on for this session (onnxruntime writes its profile when the session ends). */
   profiling: boolean;
 }
 
