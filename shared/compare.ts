@@ -190,3 +190,15 @@ export interface CheckProgress {
   set: string;
   pass: boolean;
 }
+
+// ---- Two runs of the same inputs compared (one provider against another) ----------------------
+
+export interface RunComparison {
+  /** Run ids: `a` is the reference, `b` is checked against it. */
+  a: string;
+  b: string;
+  atol: number;
+  rtol: number;
+  pass: boolean;
+  outputs: (CompareResult & { name: string })[];
+}

@@ -3,9 +3,22 @@
 // the renderer's client are all typed from this table; no channel string appears elsewhere.
 import { z } from 'zod';
 import { absolutePath } from './paths';
+import {
+  BATCH_ACTIONS,
+  type BatchCount,
+  type BatchJob,
+  type BatchJobRecord,
+  type BatchProgress,
+  type BatchSummary,
+  batchJobIdSchema,
+  batchJobSchema,
+} from './batch';
 import type { LibraryScanProgress, LibrarySnapshot } from './library';
-import type { CheckProgress, CheckReport } from './compare';
+import { type SavedRecipe, modelRecipeSchema } from './model-recipe';
+import type { CheckProgress, CheckReport, RunComparison } from './compare';
 import type { HardwareReport } from './providers';
+import { type PipelineProgress, type PipelineResult, pipelineRequestSchema } from './pipeline';
+import { type Interpretation, type TaskSuggestion, exportResultRequestSchema, interpretRequestSchema } from './interpretation';
 import { type RecipeGuess, preprocessRecipeSchema } from './recipe';
 import { type BenchmarkResult, type ImagePreview, type RunResult, benchRequestSchema, runRequestSchema } from './run';
 import { TensorSource, type TensorSummary } from './tensor';
@@ -149,6 +162,14 @@ export const contract = {
   'run.saveOutput': channel<ExportResult>()(
     z.strictObject({ runId: z.string().min(1).max(100), name: z.string().min(1).max(1000), to: absolutePath }),
   ),
+  /** A kept run's outputs read through a task (labels, boxes, masks, text), with the originals' previews. */
+  'run.interpret': channel<Interpretation>()(interpretRequestSchema),
+  /** A kept run's result as a drawn image, JSON, mask or cutout (never over an existing file). */
+  'run.exportResult': channel<ExportResult>()(exportResultRequestSchema),
+  /** The task (and settings) a model's outputs most likely mean, and whether they can be read so. */
+  'task.suggest': channel<TaskSuggestion>()(modelPath),
+  /** A pipeline of models on one image (OCR: text detection → recognition of each region). */
+  'pipeline.run': channel<PipelineResult, PipelineProgress>()(pipelineRequestSchema),
   /** ONNX backend-test layout folders checked against their expected outputs. */
   'check.run': channel<CheckReport, CheckProgress>()(
     z.strictObject({
@@ -159,6 +180,42 @@ export const contract = {
     }),
   ),
   'library.forgetRecent': channel<LibrarySnapshot['recent']>()(z.strictObject({ path: absolutePath.optional() })),
+  /** How many files a batch job would take, and the first few (shown before starting). */
+  'batch.count': channel<BatchCount>()(z.strictObject({ job: batchJobSchema })),
+  /** A batch job to its end (resuming from its output folder's journal); cancel with the call's signal. */
+  'batch.start': channel<BatchSummary, BatchProgress>()(
+    z.strictObject({ job: batchJobSchema, /** Chosen by the caller to pause before the first event. */ jobId: batchJobIdSchema.optional() }),
+  ),
+  'batch.control': channel<{ paused: boolean }>()(z.strictObject({ jobId: batchJobIdSchema, action: z.enum(BATCH_ACTIONS) })),
+  /** Past and running jobs, newest first. */
+  'batch.jobs': channel<BatchJobRecord[]>()(noInput),
+  /** Runs a past job again from where it stopped; retryFailed runs its failures again too. */
+  'batch.resume': channel<BatchSummary, BatchProgress>()(
+    z.strictObject({ jobId: batchJobIdSchema, retryFailed: z.boolean().optional() }),
+  ),
+  /** Saves a job as a JSON file (run it again from the app or with `onnx-workbench batch --job`). */
+  'batch.saveJob': channel<{ path: string }>()(
+    z.strictObject({ job: batchJobSchema, to: absolutePath, overwrite: z.boolean().optional() }),
+  ),
+  'batch.loadJob': channel<BatchJob>()(z.strictObject({ path: absolutePath })),
+  /** Two kept runs of the same inputs compared output by output (e.g. one provider against another). */
+  'run.compare': channel<RunComparison>()(
+    z.strictObject({
+      a: z.string().min(1).max(100),
+      b: z.string().min(1).max(100),
+      atol: z.number().min(0).optional(),
+      rtol: z.number().min(0).optional(),
+    }),
+  ),
+  /** The model's saved recipe (image inputs, task, options), or null. */
+  'recipe.get': channel<SavedRecipe>()(modelPath),
+  'recipe.save': channel<SavedRecipe>()(z.strictObject({ path: absolutePath, recipe: modelRecipeSchema })),
+  /** Writes the model's recipe (the saved one, or the one given) to a JSON file; never over an existing file. */
+  'recipe.export': channel<ExportResult>()(
+    z.strictObject({ path: absolutePath, to: absolutePath, recipe: modelRecipeSchema.optional() }),
+  ),
+  /** Reads a recipe file and saves it as the model's recipe. */
+  'recipe.import': channel<SavedRecipe>()(z.strictObject({ path: absolutePath, from: absolutePath })),
 } as const;
 
 export type Contract = typeof contract;

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'EXTERNAL_DATA', // an external data file is missing or too short
   'PERMISSION_DENIED',
   'IO_ERROR',
+  'WRITE_FAILED', // an output could not be written (disk full, read-only, no permission): the job stops
   'RUNTIME_ERROR', // onnxruntime refused or failed
   'ENGINE_CRASHED', // the engine process died while working on the request
   'CANCELLED',

@@ -37,7 +37,12 @@ export const sessionOptionsSchema = z.strictObject({
         .max(1 << 30),
     )
     .optional(),
+  /** onnxruntime's per-node profile for this run (chrome://tracing JSON); the session is not cached. */
   profiling: z.boolean().optional(),
+  /** Write the graph as onnxruntime optimised it to this .onnx file (never over an existing file). */
+  saveOptimizedModel: absolutePath
+    .refine((p) => p.toLowerCase().endsWith('.onnx'), { message: 'must end with .onnx' })
+    .optional(),
 });
 export type SessionOptions = z.output<typeof sessionOptionsSchema>;
 export type SessionOptionsInput = z.input<typeof sessionOptionsSchema>;
@@ -69,6 +74,8 @@ export interface RunResult {
   transforms: Record<string, ImageTransform[]>;
   /** onnxruntime's profile (chrome://tracing JSON) when profiling was on. */
   profilePath?: string;
+  /** Where the optimised model was written (saveOptimizedModel). */
+  optimizedModelPath?: string;
 }
 
 export interface LatencyStats {

@@ -91,6 +91,8 @@ export function formatRunResult(r: RunResult): string {
   out.push(`\nInputs (${r.inputs.length})\n${table(r.inputs.map(formatTensorLine))}`);
   for (const i of r.inputs) for (const n of i.notes) out.push(`    ${i.name}: ${n}\n`);
   out.push(`\nOutputs (${r.outputs.length})\n${table(r.outputs.map(formatTensorLine))}`);
+  if (r.profilePath) out.push(`\nProfile (chrome://tracing or https://ui.perfetto.dev): ${r.profilePath}\n`);
+  if (r.optimizedModelPath) out.push(`\nOptimised model written to ${r.optimizedModelPath}\n`);
   return out.join('');
 }
 

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import type { ModelInfo, ValueInfo } from '../../shared/model-info';
-import { type PreprocessRecipe, preprocessRecipeSchema } from '../../shared/recipe';
+import { type ModelRecipe, parseRecipeFile, recipeForInput } from '../../shared/model-recipe';
+import type { PreprocessRecipe } from '../../shared/recipe';
 import type { RunInputSource } from '../../shared/run';
 import { isFloatDType } from '../../shared/tensor';
 import { type Caller, CliFailure, UsageError } from './args';
@@ -37,8 +38,8 @@ function splitSpec(spec: string, names: Set<string>): Given {
   return { path: resolve(spec) };
 }
 
-/** The recipe file holds one recipe, or { inputs: { name: recipe } }. */
-async function readRecipes(file: string | undefined): Promise<((input: string) => PreprocessRecipe | undefined) | null> {
+/** A recipe file: a model recipe (inputs, task, options), { inputs: { NAME: recipe } }, or one bare recipe. */
+export async function readRecipeFile(file: string | undefined): Promise<ModelRecipe | null> {
   if (!file) return null;
   const path = resolve(file);
   let raw: unknown;
@@ -49,23 +50,14 @@ async function readRecipes(file: string | undefined): Promise<((input: string) =
     if (code === 'ENOENT') throw new CliFailure(`recipe file not found: ${path}`, 3);
     throw new CliFailure(`${path} is not a JSON recipe: ${(error as Error).message}`);
   }
-  const byInput = (raw as { inputs?: unknown }).inputs;
-  if (byInput && typeof byInput === 'object') {
-    const recipes = new Map<string, PreprocessRecipe>();
-    for (const [name, value] of Object.entries(byInput)) {
-      const parsed = preprocessRecipeSchema.safeParse(value);
-      if (!parsed.success)
-        throw new CliFailure(`${path}: the recipe for "${name}" is invalid: ${parsed.error.issues[0]?.message}`);
-      recipes.set(name, parsed.data);
-    }
-    return (input) => recipes.get(input);
-  }
-  const parsed = preprocessRecipeSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CliFailure(`${path} is not a valid recipe: ${issue?.path.map(String).join('.')}: ${issue?.message}`);
-  }
-  return () => parsed.data;
+  const parsed = parseRecipeFile(raw);
+  if (!parsed.ok) throw new CliFailure(`${path} is not a valid recipe: ${parsed.message}`);
+  return parsed.recipe;
+}
+
+async function readRecipes(file: string | undefined): Promise<((input: string) => PreprocessRecipe | undefined) | null> {
+  const recipe = await readRecipeFile(file);
+  return recipe ? (input) => recipeForInput(recipe, input) : null;
 }
 
 function dimsFor(input: ValueInfo, overrides: Map<string, number>): number[] {

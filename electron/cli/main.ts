@@ -6,8 +6,10 @@ import { defaultDataDir } from '../node/data-dir';
 import { APP_VERSION, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
 import { startServer } from '../node/server';
 import { UsageError, die } from './args';
+import { batchCommand } from './commands/batch';
 import { benchCommand } from './commands/bench';
 import { checkCommand } from './commands/check';
+import { pipelineCommand } from './commands/pipeline';
 import { providersCommand } from './commands/providers';
 import { runCommand } from './commands/run';
 import { formatModelInfo } from './format';
@@ -19,14 +21,26 @@ Usage:
   onnx-workbench run MODEL [options]        One run; prints each output's dtype, dims and statistics
       --input [NAME=]FILE   image (through a recipe), .npy, .pb, .json tensor, or .wav audio;
                             without NAME: by the name inside a .pb, else by position (repeatable)
-      --recipe FILE         JSON PreprocessRecipe, or { "inputs": { NAME: recipe } } (default: guessed)
+      --recipe FILE         a recipe file: exported from the app (inputs, task, options), { "inputs":
+                            { NAME: recipe } }, or one PreprocessRecipe (default: guessed)
       --set NAME=VALUE      a constant for an input not given (e.g. --set sr=16000)
       --generate-missing    zeros for every other input not given
       --dim NAME=SIZE       size of a symbolic dim (default 1 for generated inputs)
       --sample-rate HZ      rate .wav audio is resampled to (default 16000)
       --provider P          auto (default), cpu, cuda, tensorrt, dml, coreml, webgpu
       --threads N           intra-op threads (0: onnxruntime decides)
+      --profile             write onnxruntime's per-node profile (JSON for chrome://tracing)
+      --save-optimized FILE write the graph as onnxruntime optimised it (.onnx, never overwrites)
       --out DIR             save each output as NAME.npy plus result.json (never overwrites)
+      --task T              read the outputs as T: auto (suggested from the model), classification,
+                            detection, segmentation, image-to-image, text-detection,
+                            text-recognition, generic (default: the --recipe file's task);
+                            prints the result in words, adds it to result.json and --json,
+                            and --out also writes IMAGE.result.png|jpg (and IMAGE.mask.png)
+      --labels FILE         class names: .txt one per line, .json list or {index: name}
+      --charset FILE        text-recognition characters, one per line (ppocr_keys_v1.txt)
+      --conf X  --iou Y     detection confidence and NMS IoU thresholds, 0..1
+      --top K               classification: how many classes to list (default 5)
       --json                the RunResult as JSON on stdout
   onnx-workbench bench MODEL [options]      Latency min/p50/p90/p99/max/mean and runs/s
       --runs N (100) --warmup N (10) --provider P (repeatable: one row each) --threads N
@@ -35,6 +49,28 @@ Usage:
   onnx-workbench check DIR... [--provider P] [--atol A] [--rtol R] [--json]
                                             ONNX test-data folders (model.onnx + test_data_set_*)
                                             against their expected outputs; exit 1 if any fails
+  onnx-workbench pipeline FILE.json --input IMAGE [--out DIR] [--json] [--provider P] [--threads N]
+                                            Models one after another on an image (OCR: text detection,
+                                            then recognition of each region); prints the regions and
+                                            their text; --out DIR: result.json and result.png with the
+                                            regions drawn (never overwrites)
+  onnx-workbench batch MODEL FOLDER --out DIR [options]
+                                            Every image in FOLDER through the model; results in DIR
+                                            (results.csv, results.jsonl, …); run it again to resume
+      --recipe FILE         recipe file (inputs, task, options), as for run (default: guessed)
+      --task T              as for run, plus none (raw output statistics); default: the recipe's
+                            task, else the one suggested for the model (--labels, --conf, --top …)
+      --recursive | --no-recursive   into subfolders (default: recursive)
+      --include GLOB  --exclude GLOB paths relative to FOLDER, e.g. "2024/**/*.jpg" (repeatable)
+      --write LIST          csv,jsonl,coco,images,masks,cutouts,tensors (default csv,jsonl)
+      --provider P  --threads N  --batch-size N|auto  --max-pixels N (default 100000000)
+      --progress json|bar|none       JSON lines on stdout (default: a bar on a terminal)
+      --retry-failed        run the files that failed before again
+      --overwrite           replace outputs this job did not write (or another job's results)
+      --allow-inside-input  let DIR be inside FOLDER (it is then left out)
+      --job FILE            run a saved job (JSON) instead of MODEL FOLDER and the options
+                            exit 0 when the job finished, even with failed files (counted in
+                            the last line); 1 when it could not run or stopped
   onnx-workbench providers [--refresh] [--json]
                                             GPUs, execution providers and what 'auto' picks
   onnx-workbench serve [--port N]           The app in your browser (127.0.0.1 only)
@@ -106,6 +142,10 @@ export async function main(argv: string[], root: string, resourcesDir?: string):
         return await benchCommand(rest, { root, resourcesDir });
       case 'check':
         return await checkCommand(rest, { root, resourcesDir });
+      case 'pipeline':
+        return await pipelineCommand(rest, { root, resourcesDir });
+      case 'batch':
+        return await batchCommand(rest, { root, resourcesDir });
       case 'providers':
         return await providersCommand(rest, { root, resourcesDir });
       default:

@@ -12,7 +12,10 @@ import { findTestCases } from './check/find';
 import { runCheck } from './check/run';
 import { imagePreview, loadImageInput, recipeFor } from './run/images';
 import { ModelRunner } from './run/runner';
+import { pipelineMethod } from './pipeline/run';
+import { RunResults } from './results/run-results';
 import { writeNew } from './write-new';
+import { BatchJobs } from './batch/jobs';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';
 
@@ -42,6 +45,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export function createHandlers(options: { debug: boolean }): EngineHandlers {
   const sessions = new SessionCache({ providerStatuses: () => probeProviders() });
   const runner = new ModelRunner(sessions, loadImageInput);
+  const batches = new BatchJobs(sessions);
+  const results = new RunResults(runner);
   const debugOnly = () => {
     if (!options.debug) throw new WorkbenchError('UNSUPPORTED', 'Debug methods are off in this engine.');
   };
@@ -83,10 +88,18 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     readTensor: (params) => readTensorForInput(params),
     outputValues: async ({ runId, name, offset, count }) => runner.outputValues(runId, name, offset, count),
     saveOutput: ({ runId, name, to }) => runner.saveOutput(runId, name, to),
+    compareRuns: async ({ a, b, atol, rtol }) => runner.compare(a, b, { atol, rtol }),
+    interpret: (params) => results.interpret(params),
+    exportResult: (params) => results.exportResult(params),
+    suggestTask: (params) => results.suggestTask(params),
     async check({ dirs, provider, atol, rtol }, ctx) {
       const cases = await findTestCases(dirs);
       return runCheck(cases, { provider, atol, rtol, signal: ctx.signal, onProgress: ctx.emit });
     },
+    pipeline: (params, ctx) => pipelineMethod(params, sessions, ctx),
+    batchCount: ({ job }) => batches.count(job),
+    batchRun: (params, ctx) => batches.run(params, ctx),
+    batchControl: async ({ jobId, action }) => batches.control(jobId, action),
     imagePreview: ({ path, recipe }) => imagePreview(path, recipe),
     guessRecipe: ({ modelPath, input }) => recipeFor(modelPath, input),
     releaseSessions: async ({ path }) => ({ released: await sessions.release(path) }),

@@ -2,7 +2,13 @@
 // Plain structured-cloneable objects: it travels over Electron's parentPort and over
 // child_process IPC with `serialization: 'advanced'`.
 import type { RuntimeCheck } from '../../shared/contract';
-import type { CheckProgress, CheckReport } from '../../shared/compare';
+import type { BatchAction, BatchCount, BatchJob, BatchProgress, BatchSummary } from '../../shared/batch';
+import type { BatchRunRequest } from './batch/jobs';
+import type { PipelineProgress, PipelineResult } from '../../shared/pipeline';
+import type { PipelineParams } from './pipeline/run';
+import type { CheckProgress, CheckReport, RunComparison } from '../../shared/compare';
+import type { ExportResultRequest, Interpretation, TaskSuggestion } from '../../shared/interpretation';
+import type { TaskSettings } from '../../shared/tasks';
 import type { ProviderStatus } from '../../shared/providers';
 import type { PreprocessRecipe, RecipeGuess } from '../../shared/recipe';
 import type { BenchmarkResult, ImagePreview, RunInputSource, RunResult, SessionOptions } from '../../shared/run';
@@ -53,11 +59,25 @@ export interface EngineMethods {
     event: never;
   };
   saveOutput: { params: { runId: string; name: string; to: string }; result: { path: string; bytes: number }; event: never };
+  compareRuns: { params: { a: string; b: string; atol?: number; rtol?: number }; result: RunComparison; event: never };
+  /** A kept run's outputs read through a task, with the originals to draw on. */
+  interpret: { params: { runId: string; task: TaskSettings }; result: Interpretation; event: never };
+  /** A kept run's result as a drawn image, JSON, mask or cutout (never over an existing file). */
+  exportResult: { params: ExportResultRequest; result: { path: string; bytes: number }; event: never };
+  suggestTask: { params: { path: string }; result: TaskSuggestion; event: never };
   check: {
     params: { dirs: string[]; provider?: string; atol?: number; rtol?: number };
     result: CheckReport;
     event: CheckProgress;
   };
+  /** A pipeline (file or inline) on one image: steps, regions with their text, timings. */
+  pipeline: { params: PipelineParams; result: PipelineResult; event: PipelineProgress };
+  /** How many files a batch job would take, and the first few. */
+  batchCount: { params: { job: BatchJob }; result: BatchCount; event: never };
+  /** A batch job to its end, resuming from its journal; cancel stops it within one item. */
+  batchRun: { params: BatchRunRequest; result: BatchSummary; event: BatchProgress };
+  /** Pause or resume a running batch job. */
+  batchControl: { params: { jobId: string; action: BatchAction }; result: { paused: boolean }; event: never };
   imagePreview: { params: { path: string; recipe: PreprocessRecipe }; result: ImagePreview; event: never };
   guessRecipe: { params: { modelPath: string; input?: string }; result: RecipeGuess; event: never };
   /** Releases the cached sessions of a model (or all): the user closed it, or memory is needed. */

@@ -1,10 +1,11 @@
 // The Electron main process: windows, menus, dialogs, and binding the contract to the
 // services. Everything else lives in electron/node and electron/engine.
-import { app, BrowserWindow, dialog, ipcMain } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification } from 'electron';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createServices } from '../node/services';
 import { utilityLauncher } from './engine-launcher';
+import { batchProgressObserver, systemNotifier } from './batch-progress';
 import { bindIpc } from './ipc';
 import { installMenu } from './menu';
 import { startOpenFiles } from './open-files';
@@ -44,7 +45,12 @@ async function start() {
       },
     },
   });
-  bindIpc(ipcMain, services.backend, (frame) => !!frame && isAppUrl(frame.url, devUrl, rendererDir));
+  bindIpc(
+    ipcMain,
+    services.backend,
+    (frame) => !!frame && isAppUrl(frame.url, devUrl, rendererDir),
+    batchProgressObserver({ window: () => mainWindow, notify: systemNotifier(Notification) }),
+  );
   installMenu(() => mainWindow);
   const open = () => {
     const win = createMainWindow({ preload: join(outDir, 'preload', 'index.cjs'), devUrl, rendererDir });

@@ -14,7 +14,13 @@ export interface InvokePayload {
 /** Only our own pages (the app's file:// or dev-server URL) may call the contract. */
 export type SenderCheck = (frame: WebFrameMain | null) => boolean;
 
-export function bindIpc(ipcMain: IpcMain, backend: Backend, isTrustedSender: SenderCheck): () => void {
+/** Sees every call's progress events and outcome (taskbar progress of batch jobs, notifications). */
+export interface CallObserver {
+  event(channel: string, event: unknown): void;
+  settled(channel: string, result: Result<unknown>): void;
+}
+
+export function bindIpc(ipcMain: IpcMain, backend: Backend, isTrustedSender: SenderCheck, observer?: CallObserver): () => void {
   const jobs = new Map<string, AbortController>();
 
   const invoke = async (event: IpcMainInvokeEvent, payload: InvokePayload): Promise<Result<unknown>> => {
@@ -23,13 +29,17 @@ export function bindIpc(ipcMain: IpcMain, backend: Backend, isTrustedSender: Sen
     if (typeof jobId !== 'string' || jobId.length > 100) return fail('INVALID_INPUT', 'A call needs a job id.');
     const controller = new AbortController();
     jobs.set(jobId, controller);
+    const name = typeof channel === 'string' ? channel : '';
     try {
-      return await backend.dispatch(channel, input, {
+      const result = await backend.dispatch(channel, input, {
         signal: controller.signal,
         emit: (e) => {
+          observer?.event(name, e);
           if (!event.sender.isDestroyed()) event.sender.send(IPC.event, { jobId, event: e });
         },
       });
+      observer?.settled(name, result);
+      return result;
     } finally {
       jobs.delete(jobId);
     }

@@ -11,10 +11,12 @@ import {
   isChannelName,
 } from '../../shared/contract';
 import { type Result, WorkbenchError, fail, toErrorInfo } from '../../shared/result';
+import { BatchService } from './batch-service';
 import type { EngineClient } from './engine-client';
 import { listDirectory } from './file-browser';
 import { detectHardware, hardwareReport } from './hardware';
 import type { ModelLibrary } from './library';
+import type { RecipeStore } from './recipes';
 
 export interface CallContext<E> {
   signal: AbortSignal;
@@ -37,6 +39,9 @@ export interface BackendOptions {
   version: string;
   samples: () => Promise<SampleModel[]>;
   library: ModelLibrary;
+  /** Batch jobs; absent: a service that keeps its job list in memory. */
+  batch?: BatchService;
+  recipes: RecipeStore;
 }
 
 function unwrap<T>(result: Result<T>): T {
@@ -57,6 +62,7 @@ export class Backend {
 
   constructor(private readonly options: BackendOptions) {
     const { engine, host, library } = options;
+    const batch = options.batch ?? new BatchService({ engine });
     this.handlers = {
       'app.info': async () => ({ name: 'ONNX Workbench', version: options.version, ...host.info }),
       'samples.list': () => options.samples(),
@@ -79,6 +85,18 @@ export class Backend {
       'library.removeFolder': ({ path }) => library.removeFolder(path),
       'library.opened': ({ path }) => library.markOpened(path),
       'library.forgetRecent': ({ path }) => library.forgetRecent(path),
+      'batch.count': ({ job }, ctx) => batch.count(job, ctx.signal),
+      'batch.start': ({ job, jobId }, ctx) => batch.start(job, ctx, jobId),
+      'batch.control': ({ jobId, action }) => batch.control(jobId, action),
+      'batch.jobs': () => batch.jobs(),
+      'batch.resume': ({ jobId, retryFailed }, ctx) => batch.resume(jobId, { retryFailed }, ctx),
+      'batch.saveJob': ({ job, to, overwrite }) => batch.saveJob(job, to, overwrite),
+      'batch.loadJob': ({ path }) => batch.loadJob(path),
+      'run.compare': async (input) => unwrap(await engine.request('compareRuns', input)),
+      'recipe.get': ({ path }) => options.recipes.get(path),
+      'recipe.save': ({ path, recipe }) => options.recipes.save(path, recipe),
+      'recipe.export': ({ path, to, recipe }) => options.recipes.exportTo(path, to, recipe),
+      'recipe.import': ({ path, from }) => options.recipes.importFrom(path, from),
       'model.run': async (input, ctx) =>
         unwrap(await engine.request('run', input, { signal: ctx.signal, onEvent: ctx.emit, cancelGraceMs: 1000 })),
       'model.bench': async (input, ctx) =>
@@ -89,6 +107,11 @@ export class Backend {
       'image.guessRecipe': async (input, ctx) => unwrap(await engine.request('guessRecipe', input, ctx)),
       'run.outputValues': async (input) => unwrap(await engine.request('outputValues', input)),
       'run.saveOutput': async (input) => unwrap(await engine.request('saveOutput', input)),
+      'run.interpret': async (input, ctx) => unwrap(await engine.request('interpret', input, ctx)),
+      'run.exportResult': async (input, ctx) => unwrap(await engine.request('exportResult', input, ctx)),
+      'task.suggest': async (input, ctx) => unwrap(await engine.request('suggestTask', input, ctx)),
+      'pipeline.run': async (input, ctx) =>
+        unwrap(await engine.request('pipeline', input, { signal: ctx.signal, onEvent: ctx.emit, cancelGraceMs: 1000 })),
       'check.run': async (input, ctx) => unwrap(await engine.request('check', input, { signal: ctx.signal, onEvent: ctx.emit })),
       'hardware.detect': async ({ refresh }, ctx) => {
         const [facts, providers] = await Promise.all([

@@ -4,8 +4,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import pkg from '../../package.json';
 import { Backend, type BackendHost } from './backend';
+import { BatchService } from './batch-service';
 import { EngineClient, type EngineLauncher, type EngineLogger, forkLauncher } from './engine-client';
 import { ModelLibrary } from './library';
+import { RecipeStore } from './recipes';
 import { sampleCatalog } from './samples';
 
 export const APP_VERSION: string = pkg.version;
@@ -52,6 +54,8 @@ export function createServices(options: {
     version: APP_VERSION,
     samples: sampleCatalog(options.resourcesDir),
     library,
+    recipes: new RecipeStore(join(options.dataDir, 'recipes')),
+    batch: new BatchService({ engine, file: join(options.dataDir, 'batch-jobs.json'), log: options.log }),
   });
   return { engine, backend, dispose: () => engine.kill() };
 }

@@ -1,7 +1,9 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import App from '../../renderer/src/App.svelte';
+import { modelRecipeSchema } from '../../shared/model-recipe';
 import { preprocessRecipeSchema } from '../../shared/recipe';
+import type { CheckReport, RunComparison } from '../../shared/compare';
 import type { BenchmarkResult, RunResult } from '../../shared/run';
 import type { TensorSummary } from '../../shared/tensor';
 import { fakeApi, type Handlers } from './fake-api';
@@ -100,6 +102,28 @@ async function openRun(handlers: Handlers = {}) {
       value: { total: 265000, values: Array.from({ length: count }, (_, i) => offset + i) },
     }),
     'model.bench': () => ({ ok: true, value: bench }),
+    'recipe.get': () => ({ ok: true, value: { recipe: null, file: '/data/recipes/x.json', savedAt: null } }),
+    'task.suggest': () => ({
+      ok: true,
+      value: {
+        settings: { kind: 'generic', colormap: 'viridis' },
+        reason: 'no rule matched',
+        readable: { ok: true, outputs: ['probs'] },
+      },
+    }),
+    'run.interpret': () => ({
+      ok: true,
+      value: {
+        task: { kind: 'generic', colormap: 'viridis' },
+        results: [{ kind: 'generic', output: 'probs', dims: [1, 40, 6625], view: 'none', min: -1.5, max: 2.25 }],
+        images: [],
+        ms: 1,
+      },
+    }),
+    'recipe.save': ({ recipe }) => ({
+      ok: true,
+      value: { recipe: modelRecipeSchema.parse(recipe), file: '/data/recipes/x.json', savedAt: '2026-11-21T10:00:00Z' },
+    }),
     ...handlers,
   });
   render(App, { props: { api } });
@@ -154,6 +178,7 @@ describe('run view', () => {
     await fireEvent.change(screen.getByRole('combobox', { name: 'Provider' }), { target: { value: 'cpu' } });
     await fireEvent.keyDown(window, { key: 'Enter', ctrlKey: true });
 
+    await fireEvent.click(await screen.findByRole('tab', { name: /Raw outputs/ }));
     const out = await screen.findByRole('article', { name: 'Output probs' });
     expect(screen.getByRole('alert')).toHaveTextContent('CUDA unavailable: libcudnn.so.9 not found; using CPU instead');
     const request = api.callsTo('model.run')[0] as {
@@ -208,5 +233,139 @@ describe('run view', () => {
     expect(within(table).getByText('78.1')).toBeInTheDocument();
     expect(screen.getByRole('img', { name: 'Latency per run' }).querySelectorAll('polyline')).toHaveLength(1);
     expect(api.callsTo('model.bench')[0]).toMatchObject({ runs: 5, warmup: 2, options: { provider: 'auto' } });
+  });
+});
+
+describe('recipes, compare and check', () => {
+  it('starts from the saved recipe instead of guessing, and saves what was run', async () => {
+    const saved = modelRecipeSchema.parse({
+      inputs: { x: { resize: { mode: 'stretch', width: 100, height: 48 }, channels: 'RGB' } },
+      options: { provider: 'cpu', graphOptimization: 'basic' },
+    });
+    const api = await openRun({
+      'recipe.get': () => ({ ok: true, value: { recipe: saved, file: '/data/recipes/x.json', savedAt: '2026-11-20T08:00:00Z' } }),
+    });
+    expect(await within(card('x')).findByText(/the recipe saved for this model/)).toBeInTheDocument();
+    expect(api.callsTo('image.guessRecipe')).toHaveLength(0);
+    expect(screen.getByRole('combobox', { name: 'Provider' })).toHaveValue('cpu');
+
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Image' }));
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    await fireEvent.click(screen.getByRole('button', { name: /Run Ctrl\+Enter/ }));
+    await waitFor(() => expect(api.callsTo('recipe.save')).toHaveLength(1));
+    const save = api.callsTo('recipe.save')[0] as { path: string; recipe: { options: { provider: string } } };
+    expect(save.path).toBe(MODEL);
+    expect(save.recipe.options.provider).toBe('cpu');
+  });
+
+  it('sends profiling and the optimised-model path with the run, and shows where the files went', async () => {
+    const api = await openRun({
+      'model.run': () => ({
+        ok: true,
+        value: { ...runResult, profilePath: '/tmp/profiles/m_2026.json', optimizedModelPath: '/data/m.opt.onnx' },
+      }),
+    });
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    await fireEvent.click(screen.getByRole('checkbox', { name: /Profile/ }));
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Save optimised model to' }), {
+      target: { value: '/data/m.opt.onnx' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: /Run Ctrl\+Enter/ }));
+    const files = await screen.findByLabelText('Files written by the run');
+    expect(files).toHaveTextContent('/tmp/profiles/m_2026.json');
+    expect(files).toHaveTextContent('Optimised model written to /data/m.opt.onnx');
+    const request = api.callsTo('model.run')[0] as { options: Record<string, unknown> };
+    expect(request.options).toMatchObject({ profiling: true, saveOptimizedModel: '/data/m.opt.onnx' });
+    // Written once: the field empties so the next run does not fail on the existing file.
+    expect(screen.getByRole('textbox', { name: 'Save optimised model to' })).toHaveValue('');
+  });
+
+  it('compares two providers on the same inputs and shows per-output errors', async () => {
+    const comparison: RunComparison = {
+      a: 'run-1',
+      b: 'run-2',
+      atol: 1e-5,
+      rtol: 1e-3,
+      pass: false,
+      outputs: [
+        {
+          name: 'probs',
+          pass: false,
+          maxAbsError: 0.002,
+          maxRelError: 0.01,
+          mismatches: 12,
+          firstMismatch: { index: 7, expected: 0.5, actual: 0.502 },
+          reason: '12 of 265000 values differ (atol 0.00001, rtol 0.001); first at index 7: expected 0.5, got 0.502',
+        },
+      ],
+    };
+    let n = 0;
+    const api = await openRun({
+      'model.run': () => ({ ok: true, value: { ...runResult, runId: `run-${++n}` } }),
+      'run.compare': () => ({ ok: true, value: comparison }),
+    });
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    await fireEvent.click(screen.getByRole('tab', { name: /Compare/ }));
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Provider to compare' }), { target: { value: 'auto' } });
+    await fireEvent.input(screen.getAllByRole('spinbutton', { name: /atol/ })[0], { target: { value: '0.001' } });
+    await fireEvent.click(screen.getByRole('button', { name: /^Compare$/ }));
+    const table = await screen.findByRole('table', { name: 'Output differences' });
+    expect(table).toHaveTextContent('2.00e-3');
+    expect(table).toHaveTextContent('differs');
+    expect(screen.getByText('Results differ')).toBeInTheDocument();
+    const runs = api.callsTo('model.run') as { options: { provider: string } }[];
+    expect(runs.map((r) => r.options.provider)).toEqual(['auto', 'auto']);
+    expect(api.callsTo('run.compare')).toEqual([{ a: 'run-1', b: 'run-2', atol: 0.001, rtol: 1e-3 }]);
+  });
+
+  it('checks test-data folders and shows the summary and per-output errors', async () => {
+    const report: CheckReport = {
+      provider: 'cpu',
+      atol: 1e-5,
+      rtol: 1e-3,
+      summary: { cases: 1, sets: 2, passed: 1, failed: 1 },
+      cases: [
+        {
+          name: 'test_add',
+          dir: '/data/test_add',
+          model: '/data/test_add/model.onnx',
+          pass: false,
+          sets: [
+            { name: 'test_data_set_0', dir: '/data/test_add/test_data_set_0', pass: true, outputs: [], durationMs: 2 },
+            {
+              name: 'test_data_set_1',
+              dir: '/data/test_add/test_data_set_1',
+              pass: false,
+              durationMs: 3,
+              outputs: [
+                {
+                  name: 'sum',
+                  file: 'output_0.pb',
+                  pass: false,
+                  maxAbsError: 0.5,
+                  maxRelError: 0.25,
+                  mismatches: 1,
+                  reason: '1 of 4 values differ',
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const api = await openRun({ 'check.run': () => ({ ok: true, value: report }) });
+    await fireEvent.click(screen.getByRole('tab', { name: /Check/ }));
+    expect(screen.getByRole('button', { name: /^Check$/ })).toBeDisabled();
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Test-data folder path' }), {
+      target: { value: '/data/test_add' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Add' }));
+    await fireEvent.click(screen.getByRole('button', { name: /^Check$/ }));
+    expect(await screen.findByText('1 passed, 1 failed')).toBeInTheDocument();
+    const table = screen.getByRole('table', { name: 'Check results' });
+    expect(table).toHaveTextContent('1 of 4 values differ');
+    expect(table).toHaveTextContent('5.00e-1');
+    expect(api.callsTo('check.run')).toEqual([{ dirs: ['/data/test_add'], atol: 1e-5, rtol: 1e-3 }]);
   });
 });

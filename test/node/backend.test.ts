@@ -8,6 +8,7 @@ import { CHANNEL_NAMES } from '../../shared/contract';
 import { Backend } from '../../electron/node/backend';
 import { EngineClient } from '../../electron/node/engine-client';
 import { ModelLibrary } from '../../electron/node/library';
+import { RecipeStore } from '../../electron/node/recipes';
 import { createServices, serverHost } from '../../electron/node/services';
 import { MODELS, ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
 
@@ -38,7 +39,7 @@ function backendWithoutEngine() {
       throw new Error('no');
     },
   });
-  const backend = new Backend({ engine, host: serverHost(), version: '0.0.0-test', samples: async () => [], library });
+  const backend = new Backend({ engine, host: serverHost(), version: '0.0.0-test', samples: async () => [], library, recipes: new RecipeStore(join(tmpdir(), `owb-never-recipes-${process.pid}`)) });
   return { backend, launches: () => launches };
 }
 

@@ -54,6 +54,7 @@ import type { IpcMain } from 'electron';
 import { Backend } from '../../electron/node/backend';
 import { EngineClient } from '../../electron/node/engine-client';
 import { ModelLibrary } from '../../electron/node/library';
+import { RecipeStore } from '../../electron/node/recipes';
 import { serverHost } from '../../electron/node/services';
 import { bindIpc } from '../../electron/main/ipc';
 import { createMainWindow, isAppUrl } from '../../electron/main/window';
@@ -84,7 +85,7 @@ describe('IPC binding', () => {
         throw new Error('no');
       },
     });
-    backend = new Backend({ engine, host: serverHost(), version: '1.2.3', samples: async () => [], library });
+    backend = new Backend({ engine, host: serverHost(), version: '1.2.3', samples: async () => [], library, recipes: new RecipeStore('/nonexistent/recipes') });
     bindIpc(electron.ipcMain as unknown as IpcMain, backend, (frame) => !!frame && frame.url.startsWith('file:///app/'));
   });
 

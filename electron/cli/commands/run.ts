@@ -8,6 +8,7 @@ import { readModelInfo } from '../../engine/onnx/reader';
 import { type Caller, type CliContext, CliFailure, UsageError, parseCount, parsePairs, printJson, withServices } from '../args';
 import { formatRunResult } from '../format';
 import { buildInputs, namedDims } from '../inputs';
+import { type InterpretedRun, formatTaskResult, interpretRun, planTask, saveTaskFiles, taskFlags, taskRecord } from '../task';
 
 export const inputFlags = {
   input: { type: 'string', multiple: true },
@@ -65,6 +66,9 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
       provider: { type: 'string' },
       out: { type: 'string' },
       'generate-missing': { type: 'boolean' },
+      ...taskFlags,
+      profile: { type: 'boolean' },
+      'save-optimized': { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -73,10 +77,19 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
   const provider = parseProvider(values.provider ?? 'auto');
   const dims = parsePairs('--dim', values.dim);
   const options = sessionOptions(provider, values.threads, dims);
+  if (values.profile) options.profiling = true;
+  if (values['save-optimized'] !== undefined) {
+    const to = resolve(values['save-optimized']);
+    if (!to.toLowerCase().endsWith('.onnx')) throw new UsageError('--save-optimized needs a file name ending in .onnx');
+    if (await exists(to)) throw new CliFailure(`${to} already exists: choose another --save-optimized name`);
+    options.saveOptimizedModel = to;
+  }
   const sampleRate = parseCount('--sample-rate', values['sample-rate'], 16000, 1000);
   const outDir = values.out === undefined ? undefined : resolve(values.out);
   const info = await readModelInfo(model);
   const note = values.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const task = await planTask(values);
+  let interpreted: InterpretedRun | undefined;
 
   const result = await withServices(ctx, async (call) => {
     const inputs = await buildInputs(call, model, info, {
@@ -89,19 +102,25 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
       note,
     });
     const run = await call('model.run', { path: model, inputs, options });
-    if (outDir) await saveRun(call, run, outDir);
+    if (task) interpreted = await interpretRun(call, run, inputs, task, note);
+    if (outDir) await saveRun(call, run, outDir, interpreted);
     return run;
   });
-  if (values.json) printJson(result);
+  if (values.json)
+    printJson(interpreted ? { ...result, task: interpreted.settings, result: taskRecord(interpreted, !!outDir) } : result);
   else {
     process.stdout.write(formatRunResult(result));
+    for (const r of interpreted?.interpretation.results ?? []) process.stdout.write(`\n${formatTaskResult(r)}`);
     if (outDir) process.stdout.write(`\nSaved ${result.outputs.length} outputs and result.json to ${outDir}\n`);
+    const drawn = Object.values(interpreted?.files ?? {}).filter((f) => f !== undefined);
+    if (outDir && drawn.length) process.stdout.write(`Saved the result as ${drawn.join(' and ')}\n`);
   }
 }
 
-async function saveRun(call: Caller, run: RunResult, dir: string) {
+async function saveRun(call: Caller, run: RunResult, dir: string, interpreted?: InterpretedRun) {
   const files = outputFileNames(run.outputs.map((o) => o.name));
-  const targets = [...files.values(), 'result.json'].map((f) => join(dir, f));
+  const taskFiles = Object.values(interpreted?.files ?? {}).filter((f) => f !== undefined);
+  const targets = [...files.values(), 'result.json', ...taskFiles].map((f) => join(dir, f));
   // Check every target first, so a rerun into the same folder changes nothing.
   for (const target of targets)
     if (await exists(target)) throw new CliFailure(`${target} already exists: choose another --out folder (nothing was written)`);
@@ -111,12 +130,14 @@ async function saveRun(call: Caller, run: RunResult, dir: string) {
     await call('run.saveOutput', { runId: run.runId, name, to: join(dir, file) });
     saved[name] = file;
   }
+  if (interpreted) await saveTaskFiles(call, run.runId, dir, interpreted);
   const record = {
     model: run.model,
     provider: run.provider,
     timings: run.timings,
     inputs: run.inputs,
     outputs: run.outputs.map((o) => ({ ...o, file: saved[o.name] })),
+    ...(interpreted ? { task: interpreted.settings, result: taskRecord(interpreted, true) } : {}),
   };
   await writeFile(join(dir, 'result.json'), `${JSON.stringify(record, null, 2)}\n`, { flag: 'wx' });
 }

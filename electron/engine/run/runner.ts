@@ -3,6 +3,7 @@
 // (only summaries cross processes) until later runs push them out.
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
+import { type CompareResult, type RunComparison, DEFAULT_ATOL, DEFAULT_RTOL, compareTensors } from '../../../shared/compare';
 import type { ModelInfo } from '../../../shared/model-info';
 import type { ImageTransform } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
@@ -35,9 +36,13 @@ export interface RunContext {
   emit(event: { stage: string }): void;
 }
 
-interface StoredRun {
+/** A run's outputs, kept in the engine for paging, saving and interpreting (results, exports). */
+export interface StoredRun {
+  model: string;
   outputs: Map<string, Tensor>;
   transforms: Record<string, ImageTransform[]>;
+  /** The run's inputs as requested (image paths and recipes, to draw results on the originals). */
+  inputs: Record<string, RunInputSource>;
 }
 
 export class ModelRunner {
@@ -65,28 +70,38 @@ export class ModelRunner {
     const info = await readModelInfo(request.path);
     ctx.emit({ stage: 'creating the session' });
     const session = await this.sessions.get(request.path, request.options);
-    throwIfCancelled(ctx.signal);
-    ctx.emit({ stage: 'preparing inputs' });
-    const prepStart = performance.now();
-    const prepared = await this.prepare(ort, info, request, ctx.signal);
-    const prepareMs = performance.now() - prepStart;
-    throwIfCancelled(ctx.signal);
-    ctx.emit({ stage: 'running' });
-    const runStart = performance.now();
-    let results: Ort.InferenceSession.ReturnType;
-    try {
-      results = await session.session.run(prepared.feeds);
-    } catch (error) {
-      throw new WorkbenchError('RUNTIME_ERROR', `The run failed: ${(error as Error).message.split('\n')[0]}`);
-    }
-    const runMs = performance.now() - runStart;
-    const postStart = performance.now();
+    let prepared: Awaited<ReturnType<ModelRunner['prepare']>>;
+    let prepareMs: number;
+    let runMs: number;
+    let postStart: number;
+    let profilePath: string | undefined;
     const outputs = new Map<string, Tensor>();
-    for (const name of session.session.outputNames) outputs.set(name, fromOrtTensor(results[name], `output '${name}'`));
+    try {
+      throwIfCancelled(ctx.signal);
+      ctx.emit({ stage: 'preparing inputs' });
+      const prepStart = performance.now();
+      prepared = await this.prepare(ort, info, request, ctx.signal);
+      prepareMs = performance.now() - prepStart;
+      throwIfCancelled(ctx.signal);
+      ctx.emit({ stage: 'running' });
+      const runStart = performance.now();
+      let results: Ort.InferenceSession.ReturnType;
+      try {
+        results = await session.session.run(prepared.feeds);
+      } catch (error) {
+        throw new WorkbenchError('RUNTIME_ERROR', `The run failed: ${(error as Error).message.split('\n')[0]}`);
+      }
+      runMs = performance.now() - runStart;
+      postStart = performance.now();
+      for (const name of session.session.outputNames) outputs.set(name, fromOrtTensor(results[name], `output '${name}'`));
+    } finally {
+      // One-off sessions (profiling, saving the optimised model) end here; profiles are written now.
+      if (session.finish) profilePath = (await session.finish()).profilePath;
+    }
     const summaries = [...outputs].map(([name, t]) => summarizeTensor(name, t));
     const postprocessMs = performance.now() - postStart;
     const runId = `run-${++this.counter}`;
-    this.keep(runId, { outputs, transforms: prepared.transforms });
+    this.keep(runId, { model: request.path, outputs, transforms: prepared.transforms, inputs: request.inputs });
     return {
       runId,
       model: request.path,
@@ -102,6 +117,8 @@ export class ModelRunner {
       inputs: prepared.summaries,
       outputs: summaries,
       transforms: prepared.transforms,
+      ...(profilePath ? { profilePath } : {}),
+      ...(session.optimizedModelPath ? { optimizedModelPath: session.optimizedModelPath } : {}),
     };
   }
 
@@ -111,7 +128,9 @@ export class ModelRunner {
   ): Promise<BenchmarkResult> {
     const ort = await loadOrt();
     const info = await readModelInfo(request.path);
-    const session = await this.sessions.get(request.path, request.options);
+    // A benchmark measures the cached session a run would use: no profiling, nothing saved.
+    const options = { ...request.options, profiling: undefined, saveOptimizedModel: undefined };
+    const session = await this.sessions.get(request.path, options);
     const { feeds } = await this.prepare(ort, info, request, ctx.signal);
     const total = request.warmup + request.runs;
     const samples: number[] = [];
@@ -142,6 +161,20 @@ export class ModelRunner {
     };
   }
 
+  /** Every output of run `b` against the same output of run `a` (the reference), with tolerances. */
+  compare(a: string, b: string, tolerance: { atol?: number; rtol?: number }): RunComparison {
+    const ra = this.stored(a);
+    const rb = this.stored(b);
+    const atol = tolerance.atol ?? DEFAULT_ATOL;
+    const rtol = tolerance.rtol ?? DEFAULT_RTOL;
+    const outputs = [...ra.outputs].map(([name, expected]) => {
+      const actual = rb.outputs.get(name);
+      if (!actual) return { name, ...missingOutput(b, name) };
+      return { name, ...compareTensors(expected, actual, { atol, rtol }) };
+    });
+    return { a, b, atol, rtol, pass: outputs.every((o) => o.pass), outputs };
+  }
+
   /** Values of one output, a page at a time (the UI's value table). */
   outputValues(runId: string, name: string, offset: number, count: number): { total: number; values: (number | string)[] } {
     const t = this.output(runId, name);
@@ -159,9 +192,15 @@ export class ModelRunner {
     return { path: to, bytes: bytes.byteLength };
   }
 
-  private output(runId: string, name: string): Tensor {
+  /** A kept run, or NOT_FOUND when later runs pushed it out. */
+  stored(runId: string): StoredRun {
     const run = this.runs.get(runId);
     if (!run) throw new WorkbenchError('NOT_FOUND', `The results of ${runId} are no longer kept: run the model again.`);
+    return run;
+  }
+
+  private output(runId: string, name: string): Tensor {
+    const run = this.stored(runId);
     const t = run.outputs.get(name);
     if (!t) throw new WorkbenchError('NOT_FOUND', `${runId} has no output '${name}'.`);
     return t;
@@ -171,6 +210,17 @@ export class ModelRunner {
     this.runs.set(runId, run);
     while (this.runs.size > KEPT_RUNS) this.runs.delete(this.runs.keys().next().value!);
   }
+}
+
+function missingOutput(runId: string, name: string): CompareResult {
+  return {
+    pass: false,
+    maxAbsError: 0,
+    maxRelError: 0,
+    mismatches: 0,
+    firstMismatch: null,
+    reason: `${runId} has no output '${name}'`,
+  };
 }
 
 function throwIfCancelled(signal: AbortSignal) {

@@ -1,8 +1,9 @@
 // onnxruntime sessions, created with the chosen provider and options and kept for reuse: the
 // same model with the same options never loads twice. Sessions are released when their model is
 // closed, and the least recently used ones when the cache holds more than it should.
-import { stat } from 'node:fs/promises';
-import { totalmem } from 'node:os';
+import { link, mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { tmpdir, totalmem } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
 import {
@@ -24,6 +25,9 @@ export interface CachedSession {
   cached: boolean;
   /** Profiling is on for this session (onnxruntime writes its profile when the session ends). */
   profiling: boolean;
+  /** One-off sessions (profiling, saving the optimised model) are not cached: call this when done. */
+  finish?: () => Promise<{ profilePath?: string }>;
+  optimizedModelPath?: string;
 }
 
 interface Entry {
@@ -47,6 +51,13 @@ export interface SessionCacheOptions {
 }
 
 const GRAPH_LEVELS = { disabled: 'disabled', basic: 'basic', extended: 'extended', all: 'all' } as const;
+
+/** Where onnxruntime writes profiles (OWB_PROFILE_DIR, else a folder in the system's temp). */
+export function profileDir(): string {
+  return process.env.OWB_PROFILE_DIR ?? join(tmpdir(), 'onnx-workbench-profiles');
+}
+
+let oneOffCounter = 0;
 
 function ortOptions(provider: ProviderId, options: SessionOptions): Ort.InferenceSession.SessionOptions {
   const o: Ort.InferenceSession.SessionOptions = { executionProviders: [provider] };
@@ -83,6 +94,7 @@ export class SessionCache {
     }
     const statuses = await this.options.providerStatuses();
     const choice = chooseProvider(options.provider, statuses, { platform: this.options.platform ?? process.platform });
+    if (options.profiling || options.saveOptimizedModel) return this.oneOff(path, choice, options);
     const key = JSON.stringify([path, s.size, s.mtimeMs, choice.used, { ...options, provider: undefined }]);
     const hit = this.entries.get(key);
     if (hit) {
@@ -107,29 +119,96 @@ export class SessionCache {
     };
   }
 
+  /**
+   * A session only for this request: profiling (the profile is written when it ends) or saving
+   * the optimised model (written while the session is created, to a temporary name, then linked
+   * to the chosen name so that an existing file is never replaced).
+   */
+  private async oneOff(path: string, choice: ProviderChoice, options: SessionOptions): Promise<CachedSession> {
+    const target = options.saveOptimizedModel;
+    let tmp: string | undefined;
+    if (target) {
+      if (await exists(target)) throw new WorkbenchError('IO_ERROR', `${target} already exists; choose another name.`);
+      tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp.onnx`);
+    }
+    let prefix: string | undefined;
+    if (options.profiling) {
+      await mkdir(profileDir(), { recursive: true });
+      const stem = basename(path)
+        .replace(/\.onnx$/i, '')
+        .replace(/[^\w.-]+/g, '_');
+      prefix = join(profileDir(), `${stem}-${process.pid}-${Date.now()}-${++oneOffCounter}`);
+    }
+    const entry = await this.create(
+      '',
+      path,
+      0,
+      choice,
+      options,
+      { optimizedModelFilePath: tmp, profileFilePrefix: prefix },
+      false,
+    );
+    let optimizedModelPath: string | undefined;
+    if (target && tmp) {
+      try {
+        await link(tmp, target);
+        optimizedModelPath = target;
+      } catch (error) {
+        await entry.session.release().catch(() => {});
+        throw new WorkbenchError('IO_ERROR', `Could not write ${target}: ${(error as Error).message}`);
+      } finally {
+        await unlink(tmp).catch(() => {});
+      }
+    }
+    return {
+      session: entry.session,
+      provider: entry.provider,
+      createMs: entry.createMs,
+      cached: false,
+      profiling: entry.profiling,
+      optimizedModelPath,
+      finish: async () => {
+        let profilePath: string | undefined;
+        if (prefix) {
+          entry.session.endProfiling();
+          const name = basename(prefix);
+          const files = await readdir(profileDir()).catch(() => [] as string[]);
+          const found = files.filter((f) => f.startsWith(`${name}_`) && f.endsWith('.json')).sort();
+          if (found.length) profilePath = join(profileDir(), found[found.length - 1]);
+        }
+        await entry.session.release().catch(() => {});
+        return { profilePath };
+      },
+    };
+  }
+
   private async create(
     key: string,
     path: string,
     bytes: number,
     choice: ProviderChoice,
     options: SessionOptions,
+    extra: Partial<Ort.InferenceSession.SessionOptions> = {},
+    cache = true,
   ): Promise<Entry> {
     const ort = await loadOrt();
-    await this.makeRoom(bytes);
+    if (cache) await this.makeRoom(bytes);
     const start = performance.now();
     let session: Ort.InferenceSession;
     let provider = choice;
     try {
-      session = await ort.InferenceSession.create(path, ortOptions(choice.used, options));
+      session = await ort.InferenceSession.create(path, { ...ortOptions(choice.used, options), ...defined(extra) });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       if (choice.used === 'cpu')
         throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(detail)} (${detail.split('\n')[0]})`);
       // The provider is ready but could not take this model: run it on the CPU and say why.
-      session = await ort.InferenceSession.create(path, ortOptions('cpu', options)).catch((e: unknown) => {
-        const msg = e instanceof Error ? e.message : String(e);
-        throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg)}`);
-      });
+      session = await ort.InferenceSession.create(path, { ...ortOptions('cpu', options), ...defined(extra) }).catch(
+        (e: unknown) => {
+          const msg = e instanceof Error ? e.message : String(e);
+          throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg)}`);
+        },
+      );
       provider = {
         requested: choice.requested,
         used: 'cpu',
@@ -146,7 +225,7 @@ export class SessionCache {
       bytes,
       lastUsed: performance.now(),
     };
-    this.entries.set(key, entry);
+    if (cache) this.entries.set(key, entry);
     return entry;
   }
 
@@ -170,4 +249,15 @@ export class SessionCache {
     for (const e of victims) await this.evict(e);
     return victims.length;
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

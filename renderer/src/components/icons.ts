@@ -28,5 +28,6 @@ export const ICON_PATHS = {
   stats: 'M4 20V10m5.3 10V4m5.4 16v-7M20 20V8',
   copy: 'M9 9h11v11H9V9Zm-4 6H4V4h11v1',
   hdd: 'M3 13 6 5h12l3 8M3 13v6h18v-6M3 13h18m-4 3h.01',
+  batch: 'M8 8h12v12H8V8Zm-4 8V4h12M11 17l3-4 2 2.5 1.5-1.5 1.5 3',
 } as const;
 export type IconName = keyof typeof ICON_PATHS;

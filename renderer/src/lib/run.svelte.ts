@@ -1,10 +1,14 @@
 // The Run view's state for one open model: a form per input (where its value comes from),
 // the session options, the last run and the benchmarks. Views only read and edit it.
-import type { Api } from '../../../shared/api';
+import type { Api, CallOptions } from '../../../shared/api';
+import { type CheckProgress, type CheckReport, type RunComparison, DEFAULT_ATOL, DEFAULT_RTOL } from '../../../shared/compare';
+import { type ModelRecipe, type ModelRecipeInput, type SavedRecipe, recipeForInput } from '../../../shared/model-recipe';
+import { PROVIDER_NAMES } from '../../../shared/providers';
+import type { TaskSettings } from '../../../shared/tasks';
 import type { Dim, ModelInfo, ValueInfo } from '../../../shared/model-info';
 import type { HardwareReport, ProviderId } from '../../../shared/providers';
 import { type PreprocessRecipe, preprocessRecipeSchema } from '../../../shared/recipe';
-import type { WorkbenchErrorInfo } from '../../../shared/result';
+import type { Result, WorkbenchErrorInfo } from '../../../shared/result';
 import type { BenchmarkResult, ImagePreview, RunInputSource, RunResult, SessionOptionsInput } from '../../../shared/run';
 import type { GRAPH_OPTIMIZATION_LEVELS } from '../../../shared/run';
 import type { GeneratorKind, TensorSource, TensorSummary } from '../../../shared/tensor';
@@ -142,10 +146,18 @@ export class InputForm {
     }
   }
 
-  /** Loads the guessed recipe once (image inputs). */
+  /** Loads the saved recipe, else the guessed one, once (image inputs). */
   async guessRecipe(): Promise<void> {
     if (this.recipe || this.#guessing) return;
     this.#guessing = true;
+    const saved = await this.#session.savedRecipe();
+    const mine = saved ? recipeForInput(saved, this.input.name) : undefined;
+    if (mine) {
+      this.recipe = mine;
+      this.recipeNotes = ['the recipe saved for this model (it is saved each time you run)'];
+      this.#guessing = false;
+      return;
+    }
     const result = await this.#session.api.call('image.guessRecipe', {
       modelPath: this.#session.modelPath,
       input: this.input.name,
@@ -205,6 +217,13 @@ export class InputForm {
   }
 }
 
+/** Two runs of the same inputs on two providers, compared output by output. */
+export interface ProviderComparison {
+  a: RunResult;
+  b: RunResult;
+  comparison: RunComparison;
+}
+
 export interface BenchRow {
   provider: ProviderId | 'auto';
   result: BenchmarkResult | null;
@@ -216,7 +235,7 @@ export class RunSession {
   readonly modelPath: string;
   readonly model: ModelInfo;
   readonly forms: InputForm[];
-  tab = $state<'run' | 'bench'>('run');
+  tab = $state<'run' | 'compare' | 'check' | 'bench'>('run');
 
   provider = $state<ProviderId | 'auto'>('auto');
   intraOpThreads = $state(0);
@@ -229,6 +248,26 @@ export class RunSession {
   readonly run: Task<RunResult, { stage: string }>;
   /** Why Run cannot start (first missing input), shown instead of running. */
   missing = $state<string | null>(null);
+
+  /** onnxruntime's per-node profile for the next runs (a fresh session each run). */
+  profiling = $state(false);
+  /** Where to write the optimised model on the next run ('' = not at all). */
+  saveOptimizedTo = $state('');
+
+  /** The model's saved recipe (loaded once), and the task settings the results use. */
+  saved = $state.raw<SavedRecipe | null>(null);
+  task = $state.raw<TaskSettings | null>(null);
+  recipeNote = $state<string | null>(null);
+  recipeError = $state.raw<WorkbenchErrorInfo | null>(null);
+  #savedLoad: Promise<ModelRecipe | null> | null = null;
+
+  compareWith = $state<ProviderId | 'auto'>('cpu');
+  atol = $state(DEFAULT_ATOL);
+  rtol = $state(DEFAULT_RTOL);
+  readonly compare: Task<ProviderComparison, { stage: string }>;
+
+  checkDirs = $state<string[]>([]);
+  readonly check: Task<CheckReport, CheckProgress>;
 
   benchRuns = $state(100);
   benchWarmup = $state(10);
@@ -245,10 +284,23 @@ export class RunSession {
     this.model = model;
     this.forms = model.inputs.map((input) => new InputForm(this, input));
     this.hardware = new Task((o) => api.call('hardware.detect', {}, o));
+    this.compare = new Task((o) => this.#compare(o));
+    this.check = new Task((o) =>
+      api.call(
+        'check.run',
+        {
+          dirs: [...this.checkDirs],
+          ...(this.provider === 'auto' ? {} : { provider: this.provider }),
+          atol: this.atol,
+          rtol: this.rtol,
+        },
+        o,
+      ),
+    );
     this.run = new Task((o) => {
       const request = this.#request();
       if ('missing' in request) return Promise.resolve({ ok: false, error: { code: 'INVALID_INPUT', message: request.missing } });
-      return api.call('model.run', request, o);
+      return api.call('model.run', { ...request, options: this.runOptions() }, o);
     });
   }
 
@@ -265,6 +317,7 @@ export class RunSession {
     if (this.#initialised) return;
     this.#initialised = true;
     this.hardware.ensure();
+    void this.savedRecipe();
     for (const f of this.forms) if (f.kind === 'image') void f.guessRecipe();
   }
 
@@ -275,6 +328,110 @@ export class RunSession {
       ...(this.interOpThreads > 0 ? { interOpThreads: this.interOpThreads } : {}),
       graphOptimization: this.graphOptimization,
     };
+  }
+
+  /** Options of a single run: the shared ones plus profiling and saving the optimised model. */
+  runOptions(): SessionOptionsInput {
+    const to = this.saveOptimizedTo.trim();
+    return { ...this.options(), ...(this.profiling ? { profiling: true } : {}), ...(to ? { saveOptimizedModel: to } : {}) };
+  }
+
+  /** The saved recipe, loaded once; its session options are applied when it loads. */
+  savedRecipe(): Promise<ModelRecipe | null> {
+    this.#savedLoad ??= this.api.call('recipe.get', { path: this.modelPath }).then((r) => {
+      // Without a saved recipe the form starts from the guessed one; nothing is lost.
+      if (!r.ok) return null;
+      this.saved = r.value;
+      const recipe = r.value.recipe;
+      if (recipe?.task) this.task = recipe.task;
+      const o = recipe?.options;
+      if (o?.provider) this.provider = o.provider;
+      if (o?.intraOpThreads !== undefined) this.intraOpThreads = o.intraOpThreads;
+      if (o?.interOpThreads !== undefined) this.interOpThreads = o.interOpThreads;
+      if (o?.graphOptimization) this.graphOptimization = o.graphOptimization;
+      return recipe;
+    });
+    return this.#savedLoad;
+  }
+
+  /** The recipe as on screen: image inputs' recipes, the task, the session options. */
+  currentRecipe(): ModelRecipeInput {
+    const inputs: Record<string, PreprocessRecipe> = {};
+    for (const f of this.forms) if (f.kind === 'image' && f.recipe) inputs[f.input.name] = $state.snapshot(f.recipe);
+    return { inputs, ...(this.task ? { task: this.task } : {}), options: this.options() };
+  }
+
+  /** Saves the recipe for this model (after each run and each task change). */
+  async saveRecipe(): Promise<void> {
+    const result = await this.api.call('recipe.save', { path: this.modelPath, recipe: this.currentRecipe() });
+    if (result.ok) {
+      this.saved = result.value;
+      this.recipeError = null;
+    } else this.recipeError = result.error;
+  }
+
+  #taskSave: ReturnType<typeof setTimeout> | null = null;
+
+  /** The results' task or settings changed: kept in the recipe (saved once the user pauses). */
+  setTask(settings: TaskSettings): void {
+    this.task = settings;
+    if (this.#taskSave) clearTimeout(this.#taskSave);
+    this.#taskSave = setTimeout(() => {
+      this.#taskSave = null;
+      void this.saveRecipe();
+    }, 600);
+  }
+
+  async exportRecipe(to: string): Promise<void> {
+    this.recipeNote = null;
+    const result = await this.api.call('recipe.export', { path: this.modelPath, to, recipe: this.currentRecipe() });
+    if (result.ok) {
+      this.recipeNote = `Recipe exported to ${result.value.path}`;
+      this.recipeError = null;
+    } else this.recipeError = result.error;
+  }
+
+  async importRecipe(from: string): Promise<void> {
+    this.recipeNote = null;
+    const result = await this.api.call('recipe.import', { path: this.modelPath, from });
+    if (!result.ok) {
+      this.recipeError = result.error;
+      return;
+    }
+    this.recipeError = null;
+    this.saved = result.value;
+    const recipe = result.value.recipe;
+    if (recipe) {
+      for (const f of this.forms) {
+        const r = recipeForInput(recipe, f.input.name);
+        if (r && f.kind === 'image') {
+          f.recipe = r;
+          f.recipeNotes = [`imported from ${from}`];
+          void f.refreshPreview();
+        }
+      }
+      if (recipe.task) this.task = recipe.task;
+    }
+    this.recipeNote = `Recipe imported from ${from}`;
+  }
+
+  /** Runs the same inputs on the chosen provider and on the other one, then compares every output. */
+  async #compare(o: CallOptions<{ stage: string }>): Promise<Result<ProviderComparison>> {
+    const first = this.#request(this.provider);
+    const second = this.#request(this.compareWith);
+    if ('missing' in first) return { ok: false, error: { code: 'INVALID_INPUT', message: first.missing } };
+    if ('missing' in second) return { ok: false, error: { code: 'INVALID_INPUT', message: second.missing } };
+    const name = (p: ProviderId | 'auto') => (p === 'auto' ? 'auto' : PROVIDER_NAMES[p]);
+    o.onEvent?.({ stage: `running on ${name(this.provider)}` });
+    const a = await this.api.call('model.run', first, { signal: o.signal });
+    if (!a.ok) return a;
+    o.onEvent?.({ stage: `running on ${name(this.compareWith)}` });
+    const b = await this.api.call('model.run', second, { signal: o.signal });
+    if (!b.ok) return b;
+    o.onEvent?.({ stage: 'comparing' });
+    const c = await this.api.call('run.compare', { a: a.value.runId, b: b.value.runId, atol: this.atol, rtol: this.rtol });
+    if (!c.ok) return c;
+    return { ok: true, value: { a: a.value, b: b.value, comparison: c.value } };
   }
 
   #request(
@@ -295,6 +452,12 @@ export class RunSession {
     this.missing = 'missing' in request ? request.missing : null;
     if (this.missing) return;
     await this.run.start();
+    // What was just run is what the user wants next time.
+    if (this.run.state === 'done') {
+      void this.saveRecipe();
+      // An optimised model is written once; the next run must not fail on the existing file.
+      if (this.run.value?.optimizedModelPath) this.saveOptimizedTo = '';
+    }
   }
 
   /** Benchmarks each chosen provider in turn; rows fill in as they finish. */

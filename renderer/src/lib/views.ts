@@ -1,6 +1,7 @@
 // The views the sidebar offers. Adding a view is one entry here (and its component).
 import type { Component } from 'svelte';
 import type { IconName } from '../components/icons';
+import BatchView from '../views/BatchView.svelte';
 import HardwareView from '../views/HardwareView.svelte';
 import LibraryView from '../views/LibraryView.svelte';
 import ModelView from '../views/ModelView.svelte';
@@ -29,6 +30,7 @@ export const VIEWS: ViewDef[] = [
     detail: (wb) => wb.modelName ?? (wb.loadingPath ? 'Opening…' : null),
   },
   { id: 'run', label: 'Run', icon: 'play', component: RunView },
+  { id: 'batch', label: 'Batch', icon: 'batch', component: BatchView },
   { id: 'library', label: 'Library', icon: 'folder', component: LibraryView },
   { id: 'hardware', label: 'Hardware', icon: 'cpu', component: HardwareView },
 ];

@@ -1,0 +1,238 @@
+// `onnx-workbench batch MODEL FOLDER --out DIR`: a folder of images through a model, with a
+// progress bar on a terminal (JSON lines with --progress json), resumed when run again, and a
+// last line with the counts. Exit 0 when the job finished, even with failed files.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  BATCH_OUTPUTS,
+  type BatchJob,
+  type BatchJobInput,
+  type BatchOutputKind,
+  type BatchProgress,
+  type BatchSummary,
+  batchJobSchema,
+  describeCounts,
+  MAX_BATCH_SIZE,
+} from '../../../shared/batch';
+import { ANY_INPUT, recipeForInput } from '../../../shared/model-recipe';
+import type { ModelInfo } from '../../../shared/model-info';
+import { suggestTask } from '../../../shared/postprocess';
+import { guessRecipe } from '../../../shared/recipe';
+import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
+import { WorkbenchError } from '../../../shared/result';
+import { readModelInfo } from '../../engine/onnx/reader';
+import { type CliContext, CliFailure, UsageError, parseCount, startServices } from '../args';
+import { readRecipeFile } from '../inputs';
+import { taskFlags, taskSettings, type TaskFlags } from '../task';
+import { parseProvider } from './run';
+
+const flags = {
+  out: { type: 'string' },
+  recipe: { type: 'string' },
+  ...taskFlags,
+  recursive: { type: 'boolean' },
+  'no-recursive': { type: 'boolean' },
+  include: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+  provider: { type: 'string' },
+  threads: { type: 'string' },
+  write: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'max-pixels': { type: 'string' },
+  name: { type: 'string' },
+  progress: { type: 'string' },
+  job: { type: 'string' },
+  'retry-failed': { type: 'boolean' },
+  overwrite: { type: 'boolean' },
+  'allow-inside-input': { type: 'boolean' },
+} as const;
+
+/** Flags that may go with --job (the rest of the job comes from the file). */
+const WITH_JOB = new Set(['job', 'progress', 'retry-failed', 'overwrite']);
+
+function parseWrite(value: string | undefined): BatchOutputKind[] | undefined {
+  if (value === undefined) return undefined;
+  const kinds = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const k of kinds)
+    if (!(BATCH_OUTPUTS as readonly string[]).includes(k))
+      throw new UsageError(`--write takes a list of ${BATCH_OUTPUTS.join(', ')}; "${k}" is not one`);
+  if (!kinds.length) throw new UsageError(`--write needs at least one of ${BATCH_OUTPUTS.join(', ')}`);
+  return kinds as BatchOutputKind[];
+}
+
+async function readJobFile(file: string): Promise<BatchJob> {
+  const path = resolve(file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CliFailure(`job file not found: ${path}`, 3);
+    throw new CliFailure(`${path} is not a JSON batch job: ${(error as Error).message}`);
+  }
+  const parsed = batchJobSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CliFailure(`${path} is not a valid batch job: ${issue?.path.map(String).join('.')}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** The task: --task (auto: the model's suggestion), else the recipe file's, else the model's suggestion. */
+function chooseTask(info: ModelInfo, recipeTask: TaskSettings | undefined, values: TaskFlags, note: (l: string) => void) {
+  if (values.task === 'none') return undefined;
+  if (values.task !== undefined && values.task !== 'auto' && !(TASK_KINDS as readonly string[]).includes(values.task))
+    throw new UsageError(`unknown task "${values.task}" (one of: auto, none, ${TASK_KINDS.join(', ')})`);
+  let base: TaskSettings | TaskSettings['kind'] | undefined =
+    values.task === undefined || values.task === 'auto' ? recipeTask : (values.task as TaskSettings['kind']);
+  if (values.task === 'auto' || base === undefined) {
+    const suggestion = suggestTask(info);
+    note(`Task: ${suggestion.settings.kind} (${suggestion.reason}); choose another with --task`);
+    base = suggestion.settings;
+  }
+  return taskSettings(base, values);
+}
+
+/** The job from the command line: model, folder, recipe (given or guessed), task and outputs. */
+async function jobFromFlags(
+  values: Record<string, unknown> & TaskFlags,
+  positionals: string[],
+  note: (l: string) => void,
+): Promise<BatchJobInput> {
+  if (positionals.length !== 2) throw new UsageError('batch takes a model and an image folder (or --job FILE)');
+  if (typeof values.out !== 'string') throw new UsageError('batch needs --out DIR: the folder results go to');
+  if (values.recursive && values['no-recursive']) throw new UsageError('give --recursive or --no-recursive, not both');
+  const model = resolve(positionals[0]);
+  const info = await readModelInfo(model);
+  const input = info.inputs[0];
+  if (!input) throw new CliFailure(`${model} has no inputs to feed images to`);
+  const recipeFile = await readRecipeFile(values.recipe as string | undefined);
+  const named = recipeFile ? Object.keys(recipeFile.inputs).filter((k) => k !== ANY_INPUT) : [];
+  const inputName = named[0] ?? input.name;
+  let recipe = recipeFile ? recipeForInput(recipeFile, inputName) : undefined;
+  if (!recipe) {
+    const guess = guessRecipe(input, info.metadata, info.outputs);
+    note(`Recipe for "${input.name}" (guessed; save one and pass --recipe to change it):`);
+    for (const n of guess.notes) note(`  - ${n}`);
+    recipe = guess.recipe;
+  }
+  const task = chooseTask(info, recipeFile?.task, values, note);
+  const options: Record<string, unknown> = { ...recipeFile?.options };
+  if (values.provider !== undefined) options.provider = parseProvider(values.provider as string);
+  if (values.threads !== undefined) options.intraOpThreads = parseCount('--threads', values.threads as string, 0);
+  const batchSize =
+    values['batch-size'] === undefined || values['batch-size'] === 'auto'
+      ? 'auto'
+      : parseCount('--batch-size', values['batch-size'] as string, 1, 1);
+  if (batchSize !== 'auto' && batchSize > MAX_BATCH_SIZE) throw new UsageError(`--batch-size must be at most ${MAX_BATCH_SIZE}`);
+  return {
+    ...(values.name ? { name: values.name as string } : {}),
+    model,
+    recipe: { inputs: { [inputName]: recipe }, ...(task ? { task } : {}) },
+    input: {
+      folder: resolve(positionals[1]),
+      recursive: !values['no-recursive'],
+      include: (values.include as string[] | undefined) ?? [],
+      exclude: (values.exclude as string[] | undefined) ?? [],
+    },
+    output: {
+      folder: resolve(values.out),
+      ...(parseWrite(values.write as string | undefined) ? { write: parseWrite(values.write as string) } : {}),
+      overwrite: !!values.overwrite,
+      allowInsideInput: !!values['allow-inside-input'],
+    },
+    options,
+    batchSize,
+    ...(values['max-pixels'] !== undefined
+      ? { maxPixels: parseCount('--max-pixels', values['max-pixels'] as string, 1, 1) }
+      : {}),
+    retryFailed: !!values['retry-failed'],
+  };
+}
+
+function bar(p: BatchProgress, width = 24): string {
+  const frac = p.total ? Math.min(1, p.done / p.total) : 0;
+  const filled = Math.round(frac * width);
+  const total = p.total === null ? '…' : String(p.total);
+  const eta = p.etaSeconds === null ? '' : ` · ETA ${formatSeconds(p.etaSeconds)}`;
+  const state = p.state === 'paused' ? ' (paused)' : '';
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${total} · ${p.ok} ok · ${p.failed} failed · ${p.imagesPerSecond.toFixed(1)} img/s${eta}${state}`;
+}
+
+function formatSeconds(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function summaryLine(s: BatchSummary): string {
+  const how = s.state === 'finished' ? 'Finished' : s.state === 'cancelled' ? 'Cancelled' : 'Stopped';
+  const rate = s.processed ? ` in ${(s.elapsedMs / 1000).toFixed(1)}s (${s.imagesPerSecond.toFixed(1)} img/s)` : '';
+  return `${how}: ${describeCounts(s)}${rate} → ${s.outputFolder}`;
+}
+
+export async function batchCommand(args: string[], ctx: CliContext): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: flags, allowPositionals: true });
+  const mode = values.progress ?? (process.stderr.isTTY ? 'bar' : 'none');
+  if (!['json', 'bar', 'none'].includes(mode))
+    throw new UsageError(`--progress takes json, bar or none, not "${values.progress}"`);
+  const note = mode === 'json' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  let job: BatchJob;
+  if (values.job !== undefined) {
+    const extra = Object.keys(values).filter((k) => !WITH_JOB.has(k));
+    if (positionals.length || extra.length)
+      throw new UsageError(`--job FILE holds the whole job; only --progress, --retry-failed and --overwrite go with it`);
+    job = await readJobFile(values.job);
+    if (values['retry-failed']) job = { ...job, retryFailed: true };
+    if (values.overwrite) job = { ...job, output: { ...job.output, overwrite: true } };
+  } else {
+    const parsed = batchJobSchema.safeParse(await jobFromFlags(values, positionals, note));
+    if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid job');
+    job = parsed.data;
+  }
+
+  const services = startServices(ctx);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let lastBar = '';
+  const emit = (event: unknown) => {
+    const p = event as BatchProgress;
+    if (mode === 'json') process.stdout.write(`${JSON.stringify(p)}\n`);
+    else if (mode === 'bar') {
+      const line = bar(p);
+      if (line !== lastBar) process.stderr.write(`\r${line}\x1b[K`);
+      lastBar = line;
+    }
+  };
+  try {
+    if (mode !== 'json') {
+      const count = await services.backend.dispatch('batch.count', { job });
+      if (count.ok) note(`${(count.value as { files: number }).files} files to process in ${job.input.folder}`);
+    }
+    const result = await services.backend.dispatch('batch.start', { job }, { signal: controller.signal, emit });
+    if (mode === 'bar' && lastBar) process.stderr.write('\n');
+    if (!result.ok) {
+      if (result.error.code === 'CANCELLED') {
+        process.stderr.write('Cancelled; run the same command again to resume.\n');
+        process.exitCode = 130;
+        return;
+      }
+      // A job that cannot run because of what it was given (folders, recipe) is a failure, not wrong usage.
+      if (result.error.code === 'INVALID_INPUT') throw new CliFailure(result.error.message, 1);
+      throw new WorkbenchError(result.error.code, result.error.message);
+    }
+    const summary = result.value as BatchSummary;
+    if (mode === 'json') process.stdout.write(`${JSON.stringify({ summary })}\n`);
+    else process.stdout.write(`${summaryLine(summary)}\n`);
+    if (summary.state !== 'finished') process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    services.dispose();
+  }
+}

@@ -1,0 +1,140 @@
+// `onnx-workbench pipeline FILE.json --input IMAGE`: a pipeline of models on one image (OCR:
+// text detection → recognition of each region), printed as regions with their text.
+import { access, mkdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROVIDER_NAMES } from '../../../shared/providers';
+import type { PipelineRegion, PipelineResult } from '../../../shared/pipeline';
+import { resultJson } from '../../engine/results/export';
+import { writeNew } from '../../engine/write-new';
+import { type CliContext, CliFailure, UsageError, parseCount, printJson, withServices } from '../args';
+import { table } from '../format';
+import { parseProvider } from './run';
+
+export const RESULT_FILE = 'result.json';
+export const IMAGE_FILE = 'result.png';
+export const PIPELINE_RESULT_FORMAT = 'onnx-workbench/pipeline-result';
+
+const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x.toFixed(0));
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+const r4 = (v: number): number => Math.round(v * 10_000) / 10_000;
+
+function formatRegion(r: PipelineRegion, k: number): string[] {
+  const corners = r.points.map(([x, y]) => `(${Math.round(x)}, ${Math.round(y)})`).join(' ');
+  const text = r.text === undefined ? '' : JSON.stringify(r.text);
+  const textScore = r.textScore === undefined ? '' : r.textScore.toFixed(2);
+  return [String(k + 1), r.label ?? '', corners, r.score.toFixed(2), text, textScore];
+}
+
+export function formatPipelineResult(r: PipelineResult): string {
+  const out: string[] = [];
+  out.push(`Pipeline: ${r.file ? basename(r.file) : '(inline)'}${r.name ? ` · ${r.name}` : ''}\n`);
+  out.push(`Image: ${r.input} (${r.image.width}×${r.image.height} ${r.image.format})\n`);
+  out.push(`\nSteps (${r.steps.length})\n`);
+  out.push(
+    table(
+      r.steps.map((s) => [
+        s.id,
+        s.task,
+        basename(s.model),
+        s.from === 'input' ? 'whole image' : `regions of ${s.from}`,
+        `${s.runs} run${s.runs === 1 ? '' : 's'}`,
+        PROVIDER_NAMES[s.provider.used],
+        `session ${s.timings.createMs ? `${ms(s.timings.createMs)} ms` : 'cached'} · run ${ms(s.timings.runMs)} ms · total ${ms(s.timings.totalMs)} ms`,
+      ]),
+    ),
+  );
+  // The same reason for every step (no GPU here) is said once.
+  const reasons = new Set(r.steps.flatMap((s) => (s.provider.fallbackReason ? [s.provider.fallbackReason] : [])));
+  for (const reason of reasons) out.push(`    note: ${reason}\n`);
+  out.push(`\nRegions (${r.regions.length})\n`);
+  out.push(table(r.regions.map(formatRegion)));
+  out.push(`\nText\n${r.text ? r.text.replace(/^/gm, '    ') : '    (none)'}\n`);
+  out.push(`\nTotal ${ms(r.totalMs)} ms\n`);
+  return out.join('');
+}
+
+/** result.json: the pipeline's result with coordinates and scores rounded, each task result as `run --out` writes it. */
+export function pipelineResultJson(r: PipelineResult, files: { image?: string } = {}): Record<string, unknown> {
+  return {
+    format: PIPELINE_RESULT_FORMAT,
+    version: 1,
+    ...(r.file ? { pipeline: r.file } : {}),
+    ...(r.name ? { name: r.name } : {}),
+    input: r.input,
+    image: r.image,
+    text: r.text,
+    steps: r.steps.map((s) => ({
+      id: s.id,
+      model: s.model,
+      task: s.task,
+      from: s.from,
+      provider: s.provider,
+      runs: s.runs,
+      timings: s.timings,
+      notes: s.notes,
+      results: s.results.map((x) => resultJson(x)),
+    })),
+    regions: r.regions.map((g) => ({
+      step: g.step,
+      index: g.index,
+      points: g.points.map(([x, y]) => [r2(x), r2(y)]),
+      score: r4(g.score),
+      ...(g.label !== undefined ? { label: g.label } : {}),
+      ...(g.text !== undefined ? { text: g.text } : {}),
+      ...(g.textScore !== undefined ? { textScore: r4(g.textScore) } : {}),
+      children: g.children.map((c) => ({ step: c.step, result: resultJson(c.result) })),
+    })),
+    ...(files.image ? { annotatedImage: files.image } : {}),
+    totalMs: r.totalMs,
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function pipelineCommand(args: string[], ctx: CliContext): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      input: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+      provider: { type: 'string' },
+      threads: { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new UsageError('pipeline takes exactly one pipeline file (.json)');
+  if (values.input === undefined) throw new UsageError('pipeline needs an image: --input IMAGE');
+  const file = resolve(positionals[0]);
+  const input = resolve(values.input);
+  const options: { provider: ReturnType<typeof parseProvider>; intraOpThreads?: number } = {
+    provider: parseProvider(values.provider ?? 'auto'),
+  };
+  if (values.threads !== undefined) options.intraOpThreads = parseCount('--threads', values.threads, 0);
+  const outDir = values.out === undefined ? undefined : resolve(values.out);
+  let annotatedImage: string | undefined;
+  if (outDir) {
+    annotatedImage = join(outDir, IMAGE_FILE);
+    // Check both targets first, so a rerun into the same folder changes nothing.
+    for (const target of [join(outDir, RESULT_FILE), annotatedImage])
+      if (await exists(target))
+        throw new CliFailure(`${target} already exists: choose another --out folder (nothing was written)`);
+    await mkdir(outDir, { recursive: true });
+  }
+  const result = await withServices(ctx, (call) => call('pipeline.run', { file, input, options, annotatedImage }));
+  if (outDir) {
+    const record = pipelineResultJson(result, { image: IMAGE_FILE });
+    await writeNew(join(outDir, RESULT_FILE), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+  }
+  if (values.json) printJson(result);
+  else {
+    process.stdout.write(formatPipelineResult(result));
+    if (outDir) process.stdout.write(`\nSaved ${RESULT_FILE} and ${IMAGE_FILE} (regions drawn on the image) to ${outDir}\n`);
+  }
+}

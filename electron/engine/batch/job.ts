@@ -1,0 +1,563 @@
+// A batch job's pipeline. Files are listed as a stream; two decoders (sharp, on its own threads)
+// fill a bounded queue of resized pixels; the inference loop takes up to a batch of them, packs
+// them into one reused tensor and runs the model; postprocessing and writing happen after, in a
+// second bounded queue, never awaited by the next run. The queues bound memory: a slow stage
+// makes the ones before it wait. Every finished file goes to the journal, so that a crash loses
+// at most the files in flight and a rerun resumes.
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type * as Ort from 'onnxruntime-node';
+import {
+  type BatchItemRecord,
+  type BatchJob,
+  type BatchJobInput,
+  type BatchProgress,
+  type BatchResultSummary,
+  type BatchSummary,
+  batchJobSchema,
+  summarizeResults,
+} from '../../../shared/batch';
+import { channelCount, tensorDims, type ImageTransform } from '../../../shared/recipe';
+import { WorkbenchError, toErrorInfo, type WorkbenchErrorInfo } from '../../../shared/result';
+import type { Raster, TaskResult } from '../../../shared/tasks';
+import { decodeImage, type OriginalImage } from '../image/decode';
+import { allocateData, packPixels, type ImageTensorData } from '../image/pack';
+import { loadOrt } from '../ort';
+import { rasterToPng } from '../results/encode';
+import { interpretOutputs } from '../results/interpret';
+import { renderResultImage } from '../results/render';
+import type { SessionCache } from '../run/session-cache';
+import { describeMismatch } from '../tensors/match';
+import { type Tensor, fromOrtTensor, numbersOf, toOrtTensor } from '../tensors/tensor';
+import { BoundedQueue, PauseGate } from './flow';
+import type { BatchJournal, JournalEntry } from './journal';
+import { countImages, listImages, listingOptions, type ListedFile } from './listing';
+import { openOutputFolder } from './output-folder';
+import { FolderMaker, type ItemRenderers, JOURNAL_FILE, STATE_DIR, writeItemOutputs, writeJobFiles } from './outputs';
+import { type JobPlan, placeFolders, planJob } from './plan';
+import { ProgressTracker } from './progress';
+
+export interface BatchRunOptions {
+  sessions: Pick<SessionCache, 'get'>;
+  signal?: AbortSignal;
+  /** Names the job in progress events and in the journal. */
+  jobId?: string;
+  onProgress?: (progress: BatchProgress) => void;
+  /** Pause and resume from outside (the engine's batchControl method). */
+  gate?: PauseGate;
+  /**
+   * The engine process died during the last run of this job (the Node side restarts it): files
+   * the journal shows in flight are recorded as failed and not run again in this run.
+   */
+  failInFlight?: boolean;
+  /** A subfolder that cannot be read, and the like. */
+  onWarning?: (message: string) => void;
+  /** How many images are decoded at once (default 2). */
+  decoders?: number;
+  /** Least time between progress events (default 100 ms; tests use 0 to see every change). */
+  progressIntervalMs?: number;
+}
+
+const DECODERS = 2;
+const POST_WORKERS = 3;
+/** Finished-file records waiting for their journal sync, at most. */
+const MAX_FINISHING = 256;
+
+const CRASHED: WorkbenchErrorInfo = {
+  code: 'ENGINE_CRASHED',
+  message: 'The engine process stopped while processing this file (it may have caused the crash); it was not run again',
+};
+
+interface Decoded {
+  file: ListedFile;
+  pixels: Uint8Array;
+  channels: 3 | 4;
+  transform: ImageTransform;
+  original: OriginalImage;
+  decodeMs: number;
+  /** The journal knew this file before this run: its earlier outputs are ours to replace. */
+  known: boolean;
+}
+
+interface RunItem {
+  file: ListedFile;
+  transform: ImageTransform;
+  original: OriginalImage;
+  outputs: Map<string, Tensor>;
+  known: boolean;
+  ms: { decode: number; run: number };
+}
+
+const now = () => performance.now();
+const errorText = (e: WorkbenchErrorInfo) => e.message;
+
+const renderers: ItemRenderers = { renderResultImage, rasterToPng };
+
+/** No task: each output's dims and value range. */
+function outputsSummary(outputs: Map<string, Tensor>): BatchResultSummary {
+  const list = [...outputs].map(([name, t]) => {
+    const v = numbersOf(t);
+    let min = Infinity;
+    let max = -Infinity;
+    let sum = 0;
+    for (const x of v ?? []) {
+      if (x < min) min = x;
+      if (x > max) max = x;
+      sum += x;
+    }
+    const r = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : NaN);
+    return { name, dims: [...t.dims], min: r(min), max: r(max), mean: r(v && v.length ? sum / v.length : NaN) };
+  });
+  const text = list.map((o) => `${o.name} [${o.dims.join(',')}] ${o.min}..${o.max}`).join('; ');
+  return { task: 'outputs', text, outputs: list };
+}
+
+/** One image's share of a batch output: [N,…] sliced at k (a view, no copy). */
+function sliceOutputs(outputs: Map<string, Tensor>, k: number, n: number): Map<string, Tensor> {
+  if (n === 1) return outputs;
+  const out = new Map<string, Tensor>();
+  for (const [name, t] of outputs) {
+    if (t.dims[0] !== n || Array.isArray(t.data)) {
+      out.set(name, t);
+      continue;
+    }
+    const per = t.data.length / n;
+    out.set(name, { dtype: t.dtype, dims: [1, ...t.dims.slice(1)], data: t.data.subarray(k * per, (k + 1) * per) as never });
+  }
+  return out;
+}
+
+class BatchRun {
+  private readonly stop = new AbortController();
+  private fatal: WorkbenchError | null = null;
+  private readonly progress: ProgressTracker;
+  private readonly decoded: BoundedQueue<Decoded>;
+  private readonly toPost: BoundedQueue<RunItem>;
+  private readonly finishing = new Set<Promise<void>>();
+  /** Files this run recorded as failed because the engine died on them last time. */
+  private readonly crashedNow = new Set<string>();
+  /** Settled files counted from the journal at the start, and those of them the listing found. */
+  private readonly settledCount = { ok: 0, failed: 0, seenOk: 0, seenFailed: 0 };
+  private listingComplete = false;
+  private readonly folders = new FolderMaker();
+  private runsOk = 0;
+  private interpretedOk = 0;
+  private buffer: ImageTensorData | null = null;
+  private provider: BatchSummary['provider'];
+  private readonly started = now();
+
+  constructor(
+    private readonly plan: JobPlan,
+    private readonly journal: BatchJournal,
+    private readonly options: BatchRunOptions,
+    private readonly jobId: string,
+    private readonly gate: PauseGate,
+  ) {
+    this.progress = new ProgressTracker(jobId, (p) => options.onProgress?.(p), options.progressIntervalMs);
+    const b = plan.batchSize;
+    this.decoded = new BoundedQueue(Math.max(2, 2 * b));
+    this.toPost = new BoundedQueue(Math.max(2, b));
+    options.signal?.addEventListener('abort', () => this.stop.abort(), { once: true });
+    if (options.signal?.aborted) this.stop.abort();
+    gate.listen((paused) => {
+      if (this.progress.state === 'running' || this.progress.state === 'paused')
+        this.progress.setState(paused ? 'paused' : 'running');
+    });
+  }
+
+  private fail(error: unknown) {
+    if (this.fatal) return;
+    const info = toErrorInfo(error);
+    this.fatal = error instanceof WorkbenchError ? error : new WorkbenchError(info.code, info.message);
+    this.stop.abort();
+  }
+
+  private get stopped(): boolean {
+    return this.stop.signal.aborted;
+  }
+
+  /** Records a finished file; the count moves once the record is on disk. */
+  private finish(record: BatchItemRecord, text: string) {
+    const p = this.journal.append(record).then(
+      () => this.progress.finish({ file: record.file, status: record.status, text }),
+      (e: unknown) => this.fail(e),
+    );
+    this.finishing.add(p);
+    void p.finally(() => this.finishing.delete(p));
+  }
+
+  private async roomToFinish() {
+    while (this.finishing.size >= MAX_FINISHING) await Promise.race(this.finishing);
+  }
+
+  private failed(file: string, error: WorkbenchErrorInfo, extra: Partial<BatchItemRecord> = {}) {
+    const record: BatchItemRecord = {
+      type: 'item',
+      file,
+      status: 'failed',
+      error,
+      ms: { decode: 0, run: 0, post: 0 },
+      key: this.plan.key,
+      at: new Date().toISOString(),
+      ...extra,
+    };
+    this.finish(record, errorText(error));
+  }
+
+  async run(): Promise<BatchSummary> {
+    const { plan } = this;
+    if (this.options.failInFlight) {
+      // The last run started is the one the engine died in; earlier runs had ended (their files
+      // were being written) and simply run again. Counted when the listing reaches them.
+      const at = new Date().toISOString();
+      const ms = { decode: 0, run: 0, post: 0 };
+      const records: Promise<void>[] = [];
+      for (const file of this.journal.lastStarted) {
+        const entry = this.journal.entries.get(file);
+        if (entry?.status !== 'started' || entry.key !== plan.key) continue;
+        this.crashedNow.add(file);
+        records.push(this.journal.append({ type: 'item', file, status: 'failed', error: CRASHED, ms, key: plan.key, at }));
+      }
+      await Promise.all(records);
+    }
+    for (const [file, entry] of this.journal.entries) {
+      const settled = this.crashedNow.has(file) ? null : this.settledStatus(entry);
+      if (settled === 'ok') this.settledCount.ok += 1;
+      else if (settled === 'failed') this.settledCount.failed += 1;
+    }
+    this.progress.settledBefore(this.settledCount.ok, this.settledCount.failed);
+    this.progress.setState(this.gate.paused ? 'paused' : 'running');
+    const listOptions = {
+      ...listingOptions(plan.job, plan.skipDirs),
+      signal: this.stop.signal,
+      onWarning: this.options.onWarning,
+    };
+    const counting = countImages(listOptions, 0).then(
+      ({ files }) => {
+        if (!this.stopped) this.progress.setTotal(files);
+      },
+      () => {},
+    );
+    let session;
+    let ort: typeof Ort;
+    try {
+      session = await this.options.sessions.get(plan.job.model, plan.options);
+      ort = await loadOrt();
+    } catch (error) {
+      this.stop.abort();
+      this.progress.stop();
+      throw error;
+    }
+    this.provider = session.provider;
+    const files = listImages(listOptions);
+    const decoders = Array.from({ length: this.options.decoders ?? DECODERS }, () => this.decodeLoop(files));
+    const decoding = Promise.all(decoders).then(() => this.decoded.close());
+    const posting = Promise.all(Array.from({ length: POST_WORKERS }, () => this.postLoop()));
+    try {
+      await this.inferLoop(ort, session.session);
+    } catch (error) {
+      this.fail(error);
+    }
+    if (this.stopped) this.decoded.clear();
+    await decoding.catch((e: unknown) => this.fail(e));
+    this.toPost.close();
+    await posting;
+    await Promise.all(this.finishing);
+    await counting;
+    return this.conclude();
+  }
+
+  private async conclude(): Promise<BatchSummary> {
+    const { plan, progress } = this;
+    await this.journal.drain().catch((e: unknown) => this.fail(e));
+    const cancelled = !this.fatal && (this.options.signal?.aborted ?? false);
+    let written: string[] = [];
+    if (this.fatal?.code !== 'WRITE_FAILED') {
+      try {
+        written = await writeJobFiles(
+          plan.outputFolder,
+          join(plan.outputFolder, STATE_DIR, JOURNAL_FILE),
+          plan.key,
+          plan.job.output.write,
+        );
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+    if (this.listingComplete) {
+      // Files the journal had settled but the listing no longer found (deleted, or filtered out).
+      const c = this.settledCount;
+      progress.settledBefore(c.seenOk - c.ok, c.seenFailed - c.failed);
+    }
+    if (!cancelled && !this.fatal) progress.total = progress.done;
+    progress.current = null;
+    progress.setState(this.fatal ? 'failed' : cancelled ? 'cancelled' : 'finished');
+    progress.stop();
+    const elapsedMs = now() - this.started;
+    return {
+      jobId: this.jobId,
+      ...(plan.job.name ? { name: plan.job.name } : {}),
+      state: this.fatal ? 'failed' : cancelled ? 'cancelled' : 'finished',
+      total: progress.total ?? progress.done,
+      done: progress.done,
+      ok: progress.ok,
+      failed: progress.failed,
+      skipped: progress.skipped,
+      processed: progress.processed,
+      elapsedMs,
+      imagesPerSecond: elapsedMs > 0 ? Math.round((progress.processed / (elapsedMs / 1000)) * 100) / 100 : 0,
+      outputFolder: plan.outputFolder,
+      written,
+      failures: [...progress.failures],
+      ...(this.provider ? { provider: this.provider } : {}),
+      ...(this.fatal ? { error: toErrorInfo(this.fatal) } : {}),
+    };
+  }
+
+  /** Whether an earlier run already settled this file (then it is skipped). */
+  private settledStatus(entry: JournalEntry | undefined): 'ok' | 'failed' | null {
+    if (!entry || entry.key !== this.plan.key || entry.status === 'started') return null;
+    if (entry.status === 'ok') return 'ok';
+    const retry = this.plan.job.retryFailed && !(this.options.failInFlight && entry.crashed);
+    return retry ? null : 'failed';
+  }
+
+  private async decodeLoop(files: AsyncGenerator<ListedFile>) {
+    const { plan } = this;
+    while (!this.stopped) {
+      try {
+        await this.gate.wait(this.stop.signal);
+      } catch {
+        return;
+      }
+      let next: IteratorResult<ListedFile>;
+      try {
+        next = await files.next();
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      if (next.done) this.listingComplete = true;
+      if (next.done || this.stopped) return;
+      const file = next.value;
+      const entry = this.journal.entries.get(file.rel);
+      const settled = this.settledStatus(entry);
+      if (settled) {
+        if (this.crashedNow.has(file.rel))
+          this.progress.finish({ file: file.rel, status: 'failed', text: CRASHED.message }, false);
+        else if (settled === 'ok') this.settledCount.seenOk += 1;
+        else this.settledCount.seenFailed += 1;
+        continue;
+      }
+      const t0 = now();
+      let image;
+      try {
+        image = await decodeImage(file.path, plan.recipe, { maxPixels: plan.job.maxPixels });
+      } catch (error) {
+        if (this.stopped) return;
+        await this.roomToFinish();
+        this.failed(file.rel, toErrorInfo(error), { ms: { decode: now() - t0, run: 0, post: 0 } });
+        continue;
+      }
+      const item: Decoded = {
+        file,
+        pixels: image.pixels,
+        channels: image.channels,
+        transform: image.transform,
+        original: image.original,
+        decodeMs: now() - t0,
+        known: entry !== undefined,
+      };
+      if (!(await this.decoded.put(item))) return;
+    }
+  }
+
+  /**
+   * The next images that share one run (same tensor size), a full batch unless the decoders are
+   * done: when decoding is the slower stage, fewer and fuller runs leave it more of the CPU.
+   */
+  private carry: Decoded | null = null;
+  private async nextBatch(): Promise<Decoded[]> {
+    const first = this.carry ?? (await this.decoded.take());
+    this.carry = null;
+    if (!first) return [];
+    const batch = [first];
+    const size = (d: Decoded) => `${d.transform.tensorWidth}x${d.transform.tensorHeight}`;
+    while (batch.length < this.plan.batchSize && !this.stopped) {
+      const next = this.decoded.takeNow() ?? (await this.decoded.take());
+      if (!next) break;
+      if (size(next) !== size(first)) {
+        this.carry = next;
+        break;
+      }
+      batch.push(next);
+    }
+    return batch;
+  }
+
+  private pack(batch: Decoded[]): { data: ImageTensorData; dims: number[] } {
+    const { recipe, fixedBatch, stackable } = this.plan;
+    const { tensorWidth: w, tensorHeight: h } = batch[0].transform;
+    const c = channelCount(recipe);
+    const per = w * h * c;
+    const n = fixedBatch ?? batch.length;
+    // One buffer for the whole job, grown when needed: run() is synchronous, so it is free again after.
+    if (!this.buffer || this.buffer.length < per * n) this.buffer = allocateData(recipe.dtype, per * n);
+    const data = this.buffer.subarray(0, per * n) as ImageTensorData;
+    if (fixedBatch) data.fill(0);
+    batch.forEach((d, k) => packPixels(d.pixels, d.channels, w, h, recipe, data, k * per));
+    const dims = stackable ? tensorDims(recipe.layout, c, h, w, n) : tensorDims(recipe.layout, c, h, w);
+    return { data, dims };
+  }
+
+  private async inferLoop(ort: typeof Ort, session: Ort.InferenceSession) {
+    const { plan } = this;
+    for (;;) {
+      try {
+        await this.gate.wait(this.stop.signal);
+      } catch {
+        return;
+      }
+      if (this.stopped) return;
+      const batch = await this.nextBatch();
+      if (!batch.length || this.stopped) return;
+      const { data, dims } = this.pack(batch);
+      const tensor = { dtype: plan.recipe.dtype, dims };
+      if (this.runsOk === 0) {
+        const mismatch = describeMismatch(plan.input, tensor, `the prepared image (${batch[0].file.rel})`);
+        if (mismatch) throw new WorkbenchError('INVALID_INPUT', `The recipe does not fit the model: ${mismatch}`);
+      }
+      // On disk (page cache) before the run: if the engine dies in it, the journal says which files.
+      this.journal.writeNow({
+        type: 'started',
+        files: batch.map((d) => d.file.rel),
+        key: plan.key,
+        at: new Date().toISOString(),
+      });
+      this.progress.current = batch[batch.length - 1].file.rel;
+      const t0 = now();
+      let results: Ort.InferenceSession.ReturnType;
+      try {
+        results = await session.run({ [plan.input.name]: toOrtTensor(ort, { ...tensor, data }) });
+      } catch (error) {
+        const message = `The model failed on ${batch.length > 1 ? `a batch of ${batch.length} images` : 'this image'}: ${(error as Error).message.split('\n')[0]}`;
+        if (this.runsOk === 0) throw new WorkbenchError('RUNTIME_ERROR', `${message} (${batch[0].file.rel})`);
+        for (const d of batch) this.failed(d.file.rel, { code: 'RUNTIME_ERROR', message }, this.size(d));
+        continue;
+      }
+      const runMs = now() - t0;
+      this.runsOk += 1;
+      const outputs = new Map<string, Tensor>();
+      for (const name of session.outputNames) outputs.set(name, fromOrtTensor(results[name], `output '${name}'`));
+      const n = plan.fixedBatch ?? batch.length;
+      for (let k = 0; k < batch.length; k++) {
+        const d = batch[k];
+        const item: RunItem = {
+          file: d.file,
+          transform: d.transform,
+          original: d.original,
+          outputs: sliceOutputs(outputs, k, n),
+          known: d.known,
+          ms: { decode: d.decodeMs, run: runMs / batch.length },
+        };
+        if (!(await this.toPost.put(item))) return;
+      }
+    }
+  }
+
+  private size(d: { original: OriginalImage }): Partial<BatchItemRecord> {
+    return { width: d.original.width, height: d.original.height };
+  }
+
+  private async postLoop() {
+    for (;;) {
+      const item = await this.toPost.take();
+      if (!item) return;
+      // A disk that failed will fail again: the rest is left for the resume.
+      if (this.fatal) continue;
+      await this.roomToFinish();
+      await this.post(item);
+    }
+  }
+
+  private async interpret(item: RunItem): Promise<{ result: TaskResult<Raster> | null; summary: BatchResultSummary }> {
+    const { plan } = this;
+    if (!plan.task) return { result: null, summary: outputsSummary(item.outputs) };
+    const results = await interpretOutputs({
+      info: plan.info,
+      outputs: item.outputs,
+      transforms: [item.transform],
+      recipe: plan.recipe,
+      task: plan.task,
+    });
+    const result = results.find((r) => !('image' in r) || r.image === 0) ?? results[0] ?? null;
+    return { result, summary: summarizeResults(result ? [result] : []) };
+  }
+
+  private async post(item: RunItem) {
+    const { plan } = this;
+    const t0 = now();
+    const base = { file: item.file.rel, key: plan.key, ...this.size(item) };
+    let interpreted;
+    try {
+      interpreted = await this.interpret(item);
+      this.interpretedOk += 1;
+    } catch (error) {
+      // The outputs do not fit the task: every image would fail the same way, so the job stops.
+      if (this.interpretedOk === 0) return this.fail(error);
+      this.failed(item.file.rel, toErrorInfo(error), { ...base, ms: { ...item.ms, post: now() - t0 } });
+      return;
+    }
+    let written: string[] = [];
+    try {
+      written = await writeItemOutputs(
+        {
+          outputFolder: plan.outputFolder,
+          write: plan.job.output.write,
+          replace: plan.job.output.overwrite || item.known,
+          folders: this.folders,
+        },
+        { rel: item.file.rel, path: item.file.path, result: interpreted.result, outputs: item.outputs },
+        renderers,
+      );
+    } catch (error) {
+      const info = toErrorInfo(error);
+      if (info.code === 'WRITE_FAILED') return this.fail(error);
+      this.failed(item.file.rel, info, { ...base, ms: { ...item.ms, post: now() - t0 }, result: interpreted.summary });
+      return;
+    }
+    const record: BatchItemRecord = {
+      type: 'item',
+      ...base,
+      status: 'ok',
+      ms: { ...item.ms, post: now() - t0 },
+      result: interpreted.summary,
+      ...(written.length ? { outputs: written } : {}),
+      at: new Date().toISOString(),
+    };
+    this.finish(record, interpreted.summary.text);
+  }
+}
+
+/** Runs a batch job to its end (or cancel, or a write failure); resumes from the output folder's journal. */
+export async function runBatchJob(input: BatchJob | BatchJobInput, options: BatchRunOptions): Promise<BatchSummary> {
+  const job = batchJobSchema.parse(input);
+  const jobId = options.jobId ?? `job-${Date.now().toString(36)}`;
+  const plan = await planJob(job);
+  const folder = await openOutputFolder(plan, jobId);
+  const gate = options.gate ?? new PauseGate();
+  let summary: BatchSummary;
+  try {
+    summary = await new BatchRun(plan, folder.journal, options, jobId, gate).run();
+  } finally {
+    await folder.release();
+  }
+  return summary;
+}
+
+/** How many files a job would take (before starting it). */
+export async function countBatchFiles(input: BatchJob | BatchJobInput): Promise<{ files: number; sample: string[] }> {
+  const job = batchJobSchema.parse(input);
+  const { skipDirs } = await placeFolders(job);
+  return countImages(listingOptions(job, skipDirs), 5);
+}

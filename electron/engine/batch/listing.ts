@@ -1,0 +1,134 @@
+// The files a batch job takes, streamed: folders are read one at a time (each sorted, so every
+// run takes the files in the same order), never the whole tree into one array. Hidden and
+// system files are skipped, and so is the job's own output folder when it sits in the input.
+import { opendir, stat } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import picomatch from 'picomatch';
+import type { BatchJob } from '../../../shared/batch';
+import { WorkbenchError } from '../../../shared/result';
+
+export interface ListedFile {
+  /** Relative to the input folder, '/' separators. */
+  rel: string;
+  path: string;
+}
+
+export interface ListingOptions {
+  folder: string;
+  recursive: boolean;
+  include: readonly string[];
+  exclude: readonly string[];
+  types: readonly string[];
+  /** Folders never entered (absolute): the output folder when it is inside the input. */
+  skipDirs?: readonly string[];
+  signal?: AbortSignal;
+  /** A subfolder that cannot be read is reported here and left out. */
+  onWarning?: (message: string) => void;
+}
+
+const SYSTEM_FILES = new Set(['thumbs.db', 'desktop.ini', 'ehthumbs.db', '$recycle.bin', 'system volume information']);
+
+/** Dot files (.DS_Store, ._photo.jpg from macOS, .git …) and Windows' own files. */
+export function isHiddenOrSystem(name: string): boolean {
+  return name.startsWith('.') || SYSTEM_FILES.has(name.toLowerCase());
+}
+
+export function listingOptions(job: BatchJob, skipDirs: string[] = []): ListingOptions {
+  return { ...job.input, skipDirs };
+}
+
+type Matcher = (rel: string) => boolean;
+
+function matcher(options: ListingOptions): Matcher {
+  // Case-insensitive where the file systems usually are.
+  const nocase = process.platform === 'win32' || process.platform === 'darwin';
+  const include = options.include.length ? picomatch([...options.include], { nocase, dot: true }) : () => true;
+  const exclude = options.exclude.length ? picomatch([...options.exclude], { nocase, dot: true }) : () => false;
+  const types = new Set(options.types.map((t) => t.toLowerCase()));
+  return (rel) => types.has(extname(rel).slice(1).toLowerCase()) && include(rel) && !exclude(rel);
+}
+
+interface Entry {
+  name: string;
+  kind: 'file' | 'dir' | 'link' | 'other';
+}
+
+/** Code-unit order: the same on every machine and locale. */
+const byName = (a: Entry, b: Entry): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+async function readFolder(path: string): Promise<Entry[]> {
+  const dir = await opendir(path, { bufferSize: 256 });
+  const entries: Entry[] = [];
+  for await (const d of dir) {
+    if (isHiddenOrSystem(d.name)) continue;
+    const kind = d.isFile() ? 'file' : d.isDirectory() ? 'dir' : d.isSymbolicLink() ? 'link' : 'other';
+    entries.push({ name: d.name, kind });
+  }
+  return entries.sort(byName);
+}
+
+function folderError(path: string, error: unknown): WorkbenchError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new WorkbenchError('NOT_FOUND', `Input folder not found: ${path}`);
+  if (code === 'ENOTDIR') return new WorkbenchError('INVALID_INPUT', `${path} is a file, not a folder`);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new WorkbenchError('PERMISSION_DENIED', `${path} cannot be read: permission denied`);
+  return new WorkbenchError('IO_ERROR', `${path} cannot be read: ${(error as Error).message}`);
+}
+
+/**
+ * The image files of a job, in a stable order (each folder sorted, subfolders where they sort).
+ * Symbolic links to files are followed; links to folders are not (no loops); a link that cannot
+ * be followed is still listed, so that the job reports it as a failed file.
+ */
+export async function* listImages(options: ListingOptions): AsyncGenerator<ListedFile> {
+  const matches = matcher(options);
+  const skip = new Set((options.skipDirs ?? []).map((p) => resolve(p)));
+  const root = resolve(options.folder);
+  let top: Entry[];
+  try {
+    top = await readFolder(root);
+  } catch (error) {
+    throw folderError(root, error);
+  }
+
+  async function* walk(dir: string, prefix: string, entries: Entry[]): AsyncGenerator<ListedFile> {
+    for (const entry of entries) {
+      if (options.signal?.aborted) return;
+      const path = join(dir, entry.name);
+      const rel = prefix + entry.name;
+      let kind = entry.kind;
+      if (kind === 'link') {
+        kind = await stat(path).then(
+          (s) => (s.isFile() ? 'file' : s.isDirectory() ? 'other' : 'other'),
+          () => 'file' as const,
+        );
+      }
+      if (kind === 'file') {
+        if (matches(rel)) yield { rel, path };
+      } else if (kind === 'dir' && options.recursive && !skip.has(path)) {
+        let inner: Entry[];
+        try {
+          inner = await readFolder(path);
+        } catch (error) {
+          options.onWarning?.(folderError(path, error).message);
+          continue;
+        }
+        yield* walk(path, `${rel}/`, inner);
+      }
+    }
+  }
+
+  yield* walk(root, '', top);
+}
+
+/** How many files a job will take, and the first few of them. */
+export async function countImages(options: ListingOptions, sampleSize = 5): Promise<{ files: number; sample: string[] }> {
+  let files = 0;
+  const sample: string[] = [];
+  for await (const f of listImages(options)) {
+    if (files < sampleSize) sample.push(f.rel);
+    files += 1;
+  }
+  return { files, sample };
+}

@@ -1,0 +1,212 @@
+// Everything a batch job decides before the first image: the model's image input and its recipe,
+// the task, how many images go into one run, the key that says "same job" on resume, and where
+// the input and output folders are relative to each other (nothing is written inside the input).
+import { createHash } from 'node:crypto';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { type BatchJob, PER_IMAGE_OUTPUTS } from '../../../shared/batch';
+import type { ModelInfo, ValueInfo } from '../../../shared/model-info';
+import { type PreprocessRecipe, guessRecipe } from '../../../shared/recipe';
+import { WorkbenchError } from '../../../shared/result';
+import { type SessionOptions, sessionOptionsSchema } from '../../../shared/run';
+import type { TaskSettings } from '../../../shared/tasks';
+import { readModelInfo } from '../onnx/reader';
+import { STATE_DIR } from './outputs';
+
+export interface JobPlan {
+  job: BatchJob;
+  info: ModelInfo;
+  /** The model's image input. */
+  input: ValueInfo;
+  recipe: PreprocessRecipe;
+  /** The recipe was guessed from the model (the job gave none). */
+  recipeGuessed: boolean;
+  task: TaskSettings | undefined;
+  options: SessionOptions;
+  /** Images per run. */
+  batchSize: number;
+  /** The model takes exactly this many images per run (a fixed batch dim > 1): short batches are padded. */
+  fixedBatch: number | null;
+  /** The layout has a batch dim (N…): images can be stacked. */
+  stackable: boolean;
+  key: string;
+  inputFolder: string;
+  outputFolder: string;
+  /** Folders the listing must not enter (the output folder, when inside the input). */
+  skipDirs: string[];
+}
+
+/** JSON with sorted keys: the same value always gives the same text (and the same key). */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The image input and its recipe: the recipe's one input, or the model's first input with a guessed recipe. */
+function imageInput(info: ModelInfo, job: BatchJob): { input: ValueInfo; recipe: PreprocessRecipe; guessed: boolean } {
+  const named = Object.entries(job.recipe.inputs);
+  if (named.length > 1)
+    throw new WorkbenchError(
+      'UNSUPPORTED',
+      `Batch jobs feed one image input; the recipe has ${named.length} (${named.map(([n]) => `'${n}'`).join(', ')})`,
+    );
+  const all = [...info.inputs, ...info.optionalInputs];
+  let input: ValueInfo | undefined;
+  let recipe: PreprocessRecipe;
+  let guessed = false;
+  if (named.length === 1) {
+    const [name, r] = named[0];
+    input = all.find((v) => v.name === name);
+    if (!input)
+      throw new WorkbenchError(
+        'INVALID_INPUT',
+        `${basename(job.model)} has no input '${name}'; its inputs are ${info.inputs.map((v) => `'${v.name}'`).join(', ')}`,
+      );
+    recipe = r;
+  } else {
+    input = info.inputs[0];
+    if (!input) throw new WorkbenchError('INVALID_INPUT', `${basename(job.model)} has no inputs to feed images to`);
+    recipe = guessRecipe(input, info.metadata, info.outputs).recipe;
+    guessed = true;
+  }
+  const others = info.inputs.filter((v) => v.name !== input.name);
+  if (others.length)
+    throw new WorkbenchError(
+      'UNSUPPORTED',
+      `Batch jobs feed one image input, but ${basename(job.model)} also needs ${others.map((v) => `'${v.name}'`).join(', ')}`,
+    );
+  return { input, recipe, guessed };
+}
+
+/** Images per run, and whether the model fixes that number. */
+function batching(
+  job: BatchJob,
+  input: ValueInfo,
+  recipe: PreprocessRecipe,
+  options: SessionOptions,
+): { batchSize: number; fixedBatch: number | null; stackable: boolean } {
+  const stackable = recipe.layout === 'NCHW' || recipe.layout === 'NHWC';
+  if (!stackable) return { batchSize: 1, fixedBatch: null, stackable };
+  const dim = input.shape?.[0];
+  const overridden = typeof dim === 'string' ? options.freeDimensionOverrides?.[dim] : undefined;
+  const fixed = typeof dim === 'number' ? dim : (overridden ?? null);
+  if (fixed !== null) return { batchSize: fixed, fixedBatch: fixed > 1 ? fixed : null, stackable };
+  // Images of different sizes cannot share a run: fit-* modes give one size per image.
+  const varying = recipe.resize.mode === 'fit-height' || recipe.resize.mode === 'fit-inside';
+  if (job.batchSize !== 'auto') return { batchSize: job.batchSize, fixedBatch: null, stackable };
+  if (varying) return { batchSize: 1, fixedBatch: null, stackable };
+  const pixels = recipe.resize.width * recipe.resize.height;
+  return { batchSize: pixels > 512 * 512 ? 4 : 8, fixedBatch: null, stackable };
+}
+
+/** Checks that the outputs asked for fit the task. */
+function checkOutputs(job: BatchJob, task: TaskSettings | undefined) {
+  const write = job.output.write;
+  const kind = task?.kind;
+  if ((write.includes('masks') || write.includes('cutouts')) && kind !== 'segmentation')
+    throw new WorkbenchError(
+      'INVALID_INPUT',
+      `Masks and cut-outs need a segmentation task; this job's task is ${kind ?? 'not set'}`,
+    );
+  if (write.includes('coco') && kind !== 'detection')
+    throw new WorkbenchError('INVALID_INPUT', `COCO JSON holds detections; this job's task is ${kind ?? 'not set'}`);
+  if (write.includes('images') && !task)
+    throw new WorkbenchError('INVALID_INPUT', 'Drawn result images need a task: choose one in the recipe');
+}
+
+/** The real path of a folder that may not exist yet: its nearest existing ancestor, resolved, plus the rest. */
+async function realFolder(path: string): Promise<string> {
+  const abs = resolve(path);
+  try {
+    return await realpath(abs);
+  } catch {
+    const parent = dirname(abs);
+    if (parent === abs) return abs;
+    return join(await realFolder(parent), basename(abs));
+  }
+}
+
+export function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/** Where the folders are, and which part of the input the listing must skip. */
+export async function placeFolders(job: BatchJob): Promise<{ inputFolder: string; outputFolder: string; skipDirs: string[] }> {
+  const inputFolder = resolve(job.input.folder);
+  const outputFolder = resolve(job.output.folder);
+  let facts;
+  try {
+    facts = await stat(inputFolder);
+  } catch {
+    throw new WorkbenchError('NOT_FOUND', `Input folder not found: ${inputFolder}`);
+  }
+  if (!facts.isDirectory()) throw new WorkbenchError('INVALID_INPUT', `${inputFolder} is a file, not a folder`);
+  const realIn = await realpath(inputFolder);
+  const realOut = await realFolder(outputFolder);
+  const skipDirs: string[] = [];
+  if (isInside(realOut, realIn)) {
+    if (!job.output.allowInsideInput)
+      throw new WorkbenchError(
+        'INVALID_INPUT',
+        `The output folder ${outputFolder} is inside the input folder ${inputFolder}: nothing is written into the input unless you allow it (the output folder is then left out of the listing)`,
+      );
+    if (realOut === realIn)
+      throw new WorkbenchError('INVALID_INPUT', `The output folder cannot be the input folder itself (${inputFolder})`);
+    skipDirs.push(join(inputFolder, relative(realIn, realOut)));
+  }
+  // The input inside one of the job's own output folders would be written into.
+  for (const own of [...PER_IMAGE_OUTPUTS, STATE_DIR])
+    if (isInside(realIn, join(realOut, own)))
+      throw new WorkbenchError(
+        'INVALID_INPUT',
+        `The input folder ${inputFolder} is inside ${join(outputFolder, own)}, where the job writes its outputs; choose another output folder`,
+      );
+  return { inputFolder, outputFolder, skipDirs };
+}
+
+export async function planJob(job: BatchJob): Promise<JobPlan> {
+  const info = await readModelInfo(job.model);
+  const { input, recipe, guessed } = imageInput(info, job);
+  const task = job.recipe.task;
+  checkOutputs(job, task);
+  const options = sessionOptionsSchema.parse({ ...job.recipe.options, ...job.options });
+  // A batch job runs on the cached session; profiling and model export are for single runs.
+  const runOptions = { ...options, profiling: undefined, saveOptimizedModel: undefined };
+  const { batchSize, fixedBatch, stackable } = batching(job, input, recipe, runOptions);
+  const folders = await placeFolders(job);
+  const model = await stat(job.model);
+  const perImage = PER_IMAGE_OUTPUTS.filter((k) => job.output.write.includes(k));
+  const key = createHash('sha256')
+    .update(
+      stableJson({
+        model: [resolve(job.model), model.size, model.mtimeMs],
+        input: input.name,
+        recipe,
+        task: task ?? null,
+        perImage,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  return {
+    job,
+    info,
+    input,
+    recipe,
+    recipeGuessed: guessed,
+    task,
+    options: runOptions,
+    batchSize,
+    fixedBatch,
+    stackable,
+    key,
+    ...folders,
+  };
+}

@@ -1,0 +1,152 @@
+// A run's output tensors read through a task: the postprocessor's context built from the
+// engine's tensors, with the label and charset files the settings name (read here, cached by
+// path and modification time) and the ImageNet list from resources/ when it may be needed.
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ModelInfo } from '../../../shared/model-info';
+import { type PostprocessContext, postprocess } from '../../../shared/postprocess';
+import { parseLabelsFile } from '../../../shared/postprocess/labels';
+import type { ImageTransform, PreprocessRecipe } from '../../../shared/recipe';
+import { WorkbenchError } from '../../../shared/result';
+import type { OutputTensor, Raster, TaskResult, TaskSettings } from '../../../shared/tasks';
+import { halfToFloat } from '../../../shared/tensor';
+import type { Tensor } from '../tensors/tensor';
+
+export interface InterpretArgs {
+  info: ModelInfo;
+  outputs: Map<string, Tensor>;
+  /** Per batch image of the run's first image input (empty: no image input). */
+  transforms: ImageTransform[];
+  recipe?: PreprocessRecipe;
+  task: TaskSettings;
+}
+
+export async function interpretOutputs(args: InterpretArgs): Promise<TaskResult<Raster>[]> {
+  const outputs = [...args.outputs].flatMap(([name, t]) => {
+    const view = outputView(name, t);
+    return view ? [view] : [];
+  });
+  const ctx: PostprocessContext = {
+    outputs,
+    transforms: args.transforms,
+    recipe: args.recipe,
+    metadata: args.info.metadata,
+    metadataParsed: args.info.metadataParsed,
+  };
+  const task = args.task;
+  if ('labels' in task) {
+    if (task.labels.kind === 'file') ctx.labels = await readLabelsFile(task.labels.path);
+    if (task.labels.kind === 'imagenet') ctx.imagenetLabels = await readImagenetLabels(true);
+    // 'auto' falls back to ImageNet only for 1000/1001 classes: read the list only then.
+    if (task.labels.kind === 'auto' && outputs.some((o) => o.dims.some((d) => d === 1000 || d === 1001)))
+      ctx.imagenetLabels = await readImagenetLabels(false);
+  }
+  if (task.kind === 'text-recognition' && task.charset.kind === 'file') ctx.charset = await readCharsetFile(task.charset.path);
+  return postprocess(task, ctx);
+}
+
+/**
+ * An output as the postprocessors read it: float16 decoded to Float32Array, 64-bit integers as
+ * doubles (exact up to 2^53: class ids and counts). String tensors have no numbers to read.
+ */
+export function outputView(name: string, t: Tensor): OutputTensor | null {
+  const d = t.data;
+  if (Array.isArray(d)) return null;
+  let data: ArrayLike<number>;
+  if (t.dtype === 'float16') {
+    const out = new Float32Array(d.length);
+    for (let k = 0; k < d.length; k++) out[k] = halfToFloat(d[k] as number);
+    data = out;
+  } else if (d instanceof BigInt64Array || d instanceof BigUint64Array) {
+    const out = new Float64Array(d.length);
+    for (let k = 0; k < d.length; k++) out[k] = Number(d[k]);
+    data = out;
+  } else data = d;
+  return { name, dtype: t.dtype, dims: [...t.dims], data };
+}
+
+// ---- Label and charset files ------------------------------------------------------------------
+
+const cache = new Map<string, { mtimeMs: number; size: number; value: string[] }>();
+const CACHE_LIMIT = 32;
+
+/** A text file's lines, parsed once per path and modification. */
+async function cachedRead(path: string, what: string, parse: (text: string) => string[]): Promise<string[]> {
+  let facts: { mtimeMs: number; size: number; isDirectory(): boolean };
+  try {
+    facts = await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new WorkbenchError('NOT_FOUND', `${what} not found: ${path}`);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new WorkbenchError('PERMISSION_DENIED', `${what} ${path} cannot be read: permission denied`);
+    throw new WorkbenchError('IO_ERROR', `${what} ${path} cannot be read: ${(error as Error).message}`);
+  }
+  if (facts.isDirectory()) throw new WorkbenchError('INVALID_INPUT', `${what} ${path} is a folder, not a file`);
+  const key = `${what}\0${path}`;
+  const hit = cache.get(key);
+  if (hit && hit.mtimeMs === facts.mtimeMs && hit.size === facts.size) return hit.value;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new WorkbenchError('IO_ERROR', `${what} ${path} cannot be read: ${(error as Error).message}`);
+  }
+  const value = parse(text);
+  cache.delete(key);
+  cache.set(key, { mtimeMs: facts.mtimeMs, size: facts.size, value });
+  while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  return value;
+}
+
+/** One entry per line; a final newline does not make an empty last entry. Lines are not trimmed (" " is a character). */
+export function textLines(text: string): string[] {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+export async function readLabelsFile(path: string): Promise<string[]> {
+  // The postprocessors' own parser: .json lists and maps, "0: person" lines, plain lines.
+  return cachedRead(path, 'Labels file', (text) => parseLabelsFile(text, path));
+}
+
+export async function readCharsetFile(path: string): Promise<string[]> {
+  const chars = await cachedRead(path, 'Charset file', textLines);
+  if (chars.length === 0) throw new WorkbenchError('INVALID_INPUT', `Charset file ${path} is empty`);
+  return chars;
+}
+
+// ---- resources/ ------------------------------------------------------------------------------
+
+const IMAGENET_FILE = 'imagenet-labels.txt';
+
+/**
+ * Where resources/imagenet-labels.txt is: the packaged app's resources folder (Electron sets
+ * process.resourcesPath), else the project's resources/ found upwards from this file (from
+ * source: electron/engine/results/; bundled: out/main/).
+ */
+export function findResource(name: string): string | null {
+  const candidates: string[] = [];
+  const packaged = (process as { resourcesPath?: string }).resourcesPath;
+  if (packaged) candidates.push(join(packaged, name));
+  let dir = import.meta.dirname;
+  for (let k = 0; k < 5; k++) {
+    candidates.push(join(dir, 'resources', name));
+    // Packaged without process.resourcesPath: extraResources sit beside app.asar.
+    if (dir.endsWith('.asar')) candidates.push(join(dirname(dir), name));
+    dir = dirname(dir);
+  }
+  return candidates.find((p) => existsSync(p)) ?? null;
+}
+
+/** The ImageNet-1k names; `required` (the user picked ImageNet) makes a missing file an error. */
+async function readImagenetLabels(required: boolean): Promise<string[] | undefined> {
+  const path = findResource(IMAGENET_FILE);
+  if (!path) {
+    if (!required) return undefined;
+    throw new WorkbenchError('NOT_FOUND', `The ImageNet label list (${IMAGENET_FILE}) is missing from this installation`);
+  }
+  return cachedRead(path, 'ImageNet label list', (text) => textLines(text).map((l) => l.trim()));
+}

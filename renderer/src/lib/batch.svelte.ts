@@ -1,0 +1,587 @@
+// The Batch view's state: the job form (model, its recipe, folders, options), the file count
+// before starting, the running job with its progress events, and the list of past jobs. It lives
+// as long as the workbench, so a running job survives switching views.
+import type { Api } from '../../../shared/api';
+import {
+  type BatchCount,
+  type BatchFailure,
+  type BatchJob,
+  type BatchJobInput,
+  type BatchJobRecord,
+  type BatchOutputKind,
+  type BatchProgress,
+  type BatchSummary,
+  type ImageType,
+  BATCH_OUTPUTS,
+} from '../../../shared/batch';
+import { type ModelRecipe, ANY_INPUT } from '../../../shared/model-recipe';
+import { isAbsolutePath } from '../../../shared/paths';
+import type { ProviderId } from '../../../shared/providers';
+import { type PreprocessRecipe, channelNames, matchingPreset, normalizes } from '../../../shared/recipe';
+import type { Result, WorkbenchErrorInfo } from '../../../shared/result';
+import type { TaskKindId, TaskSettings } from '../../../shared/tasks';
+import { baseName } from './paths';
+import { TASK_NAMES } from './results.svelte';
+
+/** Image types as the form offers them: one box per format, covering its spellings. */
+export const IMAGE_TYPE_GROUPS: { label: string; types: ImageType[] }[] = [
+  { label: 'JPEG', types: ['jpg', 'jpeg'] },
+  { label: 'PNG', types: ['png'] },
+  { label: 'WebP', types: ['webp'] },
+  { label: 'TIFF', types: ['tiff', 'tif'] },
+  { label: 'GIF', types: ['gif'] },
+  { label: 'AVIF', types: ['avif'] },
+  { label: 'BMP', types: ['bmp'] },
+];
+
+export const OUTPUT_LABELS: Record<BatchOutputKind, { label: string; detail: string }> = {
+  csv: { label: 'CSV', detail: 'results.csv, one row per image' },
+  jsonl: { label: 'JSON lines', detail: 'results.jsonl, one line per image' },
+  coco: { label: 'COCO JSON', detail: 'coco.json with every box (detection)' },
+  images: { label: 'Drawn results', detail: 'each image with its result drawn on it' },
+  masks: { label: 'Masks', detail: 'one PNG mask per image (segmentation)' },
+  cutouts: { label: 'Cut-outs', detail: 'the foreground on transparency (segmentation)' },
+  tensors: { label: 'Raw outputs', detail: 'the output tensors as .npy' },
+};
+
+/** Why an output kind cannot be written for this task (null: it can). Mirrors the engine's check. */
+export function outputUnavailable(kind: BatchOutputKind, task: TaskKindId | undefined): string | null {
+  if ((kind === 'masks' || kind === 'cutouts') && task !== 'segmentation') return 'needs a segmentation task';
+  if (kind === 'coco' && task !== 'detection') return 'needs a detection task';
+  if (kind === 'images' && !task) return 'needs a task in the recipe';
+  return null;
+}
+
+export const BATCH_SIZES = ['auto', 1, 2, 4, 8, 16, 32, 64] as const;
+export type BatchSizeChoice = (typeof BATCH_SIZES)[number];
+
+/** How long the folder and filters must rest before the files are counted again (typing). */
+export const COUNT_DELAY_MS = 300;
+
+const n = (x: number): string => x.toLocaleString('en-US');
+
+/** "42 s", "3 min 05 s", "1 h 12 min". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/** Images per second with the digits that matter. */
+export function formatRate(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+/** "1,234 images" and what was left out, for the line above Start. */
+export function describeCount(count: BatchCount): string {
+  return `${n(count.files)} ${count.files === 1 ? 'image' : 'images'} will be processed`;
+}
+
+/** Globs typed as a list: one per line or separated by commas. */
+export function parseGlobs(text: string): string[] {
+  return text
+    .split(/[\n,]/)
+    .map((g) => g.trim())
+    .filter(Boolean);
+}
+
+/** The folder a job writes to by default: beside the input, never inside it. */
+export function defaultOutputFolder(input: string): string {
+  const trimmed = input.replace(/[\\/]+$/, '');
+  return `${trimmed || input}-results`;
+}
+
+export interface RecipeRow {
+  label: string;
+  value: string;
+}
+
+const NORMALIZE_NAMES = {
+  imagenet: 'ImageNet mean/std',
+  half: '−1..1 (mean 0.5, std 0.5)',
+  none: '0..1',
+  raw: '0..255',
+} as const;
+
+const list = (xs: readonly number[]): string => xs.map((x) => +x.toFixed(4)).join(', ');
+
+/** One image input's recipe as short rows: resize, layout, normalisation. */
+export function describePreprocess(r: PreprocessRecipe): RecipeRow[] {
+  const preset = matchingPreset(r);
+  const normalisation = !normalizes(r)
+    ? `none (${r.dtype} pixel values)`
+    : preset
+      ? NORMALIZE_NAMES[preset]
+      : `scale ${+r.scale.toFixed(6)}, mean [${list(r.mean)}], std [${list(r.std)}]`;
+  return [
+    { label: 'Resize', value: `${r.resize.mode} ${r.resize.width}×${r.resize.height}` },
+    { label: 'Layout', value: `${r.layout} ${r.dtype}, ${channelNames(r).join('')}` },
+    { label: 'Normalise', value: normalisation },
+  ];
+}
+
+/** A task's settings that change results, in a few words. */
+export function describeTask(t: TaskSettings): string {
+  const labels = 'labels' in t ? `, labels ${t.labels.kind === 'file' ? baseName(t.labels.path) : t.labels.kind}` : '';
+  switch (t.kind) {
+    case 'classification':
+      return `top ${t.topK}, softmax ${t.softmax}${labels}`;
+    case 'detection':
+      return `confidence ${t.confidence}, IoU ${t.iou}, ${t.layout} layout${labels}`;
+    case 'segmentation':
+      return `${t.mode}, threshold ${t.threshold}${t.soft ? ', soft alpha' : ''}${labels}`;
+    case 'image-to-image':
+      return `denormalise ${t.denormalize}, ${t.colormap}`;
+    case 'text-detection':
+      return `threshold ${t.threshold}, box ${t.boxThreshold}, unclip ${t.unclipRatio}`;
+    case 'text-recognition':
+      return `charset ${t.charset.kind === 'file' ? baseName(t.charset.path) : `${t.charset.chars.length} characters`}`;
+    case 'generic':
+      return `${t.output ?? 'first output'}, ${t.colormap}`;
+  }
+}
+
+/** The recipe in rows: each image input, then the task. */
+export function describeRecipe(recipe: ModelRecipe): { inputs: { name: string; rows: RecipeRow[] }[]; task: RecipeRow } {
+  return {
+    inputs: Object.entries(recipe.inputs).map(([name, r]) => ({
+      name: name === ANY_INPUT ? 'any image input' : name,
+      rows: describePreprocess(r),
+    })),
+    task: recipe.task
+      ? { label: TASK_NAMES[recipe.task.kind], value: describeTask(recipe.task) }
+      : { label: 'No task', value: 'raw outputs are summarised' },
+  };
+}
+
+/** Where the recipe on screen came from. */
+export type RecipeSource = 'saved' | 'job' | 'none';
+
+/** What the running (or last) job is, for the progress panel's title. */
+export interface RunLabel {
+  model: string;
+  input: string;
+  output: string;
+  resumed: boolean;
+}
+
+const MAX_FAILURES = 1000;
+
+/** A job id chosen here, so that Pause works before the first progress event. */
+export function newBatchJobId(now = Date.now()): string {
+  return `job-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export class BatchSession {
+  readonly api: Api;
+  readonly #openModel: () => string | null;
+
+  tab = $state<'job' | 'past'>('job');
+
+  // ---- Model and recipe
+  /** A model chosen here; without one the job uses the model open in the workbench. */
+  chosenModel = $state<string | null>(null);
+  recipe = $state.raw<ModelRecipe | null>(null);
+  recipeSource = $state<RecipeSource>('none');
+  recipeLoading = $state(false);
+  recipeError = $state.raw<WorkbenchErrorInfo | null>(null);
+  #recipeFor: string | null = null;
+  #recipeRequest = 0;
+
+  // ---- Folders and options
+  inputFolder = $state('');
+  outputFolder = $state('');
+  recursive = $state(true);
+  include = $state('');
+  exclude = $state('');
+  types = $state<ImageType[]>(IMAGE_TYPE_GROUPS.flatMap((g) => g.types));
+  write = $state<BatchOutputKind[]>(['csv', 'jsonl']);
+  provider = $state<ProviderId | 'auto'>('auto');
+  /** 0 lets onnxruntime decide. */
+  threads = $state(0);
+  batchSize = $state<BatchSizeChoice>('auto');
+  overwrite = $state(false);
+  /** A line about the form (job saved, loaded, drops in browser mode). */
+  note = $state<string | null>(null);
+  noteError = $state.raw<WorkbenchErrorInfo | null>(null);
+
+  // ---- Count
+  count = $state.raw<BatchCount | null>(null);
+  countError = $state.raw<WorkbenchErrorInfo | null>(null);
+  counting = $state(false);
+  #countTimer: ReturnType<typeof setTimeout> | null = null;
+  #countRequest = 0;
+
+  // ---- Run
+  running = $state(false);
+  cancelling = $state(false);
+  /** The last run was cancelled (its counts stay on screen from the last progress event). */
+  cancelled = $state(false);
+  paused = $state(false);
+  progress = $state.raw<BatchProgress | null>(null);
+  /** Every failure seen in this run's events (the events carry only the last few). */
+  failures = $state.raw<BatchFailure[]>([]);
+  summary = $state.raw<BatchSummary | null>(null);
+  runError = $state.raw<WorkbenchErrorInfo | null>(null);
+  controlError = $state.raw<WorkbenchErrorInfo | null>(null);
+  runLabel = $state.raw<RunLabel | null>(null);
+  /** Why Start cannot run yet, shown after a click. */
+  missing = $state<string | null>(null);
+  #controller: AbortController | null = null;
+  #jobId: string | null = null;
+  /** Settings of a loaded job that the form does not show; kept so that saving it again loses nothing. */
+  #loaded: Pick<BatchJobInput, 'name' | 'maxPixels'> & { allowInsideInput?: boolean } = {};
+
+  // ---- Past jobs
+  jobs = $state.raw<BatchJobRecord[]>([]);
+  jobsLoading = $state(false);
+  jobsError = $state.raw<WorkbenchErrorInfo | null>(null);
+
+  constructor(api: Api, openModel: () => string | null) {
+    this.api = api;
+    this.#openModel = openModel;
+  }
+
+  get modelPath(): string | null {
+    return this.chosenModel ?? this.#openModel();
+  }
+
+  /** Output kinds the job will write: the chosen ones the task allows. */
+  get effectiveWrite(): BatchOutputKind[] {
+    const task = this.recipe?.task?.kind;
+    return BATCH_OUTPUTS.filter((k) => this.write.includes(k) && outputUnavailable(k, task) === null);
+  }
+
+  get jobId(): string | null {
+    return this.progress?.jobId ?? this.#jobId;
+  }
+
+  // ---- Recipe ---------------------------------------------------------------------------
+
+  /** Loads the model's saved recipe unless it is already shown (or a loaded job brought its own). */
+  async loadRecipe(path: string, force = false): Promise<void> {
+    if (!force && this.#recipeFor === path) return;
+    this.#recipeFor = path;
+    const mine = ++this.#recipeRequest;
+    this.recipeLoading = true;
+    this.recipeError = null;
+    const result = await this.api.call('recipe.get', { path });
+    if (mine !== this.#recipeRequest) return;
+    this.recipeLoading = false;
+    if (!result.ok) {
+      this.recipe = null;
+      this.recipeSource = 'none';
+      this.recipeError = result.error;
+      return;
+    }
+    this.recipe = result.value.recipe;
+    this.recipeSource = result.value.recipe ? 'saved' : 'none';
+    const o = result.value.recipe?.options;
+    if (o?.provider) this.provider = o.provider;
+    if (o?.intraOpThreads !== undefined) this.threads = o.intraOpThreads;
+  }
+
+  /** Reads the saved recipe again (it may have changed in the Run view), unless a loaded job's is shown. */
+  refreshRecipe(): void {
+    const path = this.modelPath;
+    if (path && this.recipeSource !== 'job') void this.loadRecipe(path, true);
+  }
+
+  chooseModel(path: string): void {
+    this.chosenModel = path;
+    void this.loadRecipe(path, true);
+  }
+
+  // ---- Folders --------------------------------------------------------------------------
+
+  /** Sets the input folder; an empty output folder becomes one beside it. */
+  setInputFolder(path: string): void {
+    this.inputFolder = path.trim();
+    if (!this.outputFolder.trim() && isAbsolutePath(this.inputFolder)) this.outputFolder = defaultOutputFolder(this.inputFolder);
+  }
+
+  toggleType(types: readonly ImageType[], on: boolean): void {
+    const rest = this.types.filter((t) => !types.includes(t));
+    this.types = on ? [...rest, ...types] : rest;
+  }
+
+  toggleWrite(kind: BatchOutputKind, on: boolean): void {
+    const rest = this.write.filter((k) => k !== kind);
+    this.write = on ? [...rest, kind] : rest;
+  }
+
+  // ---- The job --------------------------------------------------------------------------
+
+  /** The job as the form describes it, or what is missing, in words. */
+  job(): { job: BatchJobInput } | { missing: string } {
+    const model = this.modelPath;
+    const input = this.inputFolder.trim();
+    const output = this.outputFolder.trim();
+    if (!model) return { missing: 'choose a model' };
+    if (!input) return { missing: 'choose the input folder' };
+    if (!isAbsolutePath(input)) return { missing: `the input folder must be a full path (${input})` };
+    if (!output) return { missing: 'choose the output folder' };
+    if (!isAbsolutePath(output)) return { missing: `the output folder must be a full path (${output})` };
+    if (this.types.length === 0) return { missing: 'choose at least one image type' };
+    const write = this.effectiveWrite;
+    if (write.length === 0) return { missing: 'choose at least one output to write' };
+    const recipe = $state.snapshot(this.recipe);
+    const { name, maxPixels, allowInsideInput } = this.#loaded;
+    return {
+      job: {
+        ...(name !== undefined ? { name } : {}),
+        model,
+        ...(recipe ? { recipe } : {}),
+        input: {
+          folder: input,
+          recursive: this.recursive,
+          include: parseGlobs(this.include),
+          exclude: parseGlobs(this.exclude),
+          types: [...this.types],
+        },
+        output: { folder: output, write, overwrite: this.overwrite, ...(allowInsideInput ? { allowInsideInput } : {}) },
+        options: { provider: this.provider, ...(this.threads > 0 ? { intraOpThreads: this.threads } : {}) },
+        batchSize: this.batchSize,
+        ...(maxPixels !== undefined ? { maxPixels } : {}),
+      },
+    };
+  }
+
+  /** Fills the form from a saved job. */
+  applyJob(job: BatchJob): void {
+    this.#loaded = { name: job.name, maxPixels: job.maxPixels, allowInsideInput: job.output.allowInsideInput };
+    this.chosenModel = job.model;
+    this.#recipeFor = job.model;
+    this.#recipeRequest++;
+    this.recipeLoading = false;
+    this.recipeError = null;
+    this.recipe = job.recipe;
+    this.recipeSource = 'job';
+    this.inputFolder = job.input.folder;
+    this.recursive = job.input.recursive;
+    this.include = job.input.include.join(', ');
+    this.exclude = job.input.exclude.join(', ');
+    this.types = [...job.input.types];
+    this.outputFolder = job.output.folder;
+    this.write = [...job.output.write];
+    this.overwrite = job.output.overwrite;
+    this.provider = job.options?.provider ?? job.recipe.options?.provider ?? 'auto';
+    this.threads = job.options?.intraOpThreads ?? 0;
+    this.batchSize = (BATCH_SIZES as readonly (string | number)[]).includes(job.batchSize)
+      ? (job.batchSize as BatchSizeChoice)
+      : 'auto';
+  }
+
+  async saveJob(to: string): Promise<void> {
+    this.#clearNote();
+    const built = this.job();
+    if ('missing' in built) {
+      this.noteError = { code: 'INVALID_INPUT', message: `Cannot save the job yet: ${built.missing}.` };
+      return;
+    }
+    const result = await this.api.call('batch.saveJob', { job: built.job, to });
+    if (result.ok) this.note = `Job saved to ${result.value.path}`;
+    else this.noteError = result.error;
+  }
+
+  async loadJob(path: string): Promise<void> {
+    this.#clearNote();
+    const result = await this.api.call('batch.loadJob', { path });
+    if (!result.ok) {
+      this.noteError = result.error;
+      return;
+    }
+    this.applyJob(result.value);
+    this.note = `Job loaded from ${path}`;
+  }
+
+  dismissNote(): void {
+    this.#clearNote();
+  }
+
+  #clearNote(): void {
+    this.note = null;
+    this.noteError = null;
+  }
+
+  // ---- Count ----------------------------------------------------------------------------
+
+  /** The job to count files with (an empty output folder counts as the default one), or null. */
+  #countJob(): BatchJobInput | null {
+    const input = this.inputFolder.trim();
+    if (!this.modelPath || !isAbsolutePath(input) || this.types.length === 0) return null;
+    const output = this.outputFolder.trim();
+    const built = this.job();
+    if ('job' in built) return built.job;
+    // Counting does not write; a missing output folder or output kind must not hide the count.
+    return {
+      model: this.modelPath,
+      input: {
+        folder: input,
+        recursive: this.recursive,
+        include: parseGlobs(this.include),
+        exclude: parseGlobs(this.exclude),
+        types: [...this.types],
+      },
+      output: { folder: isAbsolutePath(output) ? output : defaultOutputFolder(input) },
+    };
+  }
+
+  /** What the count depends on; the view recounts when it changes. */
+  get countKey(): string | null {
+    const job = this.#countJob();
+    return job ? JSON.stringify([job.model, job.input, job.output.folder]) : null;
+  }
+
+  /** Counts again once the form has rested (typing in the folder field). */
+  scheduleCount(delay = COUNT_DELAY_MS): void {
+    if (this.#countTimer) clearTimeout(this.#countTimer);
+    this.#countTimer = null;
+    if (this.countKey === null) {
+      this.#countRequest++;
+      this.count = null;
+      this.countError = null;
+      this.counting = false;
+      return;
+    }
+    this.counting = true;
+    this.#countTimer = setTimeout(() => {
+      this.#countTimer = null;
+      void this.refreshCount();
+    }, delay);
+  }
+
+  async refreshCount(): Promise<void> {
+    const job = this.#countJob();
+    if (!job) return;
+    const mine = ++this.#countRequest;
+    this.counting = true;
+    const result = await this.api.call('batch.count', { job });
+    if (mine !== this.#countRequest) return;
+    this.counting = false;
+    if (result.ok) {
+      this.count = result.value;
+      this.countError = null;
+    } else {
+      this.count = null;
+      this.countError = result.error;
+    }
+  }
+
+  // ---- Running --------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const built = this.job();
+    this.missing = 'missing' in built ? built.missing : null;
+    if ('missing' in built) return;
+    const job = built.job;
+    this.runLabel = { model: job.model, input: job.input.folder, output: job.output.folder, resumed: false };
+    const jobId = newBatchJobId();
+    this.#jobId = jobId;
+    await this.#run((o) => this.api.call('batch.start', { job, jobId }, o));
+  }
+
+  /** Runs a past job again from its journal; `retryFailed` runs its failures again too. */
+  async resume(record: BatchJobRecord, retryFailed = false): Promise<void> {
+    if (this.running) return;
+    this.tab = 'job';
+    this.runLabel = { model: record.model, input: record.inputFolder, output: record.outputFolder, resumed: true };
+    this.#jobId = record.id;
+    await this.#run((o) => this.api.call('batch.resume', { jobId: record.id, ...(retryFailed ? { retryFailed } : {}) }, o));
+  }
+
+  async #run(
+    call: (o: { signal: AbortSignal; onEvent: (p: BatchProgress) => void }) => Promise<Result<BatchSummary>>,
+  ): Promise<void> {
+    const controller = new AbortController();
+    this.#controller = controller;
+    this.running = true;
+    this.cancelling = false;
+    this.cancelled = false;
+    this.paused = false;
+    this.progress = null;
+    this.failures = [];
+    this.summary = null;
+    this.runError = null;
+    this.controlError = null;
+    const result = await call({
+      signal: controller.signal,
+      onEvent: (p) => {
+        if (this.#controller !== controller) return;
+        this.progress = p;
+        this.paused = p.state === 'paused';
+        this.#addFailures(p.failures);
+      },
+    });
+    if (this.#controller !== controller) return;
+    this.#controller = null;
+    this.running = false;
+    this.cancelling = false;
+    this.paused = false;
+    if (result.ok) {
+      this.summary = result.value;
+      this.#addFailures(result.value.failures);
+      if (result.value.error) this.runError = result.value.error;
+      this.cancelled = result.value.state === 'cancelled';
+    } else if (result.error.code === 'CANCELLED') {
+      this.cancelled = true;
+    } else {
+      this.runError = result.error;
+    }
+    void this.loadJobs();
+  }
+
+  #addFailures(incoming: readonly BatchFailure[]): void {
+    if (incoming.length === 0) return;
+    const known: Record<string, true> = Object.create(null);
+    for (const f of this.failures) known[f.file] = true;
+    const fresh = incoming.filter((f) => !known[f.file]);
+    if (fresh.length) this.failures = [...this.failures, ...fresh].slice(-MAX_FAILURES);
+  }
+
+  /** Pause or resume the running job (between images; the one in flight finishes). */
+  async control(action: 'pause' | 'resume'): Promise<void> {
+    const jobId = this.jobId;
+    if (!this.running || !jobId) return;
+    this.controlError = null;
+    const result = await this.api.call('batch.control', { jobId, action });
+    if (!result.ok) {
+      this.controlError = result.error;
+      return;
+    }
+    if (this.running) this.paused = result.value.paused;
+  }
+
+  /** Stops the job within one image; the journal keeps what was done, for Resume. */
+  cancel(): void {
+    if (!this.#controller || this.cancelling) return;
+    this.cancelling = true;
+    this.#controller.abort();
+  }
+
+  // ---- Past jobs ------------------------------------------------------------------------
+
+  async loadJobs(): Promise<void> {
+    this.jobsLoading = true;
+    const result = await this.api.call('batch.jobs', {});
+    this.jobsLoading = false;
+    if (result.ok) {
+      this.jobs = result.value;
+      this.jobsError = null;
+    } else this.jobsError = result.error;
+  }
+}
+
+// One batch session per workbench: the form and a running job survive switching views.
+const sessions = new WeakMap<object, BatchSession>();
+
+export function batchSessionFor(key: object, api: Api, openModel: () => string | null): BatchSession {
+  let s = sessions.get(key);
+  if (!s) {
+    s = new BatchSession(api, openModel);
+    sessions.set(key, s);
+  }
+  return s;
+}

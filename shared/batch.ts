@@ -1,0 +1,331 @@
+// Batch jobs: a folder of images through a model, with a journal in the output folder so that a
+// job survives bad files, crashes and restarts. Pure and shared: the engine runs jobs, the Node
+// side keeps the list of past jobs, the renderer and the CLI show progress and results.
+import { z } from 'zod';
+import { modelRecipeSchema } from './model-recipe';
+import { absolutePath } from './paths';
+import type { ProviderChoice } from './providers';
+import type { WorkbenchErrorInfo } from './result';
+import { sessionOptionsSchema } from './run';
+import type { ClassScore, Detection, TaskKindId, TaskResult, TextLine } from './tasks';
+
+export const BATCH_JOB_FORMAT = 'onnx-workbench/batch-job';
+
+/** File extensions (lower case, no dot) a job may read; sharp decodes each of them. */
+export const IMAGE_TYPES = ['jpg', 'jpeg', 'png', 'webp', 'tiff', 'tif', 'gif', 'avif', 'bmp'] as const;
+export type ImageType = (typeof IMAGE_TYPES)[number];
+
+/**
+ * What a job writes. csv, jsonl and coco are whole-job files rebuilt from the journal; the
+ * others are one file per image, under a folder of that name mirroring the input tree.
+ */
+export const BATCH_OUTPUTS = ['csv', 'jsonl', 'coco', 'images', 'masks', 'cutouts', 'tensors'] as const;
+export type BatchOutputKind = (typeof BATCH_OUTPUTS)[number];
+/** The kinds written once per image (they are part of what "the same job" means on resume). */
+export const PER_IMAGE_OUTPUTS = ['images', 'masks', 'cutouts', 'tensors'] as const satisfies readonly BatchOutputKind[];
+
+/** 100 megapixels: a 10000×10000 scan passes; a 30000×30000 one is refused before decoding. */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+export const MAX_BATCH_SIZE = 64;
+
+const glob = z.string().min(1).max(1000);
+
+export const batchJobSchema = z.strictObject({
+  format: z.literal(BATCH_JOB_FORMAT).default(BATCH_JOB_FORMAT),
+  version: z.literal(1).default(1),
+  name: z.string().max(200).optional(),
+  model: absolutePath,
+  /** Image input recipe(s), task and its settings; an empty recipe is guessed from the model. */
+  recipe: modelRecipeSchema.prefault({}),
+  input: z.strictObject({
+    folder: absolutePath,
+    recursive: z.boolean().default(true),
+    /** Globs on the path relative to the input folder ("**\/*.jpg", "2024/**"); empty: every file. */
+    include: z.array(glob).max(100).default([]),
+    exclude: z.array(glob).max(100).default([]),
+    types: z
+      .array(z.enum(IMAGE_TYPES))
+      .min(1)
+      .default([...IMAGE_TYPES]),
+  }),
+  output: z.strictObject({
+    folder: absolutePath,
+    write: z.array(z.enum(BATCH_OUTPUTS)).max(BATCH_OUTPUTS.length).default(['csv', 'jsonl']),
+    /** Replace files already in the output folder that this job's journal did not write. */
+    overwrite: z.boolean().default(false),
+    /** Allow the output folder inside the input folder (it is then left out of the listing). */
+    allowInsideInput: z.boolean().default(false),
+  }),
+  /** Session options; they override the recipe's. */
+  options: sessionOptionsSchema.partial().optional(),
+  /** Images per run; auto: 1 when the model's batch dim is fixed, else 8 (4 for big inputs). */
+  batchSize: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_BATCH_SIZE)]).default('auto'),
+  /** Images with more pixels are refused from their header, before any decoding. */
+  maxPixels: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 40)
+    .default(DEFAULT_MAX_PIXELS),
+  /** On resume, run the files that failed before again (by default they are kept as failed). */
+  retryFailed: z.boolean().default(false),
+});
+export type BatchJob = z.output<typeof batchJobSchema>;
+export type BatchJobInput = z.input<typeof batchJobSchema>;
+
+export const BATCH_ACTIONS = ['pause', 'resume'] as const;
+export type BatchAction = (typeof BATCH_ACTIONS)[number];
+
+/** Job ids travel in file names and events: short and plain. */
+export const batchJobIdSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_-]+$/, { message: 'letters, digits, - and _ only' });
+
+// ---- Results of one image ------------------------------------------------------------------
+
+/** What a task found in one image, small enough for a journal line (no pixels). */
+export interface BatchResultSummary {
+  /** 'outputs': no task was chosen; the raw outputs are summarised. */
+  task: TaskKindId | 'outputs';
+  /** One line for people: "tabby cat 0.91", "3 boxes: person ×2, car", "road 41%, sky 20%". */
+  text: string;
+  /** classification: the top-k classes. */
+  top?: ClassScore[];
+  /** detection: every box, in original-image pixels. */
+  detections?: Detection[];
+  /** detection: boxes per class, most first. */
+  classes?: { label: string; count: number }[];
+  /** segmentation: classes present by area (share of the image), largest first. */
+  segments?: { classId: number; label: string; area: number }[];
+  /** segmentation: share of the pixels that are not background (class 0; binary: foreground). */
+  maskArea?: number;
+  /** text-detection: regions found. */
+  regions?: number;
+  /** text-recognition: the line read. */
+  lines?: TextLine[];
+  /** image-to-image and generic: size of the picture made. */
+  picture?: { width: number; height: number };
+  /** No task: each output's dims and value range. */
+  outputs?: { name: string; dims: number[]; min: number; max: number; mean: number }[];
+}
+
+const round = (x: number, digits: number): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+const pct = (x: number): string => `${Math.round(x * 1000) / 10}%`;
+
+/** Counts by label, most first (ties by label). */
+function countLabels(detections: readonly Detection[]): { label: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const d of detections) counts.set(d.label, (counts.get(d.label) ?? 0) + 1);
+  return [...counts]
+    .map(([label, count]) => ({ label, count }))
+    .sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : 1));
+}
+
+/** One image's task results (pixels left out) as the journal's summary. */
+export function summarizeResults(results: readonly TaskResult<unknown>[]): BatchResultSummary {
+  const first = results[0];
+  if (!first) return { task: 'outputs', text: 'no result' };
+  switch (first.kind) {
+    case 'classification': {
+      const top = first.top.map((c) => ({ classId: c.classId, label: c.label, score: round(c.score, 6) }));
+      const best = top[0];
+      return { task: 'classification', text: best ? `${best.label} ${best.score.toFixed(3)}` : 'no class', top };
+    }
+    case 'detection': {
+      const detections = first.detections.map((d) => ({
+        classId: d.classId,
+        label: d.label,
+        score: round(d.score, 5),
+        x1: round(d.x1, 2),
+        y1: round(d.y1, 2),
+        x2: round(d.x2, 2),
+        y2: round(d.y2, 2),
+      }));
+      const classes = countLabels(detections);
+      const list = classes.map((c) => (c.count > 1 ? `${c.label} ×${c.count}` : c.label)).join(', ');
+      const n = detections.length;
+      return { task: 'detection', text: n ? `${n} ${n === 1 ? 'box' : 'boxes'}: ${list}` : 'no boxes', detections, classes };
+    }
+    case 'segmentation': {
+      const segments = first.classes.map((c) => ({ classId: c.classId, label: c.label, area: round(c.area, 6) }));
+      const maskArea = round(
+        first.mode === 'binary'
+          ? (segments[0]?.area ?? 0)
+          : segments.filter((s) => s.classId !== 0).reduce((sum, s) => sum + s.area, 0),
+        6,
+      );
+      const text = segments.length
+        ? segments
+            .slice(0, 4)
+            .map((s) => `${s.label} ${pct(s.area)}`)
+            .join(', ')
+        : 'nothing found';
+      return { task: 'segmentation', text, segments, maskArea };
+    }
+    case 'text-detection':
+      return {
+        task: 'text-detection',
+        text: `${first.regions.length} text ${first.regions.length === 1 ? 'region' : 'regions'}`,
+        regions: first.regions.length,
+      };
+    case 'text-recognition': {
+      const lines = first.lines.map((l) => ({ text: l.text, score: round(l.score, 5) }));
+      return { task: 'text-recognition', text: lines.map((l) => l.text).join(' / '), lines };
+    }
+    case 'image-to-image': {
+      const p = first.picture as { width?: number; height?: number } | undefined;
+      const picture = { width: p?.width ?? 0, height: p?.height ?? 0 };
+      return { task: 'image-to-image', text: `${picture.width}×${picture.height} image (${first.mapping})`, picture };
+    }
+    case 'generic':
+      return {
+        task: 'generic',
+        text: `${first.output} [${first.dims.join(',')}] ${round(first.min, 4)}..${round(first.max, 4)}`,
+        outputs: [{ name: first.output, dims: first.dims, min: first.min, max: first.max, mean: NaN }],
+      };
+  }
+}
+
+// ---- Journal ------------------------------------------------------------------------------
+
+export type BatchItemStatus = 'ok' | 'failed';
+
+/** One finished file: a line of the journal in the output folder. */
+export interface BatchItemRecord {
+  type: 'item';
+  /** Path relative to the input folder, with '/' separators. */
+  file: string;
+  status: BatchItemStatus;
+  error?: WorkbenchErrorInfo;
+  /** Original size, after the EXIF orientation (absent when the header could not be read). */
+  width?: number;
+  height?: number;
+  ms: { decode: number; run: number; post: number };
+  result?: BatchResultSummary;
+  /** The model and recipe this record was made with: resume skips only records of the same key. */
+  key: string;
+  /** Per-image files written, relative to the output folder. */
+  outputs?: string[];
+  at: string;
+}
+
+/** Written before a run: if the engine dies, these files were in flight. */
+export interface BatchStartedRecord {
+  type: 'started';
+  files: string[];
+  key: string;
+  at: string;
+}
+
+/** Written when a run of the job starts (first run or resume). */
+export interface BatchRunRecord {
+  type: 'run';
+  jobId: string;
+  key: string;
+  model: string;
+  at: string;
+}
+
+export type BatchJournalRecord = BatchItemRecord | BatchStartedRecord | BatchRunRecord;
+
+// ---- Progress and outcome ----------------------------------------------------------------
+
+export type BatchState = 'counting' | 'running' | 'paused' | 'finished' | 'cancelled' | 'failed';
+
+export interface BatchItemBrief {
+  file: string;
+  status: BatchItemStatus;
+  /** The result in words, or the error message. */
+  text: string;
+}
+
+export interface BatchFailure {
+  file: string;
+  error: string;
+}
+
+/**
+ * Counts describe the job's files, earlier runs included: done = ok + failed; skipped is the part
+ * of done that an earlier run of the same job already did (not run again this time).
+ */
+export interface BatchProgress {
+  jobId: string;
+  state: BatchState;
+  done: number;
+  ok: number;
+  failed: number;
+  skipped: number;
+  /** Files the job will handle; null while they are still being counted. */
+  total: number | null;
+  /** Over the last few seconds of this run. */
+  imagesPerSecond: number;
+  etaSeconds: number | null;
+  /** The file being run (or the last one), relative to the input folder. */
+  current: string | null;
+  /** The last few finished files, newest last. */
+  latest: BatchItemBrief[];
+  /** The last failures, newest last. */
+  failures: BatchFailure[];
+}
+
+export interface BatchSummary {
+  jobId: string;
+  name?: string;
+  state: 'finished' | 'cancelled' | 'failed';
+  total: number;
+  done: number;
+  ok: number;
+  failed: number;
+  skipped: number;
+  /** Files run in this run (not skipped). */
+  processed: number;
+  elapsedMs: number;
+  imagesPerSecond: number;
+  outputFolder: string;
+  /** Whole-job files written, relative to the output folder (results.csv, …). */
+  written: string[];
+  failures: BatchFailure[];
+  provider?: ProviderChoice;
+  /** Times the engine process died during the job and the job went on. */
+  restarts?: number;
+  error?: WorkbenchErrorInfo;
+}
+
+export interface BatchCount {
+  files: number;
+  /** The first few files, in the order the job takes them. */
+  sample: string[];
+}
+
+/** A job in the app's list of past jobs. */
+export interface BatchJobRecord {
+  id: string;
+  name: string;
+  model: string;
+  inputFolder: string;
+  outputFolder: string;
+  /** interrupted: the app stopped while the job ran (resume it). */
+  state: BatchState | 'interrupted';
+  total: number | null;
+  done: number;
+  ok: number;
+  failed: number;
+  skipped: number;
+  startedAt: string;
+  updatedAt: string;
+  error?: string;
+}
+
+/** "1,234 files: 1,200 ok, 34 failed (1,000 skipped: done before)". */
+export function describeCounts(c: { total: number | null; ok: number; failed: number; skipped: number }): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const total = c.total === null ? '' : `${n(c.total)} files: `;
+  const skipped = c.skipped ? ` (${n(c.skipped)} skipped: done before)` : '';
+  return `${total}${n(c.ok)} ok, ${n(c.failed)} failed${skipped}`;
+}

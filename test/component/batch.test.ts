@@ -1,0 +1,471 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import App from '../../renderer/src/App.svelte';
+import type { BatchJobRecord, BatchProgress, BatchSummary } from '../../shared/batch';
+import { batchJobSchema } from '../../shared/batch';
+import type { CallOptions } from '../../shared/api';
+import { modelRecipeSchema } from '../../shared/model-recipe';
+import type { Result } from '../../shared/result';
+import { browserInfo, desktopInfo, fakeApi, type Handlers } from './fake-api';
+import { listing, modelInfo, samples } from './fixtures';
+
+const MODEL = samples[0].path;
+
+const recipe = modelRecipeSchema.parse({
+  inputs: {
+    x: {
+      resize: { mode: 'letterbox', width: 224, height: 224 },
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+    },
+  },
+  task: { kind: 'classification', topK: 3 },
+});
+
+const model = modelInfo(MODEL, {
+  inputs: [{ name: 'x', kind: 'tensor', dtype: 'float32', shape: ['batch', 3, 224, 224] }],
+  outputs: [{ name: 'probs', kind: 'tensor', dtype: 'float32', shape: ['batch', 1000] }],
+});
+
+function progress(over: Partial<BatchProgress> = {}): BatchProgress {
+  return {
+    jobId: 'job-1',
+    state: 'running',
+    done: 500,
+    ok: 480,
+    failed: 20,
+    skipped: 0,
+    total: 1234,
+    imagesPerSecond: 12.5,
+    etaSeconds: 65,
+    current: 'dogs/rex-0501.jpg',
+    latest: [
+      { file: 'dogs/rex-0499.jpg', status: 'ok', text: 'tabby cat 0.810' },
+      { file: 'dogs/rex-0500.jpg', status: 'ok', text: 'golden retriever 0.920' },
+    ],
+    failures: [{ file: 'broken/empty.jpg', error: 'The file is empty (0 bytes)' }],
+    ...over,
+  };
+}
+
+const summary: BatchSummary = {
+  jobId: 'job-1',
+  state: 'finished',
+  total: 1234,
+  done: 1234,
+  ok: 1230,
+  failed: 4,
+  skipped: 0,
+  processed: 1234,
+  elapsedMs: 98_000,
+  imagesPerSecond: 12.59,
+  outputFolder: '/data/photos-results',
+  written: ['results.csv', 'results.jsonl'],
+  failures: [
+    { file: 'broken/empty.jpg', error: 'The file is empty (0 bytes)' },
+    { file: 'broken/notes.jpg', error: 'Not an image: the file holds text' },
+  ],
+};
+
+const pastJobs: BatchJobRecord[] = [
+  {
+    id: 'job-old',
+    name: 'holiday',
+    model: MODEL,
+    inputFolder: '/data/holiday',
+    outputFolder: '/data/holiday-results',
+    state: 'interrupted',
+    total: 5000,
+    done: 1200,
+    ok: 1166,
+    failed: 34,
+    skipped: 0,
+    startedAt: '2026-11-20T09:00:00Z',
+    updatedAt: '2026-11-20T09:30:00Z',
+  },
+  {
+    id: 'job-done',
+    name: 'scans',
+    model: MODEL,
+    inputFolder: '/data/scans',
+    outputFolder: '/data/scans-results',
+    state: 'finished',
+    total: 80,
+    done: 80,
+    ok: 80,
+    failed: 0,
+    skipped: 0,
+    startedAt: '2026-11-19T09:00:00Z',
+    updatedAt: '2026-11-19T09:05:00Z',
+  },
+];
+
+/** A long call the test finishes by hand, with the options the view passed. */
+function pending<T, E>() {
+  let resolve!: (r: Result<T>) => void;
+  const calls: { input: unknown; options: CallOptions<E> }[] = [];
+  const handler = (input: unknown, options: CallOptions<E>) => {
+    calls.push({ input, options });
+    return new Promise<Result<T>>((r) => (resolve = r));
+  };
+  return { handler, calls, finish: (r: Result<T>) => resolve(r) };
+}
+
+async function openBatch(handlers: Handlers = {}, info = browserInfo) {
+  const api = fakeApi(
+    {
+      'samples.list': () => ({ ok: true, value: samples }),
+      'model.inspect': () => ({ ok: true, value: model }),
+      'recipe.get': () => ({ ok: true, value: { recipe, file: '/data/recipes/x.json', savedAt: '2026-11-21T10:00:00Z' } }),
+      'hardware.detect': () => ({
+        ok: true,
+        value: {
+          platform: 'linux',
+          arch: 'x64',
+          cpu: { model: 'x', cores: 2 },
+          memoryBytes: 1,
+          gpus: [],
+          providers: [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 1 }],
+        },
+      }),
+      'batch.count': () => ({ ok: true, value: { files: 1234, sample: ['a.jpg', 'dogs/rex-0001.jpg'] } }),
+      'batch.jobs': () => ({ ok: true, value: pastJobs }),
+      'batch.control': ({ action }) => ({ ok: true, value: { paused: action === 'pause' } }),
+      ...handlers,
+    },
+    info,
+  );
+  render(App, { props: { api } });
+  await fireEvent.click(await screen.findByRole('button', { name: /open sample PaddleOCR/i }));
+  await screen.findByRole('table', { name: 'Inputs' });
+  await fireEvent.click(screen.getByRole('button', { name: /^Batch/ }));
+  await screen.findByRole('group', { name: 'Job setup' });
+  return api;
+}
+
+const folder = (label: string) => within(screen.getByRole('group', { name: label })).getByRole('textbox');
+
+async function setInput(path: string) {
+  await fireEvent.input(folder('Input folder'), { target: { value: path } });
+  await fireEvent.change(folder('Input folder'), { target: { value: path } });
+}
+
+async function startJob(api: ReturnType<typeof fakeApi>) {
+  await setInput('/data/photos');
+  await screen.findByText('1,234 images will be processed');
+  await fireEvent.click(screen.getByRole('button', { name: /^Start batch/ }));
+  await waitFor(() => expect(api.callsTo('batch.start')).toHaveLength(1));
+}
+
+const stat = (name: string) => within(screen.getByRole('region', { name: 'Job progress' })).getByLabelText(name);
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('batch view', () => {
+  it('shows the model recipe and how many images will be processed before starting', async () => {
+    const api = await openBatch();
+    const recipeBox = await screen.findByLabelText('Recipe');
+    await within(recipeBox).findByText('letterbox 224×224');
+    expect(recipeBox).toHaveTextContent('NCHW float32, RGB');
+    expect(recipeBox).toHaveTextContent('ImageNet mean/std');
+    expect(recipeBox).toHaveTextContent('Classification');
+    expect(recipeBox).toHaveTextContent('top 3');
+    expect(recipeBox).toHaveTextContent('Edit the recipe in the Run view');
+    expect(api.callsTo('recipe.get')).toContainEqual({ path: MODEL });
+
+    expect(within(screen.getByRole('region', { name: 'Start' })).getByRole('status')).toHaveTextContent('Choose an input folder');
+    await setInput('/data/photos');
+    // The output folder defaults to one beside the input.
+    expect(folder('Output folder')).toHaveValue('/data/photos-results');
+    expect(await screen.findByText('1,234 images will be processed')).toBeInTheDocument();
+    expect(within(screen.getByRole('region', { name: 'First files' })).getByText('dogs/rex-0001.jpg')).toBeInTheDocument();
+    const counted = api.callsTo('batch.count').at(-1) as { job: { model: string; input: { folder: string } } };
+    expect(counted.job.model).toBe(MODEL);
+    expect(counted.job.input.folder).toBe('/data/photos');
+
+    // A filter change counts again.
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Include' }), { target: { value: '**/*.jpg' } });
+    await waitFor(() =>
+      expect((api.callsTo('batch.count').at(-1) as { job: { input: { include: string[] } } }).job.input.include).toEqual([
+        '**/*.jpg',
+      ]),
+    );
+    expect(api.callsTo('batch.start')).toHaveLength(0);
+  });
+
+  it('starts the job built from the form: folders, filters, outputs, options and the saved recipe', async () => {
+    const run = pending<BatchSummary, BatchProgress>();
+    await openBatch({ 'batch.start': run.handler as Handlers['batch.start'] });
+    await screen.findByText('letterbox 224×224');
+    await setInput('/data/photos');
+    await fireEvent.input(folder('Output folder'), { target: { value: '/out/photos' } });
+    await fireEvent.click(screen.getByRole('checkbox', { name: 'Include subfolders' }));
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Include' }), { target: { value: '**/*.jpg, 2024/**' } });
+    await fireEvent.input(screen.getByRole('textbox', { name: 'Exclude' }), { target: { value: '**/thumbs/**' } });
+    await fireEvent.click(screen.getByRole('checkbox', { name: 'GIF' }));
+    await fireEvent.click(screen.getByRole('checkbox', { name: /Drawn results/ }));
+    // Outputs that do not fit a classification task cannot be chosen.
+    expect(screen.getByRole('checkbox', { name: /COCO JSON/ })).toBeDisabled();
+    expect(screen.getByRole('checkbox', { name: /Masks/ })).toBeDisabled();
+    expect(screen.getByRole('checkbox', { name: /^Raw outputs/ })).toBeEnabled();
+    await fireEvent.click(screen.getByRole('checkbox', { name: /Replace files/ }));
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Provider' }), { target: { value: 'cpu' } });
+    await fireEvent.input(screen.getByRole('spinbutton', { name: 'Threads' }), { target: { value: '2' } });
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Images per run' }), { target: { value: '8' } });
+    await screen.findByText('1,234 images will be processed');
+
+    await fireEvent.keyDown(window, { key: 'Enter', ctrlKey: true });
+    await waitFor(() => expect(run.calls).toHaveLength(1));
+    const { job, jobId } = run.calls[0].input as { job: unknown; jobId: string };
+    expect(jobId).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(job).toEqual({
+      model: MODEL,
+      recipe,
+      input: {
+        folder: '/data/photos',
+        recursive: false,
+        include: ['**/*.jpg', '2024/**'],
+        exclude: ['**/thumbs/**'],
+        types: ['jpg', 'jpeg', 'png', 'webp', 'tiff', 'tif', 'avif', 'bmp'],
+      },
+      output: { folder: '/out/photos', write: ['csv', 'jsonl', 'images'], overwrite: true },
+      options: { provider: 'cpu', intraOpThreads: 2 },
+      batchSize: 8,
+    });
+    // What the view sends is a valid job.
+    expect(batchJobSchema.safeParse(job).success).toBe(true);
+    // The form is locked while the job runs.
+    expect(screen.getByRole('group', { name: 'Job setup' })).toBeDisabled();
+  });
+
+  it('says what is missing instead of starting', async () => {
+    const api = await openBatch();
+    await fireEvent.click(screen.getByRole('button', { name: /^Start batch/ }));
+    expect(screen.getByRole('alert')).toHaveTextContent('Cannot start yet: choose the input folder.');
+    await setInput('photos');
+    expect(await screen.findByText('The input folder must be a full path.')).toBeInTheDocument();
+    expect(api.callsTo('batch.start')).toHaveLength(0);
+    expect(api.callsTo('batch.count')).toHaveLength(0);
+  });
+
+  it('shows progress events: bar, counts, speed, time left, current file, latest results and failures', async () => {
+    const run = pending<BatchSummary, BatchProgress>();
+    const api = await openBatch({ 'batch.start': run.handler as Handlers['batch.start'] });
+    await startJob(api);
+    const { onEvent } = run.calls[0].options;
+    onEvent?.(progress());
+
+    const bar = await screen.findByRole('progressbar', { name: 'Batch progress' });
+    await waitFor(() => expect(bar).toHaveAttribute('aria-valuenow', '500'));
+    expect(bar).toHaveAttribute('aria-valuemax', '1234');
+    expect(stat('Done')).toHaveTextContent('500 / 1,234');
+    expect(stat('Done')).toHaveTextContent('40.5%');
+    expect(stat('OK')).toHaveTextContent('480');
+    expect(stat('Failed')).toHaveTextContent('20');
+    expect(stat('Speed')).toHaveTextContent('12.5');
+    expect(stat('Time left')).toHaveTextContent('1 min 05 s');
+    expect(screen.getByText('dogs/rex-0501.jpg')).toBeInTheDocument();
+
+    const latest = screen.getByRole('region', { name: 'Latest results' });
+    const rows = within(latest).getAllByRole('listitem');
+    expect(rows[0]).toHaveTextContent('dogs/rex-0500.jpg');
+    expect(rows[0]).toHaveTextContent('golden retriever 0.920');
+    expect(rows[1]).toHaveTextContent('tabby cat 0.810');
+
+    const failures = screen.getByRole('region', { name: 'Failed files' });
+    expect(failures).toHaveTextContent('broken/empty.jpg');
+    expect(failures).toHaveTextContent('The file is empty (0 bytes)');
+
+    // A later event with another failure adds to the list; the earlier one stays.
+    onEvent?.(
+      progress({
+        done: 900,
+        ok: 870,
+        failed: 30,
+        etaSeconds: 20,
+        failures: [{ file: 'big.tif', error: 'over the pixel limit' }],
+      }),
+    );
+    await waitFor(() => expect(stat('Done')).toHaveTextContent('900 / 1,234'));
+    expect(stat('Time left')).toHaveTextContent('20 s');
+    expect(failures).toHaveTextContent('broken/empty.jpg');
+    expect(failures).toHaveTextContent('over the pixel limit');
+  });
+
+  it('pauses and resumes through batch.control, and cancel aborts the call', async () => {
+    const run = pending<BatchSummary, BatchProgress>();
+    const api = await openBatch({ 'batch.start': run.handler as Handlers['batch.start'] });
+    await startJob(api);
+    const { onEvent, signal } = run.calls[0].options;
+    const { jobId } = run.calls[0].input as { jobId: string };
+
+    // The view chose the job's id, so Pause works before the first event.
+    await fireEvent.click(await screen.findByRole('button', { name: 'Pause' }));
+    await waitFor(() => expect(api.callsTo('batch.control')).toEqual([{ jobId, action: 'pause' }]));
+    await screen.findByRole('heading', { name: 'Paused' });
+    await fireEvent.click(screen.getByRole('button', { name: 'Resume' }));
+    await waitFor(() => expect(api.callsTo('batch.control').at(-1)).toEqual({ jobId, action: 'resume' }));
+    onEvent?.(progress({ jobId }));
+    await screen.findByRole('heading', { name: 'Running' });
+
+    expect(signal?.aborted).toBe(false);
+    await fireEvent.click(screen.getByRole('button', { name: /Cancel/ }));
+    expect(signal?.aborted).toBe(true);
+    run.finish({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } });
+    expect(await screen.findByRole('heading', { name: 'Cancelled' })).toBeInTheDocument();
+    // The counts of the last event stay; a cancel is not an error.
+    expect(stat('Done')).toHaveTextContent('500 / 1,234');
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(screen.getByRole('group', { name: 'Job setup' })).toBeEnabled();
+  });
+
+  it('shows the summary with the output folder to copy when the job finishes', async () => {
+    const run = pending<BatchSummary, BatchProgress>();
+    const writeText = vi.fn(() => Promise.resolve());
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    const api = await openBatch({ 'batch.start': run.handler as Handlers['batch.start'] });
+    await startJob(api);
+    run.calls[0].options.onEvent?.(progress());
+    const jobsBefore = api.callsTo('batch.jobs').length;
+    run.finish({ ok: true, value: summary });
+
+    expect(await screen.findByRole('heading', { name: 'Finished' })).toBeInTheDocument();
+    expect(stat('Done')).toHaveTextContent('1,234 / 1,234');
+    expect(stat('Done')).toHaveTextContent('100%');
+    expect(stat('Took')).toHaveTextContent('1 min 38 s');
+    const out = screen.getByRole('group', { name: 'Results folder' });
+    expect(out).toHaveTextContent('/data/photos-results');
+    expect(within(out).getByRole('list', { name: 'Files written' })).toHaveTextContent('results.csv');
+    await fireEvent.click(within(out).getByRole('button', { name: 'Copy output folder path' }));
+    expect(writeText).toHaveBeenCalledWith('/data/photos-results');
+    expect(await within(out).findByText('Copied')).toBeInTheDocument();
+    // Both failures of the summary are listed, with the total failed.
+    const failures = screen.getByRole('region', { name: 'Failed files' });
+    expect(failures).toHaveTextContent('Not an image: the file holds text');
+    expect(within(failures).getByText('4')).toBeInTheDocument();
+    // The past jobs are read again.
+    await waitFor(() => expect(api.callsTo('batch.jobs').length).toBeGreaterThan(jobsBefore));
+  });
+
+  it('shows a job that cannot run as an error in words', async () => {
+    const api = await openBatch({
+      'batch.start': () => ({
+        ok: false,
+        error: { code: 'INVALID_INPUT', message: 'COCO JSON holds detections; this job\u2019s task is classification' },
+      }),
+    });
+    await startJob(api);
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('The batch job could not run');
+    expect(alert).toHaveTextContent('COCO JSON holds detections');
+    expect(alert).toHaveTextContent('INVALID_INPUT');
+  });
+
+  it('lists past jobs; Resume and Retry failed call batch.resume and show the progress', async () => {
+    const run = pending<BatchSummary, BatchProgress>();
+    const api = await openBatch({ 'batch.resume': run.handler as Handlers['batch.resume'] });
+    await fireEvent.click(screen.getByRole('tab', { name: /Past jobs/ }));
+    const table = await screen.findByRole('table', { name: 'Past jobs' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('holiday');
+    expect(rows[0]).toHaveTextContent('interrupted');
+    expect(rows[0]).toHaveTextContent('5,000 files: 1,166 ok, 34 failed');
+    expect(rows[1]).toHaveTextContent('finished');
+    // Only a job with failures offers to retry them.
+    expect(within(rows[1]).queryByRole('button', { name: /Retry failed/ })).not.toBeInTheDocument();
+
+    await fireEvent.click(within(rows[0]).getByRole('button', { name: 'Retry failed files of holiday' }));
+    expect(run.calls[0].input).toEqual({ jobId: 'job-old', retryFailed: true });
+    run.finish({ ok: true, value: { ...summary, jobId: 'job-old' } });
+    await screen.findByRole('heading', { name: 'Finished' });
+
+    await fireEvent.click(screen.getByRole('tab', { name: /Past jobs/ }));
+    const again = within(await screen.findByRole('table', { name: 'Past jobs' })).getAllByRole('row')[1];
+    await fireEvent.click(within(again).getByRole('button', { name: 'Resume holiday' }));
+    expect(run.calls[1].input).toEqual({ jobId: 'job-old' });
+    // The view switches to the job and shows it running; pausing uses the resumed job's id.
+    run.calls[1].options.onEvent?.(progress({ jobId: 'job-old', skipped: 1200 }));
+    await waitFor(() => expect(stat('Skipped')).toHaveTextContent('1,200'));
+    expect(screen.getByRole('region', { name: 'Job progress' })).toHaveTextContent('/data/holiday → /data/holiday-results');
+    await fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
+    await waitFor(() => expect(api.callsTo('batch.control')).toEqual([{ jobId: 'job-old', action: 'pause' }]));
+  });
+
+  it('loads a saved job into the form, and saves the form as a job file', async () => {
+    const saved = batchJobSchema.parse({
+      model: '/models/yolo.onnx',
+      recipe: { task: { kind: 'detection', confidence: 0.4 } },
+      input: { folder: '/data/street', recursive: false, include: ['**/*.png'], types: ['png'] },
+      output: { folder: '/data/street-out', write: ['csv', 'coco'] },
+      options: { provider: 'cpu' },
+      batchSize: 4,
+    });
+    const api = await openBatch({
+      'files.list': ({ path }) => ({
+        ok: true,
+        value: listing(
+          path ?? '/home/ada',
+          [{ name: 'street.batch-job.json', path: '/home/ada/street.batch-job.json', kind: 'file', size: 900, mtimeMs: 1 }],
+          '/home',
+        ),
+      }),
+      'batch.loadJob': () => ({ ok: true, value: saved }),
+      'batch.saveJob': ({ to }) => ({ ok: true, value: { path: to } }),
+    });
+    await fireEvent.click(screen.getByRole('button', { name: /Load job/ }));
+    const dialog = await screen.findByRole('dialog', { name: 'Load job' });
+    await fireEvent.dblClick(await within(dialog).findByText('street.batch-job.json'));
+    expect(await screen.findByText('Job loaded from /home/ada/street.batch-job.json')).toBeInTheDocument();
+    expect(api.callsTo('batch.loadJob')).toEqual([{ path: '/home/ada/street.batch-job.json' }]);
+
+    expect(screen.getByText('yolo.onnx')).toBeInTheDocument();
+    expect(screen.getByLabelText('Recipe')).toHaveTextContent('Object detection');
+    expect(screen.getByLabelText('Recipe')).toHaveTextContent('confidence 0.4');
+    expect(screen.getByLabelText('Recipe')).toHaveTextContent('From the loaded job file');
+    expect(folder('Input folder')).toHaveValue('/data/street');
+    expect(folder('Output folder')).toHaveValue('/data/street-out');
+    expect(screen.getByRole('checkbox', { name: 'Include subfolders' })).not.toBeChecked();
+    expect(screen.getByRole('checkbox', { name: 'PNG' })).toBeChecked();
+    expect(screen.getByRole('checkbox', { name: 'JPEG' })).not.toBeChecked();
+    expect(screen.getByRole('checkbox', { name: /COCO JSON/ })).toBeChecked();
+    expect(screen.getByRole('combobox', { name: 'Images per run' })).toHaveValue('4');
+
+    await fireEvent.click(screen.getByRole('button', { name: /Save job/ }));
+    const saveDialog = await screen.findByRole('dialog', { name: 'Save job to folder' });
+    const choose = within(saveDialog).getByRole('button', { name: 'Choose this folder' });
+    await waitFor(() => expect(choose).toBeEnabled());
+    await fireEvent.click(choose);
+    await waitFor(() => expect(api.callsTo('batch.saveJob')).toHaveLength(1));
+    const request = api.callsTo('batch.saveJob')[0] as { job: unknown; to: string };
+    expect(request.to).toMatch(/\/street\.batch-job\.json$/);
+    expect(batchJobSchema.parse(request.job)).toEqual(saved);
+  });
+
+  it('takes a folder dropped on a folder field in the desktop app', async () => {
+    const api = await openBatch({}, desktopInfo);
+    api.droppedPath = (file) => ({ ok: true, value: `/home/ada/${file.name}` });
+    const drop = (label: string, name: string) =>
+      fireEvent.drop(screen.getByRole('group', { name: label }), {
+        dataTransfer: { files: [new File([], name)], types: ['Files'] },
+      });
+    await drop('Input folder', 'holiday');
+    await waitFor(() => expect(folder('Input folder')).toHaveValue('/home/ada/holiday'));
+    expect(folder('Output folder')).toHaveValue('/home/ada/holiday-results');
+    await drop('Output folder', 'out');
+    await waitFor(() => expect(folder('Output folder')).toHaveValue('/home/ada/out'));
+    // The drop is the field's: the window does not open it as a model.
+    expect(api.callsTo('model.inspect')).toHaveLength(1);
+    await screen.findByText('1,234 images will be processed');
+  });
+
+  it('says folders cannot be dropped in browser mode', async () => {
+    const api = await openBatch();
+    await fireEvent.drop(screen.getByRole('group', { name: 'Input folder' }), {
+      dataTransfer: { files: [new File([], 'holiday')], types: ['Files'] },
+    });
+    expect(await screen.findByText(/In browser mode folders cannot be dropped/)).toBeInTheDocument();
+    expect(folder('Input folder')).toHaveValue('');
+    expect(api.callsTo('model.inspect')).toHaveLength(1);
+  });
+});

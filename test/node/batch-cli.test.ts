@@ -1,0 +1,103 @@
+// `onnx-workbench batch`, spawned from source with the engine from source: the last line's counts,
+// JSON progress lines, resuming by running the same command again, a saved job, exit codes.
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchProgress, BatchSummary } from '../../shared/batch';
+import { ROOT } from '../helpers';
+import { LABELS, RECIPE, classifierModel, imageFolder, parseCsv } from './batch-fixtures';
+
+let dir: string;
+let model: string;
+let input: string;
+let recipe: string;
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), 'batch', ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: join(dir, 'data') },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'owb-batch-cli-'));
+  model = join(dir, 'classifier.onnx');
+  await writeFile(model, classifierModel());
+  input = join(dir, 'photos');
+  await imageFolder(input, 4, 'trip/');
+  await writeFile(join(input, 'broken.jpg'), 'not a picture');
+  recipe = join(dir, 'recipe.json');
+  await writeFile(
+    recipe,
+    JSON.stringify({
+      inputs: { x: RECIPE },
+      task: { kind: 'classification', topK: 2, labels: { kind: 'list', labels: LABELS } },
+    }),
+  );
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('onnx-workbench batch', () => {
+  it('finishes with exit 0 even with a failed file, counting it in the last line; the same command resumes', async () => {
+    const out = join(dir, 'out');
+    const first = cli(model, input, '--out', out, '--recipe', recipe);
+    expect(first.stderr).toContain('5 files to process');
+    expect(first.code).toBe(0);
+    const last = first.stdout.trim().split('\n').pop();
+    expect(last).toMatch(/^Finished: 5 files: 4 ok, 1 failed in [\d.]+s \([\d.]+ img\/s\) → /);
+    const rows = parseCsv(await readFile(join(out, 'results.csv'), 'utf8'));
+    expect(rows.map((r) => [r.file, r.status, r.top_label])).toEqual([
+      ['broken.jpg', 'failed', ''],
+      ['trip/blue-002.jpg', 'ok', 'blue'],
+      ['trip/green-001.png', 'ok', 'green'],
+      ['trip/red-000.jpg', 'ok', 'red'],
+      ['trip/red-003.png', 'ok', 'red'],
+    ]);
+
+    // Again, as JSON lines: every file skipped (done before), the summary last.
+    const again = cli(model, input, '--out', out, '--recipe', recipe, '--progress', 'json');
+    expect(again.code).toBe(0);
+    const lines = again.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const progress = lines.slice(0, -1) as BatchProgress[];
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((p) => typeof p.done === 'number' && p.jobId)).toBe(true);
+    const summary = (lines[lines.length - 1] as { summary: BatchSummary }).summary;
+    expect(summary).toMatchObject({ state: 'finished', total: 5, ok: 4, failed: 1, skipped: 5, processed: 0 });
+
+    // The job the folder keeps runs again from its file.
+    const fromFile = cli('--job', join(out, '.onnx-workbench', 'job.json'), '--retry-failed');
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toMatch(/Finished: 5 files: 4 ok, 1 failed \(4 skipped: done before\)/);
+  });
+
+  it('exits non-zero when the job cannot run', async () => {
+    const missing = cli(join(dir, 'nope.onnx'), input, '--out', join(dir, 'o1'));
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/nope\.onnx/);
+
+    const notOnnx = join(dir, 'notes.onnx');
+    await writeFile(notOnnx, 'hello, this is text');
+    expect(cli(notOnnx, input, '--out', join(dir, 'o2')).code).toBe(4);
+
+    // The output folder's place is taken by a file: nothing can be written there.
+    await writeFile(join(dir, 'taken'), 'a file');
+    const unwritable = cli(model, input, '--out', join(dir, 'taken', 'results'), '--recipe', recipe);
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.stderr).toMatch(/Could not write .*taken.*a file stands where a folder is needed/);
+
+    await mkdir(join(dir, 'o3'), { recursive: true });
+    const usage = cli(model, input);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/batch needs --out DIR/);
+  });
+});
