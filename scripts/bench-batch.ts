@@ -1,6 +1,6 @@
 // Benchmark of batch jobs: speed against onnxruntime alone and against a naive loop, memory over a
 // long job, and the event loop of the process that supervises the engine.
-// Run: npm run bench:batch [-- --images N] [--memory-images M] [--rounds R] [--quick]
+// Run: npm run bench:batch [-- --images N] [--memory-images M] [--rounds R] [--quick] [--keep]
 // (builds the app first when out/main/engine.js is missing; rebuild it after changing engine code).
 //
 // In a temp folder (deleted at the end) it generates:
@@ -16,7 +16,9 @@
 //   (b) a naive loop in a fresh process: sharp decode + resize 224 → float CHW → run, one image at a time;
 //   (c) our batch job in the engine process (EngineClient + out/main/engine.js, as the app runs it):
 //       classification, csv + jsonl written; images/s at steady state (first result → last result) and
-//       over the whole job (session creation and the final csv/jsonl included).
+//       over the whole job (session creation and the final csv/jsonl included);
+//   (d) decoding alone (two at a time, as the job's decoders), for its CPU cost: with (a)'s CPU cost it
+//       gives the 2-core bound, what the machine could do at best with decode and inference sharing it.
 // Targets: ResNet-50-class (c) ≥ 0.9 × (a); MobileNet-class (c) ≥ 1.25 × (b).
 // Memory: the MobileNet-class job over the small images; the engine's VmRSS sampled every 0.5 s against
 // the done count; RSS at image 1,000 vs at the end, target within 100 MB.
@@ -316,6 +318,47 @@ async function rssMb(pid: number): Promise<{ rss: number; hwm: number }> {
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
 
+interface LoopStats {
+  /** perf_hooks.monitorEventLoopDelay over the job. */
+  maxMs: number;
+  p99Ms: number;
+  /** The longest stall in which this process itself was on the CPU (its own work blocking the loop). */
+  ownMaxMs: number;
+}
+
+const TICK_MS = 10;
+
+/**
+ * Event-loop delay, and for each stall how much of it this process spent on the CPU: a stall
+ * without CPU of ours is the OS giving both cores to other threads (the engine's, other
+ * programs'), not our code blocking the loop. CPU time counts all our threads, so it is an upper bound.
+ */
+class LoopWatch {
+  private readonly histogram = monitorEventLoopDelay({ resolution: TICK_MS });
+  private timer: NodeJS.Timeout | null = null;
+  private ownMaxMs = 0;
+
+  start(): void {
+    this.histogram.enable();
+    let last = performance.now();
+    let cpu = process.cpuUsage();
+    this.timer = setInterval(() => {
+      const t = performance.now();
+      const used = process.cpuUsage(cpu);
+      const ownMs = (used.user + used.system) / 1000;
+      this.ownMaxMs = Math.max(this.ownMaxMs, Math.min(t - last, ownMs));
+      last = t;
+      cpu = process.cpuUsage();
+    }, TICK_MS);
+  }
+
+  stop(): LoopStats {
+    this.histogram.disable();
+    if (this.timer) clearInterval(this.timer);
+    return { maxMs: this.histogram.max / 1e6, p99Ms: this.histogram.percentile(99) / 1e6, ownMaxMs: this.ownMaxMs };
+  }
+}
+
 interface JobRun {
   summary: BatchSummary;
   /** Images/s from the first finished image to the last (session creation and final files left out). */
@@ -326,7 +369,7 @@ interface JobRun {
   engineCores: number;
   /** Whole machine busy over the job, in cores (engine and everything else). */
   machineCores: number;
-  loop: { maxMs: number; p99Ms: number };
+  loop: LoopStats;
   rss: { t: number; done: number; mb: number }[];
   peakMb: number;
   /** Mean per-image timings from results.jsonl. */
@@ -372,7 +415,7 @@ async function runJob(spec: JobSpec, sampleRss: boolean): Promise<JobRun> {
   try {
     const { pid } = unwrap(await engine.request('ping', {}));
     const job = jobFor(spec);
-    const loop = monitorEventLoopDelay({ resolution: 10 });
+    const loop = new LoopWatch();
     const rss: JobRun['rss'] = [];
     let done = 0;
     let first: { t: number; done: number } | null = null;
@@ -390,7 +433,7 @@ async function runJob(spec: JobSpec, sampleRss: boolean): Promise<JobRun> {
           );
         }, RSS_SAMPLE_MS)
       : null;
-    loop.enable();
+    loop.start();
     const onEvent = (p: BatchProgress) => {
       const t = performance.now();
       if (p.done > done) {
@@ -400,15 +443,18 @@ async function runJob(spec: JobSpec, sampleRss: boolean): Promise<JobRun> {
       done = p.done;
     };
     const result = await engine.request('batchRun', { job, jobId: `bench-${Date.now().toString(36)}` }, { onEvent });
-    loop.disable();
+    const loopStats = loop.stop();
     if (sampler) clearInterval(sampler);
     const wallMs = performance.now() - t0;
+    const summary = unwrap(result);
+    if (sampler) rss.push({ t: wallMs, done: summary.done, mb: (await rssMb(pid)).rss });
     const cpu1 = await cpuSeconds(pid);
     const machine1 = await machineCpu();
     const peakMb = (await rssMb(pid)).hwm;
-    const summary = unwrap(result);
     if (summary.state !== 'finished' || summary.failed > 0)
-      throw new Error(`batch job ended ${summary.state} with ${summary.failed} failures: ${JSON.stringify(summary.failures[0] ?? summary.error)}`);
+      throw new Error(
+        `batch job ended ${summary.state} with ${summary.failed} failures: ${JSON.stringify(summary.failures[0] ?? summary.error)}`,
+      );
     const a = first as { t: number; done: number } | null;
     const b = last as { t: number; done: number } | null;
     const steadyPerSecond = a && b && b.t > a.t ? (b.done - a.done) / ((b.t - a.t) / 1000) : summary.imagesPerSecond;
@@ -420,7 +466,7 @@ async function runJob(spec: JobSpec, sampleRss: boolean): Promise<JobRun> {
       batchSize: spec.batchSize ?? null,
       engineCores: (cpu1 - cpu0) / wallS,
       machineCores: (machine1.busy - machine0.busy) / wallS,
-      loop: { maxMs: loop.max / 1e6, p99Ms: loop.percentile(99) / 1e6 },
+      loop: loopStats,
       rss,
       peakMb,
       ms: await itemTimings(spec.out),
@@ -464,12 +510,11 @@ function pictureStats(pictures: Picture[]): string {
 }
 
 /** Event-loop delay of this process over `ms` with nothing of ours running: the noise floor. */
-async function idleLoopDelay(ms: number): Promise<{ maxMs: number; p99Ms: number }> {
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
+async function idleLoopDelay(ms: number): Promise<LoopStats> {
+  const loop = new LoopWatch();
+  loop.start();
   await new Promise((r) => setTimeout(r, ms));
-  loop.disable();
-  return { maxMs: loop.max / 1e6, p99Ms: loop.percentile(99) / 1e6 };
+  return loop.stop();
 }
 
 function summarize(m: ModelRounds, decode: Rate[]) {
@@ -492,8 +537,9 @@ function summarize(m: ModelRounds, decode: Rate[]) {
     jobSteady: steady,
     jobWhole: median(m.jobs.map((j) => j.summary.imagesPerSecond)),
     jobWallS: median(m.jobs.map((j) => j.wallMs / 1000)),
-    vsBare: steady / bare,
-    vsNaive: steady / naive,
+    // Ratios per round (each round's measures ran minutes apart at most), then the median.
+    vsBare: median(m.jobs.map((j, r) => j.steadyPerSecond / Math.max(m.bare1[r].imagesPerSecond, m.bare8[r].imagesPerSecond))),
+    vsNaive: median(m.jobs.map((j, r) => j.steadyPerSecond / m.naive[r])),
     bound,
     vsBound: steady / bound,
     inferCpuMs,
@@ -501,6 +547,8 @@ function summarize(m: ModelRounds, decode: Rate[]) {
     engineCores: median(m.jobs.map((j) => j.engineCores)),
     machineCores: median(m.jobs.map((j) => j.machineCores)),
     ms: { decode: timing('decode'), run: timing('run'), post: timing('post') },
+    /** Share of the job's time the inference loop spent inside session.run (the rest it waited for images). */
+    inferBusy: median(m.jobs.map((j) => (j.ms.run * j.steadyPerSecond) / 1000)),
   };
 }
 
@@ -544,7 +592,9 @@ async function main(): Promise<void> {
     for (let round = 0; round < args.rounds; round++) {
       const d = await runScript<Rate>(DECODE, [photoFolder, String(args.images)]);
       decode.push(d);
-      console.log(`round ${round + 1}/${args.rounds} (d) decode only: ${f1(d.imagesPerSecond)} img/s, ${f1(d.cpuMs)} CPU ms per image`);
+      console.log(
+        `round ${round + 1}/${args.rounds} (d) decode only: ${f1(d.imagesPerSecond)} img/s, ${f1(d.cpuMs)} CPU ms per image`,
+      );
       for (const m of models) {
         const bare = await runScript<{ b1: Rate; b8: Rate }>(BARE, [m.path, String(args.bareSeconds)]);
         m.bare1.push(bare.b1);
@@ -555,7 +605,7 @@ async function main(): Promise<void> {
         const job = await runJob({ model: m.path, folder: photoFolder, out }, false);
         m.jobs.push(job);
         console.log(
-          `round ${round + 1}/${args.rounds} ${m.name}: (a) ${f1(bare.b1.imagesPerSecond)} img/s batch 1, ${f1(bare.b8.imagesPerSecond)} batch 8; (b) ${f1(naive.imagesPerSecond)}; (c) ${f1(job.steadyPerSecond)} steady, ${f1(job.summary.imagesPerSecond)} whole job (${f1(job.wallMs / 1000)} s)`,
+          `round ${round + 1}/${args.rounds} ${m.name}: (a) ${f1(bare.b1.imagesPerSecond)} img/s batch 1, ${f1(bare.b8.imagesPerSecond)} batch 8; (b) ${f1(naive.imagesPerSecond)}; (c) ${f1(job.steadyPerSecond)} steady, ${f1(job.summary.imagesPerSecond)} whole job (${f1(job.wallMs / 1000)} s), event loop max ${f1(job.loop.maxMs)} ms`,
         );
       }
     }
@@ -576,12 +626,25 @@ async function main(): Promise<void> {
     const allJobs = [...models.flatMap((m) => m.jobs), memory];
     const loopMax = Math.max(...allJobs.map((j) => j.loop.maxMs));
     const loopP99 = Math.max(...allJobs.map((j) => j.loop.p99Ms));
+    const loopOwn = Math.max(...allJobs.map((j) => j.loop.ownMaxMs));
     const ok = (b: boolean) => (b ? 'yes' : 'NO');
 
-    console.log(`\nimages/s, median of ${args.rounds} round(s); (a) = the faster of batch 1 and batch 8`);
+    console.log(
+      `\nimages/s, median of ${args.rounds} round(s); (a) = the faster of batch 1 and batch 8; ratios: median of the rounds' ratios`,
+    );
     console.log(
       table([
-        ['model', '(a) bare b1', '(a) bare b8', '(b) naive', '(c) job steady', '(c) whole job', '(c) wall s', '(c)/(a)', '(c)/(b)'],
+        [
+          'model',
+          '(a) bare b1',
+          '(a) bare b8',
+          '(b) naive',
+          '(c) job steady',
+          '(c) whole job',
+          '(c) wall s',
+          '(c)/(a)',
+          '(c)/(b)',
+        ],
         ...speed.map((s) => [
           s.model,
           f1(s.bareBatch1),
@@ -597,11 +660,24 @@ async function main(): Promise<void> {
     );
     console.log(
       `\nwhere the time goes (medians). CPU ms per image: decode from (d), inference from (a); 2-core bound = 2000 / (decode + inference CPU ms).` +
-        `\njob columns: per-image means from results.jsonl (run = a batch's run time / its images); engine CPU and machine busy over the job, in cores`,
+        `\njob columns: per-image means from results.jsonl (run = a batch's run time / its images); in run = share of the job's time the` +
+        `\ninference loop spent in session.run (the rest it waited for decoded images); engine CPU and machine busy over the job, in cores`,
     );
     console.log(
       table([
-        ['model', 'decode CPU ms', 'infer CPU ms', '2-core bound', '(c)/bound', 'job decode ms', 'job run ms', 'job post ms', 'engine CPU', 'machine busy'],
+        [
+          'model',
+          'decode CPU ms',
+          'infer CPU ms',
+          '2-core bound',
+          '(c)/bound',
+          'job decode ms',
+          'job run ms',
+          'job post ms',
+          'in run',
+          'engine CPU',
+          'machine busy',
+        ],
         ...speed.map((s) => [
           s.model,
           f1(s.decodeCpuMs),
@@ -611,6 +687,7 @@ async function main(): Promise<void> {
           f1(s.ms.decode),
           f1(s.ms.run),
           f1(s.ms.post),
+          `${Math.round(s.inferBusy * 100)}%`,
           f2(s.engineCores),
           f2(s.machineCores),
         ]),
@@ -623,13 +700,19 @@ async function main(): Promise<void> {
       table([
         ['measure', 'value', 'target', 'ok'],
         ['ResNet-50-class (c)/(a)', f2(rn.vsBare), `≥ ${TARGET_RESNET_VS_BARE}`, ok(rn.vsBare >= TARGET_RESNET_VS_BARE)],
-        ['MobileNet-class (c)/(b)', f2(mb.vsNaive), `≥ ${TARGET_MOBILENET_VS_NAIVE}`, ok(mb.vsNaive >= TARGET_MOBILENET_VS_NAIVE)],
+        [
+          'MobileNet-class (c)/(b)',
+          f2(mb.vsNaive),
+          `≥ ${TARGET_MOBILENET_VS_NAIVE}`,
+          ok(mb.vsNaive >= TARGET_MOBILENET_VS_NAIVE),
+        ],
         [`engine RSS at image ${rssFrom.done} (MB)`, f1(rssFrom.mb), '', ''],
         [`engine RSS at the end, image ${rssEnd.done} (MB)`, f1(rssEnd.mb), '', ''],
         ['engine RSS growth (MB)', f1(growth), `≤ ${TARGET_RSS_GROWTH_MB}`, ok(growth <= TARGET_RSS_GROWTH_MB)],
         ['engine RSS max sampled / VmHWM (MB)', `${f1(rssMax)} / ${f1(memory.peakMb)}`, '', ''],
         ['event-loop delay max, all jobs (ms)', f1(loopMax), `≤ ${TARGET_LOOP_BLOCK_MS}`, ok(loopMax <= TARGET_LOOP_BLOCK_MS)],
         ['event-loop delay p99, worst job (ms)', f1(loopP99), '', ''],
+        ['  of which this process on the CPU, max (ms)', f1(loopOwn), '', ''],
         ['event-loop delay max / p99, 5 s idle (ms)', `${f1(idle.maxMs)} / ${f1(idle.p99Ms)}`, '', ''],
       ]),
     );
@@ -649,7 +732,7 @@ async function main(): Promise<void> {
         maxMb: rssMax,
         peakMb: memory.peakMb,
       },
-      eventLoop: { maxMs: loopMax, p99Ms: loopP99, idle },
+      eventLoop: { maxMs: loopMax, p99Ms: loopP99, ownMaxMs: loopOwn, idle },
       targets: {
         resnetVsBare: rn.vsBare >= TARGET_RESNET_VS_BARE,
         mobilenetVsNaive: mb.vsNaive >= TARGET_MOBILENET_VS_NAIVE,
@@ -657,7 +740,9 @@ async function main(): Promise<void> {
         eventLoop: loopMax <= TARGET_LOOP_BLOCK_MS,
       },
     };
-    console.log(`\nbench:batch ${JSON.stringify(json, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v))}`);
+    console.log(
+      `\nbench:batch ${JSON.stringify(json, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v))}`,
+    );
   } finally {
     if (args.keep) console.log(`kept ${dir}`);
     else await rm(dir, { recursive: true, force: true });

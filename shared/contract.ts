@@ -111,6 +111,8 @@ export const contract = {
     }),
   ),
   'dialog.openModel': channel<{ path: string | null }>()(noInput),
+  /** Opens a folder in the system's file manager (desktop app only). */
+  'app.showFolder': channel<{ opened: true }>()(z.strictObject({ path: absolutePath })),
   'model.inspect': channel<ModelInfo>()(modelPath),
   'model.nodes': channel<NodeInfo[]>()(modelPath),
   'model.initializers': channel<InitializerInfo[]>()(modelPath),
@@ -184,7 +186,10 @@ export const contract = {
   'batch.count': channel<BatchCount>()(z.strictObject({ job: batchJobSchema })),
   /** A batch job to its end (resuming from its output folder's journal); cancel with the call's signal. */
   'batch.start': channel<BatchSummary, BatchProgress>()(
-    z.strictObject({ job: batchJobSchema, /** Chosen by the caller to pause before the first event. */ jobId: batchJobIdSchema.optional() }),
+    z.strictObject({
+      job: batchJobSchema,
+      /** Chosen by the caller to pause before the first event. */ jobId: batchJobIdSchema.optional(),
+    }),
   ),
   'batch.control': channel<{ paused: boolean }>()(z.strictObject({ jobId: batchJobIdSchema, action: z.enum(BATCH_ACTIONS) })),
   /** Past and running jobs, newest first. */

@@ -254,6 +254,8 @@ export interface PipelineResult {
   file?: string;
   input: string;
   image: { width: number; height: number; format: string };
+  /** The original as shown (EXIF orientation applied), a JPEG data URL, longest side at most PREVIEW_MAX_SIDE. */
+  preview: string;
   steps: PipelineStepReport[];
   /** Regions of every step that found some, in reading order per step. */
   regions: PipelineRegion[];

@@ -77,5 +77,8 @@ process.on('unhandledRejection', (reason) => {
 });
 // Under fork: if the parent goes away, so do we (no orphaned engines).
 process.on('disconnect', () => process.exit(0));
+// Ctrl+C in a terminal reaches the whole process group: the supervisor decides (a batch job
+// finishes its files and flushes its journal first); the engine ends when the supervisor goes.
+process.on('SIGINT', () => {});
 
 link.send({ type: 'ready', pid: process.pid });

@@ -1,8 +1,9 @@
 // The Electron main process: windows, menus, dialogs, and binding the contract to the
 // services. Everything else lives in electron/node and electron/engine.
-import { app, BrowserWindow, dialog, ipcMain, Notification } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, shell } from 'electron';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { WorkbenchError } from '../../shared/result';
 import { createServices } from '../node/services';
 import { utilityLauncher } from './engine-launcher';
 import { batchProgressObserver, systemNotifier } from './batch-progress';
@@ -42,6 +43,10 @@ async function start() {
         };
         const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
         return result.canceled ? null : (result.filePaths[0] ?? null);
+      },
+      showFolder: async (path) => {
+        const problem = await shell.openPath(path);
+        if (problem) throw new WorkbenchError('IO_ERROR', `Could not open ${path}: ${problem}`);
       },
     },
   });

@@ -31,6 +31,8 @@ export interface BackendHost {
   info: Omit<AppInfo, 'name' | 'version'>;
   /** Native "Open model" dialog; absent in browser mode. */
   openModelDialog?: () => Promise<string | null>;
+  /** Opens a folder in the file manager; absent in browser mode (the server's desktop is not the user's). */
+  showFolder?: (path: string) => Promise<void>;
 }
 
 export interface BackendOptions {
@@ -72,6 +74,13 @@ export class Backend {
           throw new WorkbenchError('UNSUPPORTED', 'There is no native file dialog in browser mode; use the file browser.');
         }
         return { path: await host.openModelDialog() };
+      },
+      'app.showFolder': async ({ path }) => {
+        if (!host.showFolder) {
+          throw new WorkbenchError('UNSUPPORTED', 'In browser mode the folder cannot be opened for you; copy its path instead.');
+        }
+        await host.showFolder(path);
+        return { opened: true as const };
       },
       'model.inspect': async ({ path }, ctx) => unwrap(await engine.request('inspect', { path }, ctx)),
       'model.nodes': async ({ path }, ctx) => unwrap(await engine.request('nodes', { path }, ctx)),

@@ -132,7 +132,11 @@ export class BatchService {
     const state = this.running.get(jobId);
     if (!state) throw new WorkbenchError('NOT_FOUND', `No batch job ${jobId} is running`);
     state.paused = action === 'pause';
-    return unwrap(await this.options.engine.request('batchControl', { jobId, action }));
+    const result = await this.options.engine.request('batchControl', { jobId, action });
+    // Between an engine crash and the job's restart the engine does not know it yet: the restart
+    // starts it paused or not, as asked here.
+    if (!result.ok && result.error.code === 'NOT_FOUND') return { paused: state.paused };
+    return unwrap(result);
   }
 
   /** Past and running jobs, newest first; a job that was running when the app stopped is "interrupted". */

@@ -259,7 +259,7 @@ describe('batch view', () => {
     await waitFor(() => expect(bar).toHaveAttribute('aria-valuenow', '500'));
     expect(bar).toHaveAttribute('aria-valuemax', '1234');
     expect(stat('Done')).toHaveTextContent('500 / 1,234');
-    expect(stat('Done')).toHaveTextContent('40.5%');
+    expect(screen.getByRole('region', { name: 'Job progress' })).toHaveTextContent('40.5%');
     expect(stat('OK')).toHaveTextContent('480');
     expect(stat('Failed')).toHaveTextContent('20');
     expect(stat('Speed')).toHaveTextContent('12.5');
@@ -331,7 +331,7 @@ describe('batch view', () => {
 
     expect(await screen.findByRole('heading', { name: 'Finished' })).toBeInTheDocument();
     expect(stat('Done')).toHaveTextContent('1,234 / 1,234');
-    expect(stat('Done')).toHaveTextContent('100%');
+    expect(screen.getByRole('region', { name: 'Job progress' })).toHaveTextContent('100%');
     expect(stat('Took')).toHaveTextContent('1 min 38 s');
     const out = screen.getByRole('group', { name: 'Results folder' });
     expect(out).toHaveTextContent('/data/photos-results');
@@ -345,6 +345,30 @@ describe('batch view', () => {
     expect(within(failures).getByText('4')).toBeInTheDocument();
     // The past jobs are read again.
     await waitFor(() => expect(api.callsTo('batch.jobs').length).toBeGreaterThan(jobsBefore));
+    // Browser mode: the server's desktop is not the user's, so no "Open output folder".
+    expect(within(out).queryByRole('button', { name: /Open output folder/ })).not.toBeInTheDocument();
+  });
+
+  it('opens the output folder in the file manager in the desktop app, and says why when it cannot', async () => {
+    const run = pending<BatchSummary, BatchProgress>();
+    let opens = 0;
+    const api = await openBatch(
+      {
+        'batch.start': run.handler as Handlers['batch.start'],
+        'app.showFolder': () =>
+          ++opens === 1
+            ? { ok: true, value: { opened: true } }
+            : { ok: false, error: { code: 'IO_ERROR', message: 'Could not open /data/photos-results: gone' } },
+      },
+      desktopInfo,
+    );
+    await startJob(api);
+    run.finish({ ok: true, value: summary });
+    const out = await screen.findByRole('group', { name: 'Results folder' });
+    await fireEvent.click(within(out).getByRole('button', { name: /Open output folder/ }));
+    await waitFor(() => expect(api.callsTo('app.showFolder')).toEqual([{ path: '/data/photos-results' }]));
+    await fireEvent.click(within(out).getByRole('button', { name: /Open output folder/ }));
+    expect(await within(out).findByRole('alert')).toHaveTextContent('Could not open /data/photos-results: gone');
   });
 
   it('shows a job that cannot run as an error in words', async () => {

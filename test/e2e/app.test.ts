@@ -5,6 +5,7 @@ import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS, ROOT } from '../helpers';
 import { type Served, launchChromium, serve } from './serve';
@@ -19,6 +20,9 @@ beforeAll(async () => {
   const real = await readFile(MODELS.ocrCls);
   await writeFile(join(dir, 'truncated.onnx'), real.subarray(0, 5000));
   await copyFile(MODELS.ocrCls, join(dir, 'cls.onnx'));
+  const svg = `<svg width="520" height="80" xmlns="http://www.w3.org/2000/svg"><rect width="520" height="80" fill="#fff"/>
+    <text x="16" y="58" font-family="DejaVu Sans, sans-serif" font-size="48" fill="#111">HELLO 2026</text></svg>`;
+  await sharp(Buffer.from(svg)).png().toFile(join(dir, 'hello.png'));
   served = await serve();
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -30,6 +34,11 @@ afterAll(async () => {
 
 async function openThroughFileBrowser(path: string) {
   await page.keyboard.press('Control+o');
+  await chooseInFileBrowser(path);
+}
+
+/** Picks a file in the open file-browser dialog by walking down from the file system root. */
+async function chooseInFileBrowser(path: string) {
   const dialog = page.getByRole('dialog');
   await dialog.waitFor();
   await dialog.getByRole('button', { name: 'File system' }).click();
@@ -89,6 +98,25 @@ describe('browser mode, end to end', () => {
     await page.getByRole('button', { name: /try again/i }).click();
     await page.getByRole('heading', { level: 1, name: 'silero_vad_v5.onnx' }).waitFor();
     expect(await page.getByRole('table', { name: 'Inputs' }).innerText()).toContain('sr');
+  });
+});
+
+describe('running a model, end to end', () => {
+  it('runs PaddleOCR recognition on an image chosen on the server and shows the text read', async () => {
+    await page.getByRole('button', { name: /^Start$/ }).click();
+    await page.getByRole('button', { name: /open sample PaddleOCR v4 text recognition/i }).click();
+    await page.getByRole('heading', { level: 1, name: 'ch_PP-OCRv4_rec_infer.onnx' }).waitFor();
+    await page.getByRole('button', { name: /Run…/ }).click();
+    const card = page.getByRole('region', { name: 'Input x' });
+    await card.getByRole('button', { name: /Choose image/ }).click();
+    await chooseInFileBrowser(join(dir, 'hello.png'));
+    // The guessed recipe's preview of the exact tensor appears before running.
+    await card.getByRole('img', { name: /tensor/i }).first().waitFor();
+    await page.getByRole('button', { name: /Run Ctrl\+Enter/ }).click();
+    const text = page.getByRole('list', { name: 'Recognised text' });
+    await text.waitFor({ timeout: 30_000 });
+    expect((await text.innerText()).replace(/\s+/g, ' ')).toContain('HELLO 2026');
+    expect(await page.getByText(/Ran on CPU/).count()).toBeGreaterThan(0);
   });
 });
 

@@ -100,6 +100,22 @@ describe('backend over the real engine', () => {
     expect(!result.ok && result.error.code).toBe('UNSUPPORTED');
   });
 
+  it('app.showFolder is UNSUPPORTED in browser mode, and asks the host in the desktop app', async () => {
+    const result = await services.backend.dispatch('app.showFolder', { path: '/tmp' });
+    expect(!result.ok && result.error.message).toMatch(/browser mode.*copy its path/);
+    const shown: string[] = [];
+    const desktop = new Backend({
+      engine: services.engine,
+      host: { ...serverHost(), showFolder: async (p) => void shown.push(p) },
+      version: '0.0.0-test',
+      samples: async () => [],
+      library: new ModelLibrary({ file: join(tmpdir(), `owb-never-${process.pid}.json`), inspect: async () => ({}) as never }),
+      recipes: new RecipeStore(join(tmpdir(), `owb-never-recipes-${process.pid}`)),
+    });
+    expect(await desktop.dispatch('app.showFolder', { path: '/tmp/out' })).toEqual({ ok: true, value: { opened: true } });
+    expect(shown).toEqual(['/tmp/out']);
+  });
+
   it('files.list lists folders first, filters by extension and hides dotfiles', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'owb-files-'));
     await mkdir(join(dir, 'models'));

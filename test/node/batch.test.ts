@@ -1,6 +1,7 @@
 // Batch jobs in process (runBatchJob, the engine's pipeline): listing, results, the journal and
 // resume, bad inputs, atomic writes, the input folder left alone, cancel, pause and resume.
 import { readFile, readdir, rm, stat, symlink, unlink, writeFile, mkdir, mkdtemp } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -146,6 +147,16 @@ describe('batching', () => {
     expect(b).toMatchObject({ state: 'finished', ok: 20 });
     expect(new Set(await startedSizes(out2))).toEqual(new Set([1]));
     expect((await csv(out2)).every((r) => r.top_label === colorOf(r.file))).toBe(true);
+    // A model that takes exactly 3 images: 20 = 6 full runs and a last one padded with zeros.
+    const three = join(dir, 'three.onnx');
+    await writeFile(three, classifierModel({ batch: 3 }));
+    const out3 = `${output}-three`;
+    const c = await run(classifierJob(three, input, out3, { output: { folder: out3, write: ['csv', 'tensors'] } }));
+    expect(c).toMatchObject({ state: 'finished', ok: 20 });
+    expect((await startedSizes(out3)).sort()).toEqual([2, 3, 3, 3, 3, 3, 3]);
+    expect((await csv(out3)).every((r) => r.top_label === colorOf(r.file))).toBe(true);
+    const npy = await readFile(join(out3, 'tensors', 'blue-002.jpg.logits.npy'));
+    expect(npy.toString('latin1')).toContain("'shape': (1, 10)");
   });
 });
 
@@ -385,31 +396,45 @@ describe('control', () => {
     const gate = new PauseGate();
     const controller = new AbortController();
     const states: string[] = [];
-    let pausedAt = -1;
-    let whilePaused = -1;
+    // Files sent into a run so far, read from the journal's "started" lines (written before each run).
+    const started = () =>
+      readFileSync(join(output, '.onnx-workbench', 'journal.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"type":"started"'))
+        .reduce((n, l) => n + (JSON.parse(l) as { files: string[] }).files.length, 0);
+    const seen = { atPause: -1, beforeResume: -1, atCancel: -1 };
+    let resumed = false;
     const done = run(classifierJob(slowModel, input, output, { batchSize: 1 }), {
       gate,
       signal: controller.signal,
       onProgress: (p) => {
         if (states[states.length - 1] !== p.state) states.push(p.state);
-        if (pausedAt < 0 && p.done >= 3) {
-          pausedAt = p.done;
+        if (seen.atPause < 0 && p.done >= 3) {
+          seen.atPause = started();
           gate.pause();
           setTimeout(() => {
-            whilePaused = p.done;
+            seen.beforeResume = started();
+            resumed = true;
             gate.resume();
           }, 400);
         }
-        if (whilePaused >= 0 && p.done >= whilePaused + 3) controller.abort();
+        if (resumed && seen.atCancel < 0 && p.state === 'running' && p.done >= 8) {
+          seen.atCancel = started();
+          controller.abort();
+        }
       },
     });
     const summary = await done;
     expect(states).toEqual(['running', 'paused', 'running', 'cancelled']);
     expect(summary.state).toBe('cancelled');
-    // Within one item: the images already decoded or run when the user cancelled, no more.
-    expect(summary.done).toBeLessThan(whilePaused + 3 + 8);
+    // Paused: the run under way when the user paused may end; no other starts.
+    expect(seen.beforeResume - seen.atPause).toBeLessThanOrEqual(1);
+    // Cancelled: at most the run under way; the images decoded and waiting are dropped.
+    expect(started() - seen.atCancel).toBeLessThanOrEqual(1);
     expect(summary.done).toBeLessThan(40);
+    // Every file that was run is in the results: cancel loses nothing already done.
     expect((await csv(output)).length).toBe(summary.done);
+    expect(summary.done).toBe(started());
   });
 
   it('refuses a second job on an output folder in use', async () => {

@@ -47,8 +47,7 @@ export async function* readJournal(path: string): AsyncGenerator<BatchJournalRec
 export function comparePaths(a: string, b: string): number {
   const x = a.split('/');
   const y = b.split('/');
-  for (let k = 0; k < Math.min(x.length, y.length); k++)
-    if (x[k] !== y[k]) return x[k] < y[k] ? -1 : 1;
+  for (let k = 0; k < Math.min(x.length, y.length); k++) if (x[k] !== y[k]) return x[k] < y[k] ? -1 : 1;
   return x.length - y.length;
 }
 

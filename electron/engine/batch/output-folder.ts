@@ -30,7 +30,10 @@ const held = new Set<string>();
 async function lock(stateDir: string, outputFolder: string): Promise<() => Promise<void>> {
   const path = join(stateDir, LOCK_FILE);
   const busy = () =>
-    new WorkbenchError('INVALID_INPUT', `Another batch job is writing to ${outputFolder}; wait for it or choose another folder`);
+    new WorkbenchError(
+      'INVALID_INPUT',
+      `Another batch job is writing to ${outputFolder}; wait for it or choose another folder (if none is running, delete ${path})`,
+    );
   if (held.has(outputFolder)) throw busy();
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -234,7 +234,7 @@ async function copyInto(from: string, to: BufferedFile): Promise<void> {
 
 /**
  * Rebuilds results.csv, results.jsonl and coco.json from the journal's latest record of each
- * file for this key, in journal order; each file replaced atomically. Returns the names written.
+ * file for this key, sorted by path; each file replaced atomically. Returns the names written.
  */
 export async function writeJobFiles(
   outputFolder: string,

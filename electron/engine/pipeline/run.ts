@@ -24,6 +24,7 @@ import { readModelInfo } from '../onnx/reader';
 import { loadOrt } from '../ort';
 import { encodeResult } from '../results/encode';
 import { interpretOutputs } from '../results/interpret';
+import { previewDataUrl } from '../results/preview';
 import { renderResultImage } from '../results/render';
 import type { CachedSession, SessionCache } from '../run/session-cache';
 import { describeMismatch } from '../tensors/match';
@@ -187,6 +188,8 @@ export async function runPipeline(
   const started = performance.now();
   const { input, options } = params;
   const header = await readHeader(input);
+  // The picture the UI draws the regions on.
+  const preview = await previewDataUrl(input);
   const progress = throttled(ctx.emit);
   const raw = new Map<string, TaskResult<Raster>[]>();
   const regions = new Map<string, PipelineRegion[]>();
@@ -268,6 +271,7 @@ export async function runPipeline(
     file: params.file,
     input,
     image: { width: header.width, height: header.height, format: header.format },
+    preview,
     steps: reports,
     regions: allRegions,
     text,

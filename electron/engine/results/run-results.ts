@@ -9,7 +9,6 @@ import {
   type InterpretedImage,
   type Interpretation,
   PREVIEW_LIMIT,
-  PREVIEW_MAX_SIDE,
   type TaskSuggestion,
 } from '../../../shared/interpretation';
 import type { ModelInfo } from '../../../shared/model-info';
@@ -17,13 +16,14 @@ import { canRead, suggestTask } from '../../../shared/postprocess';
 import { WorkbenchError } from '../../../shared/result';
 import type { RunInputSource } from '../../../shared/run';
 import type { Raster, TaskResult, TaskSettings } from '../../../shared/tasks';
-import { DEFAULT_MAX_PIXELS, readHeader } from '../image/decode';
+import { readHeader } from '../image/decode';
 import { readModelInfo } from '../onnx/reader';
 import type { StoredRun } from '../run/runner';
 import { writeNew } from '../write-new';
 import { encodeResult, rasterToPng } from './encode';
 import { writeResultJson } from './export';
 import { interpretOutputs } from './interpret';
+import { previewDataUrl } from './preview';
 import { renderResultImage } from './render';
 
 /** What RunResults needs of the runner: the kept runs. */
@@ -107,13 +107,7 @@ export class RunResults {
     const key = `${path}\0${facts.mtimeMs}\0${facts.size}`;
     const hit = this.previews.get(key);
     if (hit) return hit;
-    const sharp = (await import('sharp')).default;
-    const jpeg = await sharp(path, { autoOrient: true, failOn: 'error', limitInputPixels: DEFAULT_MAX_PIXELS })
-      .resize(PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
-      .flatten({ background: '#ffffff' })
-      .jpeg({ quality: 85 })
-      .toBuffer();
-    const url = `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+    const url = await previewDataUrl(path);
     this.previews.set(key, url);
     while (this.previews.size > PREVIEW_CACHE_LIMIT) this.previews.delete(this.previews.keys().next().value!);
     return url;

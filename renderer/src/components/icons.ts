@@ -29,5 +29,6 @@ export const ICON_PATHS = {
   copy: 'M9 9h11v11H9V9Zm-4 6H4V4h11v1',
   hdd: 'M3 13 6 5h12l3 8M3 13v6h18v-6M3 13h18m-4 3h.01',
   batch: 'M8 8h12v12H8V8Zm-4 8V4h12M11 17l3-4 2 2.5 1.5-1.5 1.5 3',
+  pipeline: 'M3 4h7v6H3V4Zm11 10h7v6h-7v-6ZM6.5 10v5.5A1.5 1.5 0 0 0 8 17h6m-2.5-2.5L14 17l-2.5 2.5',
 } as const;
 export type IconName = keyof typeof ICON_PATHS;

@@ -215,6 +215,8 @@ export class BatchSession {
 
   // ---- Run
   running = $state(false);
+  /** Opens a folder in the file manager: set by the view in the desktop app; null in browser mode. */
+  openFolder = $state.raw<((path: string) => Promise<string | null>) | null>(null);
   cancelling = $state(false);
   /** The last run was cancelled (its counts stay on screen from the last progress event). */
   cancelled = $state(false);

@@ -5,6 +5,7 @@ import BatchView from '../views/BatchView.svelte';
 import HardwareView from '../views/HardwareView.svelte';
 import LibraryView from '../views/LibraryView.svelte';
 import ModelView from '../views/ModelView.svelte';
+import PipelineView from '../views/PipelineView.svelte';
 import RunView from '../views/RunView.svelte';
 import StartView from '../views/StartView.svelte';
 import type { ViewId, Workbench } from './workbench.svelte';
@@ -30,6 +31,7 @@ export const VIEWS: ViewDef[] = [
     detail: (wb) => wb.modelName ?? (wb.loadingPath ? 'Opening…' : null),
   },
   { id: 'run', label: 'Run', icon: 'play', component: RunView },
+  { id: 'pipeline', label: 'Pipeline', icon: 'pipeline', component: PipelineView },
   { id: 'batch', label: 'Batch', icon: 'batch', component: BatchView },
   { id: 'library', label: 'Library', icon: 'folder', component: LibraryView },
   { id: 'hardware', label: 'Hardware', icon: 'cpu', component: HardwareView },

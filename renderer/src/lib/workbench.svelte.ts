@@ -10,7 +10,7 @@ import { ModelInspection } from './inspection.svelte';
 import { Library } from './library.svelte';
 import { baseName } from './paths';
 
-export type ViewId = 'start' | 'model' | 'run' | 'batch' | 'library' | 'hardware';
+export type ViewId = 'start' | 'model' | 'run' | 'pipeline' | 'batch' | 'library' | 'hardware';
 export type ModelTab = 'overview' | 'operators' | 'nodes' | 'weights' | 'runtime';
 
 export interface OpenError {
