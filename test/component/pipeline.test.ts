@@ -59,7 +59,11 @@ const answer: PipelineResult = {
       results: [],
     },
   ],
-  regions: [region(0, 40, 'CORNER CAFE', 0.91, 0.98), region(1, 120, 'Espresso 2.50', 0.88, 0.95), region(2, 200, 'TOTAL 7.10', 0.8, 0.64)],
+  regions: [
+    region(0, 40, 'CORNER CAFE', 0.91, 0.98),
+    region(1, 120, 'Espresso 2.50', 0.88, 0.95),
+    region(2, 200, 'TOTAL 7.10', 0.8, 0.64),
+  ],
   text: 'CORNER CAFE\nEspresso 2.50\nTOTAL 7.10',
   totalMs: 130,
 };
@@ -118,7 +122,14 @@ describe('pipeline helpers', () => {
   });
 
   it('labels regions by text, else by class or "region" with the score, and draws each as a polygon', () => {
-    const box: PipelineRegion = { step: 'det', index: 0, points: answer.regions[0].points, score: 0.5, label: 'dog', children: [] };
+    const box: PipelineRegion = {
+      step: 'det',
+      index: 0,
+      points: answer.regions[0].points,
+      score: 0.5,
+      label: 'dog',
+      children: [],
+    };
     expect(regionLabel(answer.regions[1])).toBe('Espresso 2.50');
     expect(regionLabel(box)).toBe('dog 0.50');
     expect(regionLabel({ ...box, label: undefined })).toBe('region 0.50');
@@ -233,7 +244,10 @@ describe('pipeline view', () => {
     await runOn(PHOTO);
     await waitFor(() => expect(slow.calls).toHaveLength(1));
     slow.calls[0].options.onEvent?.({ stage: 'step "rec" on the regions of "det"', step: 'rec', done: 2, total: 5 });
-    expect(await screen.findByText(/Step "rec" on the regions of "det" \(2 of 5\)/)).toBeInTheDocument();
+    const form = screen.getByRole('form', { name: 'Pipeline run' });
+    await waitFor(() =>
+      expect(within(form).getByRole('status')).toHaveTextContent('Step "rec" on the regions of "det" (2 of 5)'),
+    );
     expect(screen.getByRole('progressbar', { name: 'Regions done' })).toHaveAttribute('aria-valuenow', '2');
     await fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(slow.calls[0].options.signal?.aborted).toBe(true);

@@ -111,7 +111,10 @@ describe('running a model, end to end', () => {
     await card.getByRole('button', { name: /Choose image/ }).click();
     await chooseInFileBrowser(join(dir, 'hello.png'));
     // The guessed recipe's preview of the exact tensor appears before running.
-    await card.getByRole('img', { name: /tensor/i }).first().waitFor();
+    await card
+      .getByRole('img', { name: /tensor/i })
+      .first()
+      .waitFor();
     await page.getByRole('button', { name: /Run Ctrl\+Enter/ }).click();
     const text = page.getByRole('list', { name: 'Recognised text' });
     await text.waitFor({ timeout: 30_000 });

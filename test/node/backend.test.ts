@@ -39,7 +39,14 @@ function backendWithoutEngine() {
       throw new Error('no');
     },
   });
-  const backend = new Backend({ engine, host: serverHost(), version: '0.0.0-test', samples: async () => [], library, recipes: new RecipeStore(join(tmpdir(), `owb-never-recipes-${process.pid}`)) });
+  const backend = new Backend({
+    engine,
+    host: serverHost(),
+    version: '0.0.0-test',
+    samples: async () => [],
+    library,
+    recipes: new RecipeStore(join(tmpdir(), `owb-never-recipes-${process.pid}`)),
+  });
   return { backend, launches: () => launches };
 }
 

@@ -85,7 +85,14 @@ describe('IPC binding', () => {
         throw new Error('no');
       },
     });
-    backend = new Backend({ engine, host: serverHost(), version: '1.2.3', samples: async () => [], library, recipes: new RecipeStore('/nonexistent/recipes') });
+    backend = new Backend({
+      engine,
+      host: serverHost(),
+      version: '1.2.3',
+      samples: async () => [],
+      library,
+      recipes: new RecipeStore('/nonexistent/recipes'),
+    });
     bindIpc(electron.ipcMain as unknown as IpcMain, backend, (frame) => !!frame && frame.url.startsWith('file:///app/'));
   });
 

@@ -200,6 +200,7 @@ describe('OCR pipeline with the PaddleOCR models', () => {
     expect(letters(r.text)).toBe('HELLO2026ONNXWORKBENCH');
     expect(r.text.split('\n')).toHaveLength(2);
     expect(r.image).toEqual({ width: 640, height: 200, format: 'png' });
+    expect(r.preview).toMatch(/^data:image\/jpeg;base64,\/9j\//);
     const [det, rec] = r.steps;
     expect(det).toMatchObject({ id: 'det', task: 'text-detection', from: 'input', runs: 1, provider: { used: 'cpu' } });
     expect(rec).toMatchObject({ id: 'rec', task: 'text-recognition', from: 'det', runs: r.regions.length });

@@ -132,8 +132,11 @@ export async function pipelineCommand(args: string[], ctx: CliContext): Promise<
     const record = pipelineResultJson(result, { image: IMAGE_FILE });
     await writeNew(join(outDir, RESULT_FILE), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
   }
-  if (values.json) printJson(result);
-  else {
+  if (values.json) {
+    // The preview (a JPEG for the app's view) would be hundreds of KB of base64 on stdout.
+    const { preview: _preview, ...rest } = result;
+    printJson(rest);
+  } else {
     process.stdout.write(formatPipelineResult(result));
     if (outDir) process.stdout.write(`\nSaved ${RESULT_FILE} and ${IMAGE_FILE} (regions drawn on the image) to ${outDir}\n`);
   }
