@@ -35,6 +35,7 @@ import sharp from 'sharp';
 import { type BatchProgress, type BatchSummary, batchJobSchema } from '../shared/batch';
 import { normalizePreset } from '../shared/recipe';
 import { type Result } from '../shared/result';
+import { JOURNAL_FILE, STATE_DIR } from '../electron/engine/batch/outputs';
 import { EngineClient, forkLauncher } from '../electron/node/engine-client';
 import { writeModelFile } from '../test/fixtures/onnx-builder';
 import { type BenchModel, mobileNetClass, resNet50Class, seededRandom } from './bench-models';
@@ -203,8 +204,31 @@ function runScript<T>(script: string, args: string[]): Promise<T> {
 
 const SESSION_OPTIONS = `{ executionProviders: ['cpu'], intraOpNumThreads: ${THREADS} }`;
 
-/** (a) Bare onnxruntime-node over pre-made random tensors: images/s and CPU ms per image, per batch size. */
-const BARE = `
+/**
+ * Shared by the child scripts: runs fn (which returns how many images it did) and measures images/s,
+ * CPU ms per image (all the process's threads), and the cores busy in this process and in the whole
+ * machine meanwhile (from /proc/stat), so that load from other programs shows.
+ */
+const MEASURE = `
+const { readFileSync } = require('node:fs');
+const machineBusy = () => {
+  const v = readFileSync('/proc/stat', 'utf8').split('\\n')[0].trim().split(/\\s+/).slice(1).map(Number);
+  return (v.reduce((a, b) => a + b, 0) - v[3] - v[4]) / 100;
+};
+async function measure(fn) {
+  const cpu = process.cpuUsage();
+  const busy0 = machineBusy();
+  const t0 = performance.now();
+  const images = await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const used = process.cpuUsage(cpu);
+  const own = (used.user + used.system) / 1e6;
+  return { imagesPerSecond: images / seconds, cpuMs: (own * 1000) / images, ownCores: own / seconds, machineCores: (machineBusy() - busy0) / seconds };
+}
+`;
+
+/** (a) Bare onnxruntime-node over pre-made random tensors, batch 1 and batch 8. */
+const BARE = `${MEASURE}
 const ort = require('onnxruntime-node');
 (async () => {
   const [model, seconds] = [process.argv[1], Number(process.argv[2])];
@@ -214,17 +238,15 @@ const ort = require('onnxruntime-node');
     const data = new Float32Array(batch * 3 * 224 * 224).map(() => Math.random() * 4 - 2);
     const feeds = { input: new ort.Tensor('float32', data, [batch, 3, 224, 224]) };
     for (let i = 0; i < 2; i++) await session.run(feeds);
-    let images = 0;
-    let runs = 0;
-    const cpu = process.cpuUsage();
-    const t0 = performance.now();
-    while (runs < 3 || performance.now() - t0 < seconds * 1000) {
-      await session.run(feeds);
-      images += batch;
-      runs += 1;
-    }
-    const used = process.cpuUsage(cpu);
-    out['b' + batch] = { imagesPerSecond: images / ((performance.now() - t0) / 1000), cpuMs: (used.user + used.system) / 1000 / images };
+    out['b' + batch] = await measure(async () => {
+      let images = 0;
+      const t0 = performance.now();
+      while (images < 3 * batch || performance.now() - t0 < seconds * 1000) {
+        await session.run(feeds);
+        images += batch;
+      }
+      return images;
+    });
   }
   process.stdout.write(JSON.stringify(out));
 })();
@@ -234,7 +256,7 @@ const ort = require('onnxruntime-node');
  * (d) Decoding alone, two images at a time as the job's two decoders do: what decoding costs in CPU
  * on this machine (the same sharp pipeline as (b), no inference).
  */
-const DECODE = `
+const DECODE = `${MEASURE}
 const sharp = require('sharp');
 const { readdirSync } = require('node:fs');
 const { join } = require('node:path');
@@ -247,14 +269,11 @@ const { join } = require('node:path');
   const worker = async () => {
     while (next < files.length) await decode(files[next++]);
   };
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  await Promise.all([worker(), worker()]);
-  const used = process.cpuUsage(cpu);
-  process.stdout.write(JSON.stringify({
-    imagesPerSecond: files.length / ((performance.now() - t0) / 1000),
-    cpuMs: (used.user + used.system) / 1000 / files.length,
-  }));
+  const rate = await measure(async () => {
+    await Promise.all([worker(), worker()]);
+    return files.length;
+  });
+  process.stdout.write(JSON.stringify(rate));
 })();
 `;
 
@@ -263,7 +282,7 @@ const { join } = require('node:path');
  * the same pixels' worth of work as the job's shorter-side crop) → float CHW with ImageNet mean/std →
  * run batch 1 → top class. Three warm-up images first (not counted).
  */
-const NAIVE = `
+const NAIVE = `${MEASURE}
 const ort = require('onnxruntime-node');
 const sharp = require('sharp');
 const { readdirSync } = require('node:fs');
@@ -288,9 +307,11 @@ const STD = [0.229, 0.224, 0.225];
     checksum += best;
   };
   for (const f of files.slice(0, 3)) await one(f);
-  const t0 = performance.now();
-  for (const f of files) await one(f);
-  process.stdout.write(JSON.stringify({ imagesPerSecond: files.length / ((performance.now() - t0) / 1000), checksum }));
+  const rate = await measure(async () => {
+    for (const f of files) await one(f);
+    return files.length;
+  });
+  process.stdout.write(JSON.stringify({ ...rate, checksum }));
 })();
 `;
 
@@ -359,16 +380,27 @@ class LoopWatch {
   }
 }
 
+/** A measured stretch of work: speed, CPU cost, and how busy this process and the machine were. */
+interface Rate {
+  imagesPerSecond: number;
+  /** CPU time (all the process's threads) per image. */
+  cpuMs: number;
+  /** Cores the measured process kept busy. */
+  ownCores: number;
+  /** Cores busy in the whole machine meanwhile (ours and other programs'). */
+  machineCores: number;
+}
+
+/** Cores other programs took while a measure ran. */
+const others = (r: Rate): number => Math.max(0, r.machineCores - r.ownCores);
+
 interface JobRun {
   summary: BatchSummary;
-  /** Images/s from the first finished image to the last (session creation and final files left out). */
-  steadyPerSecond: number;
+  /** Steady state: images/s from the first finished image to the last (session creation and final files left out); CPU of the engine. */
+  rate: Rate;
   wallMs: number;
-  batchSize: number | null;
-  /** Engine CPU over the job, in cores (2 = both cores busy). */
-  engineCores: number;
-  /** Whole machine busy over the job, in cores (engine and everything else). */
-  machineCores: number;
+  /** Images per model run, from the journal's 'started' records. */
+  meanBatch: number;
   loop: LoopStats;
   rss: { t: number; done: number; mb: number }[];
   peakMb: number;
@@ -380,7 +412,6 @@ interface JobSpec {
   model: string;
   folder: string;
   out: string;
-  batchSize?: number;
 }
 
 function jobFor(spec: JobSpec) {
@@ -398,15 +429,20 @@ function jobFor(spec: JobSpec) {
     input: { folder: spec.folder, recursive: false },
     output: { folder: spec.out, write: ['csv', 'jsonl'] },
     options: { provider: 'cpu', intraOpThreads: THREADS },
-    batchSize: spec.batchSize ?? 'auto',
   });
 }
 
-/** Mean decode/run/post ms per image over the job's results.jsonl. */
-async function itemTimings(out: string): Promise<{ decode: number; run: number; post: number }> {
-  const lines = (await readFile(join(out, 'results.jsonl'), 'utf8')).split('\n').filter(Boolean);
-  const ms = lines.map((l) => (JSON.parse(l) as { ms: { decode: number; run: number; post: number } }).ms);
-  return { decode: mean(ms.map((m) => m.decode)), run: mean(ms.map((m) => m.run)), post: mean(ms.map((m) => m.post)) };
+/** Mean decode/run/post ms per image (results.jsonl) and images per run (the journal). */
+async function jobDetails(out: string): Promise<{ ms: JobRun['ms']; meanBatch: number }> {
+  const lines = (file: string) => readFile(file, 'utf8').then((t) => t.split('\n').filter(Boolean));
+  const ms = (await lines(join(out, 'results.jsonl'))).map((l) => (JSON.parse(l) as { ms: JobRun['ms'] }).ms);
+  const runs = (await lines(join(out, STATE_DIR, JOURNAL_FILE)))
+    .map((l) => JSON.parse(l) as { type: string; files?: string[] })
+    .filter((r) => r.type === 'started');
+  return {
+    ms: { decode: mean(ms.map((m) => m.decode)), run: mean(ms.map((m) => m.run)), post: mean(ms.map((m) => m.post)) },
+    meanBatch: mean(runs.map((r) => r.files?.length ?? 0)),
+  };
 }
 
 /** A fresh engine, one job to its end, measured; the engine is stopped afterwards. */
@@ -420,8 +456,17 @@ async function runJob(spec: JobSpec, sampleRss: boolean): Promise<JobRun> {
     let done = 0;
     let first: { t: number; done: number } | null = null;
     let last: { t: number; done: number } | null = null;
+    const onEvent = (p: BatchProgress) => {
+      const t = performance.now();
+      if (p.done > done) {
+        if (!first) first = { t, done: p.done };
+        last = { t, done: p.done };
+      }
+      done = p.done;
+    };
     const cpu0 = await cpuSeconds(pid);
     const machine0 = await machineCpu();
+    const self0 = process.cpuUsage();
     const t0 = performance.now();
     const sampler = sampleRss
       ? setInterval(() => {
@@ -434,18 +479,11 @@ async function runJob(spec: JobSpec, sampleRss: boolean): Promise<JobRun> {
         }, RSS_SAMPLE_MS)
       : null;
     loop.start();
-    const onEvent = (p: BatchProgress) => {
-      const t = performance.now();
-      if (p.done > done) {
-        if (!first) first = { t, done: p.done };
-        last = { t, done: p.done };
-      }
-      done = p.done;
-    };
     const result = await engine.request('batchRun', { job, jobId: `bench-${Date.now().toString(36)}` }, { onEvent });
     const loopStats = loop.stop();
     if (sampler) clearInterval(sampler);
     const wallMs = performance.now() - t0;
+    const self = process.cpuUsage(self0);
     const summary = unwrap(result);
     if (sampler) rss.push({ t: wallMs, done: summary.done, mb: (await rssMb(pid)).rss });
     const cpu1 = await cpuSeconds(pid);
@@ -457,19 +495,21 @@ async function runJob(spec: JobSpec, sampleRss: boolean): Promise<JobRun> {
       );
     const a = first as { t: number; done: number } | null;
     const b = last as { t: number; done: number } | null;
-    const steadyPerSecond = a && b && b.t > a.t ? (b.done - a.done) / ((b.t - a.t) / 1000) : summary.imagesPerSecond;
     const wallS = wallMs / 1000;
+    const engineCpu = cpu1 - cpu0;
     return {
       summary,
-      steadyPerSecond,
+      rate: {
+        imagesPerSecond: a && b && b.t > a.t ? (b.done - a.done) / ((b.t - a.t) / 1000) : summary.imagesPerSecond,
+        cpuMs: (engineCpu * 1000) / summary.processed,
+        ownCores: (engineCpu + (self.user + self.system) / 1e6) / wallS,
+        machineCores: (machine1.busy - machine0.busy) / wallS,
+      },
       wallMs,
-      batchSize: spec.batchSize ?? null,
-      engineCores: (cpu1 - cpu0) / wallS,
-      machineCores: (machine1.busy - machine0.busy) / wallS,
       loop: loopStats,
       rss,
       peakMb,
-      ms: await itemTimings(spec.out),
+      ...(await jobDetails(spec.out)),
     };
   } finally {
     engine.kill();
@@ -483,19 +523,20 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n');
 }
 
-interface Rate {
-  imagesPerSecond: number;
-  /** CPU time (all threads) per image. */
-  cpuMs: number;
-}
-
 interface ModelRounds {
   name: string;
   path: string;
   bare1: Rate[];
   bare8: Rate[];
-  naive: number[];
+  naive: Rate[];
   jobs: JobRun[];
+}
+
+/** A round of a model is quiet when other programs took at most this many cores during each of its measures. */
+const QUIET_OTHERS = 0.3;
+
+function quietRound(m: ModelRounds, r: number): boolean {
+  return [m.bare1[r], m.bare8[r], m.naive[r], m.jobs[r].rate].every((x) => others(x) <= QUIET_OTHERS);
 }
 
 function describeModel(name: string, m: BenchModel, bytes: number): string {
@@ -517,38 +558,49 @@ async function idleLoopDelay(ms: number): Promise<LoopStats> {
   return loop.stop();
 }
 
+/** Medians over the quiet rounds (all rounds when none was quiet); ratios per round, then their median. */
 function summarize(m: ModelRounds, decode: Rate[]) {
-  const b1 = median(m.bare1.map((r) => r.imagesPerSecond));
-  const b8 = median(m.bare8.map((r) => r.imagesPerSecond));
+  const all = m.jobs.map((_, r) => r);
+  const quiet = all.filter((r) => quietRound(m, r));
+  const rounds = quiet.length ? quiet : all;
+  const pick = <T>(xs: T[]): T[] => rounds.map((r) => xs[r]);
+  const med = (xs: Rate[]) => median(pick(xs).map((x) => x.imagesPerSecond));
+  const b1 = med(m.bare1);
+  const b8 = med(m.bare8);
   const bare = Math.max(b1, b8);
-  const inferCpuMs = median((b8 >= b1 ? m.bare8 : m.bare1).map((r) => r.cpuMs));
+  const inferCpuMs = median(pick(b8 >= b1 ? m.bare8 : m.bare1).map((r) => r.cpuMs));
   const decodeCpuMs = median(decode.map((r) => r.cpuMs));
   // All the CPU work of one image, decode and inference, spread over both cores without a gap.
   const bound = (THREADS * 1000) / (decodeCpuMs + inferCpuMs);
-  const steady = median(m.jobs.map((j) => j.steadyPerSecond));
-  const naive = median(m.naive);
-  const timing = (k: 'decode' | 'run' | 'post') => median(m.jobs.map((j) => j.ms[k]));
+  const jobs = pick(m.jobs);
+  const job = median(jobs.map((j) => j.rate.imagesPerSecond));
+  const bareOf = (r: number) => Math.max(m.bare1[r].imagesPerSecond, m.bare8[r].imagesPerSecond);
+  const timing = (k: keyof JobRun['ms']) => median(jobs.map((j) => j.ms[k]));
   return {
     model: m.name,
+    rounds: rounds.length,
+    quietRounds: quiet.length,
     bareBatch1: b1,
     bareBatch8: b8,
     bare,
-    naive,
-    jobSteady: steady,
-    jobWhole: median(m.jobs.map((j) => j.summary.imagesPerSecond)),
-    jobWallS: median(m.jobs.map((j) => j.wallMs / 1000)),
-    // Ratios per round (each round's measures ran minutes apart at most), then the median.
-    vsBare: median(m.jobs.map((j, r) => j.steadyPerSecond / Math.max(m.bare1[r].imagesPerSecond, m.bare8[r].imagesPerSecond))),
-    vsNaive: median(m.jobs.map((j, r) => j.steadyPerSecond / m.naive[r])),
+    naive: med(m.naive),
+    jobSteady: job,
+    jobWhole: median(jobs.map((j) => j.summary.imagesPerSecond)),
+    jobWallS: median(jobs.map((j) => j.wallMs / 1000)),
+    vsBare: median(rounds.map((r) => m.jobs[r].rate.imagesPerSecond / bareOf(r))),
+    vsNaive: median(rounds.map((r) => m.jobs[r].rate.imagesPerSecond / m.naive[r].imagesPerSecond)),
     bound,
-    vsBound: steady / bound,
-    inferCpuMs,
+    vsBound: job / bound,
     decodeCpuMs,
-    engineCores: median(m.jobs.map((j) => j.engineCores)),
-    machineCores: median(m.jobs.map((j) => j.machineCores)),
+    inferCpuMs,
+    naiveCpuMs: median(pick(m.naive).map((r) => r.cpuMs)),
+    jobCpuMs: median(jobs.map((j) => j.rate.cpuMs)),
+    jobCores: median(jobs.map((j) => j.rate.ownCores)),
+    othersCores: median(jobs.map((j) => others(j.rate))),
+    meanBatch: median(jobs.map((j) => j.meanBatch)),
     ms: { decode: timing('decode'), run: timing('run'), post: timing('post') },
     /** Share of the job's time the inference loop spent inside session.run (the rest it waited for images). */
-    inferBusy: median(m.jobs.map((j) => (j.ms.run * j.steadyPerSecond) / 1000)),
+    inferBusy: median(jobs.map((j) => (j.ms.run * j.rate.imagesPerSecond) / 1000)),
   };
 }
 
@@ -589,23 +641,26 @@ async function main(): Promise<void> {
     // Speed: rounds interleaved, models alternating, so that outside load hits every measure alike.
     const photoFolder = join(dir, 'photos');
     const decode: Rate[] = [];
+    const busy = (r: Rate) => `${f1(others(r))}`;
     for (let round = 0; round < args.rounds; round++) {
       const d = await runScript<Rate>(DECODE, [photoFolder, String(args.images)]);
       decode.push(d);
       console.log(
-        `round ${round + 1}/${args.rounds} (d) decode only: ${f1(d.imagesPerSecond)} img/s, ${f1(d.cpuMs)} CPU ms per image`,
+        `round ${round + 1}/${args.rounds} (d) decode only: ${f1(d.imagesPerSecond)} img/s, ${f1(d.cpuMs)} CPU ms per image (others ${busy(d)} cores)`,
       );
       for (const m of models) {
         const bare = await runScript<{ b1: Rate; b8: Rate }>(BARE, [m.path, String(args.bareSeconds)]);
         m.bare1.push(bare.b1);
         m.bare8.push(bare.b8);
-        const naive = await runScript<{ imagesPerSecond: number }>(NAIVE, [m.path, photoFolder, String(args.images)]);
-        m.naive.push(naive.imagesPerSecond);
-        const out = join(dir, `out-${m.name}-${round}`);
-        const job = await runJob({ model: m.path, folder: photoFolder, out }, false);
+        const naive = await runScript<Rate>(NAIVE, [m.path, photoFolder, String(args.images)]);
+        m.naive.push(naive);
+        const job = await runJob({ model: m.path, folder: photoFolder, out: join(dir, `out-${m.name}-${round}`) }, false);
         m.jobs.push(job);
         console.log(
-          `round ${round + 1}/${args.rounds} ${m.name}: (a) ${f1(bare.b1.imagesPerSecond)} img/s batch 1, ${f1(bare.b8.imagesPerSecond)} batch 8; (b) ${f1(naive.imagesPerSecond)}; (c) ${f1(job.steadyPerSecond)} steady, ${f1(job.summary.imagesPerSecond)} whole job (${f1(job.wallMs / 1000)} s), event loop max ${f1(job.loop.maxMs)} ms`,
+          `round ${round + 1}/${args.rounds} ${m.name}: (a) ${f1(bare.b1.imagesPerSecond)} img/s batch 1, ${f1(bare.b8.imagesPerSecond)} batch 8;` +
+            ` (b) ${f1(naive.imagesPerSecond)}; (c) ${f1(job.rate.imagesPerSecond)} steady, ${f1(job.summary.imagesPerSecond)} whole job` +
+            ` (${f1(job.wallMs / 1000)} s); other programs' cores ${busy(bare.b1)}/${busy(bare.b8)}, ${busy(naive)}, ${busy(job.rate)}` +
+            `${quietRound(m, round) ? ' (quiet)' : ''}; event loop max ${f1(job.loop.maxMs)} ms`,
         );
       }
     }
@@ -630,23 +685,26 @@ async function main(): Promise<void> {
     const ok = (b: boolean) => (b ? 'yes' : 'NO');
 
     console.log(
-      `\nimages/s, median of ${args.rounds} round(s); (a) = the faster of batch 1 and batch 8; ratios: median of the rounds' ratios`,
+      `\nimages/s, medians over the quiet rounds (other programs ≤ ${QUIET_OTHERS} cores in every measure; all rounds when none was);` +
+        `\n(a) = the faster of batch 1 and batch 8; ratios: median of the rounds' own ratios`,
     );
     console.log(
       table([
         [
           'model',
+          'rounds',
           '(a) bare b1',
           '(a) bare b8',
           '(b) naive',
-          '(c) job steady',
-          '(c) whole job',
+          '(c) steady',
+          '(c) whole',
           '(c) wall s',
           '(c)/(a)',
           '(c)/(b)',
         ],
         ...speed.map((s) => [
           s.model,
+          `${s.rounds}${s.quietRounds ? ' quiet' : ' (none quiet)'}`,
           f1(s.bareBatch1),
           f1(s.bareBatch8),
           f1(s.naive),
@@ -659,37 +717,44 @@ async function main(): Promise<void> {
       ]),
     );
     console.log(
-      `\nwhere the time goes (medians). CPU ms per image: decode from (d), inference from (a); 2-core bound = 2000 / (decode + inference CPU ms).` +
-        `\njob columns: per-image means from results.jsonl (run = a batch's run time / its images); in run = share of the job's time the` +
-        `\ninference loop spent in session.run (the rest it waited for decoded images); engine CPU and machine busy over the job, in cores`,
+      `\nwhere the time goes. CPU ms per image: decode from (d), inference from (a), naive (b), job (c) (engine process);` +
+        `\n2-core bound = 2000 / (decode + inference CPU ms): the best both cores can do when they decode and infer.` +
+        `\njob: per-image means from results.jsonl (run = a batch's run time / its images); in run = share of the job's time the` +
+        `\ninference loop spent in session.run (the rest it waited for decoded images); cores: the engine's and other programs'`,
     );
     console.log(
       table([
         [
           'model',
-          'decode CPU ms',
-          'infer CPU ms',
+          'CPU ms: decode',
+          'infer',
+          'naive',
+          'job',
           '2-core bound',
           '(c)/bound',
+          'batch',
           'job decode ms',
-          'job run ms',
-          'job post ms',
+          'run ms',
+          'post ms',
           'in run',
-          'engine CPU',
-          'machine busy',
+          'cores: job',
+          'others',
         ],
         ...speed.map((s) => [
           s.model,
           f1(s.decodeCpuMs),
           f1(s.inferCpuMs),
+          f1(s.naiveCpuMs),
+          f1(s.jobCpuMs),
           f1(s.bound),
           f2(s.vsBound),
+          f1(s.meanBatch),
           f1(s.ms.decode),
           f1(s.ms.run),
           f1(s.ms.post),
           `${Math.round(s.inferBusy * 100)}%`,
-          f2(s.engineCores),
-          f2(s.machineCores),
+          f2(s.jobCores),
+          f2(s.othersCores),
         ]),
       ]),
     );
