@@ -37,6 +37,11 @@ export const sessionOptionsSchema = z.strictObject({
         .max(1 << 30),
     )
     .optional(),
+  /**
+   * Let onnxruntime's worker threads spin while waiting for work (its default: lowest latency for
+   * single runs). Batch jobs turn it off: the spinning takes CPU that image decoding needs.
+   */
+  spinning: z.boolean().optional(),
   /** onnxruntime's per-node profile for this run (chrome://tracing JSON); the session is not cached. */
   profiling: z.boolean().optional(),
   /** Write the graph as onnxruntime optimised it to this .onnx file (never over an existing file). */

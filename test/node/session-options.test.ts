@@ -81,6 +81,23 @@ describe('profiling and the optimised model', () => {
     expect((await stat(to)).mtimeMs).toBe(before.mtimeMs);
   });
 
+  it('makes a session without spinning worker threads (batch jobs) apart from the default one', async () => {
+    const spin = await call('model.run', { path: MODELS.vadV5, inputs: vadInputs, options: { intraOpThreads: 2 } });
+    const calm = await call('model.run', {
+      path: MODELS.vadV5,
+      inputs: vadInputs,
+      options: { intraOpThreads: 2, spinning: false },
+    });
+    expect(calm.timings.cached).toBe(false);
+    expect((await call('run.compare', { a: spin.runId, b: calm.runId })).pass).toBe(true);
+    const again = await call('model.run', {
+      path: MODELS.vadV5,
+      inputs: vadInputs,
+      options: { intraOpThreads: 2, spinning: false },
+    });
+    expect(again.timings.cached).toBe(true);
+  });
+
   it('rejects an optimised-model name that is not .onnx before loading anything', async () => {
     const error = await failure('model.run', {
       path: MODELS.vadV5,

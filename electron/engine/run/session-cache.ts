@@ -66,6 +66,9 @@ function ortOptions(provider: ProviderId, options: SessionOptions): Ort.Inferenc
   if (options.graphOptimization) o.graphOptimizationLevel = GRAPH_LEVELS[options.graphOptimization];
   if (options.freeDimensionOverrides) o.freeDimensionOverrides = options.freeDimensionOverrides;
   if (options.profiling) o.enableProfiling = true;
+  if (options.spinning === false) {
+    o.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
+  }
   return o;
 }
 
