@@ -12,6 +12,7 @@ import { classifierJob, classifierModel, colorOf, imageFolder, parseCsv } from '
 
 let dir: string;
 let slowModel: string;
+let slowerModel: string;
 const dataDir = tmpDataDir();
 const services = createServices({
   launch: sourceEngineLauncher(),
@@ -25,6 +26,9 @@ beforeAll(async () => {
   slowModel = join(dir, 'slow.onnx');
   // A few milliseconds per image: the engine can be killed while the job runs.
   await writeFile(slowModel, classifierModel({ convs: 12, channels: 32 }));
+  // Tens of milliseconds per image: a job of 60 lasts long enough to pause even on a loaded machine.
+  slowerModel = join(dir, 'slower.onnx');
+  await writeFile(slowerModel, classifierModel({ convs: 24, channels: 64 }));
 });
 
 afterAll(async () => {
@@ -109,7 +113,7 @@ describe('batch jobs through the services', () => {
     const input = join(dir, 'pause-in');
     const output = join(dir, 'pause-out');
     await imageFolder(input, 60);
-    const job = classifierJob(slowModel, input, output, { batchSize: 1 });
+    const job = classifierJob(slowerModel, input, output, { batchSize: 1 });
     const controller = new AbortController();
     const states: string[] = [];
     let last: BatchProgress | null = null;
