@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient, forkLauncher } from '../electron/node/engine-client';
+import { createServices, serverHost } from '../electron/node/services';
+import type { ChannelName, ChannelOutput } from '../shared/contract';
 
 export const ROOT = join(import.meta.dirname, '..');
 
@@ -44,4 +46,28 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Pro
 /** A fresh, empty app-state folder (library, recent models) for one test file. */
 export function tmpDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'owb-data-'));
+}
+
+/**
+ * The services of browser mode over the engine from source, with `call` (the value, or throws
+ * with the error code and message) and `failure` (the error, or throws when it succeeded).
+ */
+export function testServices(options: { env?: NodeJS.ProcessEnv; dataDir?: string } = {}) {
+  const services = createServices({
+    launch: sourceEngineLauncher(options.env),
+    host: serverHost(),
+    resourcesDir: join(ROOT, 'resources'),
+    dataDir: options.dataDir ?? tmpDataDir(),
+  });
+  async function call<C extends ChannelName>(channel: C, input: unknown): Promise<ChannelOutput<C>> {
+    const result = await services.backend.dispatch(channel, input);
+    if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+    return result.value as ChannelOutput<C>;
+  }
+  async function failure(channel: ChannelName, input: unknown) {
+    const result = await services.backend.dispatch(channel, input);
+    if (result.ok) throw new Error(`${channel} should have failed`);
+    return result.error;
+  }
+  return { services, call, failure };
 }

@@ -7,33 +7,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelName, ChannelOutput } from '../../shared/contract';
 import { PALETTE } from '../../shared/drawing';
 import type { PreprocessRecipeInput } from '../../shared/recipe';
-import { createServices, serverHost } from '../../electron/node/services';
 import { outputView, textLines } from '../../electron/engine/results/interpret';
 import { buildModel } from '../fixtures/onnx-builder';
-import { MODELS, ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
+import { MODELS, ROOT, testServices } from '../helpers';
 
-const services = createServices({
-  launch: sourceEngineLauncher(),
-  host: serverHost(),
-  resourcesDir: join(ROOT, 'resources'),
-  dataDir: tmpDataDir(),
-});
+const { services, call, failure } = testServices();
 afterAll(() => services.dispose());
-
-async function call<C extends ChannelName>(channel: C, input: unknown): Promise<ChannelOutput<C>> {
-  const result = await services.backend.dispatch(channel, input);
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value as ChannelOutput<C>;
-}
-
-async function failure(channel: ChannelName, input: unknown) {
-  const result = await services.backend.dispatch(channel, input);
-  if (result.ok) throw new Error(`${channel} should have failed`);
-  return result.error;
-}
 
 /** A model whose one output is a constant: the image input is fed but not used. */
 function constantModel(

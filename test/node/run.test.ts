@@ -6,31 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelName, ChannelOutput } from '../../shared/contract';
-import { createServices, serverHost } from '../../electron/node/services';
+import type { ChannelOutput } from '../../shared/contract';
 import { buildModel } from '../fixtures/onnx-builder';
 import { npyBytes, writeTestCase } from '../fixtures/tensor-files';
-import { MODELS, ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
+import { MODELS, testServices } from '../helpers';
 
-const services = createServices({
-  launch: sourceEngineLauncher(),
-  host: serverHost(),
-  resourcesDir: join(ROOT, 'resources'),
-  dataDir: tmpDataDir(),
-});
+const { services, call, failure } = testServices();
 afterAll(() => services.dispose());
-
-async function call<C extends ChannelName>(channel: C, input: unknown): Promise<ChannelOutput<C>> {
-  const result = await services.backend.dispatch(channel, input);
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value as ChannelOutput<C>;
-}
-
-async function failure(channel: ChannelName, input: unknown) {
-  const result = await services.backend.dispatch(channel, input);
-  if (result.ok) throw new Error(`${channel} should have failed`);
-  return result.error;
-}
 
 const vadInputs = {
   input: { kind: 'generate', generator: 'uniform', low: -0.5, high: 0.5, seed: 1, dims: [1, 512] },

@@ -5,38 +5,19 @@ import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelName, ChannelOutput } from '../../shared/contract';
-import { createServices, serverHost } from '../../electron/node/services';
 import { RecipeStore } from '../../electron/node/recipes';
 import { npyBytes } from '../fixtures/tensor-files';
-import { MODELS, ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
+import { MODELS, ROOT, testServices, tmpDataDir } from '../helpers';
 
 let dir: string;
 const dataDir = tmpDataDir();
-let services: ReturnType<typeof createServices>;
+const profiles = join(tmpdir(), `owb-profiles-${process.pid}`);
+const { services, call, failure } = testServices({ env: { OWB_PROFILE_DIR: join(profiles, 'profiles') }, dataDir });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-options-'));
-  services = createServices({
-    launch: sourceEngineLauncher({ OWB_PROFILE_DIR: join(dir, 'profiles') }),
-    host: serverHost(),
-    resourcesDir: join(ROOT, 'resources'),
-    dataDir,
-  });
 });
 afterAll(() => services.dispose());
-
-async function call<C extends ChannelName>(channel: C, input: unknown): Promise<ChannelOutput<C>> {
-  const result = await services.backend.dispatch(channel, input);
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value as ChannelOutput<C>;
-}
-
-async function failure(channel: ChannelName, input: unknown) {
-  const result = await services.backend.dispatch(channel, input);
-  if (result.ok) throw new Error(`${channel} should have failed`);
-  return result.error;
-}
 
 const vadInputs = {
   input: { kind: 'generate', generator: 'uniform', low: -0.5, high: 0.5, seed: 1, dims: [1, 512] },
