@@ -17,6 +17,7 @@ import { RunResults } from './results/run-results';
 import { writeNew } from './write-new';
 import { BatchJobs } from './batch/jobs';
 import { SessionCache } from './run/session-cache';
+import { profileModel } from './profile/run';
 import { readTensorForInput } from './run/tensor-read';
 
 export interface EngineContext {
@@ -31,6 +32,9 @@ export type EngineHandlers = {
     ctx: EngineContext & { emit(event: EngineEvent<M>): void },
   ) => Promise<EngineResult<M>>;
 };
+
+/** Nodes of a profile sent across processes unless the request asks for another bound. */
+const DEFAULT_PROFILE_NODES = 20_000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -85,6 +89,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     installCudaProviders: (_params, ctx) => installCudaProviderLibraries({ signal: ctx.signal, onProgress: ctx.emit }),
     run: (params, ctx) => runner.run(params, ctx),
     bench: (params, ctx) => runner.benchmark(params, ctx),
+    profile: (params, ctx) => profileModel({ maxNodes: DEFAULT_PROFILE_NODES, ...params }, { sessions, loadImage: loadImageInput }, ctx),
     readTensor: (params) => readTensorForInput(params),
     outputValues: async ({ runId, name, offset, count }) => runner.outputValues(runId, name, offset, count),
     saveOutput: ({ runId, name, to }) => runner.saveOutput(runId, name, to),

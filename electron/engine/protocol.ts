@@ -16,6 +16,8 @@ import type { TensorSource, TensorSummary } from '../../shared/tensor';
 import type { InstallProgress } from './providers/install-cuda';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats } from '../../shared/model-info';
 import type { Result } from '../../shared/result';
+import type { ProfileProgress, ProfileSummary } from '../../shared/profile';
+import type { ProfileRequest } from './profile/run';
 
 export interface EngineVersions {
   node: string;
@@ -43,6 +45,8 @@ export interface EngineMethods {
     result: RunResult;
     event: { stage: string };
   };
+  /** Runs with onnxruntime's profiler on and summarises its profile per node, op type and provider. */
+  profile: { params: ProfileRequest; result: ProfileSummary; event: ProfileProgress };
   bench: {
     params: { path: string; inputs: Record<string, RunInputSource>; options: SessionOptions; runs: number; warmup: number };
     result: BenchmarkResult;

@@ -110,6 +110,8 @@ export class Backend {
         unwrap(await engine.request('run', input, { signal: ctx.signal, onEvent: ctx.emit, cancelGraceMs: 1000 })),
       'model.bench': async (input, ctx) =>
         unwrap(await engine.request('bench', input, { signal: ctx.signal, onEvent: ctx.emit })),
+      'run.profile': async (input, ctx) =>
+        unwrap(await engine.request('profile', input, { signal: ctx.signal, onEvent: ctx.emit, cancelGraceMs: 1000 })),
       'model.close': async ({ path }) => unwrap(await engine.request('releaseSessions', { path })),
       'tensor.read': async (input, ctx) => unwrap(await engine.request('readTensor', input, ctx)),
       'image.preview': async (input, ctx) => unwrap(await engine.request('imagePreview', input, ctx)),
