@@ -89,7 +89,8 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     installCudaProviders: (_params, ctx) => installCudaProviderLibraries({ signal: ctx.signal, onProgress: ctx.emit }),
     run: (params, ctx) => runner.run(params, ctx),
     bench: (params, ctx) => runner.benchmark(params, ctx),
-    profile: (params, ctx) => profileModel({ maxNodes: DEFAULT_PROFILE_NODES, ...params }, { sessions, loadImage: loadImageInput }, ctx),
+    profile: (params, ctx) =>
+      profileModel({ maxNodes: DEFAULT_PROFILE_NODES, ...params }, { sessions, loadImage: loadImageInput }, ctx),
     readTensor: (params) => readTensorForInput(params),
     outputValues: async ({ runId, name, offset, count }) => runner.outputValues(runId, name, offset, count),
     saveOutput: ({ runId, name, to }) => runner.saveOutput(runId, name, to),

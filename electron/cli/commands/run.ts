@@ -27,7 +27,8 @@ export function parseProvider(value: string): ProviderId | 'auto' {
 }
 
 export function parseOptimization(value: string): (typeof GRAPH_OPTIMIZATION_LEVELS)[number] {
-  if ((GRAPH_OPTIMIZATION_LEVELS as readonly string[]).includes(value)) return value as (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
+  if ((GRAPH_OPTIMIZATION_LEVELS as readonly string[]).includes(value))
+    return value as (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
   throw new UsageError(`unknown optimization level "${value}" (one of: ${GRAPH_OPTIMIZATION_LEVELS.join(', ')})`);
 }
 

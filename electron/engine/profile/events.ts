@@ -28,6 +28,11 @@ export class ArrayElementScanner {
 
   constructor(private readonly where: string) {}
 
+  /** Characters held for an element not finished yet (never more than one element's text). */
+  get pending(): number {
+    return this.carry.length;
+  }
+
   /** Feeds a chunk; returns the elements (as JSON text) completed inside it. */
   push(chunk: string): string[] {
     const out: string[] = [];

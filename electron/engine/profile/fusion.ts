@@ -10,6 +10,9 @@ export function profileName(node: Pick<NodeInfo, 'name' | 'opType'>, index: numb
   return node.name || `${node.opType}_${index}`;
 }
 
+/** Ops onnxruntime removes outright (their consumers read the input instead): not fused into anything. */
+const ELIMINATED = new Set(['Identity', 'Dropout']);
+
 export function fusedNodes(original: readonly NodeInfo[], optimized: readonly NodeInfo[]): Map<string, string[]> {
   const main = original.filter((n) => n.graph === '');
   const executed = optimized.filter((n) => n.graph === '');
@@ -49,7 +52,7 @@ export function fusedNodes(original: readonly NodeInfo[], optimized: readonly No
 
   const result = new Map<string, string[]>();
   main.forEach((n, i) => {
-    if (!vanished(i)) return;
+    if (!vanished(i) || ELIMINATED.has(n.opType)) return;
     const to = owner(i);
     if (!to) return;
     result.set(to, [...(result.get(to) ?? []), profileName(n, i)]);

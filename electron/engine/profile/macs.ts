@@ -18,13 +18,20 @@ export function hasMacs(op: string): boolean {
 }
 
 /** Input and weight positions differ for the quantised forms (QLinear* carry scales and zero points). */
-function operands(op: string, inputs: readonly (readonly number[])[]): [readonly number[] | undefined, readonly number[] | undefined] {
+function operands(
+  op: string,
+  inputs: readonly (readonly number[])[],
+): [readonly number[] | undefined, readonly number[] | undefined] {
   if (op === 'QLinearConv' || op === 'QLinearMatMul') return [inputs[0], inputs[3]];
   return [inputs[0], inputs[1]];
 }
 
 /** MACs of one node, or null when the op has none or the shapes are not all known. */
-export function nodeMacs(op: string, inputs: readonly (readonly number[])[], outputs: readonly (readonly number[])[]): number | null {
+export function nodeMacs(
+  op: string,
+  inputs: readonly (readonly number[])[],
+  outputs: readonly (readonly number[])[],
+): number | null {
   if (!hasMacs(op)) return null;
   const [a, b] = operands(op, inputs);
   const y = outputs[0];
