@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { formatBytes } from '../../../shared/format';
 import { type ProfileSummary, formatMacs, providerWords } from '../../../shared/profile';
 import { PROVIDER_NAMES } from '../../../shared/providers';
-import { readModelInfo } from '../../engine/onnx/reader';
+import { readModelInfo } from '../../common/onnx/reader';
 import { type CliContext, UsageError, parseCount, parsePairs, printJson, withServices } from '../args';
 import { table } from '../format';
 import { buildInputs } from '../inputs';

@@ -10,7 +10,7 @@ import type { ProfileProgress, ProfileSummary } from '../../../shared/profile';
 import type { ProviderId } from '../../../shared/providers';
 import { WorkbenchError } from '../../../shared/result';
 import type { RunInputSource, SessionOptions } from '../../../shared/run';
-import { readModelInfo, readNodes } from '../onnx/reader';
+import { readModelInfo, readNodes } from '../../common/onnx/reader';
 import { loadOrt } from '../ort';
 import { type ImageLoader, prepareInputs } from '../run/inputs';
 import type { SessionCache } from '../run/session-cache';
