@@ -163,3 +163,23 @@ describe('profile of a small model', () => {
     }
   }, 120_000);
 });
+
+describe('run on a model onnxruntime cannot load', () => {
+  it('says which operator of which domain is missing, in words', async () => {
+    const model = join(dir, 'fancy.onnx');
+    await writeModelFile(model, {
+      opsets: [
+        { domain: '', version: 17 },
+        { domain: 'com.example', version: 3 },
+      ],
+      inputs: [{ name: 'x', dtype: 'float32', shape: [2] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [2] }],
+      nodes: [{ name: 'f', op: 'FancyOp', domain: 'com.example', inputs: ['x'], outputs: ['y'] }],
+    });
+    const r = cli('run', model, '--generate-missing', '--provider', 'cpu');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /Operator FancyOp of domain com\.example is not implemented by onnxruntime \d+\.\d+ \(the model imports com\.example at opset 3\): it is a custom operator/,
+    );
+  }, 120_000);
+});

@@ -7,7 +7,7 @@ import { PROVIDER_NAMES } from '../../../shared/providers';
 import { readModelInfo } from '../../common/onnx/reader';
 import { type CliContext, UsageError, parseCount, parsePairs, printJson, withServices } from '../args';
 import { table } from '../format';
-import { buildInputs } from '../inputs';
+import { buildInputs, inputOptions } from '../inputs';
 import { inputFlags, parseProvider, sessionOptions } from './run';
 
 export async function profileCommand(args: string[], ctx: CliContext): Promise<void> {
@@ -28,20 +28,11 @@ export async function profileCommand(args: string[], ctx: CliContext): Promise<v
   const top = parseCount('--top', values.top, 15, 1);
   const dims = parsePairs('--dim', values.dim);
   const options = sessionOptions(provider, values.threads, dims, values.optimization);
-  const sampleRate = parseCount('--sample-rate', values['sample-rate'], 16000, 1000);
   const info = await readModelInfo(model);
   const note = values.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
 
   const summary = await withServices(ctx, async (call) => {
-    const inputs = await buildInputs(call, model, info, {
-      specs: values.input ?? [],
-      recipeFile: values.recipe,
-      sampleRate,
-      constants: parsePairs('--set', values.set),
-      dims,
-      missing: 'random',
-      note,
-    });
+    const inputs = await buildInputs(call, model, info, inputOptions(values, dims, 'random', note));
     if (!values.json) process.stderr.write(`Profiling ${basename(model)}: 1 warm-up run, then ${runs}…\n`);
     // The CLI prints every node: no bound on the list.
     return call('run.profile', { path: model, inputs, options, runs, maxNodes: 10_000_000 });

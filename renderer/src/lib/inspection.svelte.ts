@@ -4,6 +4,7 @@ import { SvelteMap } from 'svelte/reactivity';
 import type { Api } from '../../../shared/api';
 import type { RuntimeCheck } from '../../../shared/contract';
 import type { InitializerInfo, NodeInfo, TensorStats } from '../../../shared/model-info';
+import { ModelProfile } from './profile.svelte';
 import { Task } from './task.svelte';
 
 export class ModelInspection {
@@ -11,6 +12,8 @@ export class ModelInspection {
   readonly nodes: Task<NodeInfo[]>;
   readonly initializers: Task<InitializerInfo[]>;
   readonly runtime: Task<RuntimeCheck, { stage: string }>;
+  /** onnxruntime's profile of this model (Run view's Profile panel, Graph tab overlays). */
+  readonly profile: ModelProfile;
   /** Initializer name → its statistics task (kept while the model stays open). */
   readonly stats = new SvelteMap<string, Task<TensorStats>>();
   /** Text typed into the Nodes tab's search; kept when switching tabs. */
@@ -23,6 +26,7 @@ export class ModelInspection {
     this.nodes = new Task((o) => api.call('model.nodes', { path }, o));
     this.initializers = new Task((o) => api.call('model.initializers', { path }, o));
     this.runtime = new Task((o) => api.call('model.checkRuntime', { path }, o));
+    this.profile = new ModelProfile(api);
   }
 
   statsFor(name: string): Task<TensorStats> {
