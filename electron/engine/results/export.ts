@@ -1,8 +1,8 @@
-// A result as files: the JSON of shared/result-json.ts, with a segmentation mask or an output
+// A result as files: the JSON of shared/postprocess/json.ts, with a segmentation mask or an output
 // picture as PNG files beside it, named in the JSON. Used by the UI's "Export JSON".
 import { basename, dirname, extname, join } from 'node:path';
 import { WorkbenchError } from '../../../shared/result';
-import { type ResultExtra, resultJson, resultRasters } from '../../../shared/result-json';
+import { type ResultExtra, resultJson, resultRasters } from '../../../shared/postprocess';
 import type { Raster, TaskResult } from '../../../shared/tasks';
 import { exists, writeNew } from '../../common/fs';
 import { rasterToPng } from './encode';
