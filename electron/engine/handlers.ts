@@ -14,7 +14,7 @@ import { imagePreview, loadImageInput, recipeFor } from './run/images';
 import { ModelRunner } from './run/runner';
 import { pipelineMethod } from './pipeline/run';
 import { RunResults } from './results/run-results';
-import { writeNew } from '../common/write-new';
+import { writeNew } from '../common/fs';
 import { BatchJobs } from './batch/jobs';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';

@@ -5,7 +5,7 @@ import { opendir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import type { BatchJob } from '../../../shared/batch';
-import { WorkbenchError } from '../../../shared/result';
+import { fsError } from '../../common/fs';
 
 export interface ListedFile {
   /** Relative to the input folder, '/' separators. */
@@ -67,14 +67,7 @@ async function readFolder(path: string): Promise<Entry[]> {
   return entries.sort(byName);
 }
 
-function folderError(path: string, error: unknown): WorkbenchError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new WorkbenchError('NOT_FOUND', `Input folder not found: ${path}`);
-  if (code === 'ENOTDIR') return new WorkbenchError('INVALID_INPUT', `${path} is a file, not a folder`);
-  if (code === 'EACCES' || code === 'EPERM')
-    return new WorkbenchError('PERMISSION_DENIED', `${path} cannot be read: permission denied`);
-  return new WorkbenchError('IO_ERROR', `${path} cannot be read: ${(error as Error).message}`);
-}
+const folderError = (path: string, error: unknown) => fsError(error, path, { what: 'input folder', folder: true });
 
 /**
  * The image files of a job, in a stable order (each folder sorted, subfolders where they sort).
