@@ -6,8 +6,8 @@ import { GraphHierarchy } from '../../shared/graph/hierarchy';
 import { LayoutCache, labelEdges, layoutInProcess, layoutScene } from '../../shared/graph/layout';
 import { GraphModel } from '../../shared/graph/model';
 import { sceneToSvg } from '../../shared/graph/svg';
-import { readGraph } from './onnx/reader';
-import { writeNew } from './write-new';
+import { readGraph } from '../common/onnx/reader';
+import { writeNew } from '../common/write-new';
 
 /** Cairo cannot draw past 32767 px a side; stay well inside. */
 const MAX_PNG_SIDE = 16_000;
