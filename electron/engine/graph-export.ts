@@ -19,7 +19,11 @@ export async function graphSvg(path: string, expand: GraphExpand): Promise<{ svg
   return { svg: sceneToSvg(scene, h), width: scene.width + 40, height: scene.height + 40 };
 }
 
-export async function exportGraph(params: { path: string; to: string; expand: GraphExpand }): Promise<{ path: string; bytes: number }> {
+export async function exportGraph(params: {
+  path: string;
+  to: string;
+  expand: GraphExpand;
+}): Promise<{ path: string; bytes: number }> {
   const format = graphExportFormat(params.to);
   if (!format) throw new WorkbenchError('INVALID_INPUT', `${params.to}: the graph is exported as .svg or .png`);
   const { svg, width, height } = await graphSvg(params.path, params.expand);

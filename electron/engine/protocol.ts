@@ -32,7 +32,11 @@ export interface EngineMethods {
   nodes: { params: { path: string }; result: NodeInfo[]; event: never };
   initializers: { params: { path: string }; result: InitializerInfo[]; event: never };
   graph: { params: { path: string }; result: GraphData; event: never };
-  exportGraph: { params: { path: string; to: string; expand: GraphExpand }; result: { path: string; bytes: number }; event: never };
+  exportGraph: {
+    params: { path: string; to: string; expand: GraphExpand };
+    result: { path: string; bytes: number };
+    event: never;
+  };
   initializerStats: { params: { path: string; name: string }; result: TensorStats; event: never };
   exportInitializer: {
     params: { path: string; name: string; to: string };

@@ -80,6 +80,8 @@ export class GraphHierarchy {
     for (let k = 0; k < this.io.length; k++) if (this.io[k].kind === 'input') this.attach(this.nodeCount + k, rootGroup);
     const scopes = new Map<string, number>();
     for (let i = 0; i < this.nodeCount; i++) {
+      // Constant nodes are drawn as what they are, weights: listed on the nodes that read them.
+      if (this.isHidden(i)) continue;
       const container = containers[model.graphOf(i)] ?? this.root;
       let at = container;
       let key = String(container);
@@ -128,6 +130,11 @@ export class GraphHierarchy {
     if (this.isGroup(item)) this.group(item).parent = g.id;
   }
 
+  /** A Constant node (no box of its own; its consumers list it as an input). */
+  isHidden(item: number): boolean {
+    return this.isNode(item) && this.model.op(item) === 'Constant' && this.model.inputs(item).length === 0;
+  }
+
   isGroup(item: number): boolean {
     return item >= this.nodeCount + this.io.length;
   }
@@ -167,7 +174,8 @@ export class GraphHierarchy {
     for (const c of group.children) if (this.isGroup(c)) this.group(c).parent = g;
     if (group.kind !== 'scope' || group.children.length !== 1) return g;
     const only = group.children[0];
-    if (this.isGroup(only) && this.group(only).kind === 'scope') this.group(only).label = `${group.label} › ${this.group(only).label}`;
+    if (this.isGroup(only) && this.group(only).kind === 'scope')
+      this.group(only).label = `${group.label} › ${this.group(only).label}`;
     return only;
   }
 
@@ -239,6 +247,7 @@ export class GraphHierarchy {
     };
     for (let t = 0; t < m.tensorCount; t++) {
       const p = m.producer[t];
+      if (p >= 0 && this.isHidden(p)) continue;
       const sources = p >= 0 ? [p] : this.ioItemsOf(t).filter((k) => this.ioItem(k)!.kind === 'input');
       if (sources.length === 0) continue;
       const sinks = [...m.consumers(t), ...this.ioItemsOf(t).filter((k) => this.ioItem(k)!.kind === 'output')];

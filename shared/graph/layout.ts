@@ -114,7 +114,8 @@ export function boxText(h: GraphHierarchy, id: number): { kind: BoxKind; label: 
     return { kind: io.kind, label: h.model.tensorName(io.tensor), sub: shape ? formatShape(shape) : '' };
   }
   const g = h.group(id);
-  const ops = h.opSummary(id, 2)
+  const ops = h
+    .opSummary(id, 2)
     .map((o) => `${o.op}×${o.count}`)
     .join(' ');
   return { kind: 'group', label: g.label, sub: `${g.nodeCount.toLocaleString('en-US')} nodes${ops ? ` · ${ops}` : ''}` };

@@ -3,10 +3,16 @@
 const FAMILIES: [RegExp, string][] = [
   [/^(Conv|ConvTranspose|ConvInteger|QLinearConv|DeformConv)$/, '#33609c'],
   [/^(Gemm|MatMul|MatMulInteger|QLinearMatMul|Einsum|Attention|MultiHeadAttention)$/, '#3d5a99'],
-  [/^(Relu|LeakyRelu|PRelu|Sigmoid|Tanh|Gelu|Erf|Elu|Selu|HardSigmoid|HardSwish|Softplus|Mish|Clip|Softmax|LogSoftmax)$/, '#8c3b3b'],
+  [
+    /^(Relu|LeakyRelu|PRelu|Sigmoid|Tanh|Gelu|Erf|Elu|Selu|HardSigmoid|HardSwish|Softplus|Mish|Clip|Softmax|LogSoftmax)$/,
+    '#8c3b3b',
+  ],
   [/Norm|^BatchNormalization$/, '#3b7350'],
   [/Pool$/, '#2f6f73'],
-  [/^(Reshape|Transpose|Flatten|Squeeze|Unsqueeze|Concat|Split|Slice|Gather|GatherElements|GatherND|Shape|Expand|Tile|Pad|Cast|Identity|Constant|ConstantOfShape|Range)$/, '#5a5f6b'],
+  [
+    /^(Reshape|Transpose|Flatten|Squeeze|Unsqueeze|Concat|Split|Slice|Gather|GatherElements|GatherND|Shape|Expand|Tile|Pad|Cast|Identity|Constant|ConstantOfShape|Range)$/,
+    '#5a5f6b',
+  ],
   [/^(If|Loop|Scan)$/, '#7a5a99'],
 ];
 

@@ -5,8 +5,7 @@ import type { ItemOverlay } from './overlay';
 import { GRAPH_COLORS, opColor } from './style';
 import type { GraphHierarchy } from './hierarchy';
 
-const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function fill(box: SceneBox): string {
   if (box.kind === 'node') return opColor(box.label);

@@ -162,9 +162,7 @@ export class GraphHandler implements MessageHandler {
           handler: new SparseTensorHandler(this.c.ctx, (e) => this.c.initializers.push({ ...e, graph: this.path() })),
         };
       case 11:
-        return this.isMain || this.record
-          ? { kind: 'message', handler: new ValueInfoHandler((v) => this.inputs.push(v)) }
-          : SKIP;
+        return this.isMain || this.record ? { kind: 'message', handler: new ValueInfoHandler((v) => this.inputs.push(v)) } : SKIP;
       case 12:
         return this.isMain || this.record
           ? { kind: 'message', handler: new ValueInfoHandler((v) => this.outputs.push(v)) }
