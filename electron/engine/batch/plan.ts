@@ -44,9 +44,10 @@ export interface JobPlan {
   skipDirs: string[];
 }
 
-/** What the machine gives the job (a container's cgroup); tests pass their own. */
+/** What the machine gives the job (a container's cgroup, its CPUs); tests pass their own. */
 export interface PlanContext {
   limits?: ContainerLimits;
+  cpus?: { usable: number; host: number };
 }
 
 /** JSON with sorted keys: the same value always gives the same text (and the same key). */
@@ -213,7 +214,7 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
   const limits = context.limits ?? (await readContainerLimits());
   const options = sessionOptionsSchema.parse({ ...job.recipe.options, ...job.options });
   // In a container, onnxruntime would size its pool from the host's cores: the quota decides instead.
-  const threads = options.intraOpThreads === undefined ? threadsFor(limits) : null;
+  const threads = options.intraOpThreads === undefined ? threadsFor(limits, context.cpus?.usable, context.cpus?.host) : null;
   // A batch job runs on the cached session; profiling and model export are for single runs.
   // Worker threads that spin between runs take the CPU the decoders need (measured by bench:batch:
   // +6% images/s for a ResNet-50-class model, +27% for MobileNet-class on small images).
