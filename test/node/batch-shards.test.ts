@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const SLOW = { timeout: 240_000 };
 import { shardOfPath } from '../../shared/shard';
 import { ROOT } from '../helpers';
-import { LABELS, RECIPE, classifierModel, imageFolder, parseCsv } from './batch-fixtures';
+import { classifierModel, classifierRecipeFile, imageFolder, parseCsv } from './batch-fixtures';
 
 let dir: string;
 let model: string;
@@ -82,14 +82,7 @@ beforeAll(async () => {
   files = await imageFolder(input, 30, 'trip/');
   await writeFile(join(input, 'broken.jpg'), 'not a picture');
   files.push('broken.jpg');
-  recipe = join(dir, 'recipe.json');
-  await writeFile(
-    recipe,
-    JSON.stringify({
-      inputs: { x: RECIPE },
-      task: { kind: 'classification', topK: 2, labels: { kind: 'list', labels: LABELS } },
-    }),
-  );
+  recipe = await classifierRecipeFile(join(dir, 'recipe.json'));
 });
 
 afterAll(async () => {
