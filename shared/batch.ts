@@ -309,6 +309,25 @@ export interface BatchSummary {
   error?: WorkbenchErrorInfo;
 }
 
+/** How one shard of a job stood when `batch merge` read it. */
+export type MergedShardState = 'finished' | 'running' | 'cancelled' | 'failed' | 'missing' | 'other-job';
+
+/** What `batch merge` put together from the shards of a job in one output folder. */
+export interface BatchMergeReport {
+  outputFolder: string;
+  /** How many shards the job was split into. */
+  count: number;
+  shards: { index: number; state: MergedShardState; ok?: number; failed?: number }[];
+  /** Input files in the merged results, and how they ended. */
+  files: number;
+  ok: number;
+  failed: number;
+  /** Whole-job files written at the top of the output folder. */
+  written: string[];
+  /** One line per shard that is missing or unfinished ("shard 1 of 2 has not run"); empty: complete. */
+  problems: string[];
+}
+
 export interface BatchCount {
   files: number;
   /** The first few files, in the order the job takes them. */

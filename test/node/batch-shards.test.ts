@@ -215,7 +215,7 @@ describe('batch --input-list', SLOW, () => {
 });
 
 describe('batch --max-failures', SLOW, () => {
-  it('exits 6 when more files failed than allowed, 0 within it; a stopped shard is named by merge', async () => {
+  it('exits 7 when more files failed than allowed, 0 within it; a stopped shard is named by merge', async () => {
     const folder = join(dir, 'some-broken');
     await imageFolder(folder, 4);
     await writeFile(join(folder, 'bad-1.jpg'), 'not a picture');
@@ -224,14 +224,14 @@ describe('batch --max-failures', SLOW, () => {
       cli([model, folder, '--out', join(dir, name), '--recipe', recipe, '--threads', '1', ...more]);
 
     const over = await run('mf-count', '--max-failures', '1', '--shard', '0/1');
-    expect(over.code).toBe(6);
+    expect(over.code).toBe(7);
     expect(over.stderr).toMatch(/2 files failed, more than the 1 allowed/);
     const merged = await cli(['merge', join(dir, 'mf-count')]);
     expect(merged.code).toBe(1);
     expect(merged.stderr).toMatch(/shard 0 of 1 stopped: 2 files failed, more than the 1 allowed/);
 
     const share = await run('mf-share', '--max-failures', '20%');
-    expect(share.code).toBe(6);
+    expect(share.code).toBe(7);
     expect(share.stderr).toMatch(/2 files failed, more than the 20% of 6 allowed/);
     const within = await run('mf-within', '--max-failures', '50%');
     expect(within.code, within.stderr).toBe(0);

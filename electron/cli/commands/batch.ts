@@ -1,6 +1,6 @@
 // `onnx-workbench batch MODEL FOLDER --out DIR`: a folder of images through a model, with a
 // progress bar on a terminal (JSON lines with --progress json), resumed when run again, and a
-// last line with the counts. Exit 0 when the job finished, even with failed files; 6 when more
+// last line with the counts. Exit 0 when the job finished, even with failed files; 7 when more
 // failed than --max-failures allows. `--shard I/N|auto` runs one shard of the folder; `batch
 // merge DIR` puts the shards' results together.
 import { readFile } from 'node:fs/promises';
@@ -25,10 +25,9 @@ import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
 import { WorkbenchError } from '../../../shared/result';
 import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFromEnv } from '../../../shared/shard';
 import { readModelInfo } from '../../common/onnx/reader';
-import { type CliContext, CliFailure, UsageError, parseCount, startServices } from '../args';
+import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
 import { readRecipeFile } from '../inputs';
 import { taskFlags, taskSettings, type TaskFlags } from '../task';
-import { mergeShards } from '../../engine/batch/merge';
 import { parseProvider } from './run';
 
 const flags = {
@@ -59,7 +58,7 @@ const flags = {
 const WITH_JOB = new Set(['job', 'progress', 'retry-failed', 'overwrite', 'shard', 'input-list', 'max-failures']);
 
 /** The exit code of a job stopped by --max-failures (distinct from usage errors and other failures). */
-export const EXIT_TOO_MANY_FAILURES = 6;
+export const EXIT_TOO_MANY_FAILURES = 7;
 
 /** --shard I/N, or auto: from a scheduler's environment. */
 export function parseShard(value: string, env: NodeJS.ProcessEnv, note: (l: string) => void): ShardSpec {
@@ -216,7 +215,7 @@ export function summaryLine(s: BatchSummary): string {
 }
 
 export async function batchCommand(args: string[], ctx: CliContext): Promise<void> {
-  if (args[0] === 'merge') return mergeCommand(args.slice(1));
+  if (args[0] === 'merge') return mergeCommand(args.slice(1), ctx);
   const { values, positionals } = parseArgs({ args, options: flags, allowPositionals: true });
   const mode = values.progress ?? (process.stderr.isTTY ? 'bar' : 'none');
   if (!['json', 'bar', 'none'].includes(mode))
@@ -283,10 +282,11 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
 }
 
 /** `batch merge DIR`: the shards' results as one; exit 1 (after writing what there is) when a shard is missing or unfinished. */
-async function mergeCommand(args: string[]): Promise<void> {
+async function mergeCommand(args: string[], ctx: CliContext): Promise<void> {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length !== 1) throw new UsageError('batch merge takes one output folder: the --out DIR the shards wrote to');
-  const report = await mergeShards(resolve(positionals[0]));
+  const folder = resolve(positionals[0]);
+  const report = await withServices(ctx, (call) => call('batch.merge', { folder }));
   const complete = report.problems.length === 0;
   if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {

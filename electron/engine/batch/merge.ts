@@ -4,29 +4,12 @@
 // every input file appears once, at its last state, without holding the records in memory. The
 // report says which shards are missing or did not finish; the caller exits non-zero for those.
 import { join } from 'node:path';
-import type { BatchItemRecord, BatchOutputKind } from '../../../shared/batch';
+import type { BatchItemRecord, BatchMergeReport, BatchOutputKind, MergedShardState } from '../../../shared/batch';
 import { WorkbenchError } from '../../../shared/result';
 import { describeShard } from '../../../shared/shard';
 import { comparePaths, latestItems } from './journal';
 import { JOURNAL_FILE, STATE_DIR, writeJobFiles } from './outputs';
 import { type ShardFolder, readShardFolders, shardsRoot } from './shard-state';
-
-export type MergedShardState = 'finished' | 'running' | 'cancelled' | 'failed' | 'missing' | 'other-job';
-
-export interface MergeReport {
-  outputFolder: string;
-  /** How many shards the job was split into. */
-  count: number;
-  shards: { index: number; state: MergedShardState; ok?: number; failed?: number }[];
-  /** Input files in the merged results, and how they ended. */
-  files: number;
-  ok: number;
-  failed: number;
-  /** Whole-job files written at the top of the output folder. */
-  written: string[];
-  /** One line per shard that is missing or unfinished ("shard 1 of 2 has not run"); empty: complete. */
-  problems: string[];
-}
 
 interface Head {
   record: BatchItemRecord;
@@ -115,7 +98,7 @@ function problemOf(spec: { index: number; count: number }, state: MergedShardSta
 }
 
 /** Merges the shards of the job in `outputFolder` into its top-level results files. */
-export async function mergeShards(outputFolder: string): Promise<MergeReport> {
+export async function mergeShards(outputFolder: string): Promise<BatchMergeReport> {
   const folders = await readShardFolders(outputFolder);
   if (!folders.length)
     throw new WorkbenchError(
@@ -135,7 +118,7 @@ export async function mergeShards(outputFolder: string): Promise<MergeReport> {
     .sort((a, b) => (a.state!.startedAt < b.state!.startedAt ? 1 : a.state!.startedAt > b.state!.startedAt ? -1 : 0))[0];
   const key = latest?.state?.key;
   const byIndex = new Map<number, ShardFolder>(folders.map((f) => [f.spec.index, f]));
-  const shards: MergeReport['shards'] = [];
+  const shards: BatchMergeReport['shards'] = [];
   const problems: string[] = [];
   const streams: AsyncIterable<BatchItemRecord>[] = [];
   const write = new Set<BatchOutputKind>();
