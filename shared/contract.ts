@@ -6,6 +6,7 @@ import { absolutePath } from './paths';
 import {
   BATCH_ACTIONS,
   type BatchCount,
+  type BatchMergeReport,
   type BatchJob,
   type BatchJobRecord,
   type BatchProgress,
@@ -188,6 +189,8 @@ export const contract = {
     }),
   ),
   'library.forgetRecent': channel<LibrarySnapshot['recent']>()(z.strictObject({ path: absolutePath.optional() })),
+  /** The results of the shards of a job in one output folder put together at its top (results.csv …). */
+  'batch.merge': channel<BatchMergeReport>()(z.strictObject({ folder: absolutePath })),
   /** How many files a batch job would take, and the first few (shown before starting). */
   'batch.count': channel<BatchCount>()(z.strictObject({ job: batchJobSchema })),
   /** A batch job to its end (resuming from its output folder's journal); cancel with the call's signal. */

@@ -17,6 +17,7 @@ import { pipelineMethod } from './pipeline/run';
 import { RunResults } from './results/run-results';
 import { writeNew } from '../common/fs';
 import { BatchJobs } from './batch/jobs';
+import { mergeShards } from './batch/merge';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';
 
@@ -101,6 +102,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     },
     pipeline: (params, ctx) => pipelineMethod(params, sessions, ctx),
     batchCount: ({ job }) => batches.count(job),
+    batchMerge: ({ folder }) => mergeShards(folder),
     batchRun: (params, ctx) => batches.run(params, ctx),
     batchControl: async ({ jobId, action }) => batches.control(jobId, action),
     imagePreview: ({ path, recipe }) => imagePreview(path, recipe),

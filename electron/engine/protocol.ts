@@ -2,7 +2,7 @@
 // Plain structured-cloneable objects: it travels over Electron's parentPort and over
 // child_process IPC with `serialization: 'advanced'`.
 import type { RuntimeCheck } from '../../shared/contract';
-import type { BatchAction, BatchCount, BatchJob, BatchProgress, BatchSummary } from '../../shared/batch';
+import type { BatchAction, BatchCount, BatchJob, BatchMergeReport, BatchProgress, BatchSummary } from '../../shared/batch';
 import type { BatchRunRequest } from './batch/jobs';
 import type { PipelineProgress, PipelineResult } from '../../shared/pipeline';
 import type { PipelineParams } from './pipeline/run';
@@ -80,6 +80,8 @@ export interface EngineMethods {
   };
   /** A pipeline (file or inline) on one image: steps, regions with their text, timings. */
   pipeline: { params: PipelineParams; result: PipelineResult; event: PipelineProgress };
+  /** The shards' results in an output folder merged at its top. */
+  batchMerge: { params: { folder: string }; result: BatchMergeReport; event: never };
   /** How many files a batch job would take, and the first few. */
   batchCount: { params: { job: BatchJob }; result: BatchCount; event: never };
   /** A batch job to its end, resuming from its journal; cancel stops it within one item. */

@@ -97,6 +97,7 @@ export class Backend {
       'library.opened': ({ path }) => library.markOpened(path),
       'library.forgetRecent': ({ path }) => library.forgetRecent(path),
       'batch.count': ({ job }, ctx) => batch.count(job, ctx.signal),
+      'batch.merge': async ({ folder }, ctx) => unwrap(await engine.request('batchMerge', { folder }, ctx)),
       'batch.start': ({ job, jobId }, ctx) => batch.start(job, ctx, jobId),
       'batch.control': ({ jobId, action }) => batch.control(jobId, action),
       'batch.jobs': () => batch.jobs(),
