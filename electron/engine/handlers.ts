@@ -2,7 +2,8 @@
 // onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
 import { WorkbenchError } from '../../shared/result';
 import type { EngineChannel, EngineEvent, EngineInput, EngineOutput } from '../common/rpc/engine-channels';
-import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
+import { readGraph, readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
+import { exportGraph } from './graph-export';
 import { tensorStats } from '../common/onnx/tensor-stats';
 import { encodeNpy } from '../common/onnx/npy';
 import { checkRuntime } from './runtime-check';
@@ -15,8 +16,9 @@ import { imagePreview, loadImageInput, recipeFor } from './run/images';
 import { ModelRunner } from './run/runner';
 import { pipelineMethod } from './pipeline/run';
 import { RunResults } from './results/run-results';
-import { writeNew } from '../common/write-new';
+import { writeNew } from '../common/fs';
 import { BatchJobs } from './batch/jobs';
+import { mergeShards } from './batch/merge';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';
 
@@ -64,6 +66,8 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     'model.inspect': ({ path }) => readModelInfo(path),
     'model.nodes': ({ path }) => readNodes(path),
     'model.initializers': ({ path }) => readInitializers(path),
+    'model.graph': ({ path }) => readGraph(path),
+    'graph.export': (params) => exportGraph(params),
     async 'model.initializerStats'({ path, name }) {
       const { data } = await readInitializerData(path, name);
       return tensorStats(data);
@@ -99,6 +103,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     },
     'pipeline.run': (params, ctx) => pipelineMethod(params, sessions, ctx),
     'batch.count': ({ job }) => batches.count(job),
+    'batch.merge': ({ folder }) => mergeShards(folder),
     'engine.batchRun': (params, ctx) => batches.run(params, ctx),
     'engine.batchControl': async ({ jobId, action }) => batches.control(jobId, action),
     'image.preview': ({ path, recipe }) => imagePreview(path, recipe),

@@ -11,6 +11,8 @@ export const ENGINE_CHANNELS = [
   'model.inspect',
   'model.nodes',
   'model.initializers',
+  'model.graph',
+  'graph.export',
   'model.initializerStats',
   'model.exportInitializer',
   'model.checkRuntime',
@@ -29,6 +31,7 @@ export const ENGINE_CHANNELS = [
   'pipeline.run',
   'check.run',
   'batch.count',
+  'batch.merge',
   'providers.installCuda',
 ] as const satisfies readonly ChannelName[];
 export type ForwardedChannel = (typeof ENGINE_CHANNELS)[number];
