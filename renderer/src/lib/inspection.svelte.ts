@@ -4,6 +4,7 @@ import { SvelteMap } from 'svelte/reactivity';
 import type { Api } from '../../../shared/api';
 import type { RuntimeCheck } from '../../../shared/contract';
 import type { InitializerInfo, NodeInfo, TensorStats } from '../../../shared/model-info';
+import type { GraphData } from '../../../shared/graph/data';
 import { ModelProfile } from './profile.svelte';
 import { Task } from './task.svelte';
 
@@ -11,6 +12,8 @@ export class ModelInspection {
   readonly path: string;
   readonly nodes: Task<NodeInfo[]>;
   readonly initializers: Task<InitializerInfo[]>;
+  /** The graph's nodes and tensors as compact columns (Graph tab). */
+  readonly graph: Task<GraphData>;
   readonly runtime: Task<RuntimeCheck, { stage: string }>;
   /** onnxruntime's profile of this model (Run view's Profile panel, Graph tab overlays). */
   readonly profile: ModelProfile;
@@ -18,6 +21,10 @@ export class ModelInspection {
   readonly stats = new SvelteMap<string, Task<TensorStats>>();
   /** Text typed into the Nodes tab's search; kept when switching tabs. */
   nodeQuery = $state('');
+  /** The node selected in the Nodes table or the graph (index in model.nodes order); kept across tabs. */
+  selectedNode = $state<number | null>(null);
+  /** A weight to show when the Weights tab opens (a link from a node). */
+  weightQuery = $state('');
   readonly #api: Api;
 
   constructor(api: Api, path: string) {
@@ -25,6 +32,7 @@ export class ModelInspection {
     this.path = path;
     this.nodes = new Task((o) => api.call('model.nodes', { path }, o));
     this.initializers = new Task((o) => api.call('model.initializers', { path }, o));
+    this.graph = new Task((o) => api.call('model.graph', { path }, o));
     this.runtime = new Task((o) => api.call('model.checkRuntime', { path }, o));
     this.profile = new ModelProfile(api);
   }
