@@ -66,9 +66,10 @@ export function startServices(ctx: CliContext): Services {
 export async function withServices<T>(ctx: CliContext, body: (call: Caller) => Promise<T>): Promise<T> {
   const services = startServices(ctx);
   try {
-    return await body(async (channel, input, emit) => {
+    return await body(async (channel, input, emit, signal) => {
       const result = await services.client.call(channel, input, {
         onEvent: emit as (event: ChannelEvent<typeof channel>) => void,
+        signal,
       });
       if (!result.ok) {
         // The engine's INVALID_INPUT is a bad input file or value, not wrong usage of the CLI.
@@ -86,6 +87,7 @@ export type Caller = <C extends ChannelName>(
   channel: C,
   input: ChannelInput<C>,
   emit?: (event: unknown) => void,
+  signal?: AbortSignal,
 ) => Promise<ChannelOutput<C>>;
 
 export function parseCount(flag: string, value: string | undefined, fallback: number, min = 0): number {
