@@ -1,6 +1,7 @@
 // `onnx-workbench batch MODEL FOLDER --out DIR`: a folder of images through a model, with a
-// progress bar on a terminal (JSON lines with --progress json), resumed when run again, and a
-// last line with the counts. Exit 0 when the job finished, even with failed files.
+// progress bar on a terminal, plain progress lines elsewhere (JSON lines with --progress json),
+// resumed when run again, and a last line with the counts. Exit 0 when the job finished, even
+// with failed files; after Ctrl+C, SIGTERM or SIGHUP the counts done and left are printed.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,8 +25,13 @@ import { WorkbenchError } from '../../../shared/result';
 import { readModelInfo } from '../../common/onnx/reader';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices } from '../args';
 import { readRecipeFile } from '../inputs';
+import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
 import { taskFlags, taskSettings, type TaskFlags } from '../task';
 import { parseProvider } from './run';
+
+/** The signals that cancel a job, and the exit code each gives (128 + its number, as shells do). */
+const CANCEL_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+type CancelSignal = keyof typeof CANCEL_SIGNALS;
 
 const flags = {
   out: { type: 'string' },
@@ -157,15 +163,9 @@ function bar(p: BatchProgress, width = 24): string {
   const frac = p.total ? Math.min(1, p.done / p.total) : 0;
   const filled = Math.round(frac * width);
   const total = p.total === null ? '…' : String(p.total);
-  const eta = p.etaSeconds === null ? '' : ` · ETA ${formatSeconds(p.etaSeconds)}`;
+  const eta = p.etaSeconds === null ? '' : ` · ETA ${formatDuration(p.etaSeconds)}`;
   const state = p.state === 'paused' ? ' (paused)' : '';
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${total} · ${p.ok} ok · ${p.failed} failed · ${p.imagesPerSecond.toFixed(1)} img/s${eta}${state}`;
-}
-
-function formatSeconds(s: number): string {
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 export function summaryLine(s: BatchSummary): string {
@@ -174,11 +174,16 @@ export function summaryLine(s: BatchSummary): string {
   return `${how}: ${describeCounts(s)}${rate} → ${s.outputFolder}`;
 }
 
+/** A summary as the progress event it ends on. */
+function progressOf(s: BatchSummary): BatchProgress {
+  return { ...s, state: s.state, left: Math.max(0, s.total - s.done), etaSeconds: null, current: null, latest: [] };
+}
+
 export async function batchCommand(args: string[], ctx: CliContext): Promise<void> {
   const { values, positionals } = parseArgs({ args, options: flags, allowPositionals: true });
-  const mode = values.progress ?? (process.stderr.isTTY ? 'bar' : 'none');
-  if (!['json', 'bar', 'none'].includes(mode))
-    throw new UsageError(`--progress takes json, bar or none, not "${values.progress}"`);
+  const mode = values.progress ?? (process.stderr.isTTY ? 'bar' : 'lines');
+  if (!['json', 'bar', 'lines', 'none'].includes(mode))
+    throw new UsageError(`--progress takes json, bar, lines or none, not "${values.progress}"`);
   const note = mode === 'json' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   let job: BatchJob;
   if (values.job !== undefined) {
@@ -196,13 +201,25 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
 
   const services = startServices(ctx);
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let cancelledBy: CancelSignal | null = null;
+  const handlers = (Object.keys(CANCEL_SIGNALS) as CancelSignal[]).map((signal) => {
+    const handler = () => {
+      cancelledBy ??= signal;
+      controller.abort();
+    };
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
   let lastBar = '';
+  let latest: BatchProgress | null = null;
+  const lines = new ProgressLines((line) => process.stderr.write(`${line}\n`));
+  const ticker = mode === 'lines' ? setInterval(() => lines.tick(), 1000) : null;
+  ticker?.unref();
   const emit = (event: unknown) => {
     const p = event as BatchProgress;
+    latest = p;
     if (mode === 'json') process.stdout.write(`${JSON.stringify(p)}\n`);
+    else if (mode === 'lines') lines.update(p);
     else if (mode === 'bar') {
       const line = bar(p);
       if (line !== lastBar) process.stderr.write(`\r${line}\x1b[K`);
@@ -216,12 +233,19 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
     }
     const result = await services.backend.dispatch('batch.start', { job }, { signal: controller.signal, emit });
     if (mode === 'bar' && lastBar) process.stderr.write('\n');
+    const done = result.ok ? (result.value as BatchSummary) : null;
+    const cancelled = done ? done.state === 'cancelled' : !result.ok && result.error.code === 'CANCELLED';
+    if (cancelled && (cancelledBy || !done)) {
+      // The summary's counts when the job got to write one, else the last progress event's.
+      const counts: BatchProgress | null = done
+        ? { ...(latest ?? progressOf(done)), ...done, left: Math.max(0, done.total - done.done) }
+        : latest;
+      process.stderr.write(`${cancelledLine(counts, cancelledBy ?? 'cancelled')}\n`);
+      if (done && mode === 'json') process.stdout.write(`${JSON.stringify({ summary: done })}\n`);
+      process.exitCode = cancelledBy ? CANCEL_SIGNALS[cancelledBy] : 130;
+      return;
+    }
     if (!result.ok) {
-      if (result.error.code === 'CANCELLED') {
-        process.stderr.write('Cancelled; run the same command again to resume.\n');
-        process.exitCode = 130;
-        return;
-      }
       // A job that cannot run because of what it was given (folders, recipe) is a failure, not wrong usage.
       if (result.error.code === 'INVALID_INPUT') throw new CliFailure(result.error.message, 1);
       throw new WorkbenchError(result.error.code, result.error.message);
@@ -231,8 +255,8 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
     else process.stdout.write(`${summaryLine(summary)}\n`);
     if (summary.state !== 'finished') process.exitCode = 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (ticker) clearInterval(ticker);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
     services.dispose();
   }
 }
