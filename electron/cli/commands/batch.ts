@@ -27,7 +27,7 @@ import { type CliContext, CliFailure, UsageError, parseCount, startServices } fr
 import { readRecipeFile } from '../inputs';
 import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
 import { taskFlags, taskSettings, type TaskFlags } from '../task';
-import { parseProvider } from './run';
+import { parseFallback, parseProvider } from './run';
 
 /** The signals that cancel a job, and the exit code each gives (128 + its number, as shells do). */
 const CANCEL_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
@@ -42,6 +42,7 @@ const flags = {
   include: { type: 'string', multiple: true },
   exclude: { type: 'string', multiple: true },
   provider: { type: 'string' },
+  fallback: { type: 'string' },
   threads: { type: 'string' },
   write: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -55,7 +56,7 @@ const flags = {
 } as const;
 
 /** Flags that may go with --job (the rest of the job comes from the file). */
-const WITH_JOB = new Set(['job', 'progress', 'retry-failed', 'overwrite']);
+const WITH_JOB = new Set(['job', 'progress', 'retry-failed', 'overwrite', 'fallback']);
 
 function parseWrite(value: string | undefined): BatchOutputKind[] | undefined {
   if (value === undefined) return undefined;
@@ -128,6 +129,7 @@ async function jobFromFlags(
   const task = chooseTask(info, recipeFile?.task, values, note);
   const options: Record<string, unknown> = { ...recipeFile?.options };
   if (values.provider !== undefined) options.provider = parseProvider(values.provider as string);
+  options.fallback = parseFallback(values.fallback as string | undefined);
   if (values.threads !== undefined) options.intraOpThreads = parseCount('--threads', values.threads as string, 0);
   const batchSize =
     values['batch-size'] === undefined || values['batch-size'] === 'auto'
@@ -189,10 +191,15 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   if (values.job !== undefined) {
     const extra = Object.keys(values).filter((k) => !WITH_JOB.has(k));
     if (positionals.length || extra.length)
-      throw new UsageError(`--job FILE holds the whole job; only --progress, --retry-failed and --overwrite go with it`);
+      throw new UsageError(
+        `--job FILE holds the whole job; only --progress, --retry-failed, --overwrite and --fallback go with it`,
+      );
     job = await readJobFile(values.job);
     if (values['retry-failed']) job = { ...job, retryFailed: true };
     if (values.overwrite) job = { ...job, output: { ...job.output, overwrite: true } };
+    // A saved job from the app may predate the choice: the command line's rule applies.
+    if (values.fallback !== undefined || job.options?.fallback === undefined)
+      job = { ...job, options: { ...job.options, fallback: parseFallback(values.fallback) } };
   } else {
     const parsed = batchJobSchema.safeParse(await jobFromFlags(values, positionals, note));
     if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid job');
