@@ -16,7 +16,7 @@ import {
 import { WorkbenchError } from '../../../shared/result';
 import type { SessionOptions } from '../../../shared/run';
 import { loadOrt } from '../ort';
-import { explainRuntimeError } from '../runtime-check';
+import { explainRuntimeError, isExternalDataError } from '../runtime-check';
 
 export interface CachedSession {
   session: Ort.InferenceSession;
@@ -211,8 +211,10 @@ export class SessionCache {
       session = await ort.InferenceSession.create(path, { ...ortOptions(choice.used, options), ...defined(extra) });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      if (choice.used === 'cpu')
-        throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(detail)} (${detail.split('\n')[0]})`);
+      if (choice.used === 'cpu') {
+        const code = isExternalDataError(detail) ? 'EXTERNAL_DATA' : 'RUNTIME_ERROR';
+        throw new WorkbenchError(code, `${path}: ${explainRuntimeError(detail)} (${detail.split('\n')[0]})`);
+      }
       if (options.fallback === 'none')
         throw new WorkbenchError(
           'PROVIDER_UNAVAILABLE',
