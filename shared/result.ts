@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'PROVIDER_UNAVAILABLE', // the execution provider asked for by name is not ready here (and no CPU fallback was allowed)
   'ENGINE_CRASHED', // the engine process died while working on the request
   'CANCELLED',
+  'TOO_MANY_FAILURES', // a batch job stopped because more files failed than its maxFailures allows
   'UNSUPPORTED', // not available in this mode or on this platform
   'INTERNAL',
 ] as const;

@@ -86,6 +86,8 @@ beforeAll(async () => {
   await writeFile(join(dir, 'recipe.json'), JSON.stringify({ inputs: { x: RECIPE }, task: { kind: 'classification', topK: 1 } }));
   const photos = join(dir, 'photos');
   const [first] = await imageFolder(photos, 1);
+  await mkdir(join(dir, 'bad'), { recursive: true });
+  await writeFile(join(dir, 'bad', 'broken.jpg'), 'not a picture');
   await mkdir(join(dir, 'many'), { recursive: true });
   for (let k = 0; k < 3000; k++) await link(join(photos, first), join(dir, 'many', `p${String(k).padStart(4, '0')}.jpg`));
 });
@@ -120,6 +122,23 @@ const CASES: { code: number; what: string; run: () => Promise<{ code: number | n
     what: 'a provider asked for by name that is not ready',
     run: async () => cli('run', MODELS.vadV5, '--generate-missing', '--provider', absent),
     says: /is not ready here: .*; use --provider auto, or --fallback cpu to run on the CPU instead/,
+  },
+  {
+    code: 7,
+    what: 'batch stopped by --max-failures',
+    run: async () =>
+      cli(
+        'batch',
+        join(dir, 'classifier.onnx'),
+        join(dir, 'bad'),
+        '--out',
+        join(dir, 'bad-out'),
+        '--recipe',
+        join(dir, 'recipe.json'),
+        '--max-failures',
+        '0',
+      ),
+    says: /failed/,
   },
   {
     code: 129,
