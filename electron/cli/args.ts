@@ -2,7 +2,7 @@
 // a channel so that a failed Result becomes an error that names the file.
 import { join } from 'node:path';
 import type { ChannelEvent, ChannelInput, ChannelName, ChannelOutput } from '../../shared/contract';
-import { WorkbenchError, toErrorInfo } from '../../shared/result';
+import { type ErrorCode, WorkbenchError, toErrorInfo } from '../../shared/result';
 import { defaultDataDir } from '../common/data-dir';
 import { type Services, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
 
@@ -18,7 +18,22 @@ export class CliFailure extends Error {
   }
 }
 
-const EXIT: Record<string, number> = { INVALID_INPUT: 2, NOT_FOUND: 3, NOT_ONNX: 4, CORRUPT_MODEL: 5, EXTERNAL_DATA: 5 };
+/**
+ * Exit codes by error code (README "Exit codes"; every one is run by test/node/cli-exit-codes.test.ts).
+ * Anything else is 1. A job cancelled by a signal exits 128 + the signal's number (batch).
+ */
+export const EXIT_CODES = {
+  INVALID_INPUT: 2,
+  NOT_FOUND: 3,
+  NOT_ONNX: 4,
+  CORRUPT_MODEL: 5,
+  EXTERNAL_DATA: 5,
+  PROVIDER_UNAVAILABLE: 6,
+} as const satisfies Partial<Record<ErrorCode, number>>;
+const EXIT: Partial<Record<string, number>> = EXIT_CODES;
+
+/** What to do about a provider that is not ready, said once after the engine's reason. */
+const PROVIDER_HINT = 'use --provider auto, or --fallback cpu to run on the CPU instead';
 
 export function die(error: unknown): never {
   if (error instanceof UsageError) {
@@ -30,7 +45,8 @@ export function die(error: unknown): never {
     process.exit(error.exitCode);
   }
   const info = toErrorInfo(error);
-  process.stderr.write(`onnx-workbench: ${info.message.replace(/\s*\n\s*/g, ' ')}\n`);
+  const hint = info.code === 'PROVIDER_UNAVAILABLE' ? `; ${PROVIDER_HINT}` : '';
+  process.stderr.write(`onnx-workbench: ${info.message.replace(/\s*\n\s*/g, ' ')}${hint}\n`);
   process.exit(EXIT[info.code] ?? 1);
 }
 
