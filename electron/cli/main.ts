@@ -31,7 +31,7 @@ Usage:
       --sample-rate HZ      rate .wav audio is resampled to (default 16000)
       --provider P          auto (default), cpu, cuda, tensorrt, dml, coreml, webgpu; one asked
                             for by name that is not ready here is an error (exit 6)
-      --fallback cpu        instead, run on the CPU and say why (run, bench, batch, pipeline)
+      --fallback cpu        instead, run on the CPU and say why (run, bench, batch, pipeline, profile)
       --threads N           intra-op threads (0: onnxruntime decides)
       --optimization L      graph optimisation: disabled, basic, extended, all (default all)
       --profile             write onnxruntime's per-node profile (JSON for chrome://tracing)
