@@ -95,6 +95,8 @@ export interface LatencyStats {
 export interface BenchmarkResult {
   provider: ProviderChoice;
   createMs: number;
+  /** The session came from the cache: nothing was created, so createMs says nothing. */
+  cached: boolean;
   warmup: number;
   runs: number;
   latencyMs: LatencyStats;

@@ -87,6 +87,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     bench: (params, ctx) => runner.benchmark(params, ctx),
     readTensor: (params) => readTensorForInput(params),
     outputValues: async ({ runId, name, offset, count }) => runner.outputValues(runId, name, offset, count),
+    outputPlane: async ({ runId, name, index, maxSize }) => runner.outputPlane(runId, name, index, maxSize),
     saveOutput: ({ runId, name, to }) => runner.saveOutput(runId, name, to),
     compareRuns: async ({ a, b, atol, rtol }) => runner.compare(a, b, { atol, rtol }),
     interpret: (params) => results.interpret(params),

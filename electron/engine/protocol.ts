@@ -12,7 +12,7 @@ import type { TaskSettings } from '../../shared/tasks';
 import type { ProviderStatus } from '../../shared/providers';
 import type { PreprocessRecipe, RecipeGuess } from '../../shared/recipe';
 import type { BenchmarkResult, ImagePreview, RunInputSource, RunResult, SessionOptions } from '../../shared/run';
-import type { TensorSource, TensorSummary } from '../../shared/tensor';
+import type { OutputPlane, TensorSource, TensorSummary } from '../../shared/tensor';
 import type { InstallProgress } from './providers/install-cuda';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats } from '../../shared/model-info';
 import type { Result } from '../../shared/result';
@@ -56,6 +56,11 @@ export interface EngineMethods {
   outputValues: {
     params: { runId: string; name: string; offset: number; count: number };
     result: { total: number; values: (number | string)[] };
+    event: never;
+  };
+  outputPlane: {
+    params: { runId: string; name: string; index: number[]; maxSize: number };
+    result: OutputPlane;
     event: never;
   };
   saveOutput: { params: { runId: string; name: string; to: string }; result: { path: string; bytes: number }; event: never };

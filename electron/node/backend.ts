@@ -115,6 +115,7 @@ export class Backend {
       'image.preview': async (input, ctx) => unwrap(await engine.request('imagePreview', input, ctx)),
       'image.guessRecipe': async (input, ctx) => unwrap(await engine.request('guessRecipe', input, ctx)),
       'run.outputValues': async (input) => unwrap(await engine.request('outputValues', input)),
+      'run.outputPlane': async (input) => unwrap(await engine.request('outputPlane', input)),
       'run.saveOutput': async (input) => unwrap(await engine.request('saveOutput', input)),
       'run.interpret': async (input, ctx) => unwrap(await engine.request('interpret', input, ctx)),
       'run.exportResult': async (input, ctx) => unwrap(await engine.request('exportResult', input, ctx)),

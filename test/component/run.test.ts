@@ -37,6 +37,7 @@ const runResult: RunResult = {
 const bench: BenchmarkResult = {
   provider: { requested: 'auto', used: 'cpu' },
   createMs: 80,
+  cached: false,
   warmup: 2,
   runs: 5,
   latencyMs: { min: 10.5, p50: 12.25, p90: 14, p99: 15.5, max: 16, mean: 12.8 },
