@@ -109,7 +109,9 @@ function unmatchedBoxes(a: ReturnType<typeof found>, b: ReturnType<typeof found>
   const taken = new Set<number>();
   let lonely = 0;
   for (const d of a) {
-    const j = b.findIndex((e, k) => !taken.has(k) && e.classId === d.classId && boxIou([d.x1, d.y1, d.x2, d.y2, e.x1, e.y1, e.x2, e.y2], 0, 1) >= 0.5);
+    const j = b.findIndex(
+      (e, k) => !taken.has(k) && e.classId === d.classId && boxIou([d.x1, d.y1, d.x2, d.y2, e.x1, e.y1, e.x2, e.y2], 0, 1) >= 0.5,
+    );
     if (j < 0) lonely += 1;
     else taken.add(j);
   }

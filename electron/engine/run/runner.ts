@@ -15,7 +15,7 @@ import {
   latencyStats,
 } from '../../../shared/run';
 import type { OutputPlane } from '../../../shared/tensor';
-import { writeNew } from '../../common/write-new';
+import { writeNew } from '../../common/fs';
 import { readModelInfo } from '../../common/onnx/reader';
 import { loadOrt } from '../ort';
 import { encodeTensor, formatOf } from '../tensors/io';
