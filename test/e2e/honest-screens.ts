@@ -2,38 +2,16 @@
 // during a benchmark, the run's time bar, the benchmark table with a cached session, and the
 // heatmap of a big 4-D output (whole plane, channel picker).
 //   npm run build && npx tsx test/e2e/honest-screens.ts [outDir]
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildModel } from '../fixtures/onnx-builder';
+import { writeBigMapModel } from './big-map-model';
 import { launchChromium, openThroughBrowser, serve } from './serve';
 
 const outDir = process.argv[2] ?? '/tmp/honest-screens';
 await mkdir(outDir, { recursive: true });
 
-// y = x + G, G [1, 2, 1024, 1024]: rings in channel 0, a diagonal ramp in channel 1, and a bright
-// spot near the bottom-right corner that a top-left 256×256 crop would miss.
-const N = 1024;
-const g = new Float32Array(2 * N * N);
-for (let r = 0; r < N; r++)
-  for (let c = 0; c < N; c++) {
-    const d = Math.hypot(r - N / 2, c - N / 2);
-    g[r * N + c] = Math.sin(d / 24) + (Math.hypot(r - 900, c - 900) < 40 ? 4 : 0);
-    g[N * N + r * N + c] = (r + c) / (2 * N);
-  }
-const dir = await mkdtemp(join(tmpdir(), 'owb-honest-'));
-const model = join(dir, 'big-map.onnx');
-await writeFile(
-  model,
-  buildModel({
-    producer: 'onnx-builder',
-    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, N, N] }],
-    outputs: [{ name: 'map', dtype: 'float32', shape: [1, 2, N, N] }],
-    initializers: [{ name: 'G', dtype: 'float32', dims: [1, 2, N, N], data: g }],
-    nodes: [{ op: 'Add', inputs: ['x', 'G'], outputs: ['map'] }],
-  }),
-);
+const model = await writeBigMapModel(await mkdtemp(join(tmpdir(), 'owb-honest-')));
 
 const served = await serve();
 const browser = await launchChromium();

@@ -38,6 +38,13 @@ describe('tensorPlane', () => {
     const t = tensor([2, 3, 4], () => 0);
     expect(() => tensorPlane(t, [], 8, 'probs')).toThrow("'probs' [2, 3, 4] needs 1 leading index(es), got 0.");
     expect(() => tensorPlane(t, [2], 8, 'probs')).toThrow("Index 2 is out of range for dim 0 (size 2) of 'probs'.");
-    expect(() => tensorPlane(tensor([4], () => 0), [], 8, 'v')).toThrow('a heatmap needs 2 or more');
+    expect(() =>
+      tensorPlane(
+        tensor([4], () => 0),
+        [],
+        8,
+        'v',
+      ),
+    ).toThrow('a heatmap needs 2 or more');
   });
 });
