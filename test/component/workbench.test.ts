@@ -88,6 +88,24 @@ describe('status bar', () => {
   });
 });
 
+describe('engine activity', () => {
+  it('shows what the engine reports on engine.activity, over what the window itself waits for', async () => {
+    let emit: (a: EngineActivity) => void = () => {};
+    const api = oneInputApi({
+      'engine.activity': (_input, options) =>
+        new Promise(() => {
+          emit = (a) => options.onEvent?.(a);
+        }),
+    });
+    render(App, { props: { api } });
+    await waitFor(() => expect(api.callsTo('engine.activity')).toHaveLength(1));
+    emit({ ...idle, jobs: [{ jobId: 'j9', kind: 'batch', label: 'Batch scans', state: 'running', done: 3, total: 10 }] });
+    await waitFor(() => expect(engineLine()).toHaveTextContent('Batch scans 3/10'));
+    emit({ engine: 'crashed', calls: [], jobs: [], lastExit: { reason: 'crashed with SIGSEGV', at: 5 } });
+    await waitFor(() => expect(engineLine()).toHaveTextContent('Engine stopped: crashed with SIGSEGV'));
+  });
+});
+
 describe('run session ownership', () => {
   it('keeps the Run form across views and starts a fresh one for the next model', async () => {
     const api = oneInputApi();
