@@ -12,6 +12,7 @@ import type {
   NodeInfo,
   OpsetImport,
 } from '../../../shared/model-info';
+import { type GraphData, type RawGraph, compactGraph } from '../../../shared/graph/data';
 import { WorkbenchError } from '../../../shared/result';
 import { fsError } from '../fs';
 import { guessTask } from '../../../shared/task-guess';
@@ -304,6 +305,41 @@ export async function readModelInfo(path: string, options: ReadOptions = {}): Pr
 /** Every node of the main graph, its subgraphs and local functions. */
 export async function readNodes(path: string): Promise<NodeInfo[]> {
   return withWalk(path, { nodes: true }, ({ collector }) => collector.nodes());
+}
+
+/** The whole graph structure for the Graph tab: nodes (in readNodes order), tensors, scopes. */
+export async function readGraph(path: string): Promise<GraphData> {
+  return withWalk(path, { nodes: true, graphs: true }, ({ collector }) => {
+    const entries = collector.nodeEntries();
+    const index = new Map(entries.map((e, i) => [e.info, i]));
+    const byLabel = new Map<string, RawGraph['initializers']>();
+    for (const e of collector.initializers) {
+      const list = byLabel.get(e.graph) ?? [];
+      list.push({ name: e.header.name, dtype: dtypeFromOnnx(e.header.dataType), shape: [...e.header.dims] });
+      byLabel.set(e.graph, list);
+    }
+    // The main graph first (functions may come before it in the file).
+    const ordered = [...collector.graphs].sort((a, b) => Number(a.kind !== 'main') - Number(b.kind !== 'main'));
+    const graphs: RawGraph[] = ordered.map((g) => {
+      const label = g.label();
+      return {
+        kind: g.kind,
+        label,
+        owner: g.owner ? (index.get(g.owner) ?? -1) : -1,
+        attr: g.attr(),
+        inputs: g.inputs,
+        outputs: g.outputs,
+        valueInfo: g.valueInfo,
+        initializers: byLabel.get(label) ?? [],
+        formalInputs: g.formalInputs,
+        formalOutputs: g.formalOutputs,
+      };
+    });
+    return compactGraph(
+      graphs,
+      entries.map((e) => e.row),
+    );
+  });
 }
 
 /** Every initializer (main graph first, then subgraphs), without values. */
