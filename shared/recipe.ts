@@ -155,6 +155,24 @@ export interface ImageTransform {
   tensorHeight: number;
 }
 
+/** The transform of a tensor that is the image itself (no resize, crop or pad). */
+export function identityTransform(width: number, height: number): ImageTransform {
+  return {
+    originalWidth: width,
+    originalHeight: height,
+    resizedWidth: width,
+    resizedHeight: height,
+    scaleX: 1,
+    scaleY: 1,
+    padLeft: 0,
+    padTop: 0,
+    cropLeft: 0,
+    cropTop: 0,
+    tensorWidth: width,
+    tensorHeight: height,
+  };
+}
+
 export interface Point {
   x: number;
   y: number;
