@@ -7,7 +7,7 @@ import { LayoutCache, labelEdges, layoutInProcess, layoutScene } from '../../sha
 import { GraphModel } from '../../shared/graph/model';
 import { sceneToSvg } from '../../shared/graph/svg';
 import { readGraph } from '../common/onnx/reader';
-import { writeNew } from '../common/write-new';
+import { writeNew } from '../common/fs';
 
 /** Cairo cannot draw past 32767 px a side; stay well inside. */
 const MAX_PNG_SIDE = 16_000;

@@ -14,6 +14,7 @@ import type {
 } from '../../../shared/model-info';
 import { type GraphData, type RawGraph, compactGraph } from '../../../shared/graph/data';
 import { WorkbenchError } from '../../../shared/result';
+import { fsError } from '../fs';
 import { guessTask } from '../../../shared/task-guess';
 import { Collector, FunctionHandler, GraphHandler, OpsetHandler, type InitializerEntry, type WalkOptions } from './graph';
 import {
@@ -172,14 +173,7 @@ function sniff(label: string, head: Uint8Array): void {
   }
 }
 
-function ioError(path: string, e: unknown): WorkbenchError {
-  const code = (e as { code?: string }).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new WorkbenchError('NOT_FOUND', `File not found: ${path}`);
-  if (code === 'EACCES' || code === 'EPERM')
-    return new WorkbenchError('PERMISSION_DENIED', `${path} cannot be read: permission denied`);
-  if (code === 'EISDIR') return new WorkbenchError('NOT_ONNX', `${path} is a folder, not an ONNX file`);
-  return new WorkbenchError('IO_ERROR', `${path} cannot be read: ${(e as Error).message}`);
-}
+const ioError = (path: string, e: unknown) => fsError(e, path, { what: 'file' });
 
 /** Opens the model and walks it once; the caller closes `src`. */
 async function walkModel(path: string, opts: WalkOptions & { wholeFile?: boolean }): Promise<Walk> {

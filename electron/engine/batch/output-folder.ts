@@ -7,10 +7,13 @@ import { WorkbenchError } from '../../../shared/result';
 import { BatchJournal } from './journal';
 import { JOB_FILE, JOB_FILES, JOURNAL_FILE, LOCK_FILE, STATE_DIR, writeAtomic } from './outputs';
 import type { JobPlan } from './plan';
+import { checkShardSiblings, writeShardState } from './shard-state';
 import { writeFailed } from './write-errors';
 
 export interface OutputFolder {
   journal: BatchJournal;
+  /** When this run took the folder (a shard's shard.json keeps it). */
+  startedAt: string;
   /** Ends the job's hold on the folder (journal closed, lock removed). */
   release(): Promise<void>;
 }
@@ -34,15 +37,15 @@ async function lock(stateDir: string, outputFolder: string): Promise<() => Promi
       'INVALID_INPUT',
       `Another batch job is writing to ${outputFolder}; wait for it or choose another folder (if none is running, delete ${path})`,
     );
-  if (held.has(outputFolder)) throw busy();
+  if (held.has(stateDir)) throw busy();
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open(path, 'wx');
       await fh.writeFile(`${process.pid}\n`);
       await fh.close();
-      held.add(outputFolder);
+      held.add(stateDir);
       return async () => {
-        held.delete(outputFolder);
+        held.delete(stateDir);
         await rm(path, { force: true }).catch(() => {});
       };
     } catch (error) {
@@ -63,18 +66,25 @@ const exists = (path: string) =>
   );
 
 export async function openOutputFolder(plan: JobPlan, jobId: string): Promise<OutputFolder> {
-  const { outputFolder, job } = plan;
-  const stateDir = join(outputFolder, STATE_DIR);
+  const { outputFolder, job, stateDir } = plan;
   try {
     await mkdir(stateDir, { recursive: true });
   } catch (error) {
     throw writeFailed(error, stateDir);
   }
   const unlock = await lock(stateDir, outputFolder);
+  const startedAt = new Date().toISOString();
   let journal: BatchJournal | null = null;
   try {
     const journalPath = join(stateDir, JOURNAL_FILE);
-    const fresh = !(await exists(journalPath));
+    // Shards share the folder: each checks the others' shard.json (same split, same job).
+    const { fresh } = await checkShardSiblings(
+      job,
+      plan.key,
+      outputFolder,
+      await exists(journalPath),
+      await exists(join(outputFolder, STATE_DIR, JOURNAL_FILE)),
+    );
     if (fresh && !job.output.overwrite) {
       for (const name of Object.values(JOB_FILES))
         if (await exists(join(outputFolder, name)))
@@ -91,6 +101,7 @@ export async function openOutputFolder(plan: JobPlan, jobId: string): Promise<Ou
         `${outputFolder} holds the results of a batch job with another model, recipe or per-image outputs; choose another output folder, or allow overwriting to run this one over them`,
       );
     await writeAtomic(join(stateDir, JOB_FILE), `${JSON.stringify(job, null, 2)}\n`, true);
+    await writeShardState(stateDir, job, plan.key, startedAt);
     await journal.append({ type: 'run', jobId, key: plan.key, model: job.model, at: new Date().toISOString() });
   } catch (error) {
     await journal?.close();
@@ -100,6 +111,7 @@ export async function openOutputFolder(plan: JobPlan, jobId: string): Promise<Ou
   const j = journal;
   return {
     journal: j,
+    startedAt,
     release: async () => {
       await j.close();
       await unlock();
