@@ -24,6 +24,8 @@ import { type RecipeGuess, preprocessRecipeSchema } from './recipe';
 import { type BenchmarkResult, type ImagePreview, type RunResult, benchRequestSchema, runRequestSchema } from './run';
 import { TensorSource, type TensorSummary } from './tensor';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
+import type { GraphData } from './graph/data';
+import { graphExpandSchema } from './graph/export';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
 export interface Channel<I extends z.ZodType, O, E> {
@@ -117,6 +119,10 @@ export const contract = {
   'model.inspect': channel<ModelInfo>()(modelPath),
   'model.nodes': channel<NodeInfo[]>()(modelPath),
   'model.initializers': channel<InitializerInfo[]>()(modelPath),
+  /** Every node and tensor as compact columns, for the Graph tab (nodes in model.nodes order). */
+  'model.graph': channel<GraphData>()(modelPath),
+  /** The graph laid out and written as .svg or .png (by the extension), never over an existing file. */
+  'graph.export': channel<ExportResult>()(z.strictObject({ path: absolutePath, to: absolutePath, expand: graphExpandSchema })),
   'model.initializerStats': channel<TensorStats>()(z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000) })),
   'model.exportInitializer': channel<ExportResult>()(
     z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000), to: absolutePath }),

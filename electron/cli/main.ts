@@ -9,6 +9,7 @@ import { UsageError, die } from './args';
 import { batchCommand } from './commands/batch';
 import { benchCommand } from './commands/bench';
 import { checkCommand } from './commands/check';
+import { graphCommand } from './commands/graph';
 import { pipelineCommand } from './commands/pipeline';
 import { providersCommand } from './commands/providers';
 import { runCommand } from './commands/run';
@@ -80,6 +81,10 @@ Usage:
                             or OWB_SHARD_INDEX + OWB_SHARD_COUNT. Shards may share one --out DIR
   onnx-workbench batch merge DIR [--json]   The shards' results as one results.csv/.jsonl/coco.json
                             in DIR; exit 1 naming the shards missing or unfinished
+  onnx-workbench graph MODEL --out FILE.svg|FILE.png [--expand overview|all|LEVEL]
+                                            The model's graph, grouped by name scopes, subgraphs and
+                                            functions, as the Graph tab lays it out; --expand: the
+                                            first view (default), every group, or groups to a depth
   onnx-workbench providers [--refresh] [--json]
                                             GPUs, execution providers and what 'auto' picks
   onnx-workbench serve [--port N]           The app in your browser (127.0.0.1 only)
@@ -155,6 +160,8 @@ export async function main(argv: string[], root: string, resourcesDir?: string):
         return await pipelineCommand(rest, { root, resourcesDir });
       case 'batch':
         return await batchCommand(rest, { root, resourcesDir });
+      case 'graph':
+        return await graphCommand(rest, { root, resourcesDir });
       case 'providers':
         return await providersCommand(rest, { root, resourcesDir });
       default:

@@ -16,6 +16,8 @@ import type { TensorSource, TensorSummary } from '../../shared/tensor';
 import type { InstallProgress } from './providers/install-cuda';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats } from '../../shared/model-info';
 import type { Result } from '../../shared/result';
+import type { GraphData } from '../../shared/graph/data';
+import type { GraphExpand } from '../../shared/graph/export';
 
 export interface EngineVersions {
   node: string;
@@ -29,6 +31,12 @@ export interface EngineMethods {
   inspect: { params: { path: string }; result: ModelInfo; event: never };
   nodes: { params: { path: string }; result: NodeInfo[]; event: never };
   initializers: { params: { path: string }; result: InitializerInfo[]; event: never };
+  graph: { params: { path: string }; result: GraphData; event: never };
+  exportGraph: {
+    params: { path: string; to: string; expand: GraphExpand };
+    result: { path: string; bytes: number };
+    event: never;
+  };
   initializerStats: { params: { path: string; name: string }; result: TensorStats; event: never };
   exportInitializer: {
     params: { path: string; name: string; to: string };

@@ -85,6 +85,8 @@ export class Backend {
       'model.inspect': async ({ path }, ctx) => unwrap(await engine.request('inspect', { path }, ctx)),
       'model.nodes': async ({ path }, ctx) => unwrap(await engine.request('nodes', { path }, ctx)),
       'model.initializers': async ({ path }, ctx) => unwrap(await engine.request('initializers', { path }, ctx)),
+      'model.graph': async ({ path }, ctx) => unwrap(await engine.request('graph', { path }, ctx)),
+      'graph.export': async (input, ctx) => unwrap(await engine.request('exportGraph', input, ctx)),
       'model.initializerStats': async (input, ctx) => unwrap(await engine.request('initializerStats', input, ctx)),
       'model.exportInitializer': async (input, ctx) => unwrap(await engine.request('exportInitializer', input, ctx)),
       'model.checkRuntime': async ({ path }, ctx) =>

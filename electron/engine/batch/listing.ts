@@ -8,6 +8,7 @@ import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import picomatch from 'picomatch';
 import type { BatchJob } from '../../../shared/batch';
+import { fsError } from '../../common/fs';
 import { WorkbenchError } from '../../../shared/result';
 import { type ShardSpec, inShard } from '../../../shared/shard';
 
@@ -75,14 +76,7 @@ async function readFolder(path: string): Promise<Entry[]> {
   return entries.sort(byName);
 }
 
-function folderError(path: string, error: unknown): WorkbenchError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new WorkbenchError('NOT_FOUND', `Input folder not found: ${path}`);
-  if (code === 'ENOTDIR') return new WorkbenchError('INVALID_INPUT', `${path} is a file, not a folder`);
-  if (code === 'EACCES' || code === 'EPERM')
-    return new WorkbenchError('PERMISSION_DENIED', `${path} cannot be read: permission denied`);
-  return new WorkbenchError('IO_ERROR', `${path} cannot be read: ${(error as Error).message}`);
-}
+const folderError = (path: string, error: unknown) => fsError(error, path, { what: 'input folder', folder: true });
 
 /**
  * The paths of an input list, in its order, each once: relative to the folder, or absolute inside

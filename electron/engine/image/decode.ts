@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
+import { fsError } from '../../common/fs';
 import { planResize, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 
@@ -51,12 +52,7 @@ async function checkFile(path: string, name: string): Promise<void> {
     if (s.isDirectory()) throw new WorkbenchError('INVALID_INPUT', `${name} is a folder, not an image`);
     size = s.size;
   } catch (e) {
-    if (e instanceof WorkbenchError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new WorkbenchError('NOT_FOUND', `Image not found: ${path}`);
-    if (code === 'EACCES' || code === 'EPERM')
-      throw new WorkbenchError('PERMISSION_DENIED', `${name} cannot be read: permission denied`);
-    throw new WorkbenchError('IO_ERROR', `${name} cannot be read: ${(e as Error).message}`);
+    throw fsError(e, path, { what: 'image' });
   }
   if (size === 0) throw new WorkbenchError('INVALID_INPUT', `${name} is empty (0 bytes), not an image`);
 }
