@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'RUNTIME_ERROR', // onnxruntime refused or failed
   'ENGINE_CRASHED', // the engine process died while working on the request
   'CANCELLED',
+  'TIMEOUT', // the call passed its deadline (it was cancelled), or the engine stopped answering
+  'BUSY', // too many calls in flight (for this window or connection, or in total): try again shortly
   'TOO_MANY_FAILURES', // a batch job stopped because more files failed than its maxFailures allows
   'UNSUPPORTED', // not available in this mode or on this platform
   'INTERNAL',

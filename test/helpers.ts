@@ -59,13 +59,14 @@ export function testServices(options: { env?: NodeJS.ProcessEnv; dataDir?: strin
     resourcesDir: join(ROOT, 'resources'),
     dataDir: options.dataDir ?? tmpDataDir(),
   });
+  // Inputs stay `unknown` here: tests send literals the schemas narrow, and bad ones on purpose.
   async function call<C extends ChannelName>(channel: C, input: unknown): Promise<ChannelOutput<C>> {
-    const result = await services.backend.dispatch(channel, input);
+    const result = await services.client.callUntyped(channel, input);
     if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
     return result.value as ChannelOutput<C>;
   }
   async function failure(channel: ChannelName, input: unknown) {
-    const result = await services.backend.dispatch(channel, input);
+    const result = await services.client.callUntyped(channel, input);
     if (result.ok) throw new Error(`${channel} should have failed`);
     return result.error;
   }

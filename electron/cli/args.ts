@@ -1,7 +1,7 @@
 // What every CLI command shares: usage errors, exit codes, starting the services, and calling
 // a channel so that a failed Result becomes an error that names the file.
 import { join } from 'node:path';
-import type { ChannelInput, ChannelName, ChannelOutput } from '../../shared/contract';
+import type { ChannelEvent, ChannelInput, ChannelName, ChannelOutput } from '../../shared/contract';
 import { WorkbenchError, toErrorInfo } from '../../shared/result';
 import { defaultDataDir } from '../common/data-dir';
 import { type Services, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
@@ -67,13 +67,15 @@ export async function withServices<T>(ctx: CliContext, body: (call: Caller) => P
   const services = startServices(ctx);
   try {
     return await body(async (channel, input, emit) => {
-      const result = await services.backend.dispatch(channel, input, { emit: emit as (event: unknown) => void });
+      const result = await services.client.call(channel, input, {
+        onEvent: emit as (event: ChannelEvent<typeof channel>) => void,
+      });
       if (!result.ok) {
         // The engine's INVALID_INPUT is a bad input file or value, not wrong usage of the CLI.
         if (result.error.code === 'INVALID_INPUT') throw new CliFailure(result.error.message, 1);
         throw new WorkbenchError(result.error.code, result.error.message);
       }
-      return result.value as never;
+      return result.value;
     });
   } finally {
     services.dispose();

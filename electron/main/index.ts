@@ -52,10 +52,10 @@ async function start() {
   });
   bindIpc(
     ipcMain,
-    services.backend,
+    (channel, input, ctx) => services.backend.dispatch(channel, input, ctx),
     (frame) => !!frame && isAppUrl(frame.url, devUrl, rendererDir),
-    batchProgressObserver({ window: () => mainWindow, notify: systemNotifier(Notification) }),
   );
+  services.backend.batch.observe(batchProgressObserver({ window: () => mainWindow, notify: systemNotifier(Notification) }));
   installMenu(() => mainWindow);
   const open = () => {
     const win = createMainWindow({ preload: join(outDir, 'preload', 'index.cjs'), devUrl, rendererDir });

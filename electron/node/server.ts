@@ -10,6 +10,9 @@ import { basename, extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Result } from '../../shared/result';
+import { InFlightBudget } from '../../shared/rpc/limits';
+import { serveRpc } from '../../shared/rpc/server';
+import { wsPort } from '../common/rpc/ws-port';
 import type { Backend } from './backend';
 
 export interface ServeOptions {
@@ -41,6 +44,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Calls in flight over every tab together (each tab: 32). */
+const MAX_CALLS_IN_FLIGHT = 128;
 
 function sameToken(a: string | null | undefined, b: string): boolean {
   if (!a) return false;
@@ -168,6 +173,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const budget = new InFlightBudget(MAX_CALLS_IN_FLIGHT);
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/api/ws' || !trustedHeaders(req) || !authorised(req, url)) {
@@ -175,7 +181,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, options.backend, log));
+    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, options.backend, budget, log));
   });
 
   await new Promise<void>((resolveListen, reject) => {
@@ -198,42 +204,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
-type ClientMessage = { type: 'invoke'; jobId: string; channel: unknown; input: unknown } | { type: 'cancel'; jobId: string };
-
-function parseClientMessage(data: unknown): ClientMessage | null {
-  try {
-    const msg = JSON.parse(String(data)) as Partial<ClientMessage> & { jobId?: unknown };
-    if (typeof msg.jobId !== 'string' || msg.jobId.length > 100) return null;
-    if (msg.type === 'invoke' || msg.type === 'cancel') return msg as ClientMessage;
-  } catch {
-    /* not JSON */
-  }
-  return null;
-}
-
-function serveSocket(ws: WebSocket, backend: Backend, log: (message: string) => void) {
-  const jobs = new Map<string, AbortController>();
-  const send = (msg: unknown) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
-  };
-  ws.on('message', (data) => {
-    const msg = parseClientMessage(data);
-    if (!msg) return send({ type: 'error', message: 'Malformed message: expected {type, jobId, …} as JSON.' });
-    if (msg.type === 'cancel') return jobs.get(msg.jobId)?.abort();
-    if (jobs.has(msg.jobId)) return send({ type: 'error', message: `Job ${msg.jobId} is already running.` });
-    const controller = new AbortController();
-    jobs.set(msg.jobId, controller);
-    void backend
-      .dispatch(msg.channel, msg.input, {
-        signal: controller.signal,
-        emit: (event) => send({ type: 'event', jobId: msg.jobId, event }),
-      })
-      .then((result) => send({ type: 'result', jobId: msg.jobId, result }))
-      .finally(() => jobs.delete(msg.jobId));
-  });
-  ws.on('close', () => {
-    for (const controller of jobs.values()) controller.abort();
-    jobs.clear();
-  });
+/** Browser mode's wire: each WebSocket is one connection of the RPC core (calls capped per tab and in total). */
+function serveSocket(ws: WebSocket, backend: Backend, budget: InFlightBudget, log: (message: string) => void) {
+  serveRpc(wsPort(ws), (channel, input, ctx) => backend.dispatch(channel, input, ctx), { budget, who: 'this tab' });
   ws.on('error', (error) => log(`websocket: ${error.message}`));
 }

@@ -113,10 +113,10 @@ describe('model.run', () => {
 describe('model.bench', () => {
   it('measures N runs after a warm-up, with percentiles and progress', async () => {
     const events: { done: number; total: number }[] = [];
-    const result = await services.backend.dispatch(
+    const result = await services.client.callUntyped(
       'model.bench',
       { path: MODELS.vadV5, inputs: vadInputs, runs: 20, warmup: 3 },
-      { emit: (e) => events.push(e as { done: number; total: number }) },
+      { onEvent: (e) => events.push(e as { done: number; total: number }) },
     );
     expect(result.ok).toBe(true);
     if (!result.ok) return;

@@ -237,13 +237,18 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   job = withRunFlags(job, values, note);
 
   const services = startServices(ctx);
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  // Ctrl+C (or SIGTERM) cancels the job: it finishes the files in flight, and the journal keeps
+  // what was done for the next run of the same command.
+  let jobId: string | null = null;
+  let stopRequested = false;
+  const onSignal = () => {
+    stopRequested = true;
+    if (jobId) void services.client.call('batch.cancel', { jobId });
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let lastBar = '';
-  const emit = (event: unknown) => {
-    const p = event as BatchProgress;
+  const onEvent = (p: BatchProgress) => {
     if (mode === 'json') process.stdout.write(`${JSON.stringify(p)}\n`);
     else if (mode === 'bar') {
       const line = bar(p);
@@ -253,11 +258,18 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   };
   try {
     if (mode !== 'json') {
-      const count = await services.backend.dispatch('batch.count', { job });
+      const count = await services.client.call('batch.count', { job });
       const share = job.shard ? ` (${describeShard(job.shard)})` : '';
-      if (count.ok) note(`${(count.value as { files: number }).files} files to process in ${job.input.folder}${share}`);
+      if (count.ok) note(`${count.value.files} files to process in ${job.input.folder}${share}`);
     }
-    const result = await services.backend.dispatch('batch.start', { job }, { signal: controller.signal, emit });
+    const started = await services.client.call('batch.start', { job });
+    const result = started.ok
+      ? await (() => {
+          jobId = started.value.jobId;
+          if (stopRequested) void services.client.call('batch.cancel', { jobId });
+          return services.client.call('batch.watch', { jobId }, { onEvent });
+        })()
+      : started;
     if (mode === 'bar' && lastBar) process.stderr.write('\n');
     if (!result.ok) {
       if (result.error.code === 'CANCELLED') {
@@ -270,10 +282,13 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
       if (result.error.code === 'TOO_MANY_FAILURES') throw new CliFailure(result.error.message, EXIT_TOO_MANY_FAILURES);
       throw new WorkbenchError(result.error.code, result.error.message);
     }
-    const summary = result.value as BatchSummary;
+    const summary: BatchSummary = result.value;
     if (mode === 'json') process.stdout.write(`${JSON.stringify({ summary })}\n`);
     else process.stdout.write(`${summaryLine(summary)}\n`);
-    if (summary.state !== 'finished') process.exitCode = 1;
+    if (summary.state === 'cancelled') {
+      process.stderr.write('Cancelled; run the same command again to resume.\n');
+      process.exitCode = 130;
+    } else if (summary.state !== 'finished') process.exitCode = 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
