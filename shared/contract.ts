@@ -27,6 +27,7 @@ import { TensorSource, type TensorSummary } from './tensor';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
 import type { GraphData } from './graph/data';
 import { graphExpandSchema } from './graph/export';
+import { type EvalProgress, type EvalReport, evalRequestSchema } from './eval/report';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
 export interface Channel<I extends z.ZodType, O, E> {
@@ -190,6 +191,12 @@ export const contract = {
       rtol: z.number().min(0).optional(),
     }),
   ),
+  /**
+   * A model (and optionally a second one, A/B) over a labelled dataset through the batch engine,
+   * scored as accuracy, mAP, mIoU or CER; writes eval.json, per-file.jsonl and the plots to `out`.
+   * Run again with the same folders, it resumes from the jobs' journals.
+   */
+  'eval.run': channel<EvalReport, EvalProgress>()(evalRequestSchema),
   'library.forgetRecent': channel<LibrarySnapshot['recent']>()(z.strictObject({ path: absolutePath.optional() })),
   /** The results of the shards of a job in one output folder put together at its top (results.csv …). */
   'batch.merge': channel<BatchMergeReport>()(z.strictObject({ folder: absolutePath })),

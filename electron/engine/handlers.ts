@@ -19,6 +19,7 @@ import { RunResults } from './results/run-results';
 import { writeNew } from '../common/fs';
 import { BatchJobs } from './batch/jobs';
 import { mergeShards } from './batch/merge';
+import { runEval } from './eval/run';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';
 
@@ -104,6 +105,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     'pipeline.run': (params, ctx) => pipelineMethod(params, sessions, ctx),
     'batch.count': ({ job }) => batches.count(job),
     'batch.merge': ({ folder }) => mergeShards(folder),
+    'eval.run': (request, ctx) => runEval(request, { sessions, signal: ctx.signal, onProgress: ctx.emit }),
     'engine.batchRun': (params, ctx) => batches.run(params, ctx),
     'engine.batchControl': async ({ jobId, action }) => batches.control(jobId, action),
     'image.preview': ({ path, recipe }) => imagePreview(path, recipe),

@@ -131,6 +131,8 @@ const DEFAULT_DEADLINES: Partial<Record<EngineChannel, number | null>> = {
   'check.run': LONG_MS,
   'providers.installCuda': LONG_MS,
   'engine.batchRun': null,
+  // Progress events restart the clock; scoring a big dataset may be quiet for a while.
+  'eval.run': LONG_MS,
 };
 const DEFAULT_DEADLINE_MS = 5 * 60_000;
 /** A cancelled run stuck in native code is ended sooner than other calls: the user is waiting. */

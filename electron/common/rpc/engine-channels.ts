@@ -32,6 +32,7 @@ export const ENGINE_CHANNELS = [
   'check.run',
   'batch.count',
   'batch.merge',
+  'eval.run',
   'providers.installCuda',
 ] as const satisfies readonly ChannelName[];
 export type ForwardedChannel = (typeof ENGINE_CHANNELS)[number];
