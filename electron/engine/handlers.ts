@@ -93,6 +93,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     'model.bench': (params, ctx) => runner.benchmark(params, ctx),
     'tensor.read': (params) => readTensorForInput(params),
     'run.outputValues': async ({ runId, name, offset, count }) => runner.outputValues(runId, name, offset, count),
+    'run.outputPlane': async ({ runId, name, index, maxSize }) => runner.outputPlane(runId, name, index, maxSize),
     'run.saveOutput': ({ runId, name, to }) => runner.saveOutput(runId, name, to),
     'run.compare': async ({ a, b, atol, rtol }) => runner.compare(a, b, { atol, rtol }),
     'run.interpret': (params) => results.interpret(params),

@@ -23,6 +23,7 @@ export const ENGINE_CHANNELS = [
   'image.preview',
   'image.guessRecipe',
   'run.outputValues',
+  'run.outputPlane',
   'run.saveOutput',
   'run.interpret',
   'run.exportResult',
