@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { readModelInfo } from '../engine/onnx/reader';
 import { defaultDataDir } from '../node/data-dir';
 import { APP_VERSION, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
-import { startServer } from '../node/server';
+import { installProcessGuards, startServer } from '../node/server';
 import { UsageError, die } from './args';
 import { batchCommand } from './commands/batch';
 import { benchCommand } from './commands/bench';
@@ -105,6 +105,8 @@ async function serve(args: string[], root: string, resourcesDir?: string) {
       if (verbose || level === 'error' || level === 'warn') process.stderr.write(`[${level}] ${message}\n`);
     },
   });
+  // A long-running server: one request's bug is logged, never the end of the process.
+  installProcessGuards((message) => process.stderr.write(`[error] ${message}\n`));
   const server = await startServer({ backend: services.backend, rendererDir: layout.rendererDir, port });
   process.stdout.write(
     `ONNX Workbench is serving on 127.0.0.1 only. Open this URL in your browser:\n\n    ${server.url}\n\nPress Ctrl+C to stop.\n`,
@@ -116,6 +118,7 @@ async function serve(args: string[], root: string, resourcesDir?: string) {
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+  process.once('SIGHUP', () => void stop());
 }
 
 export async function main(argv: string[], root: string, resourcesDir?: string): Promise<void> {

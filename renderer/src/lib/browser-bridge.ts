@@ -1,5 +1,7 @@
-// Browser mode's bridge: the contract over one WebSocket to `onnx-workbench serve`
-// (the page was served by it, so the auth cookie is already set).
+// Browser mode's bridge: the contract over one WebSocket to `onnx-workbench serve`. The token
+// comes in the URL's fragment (`#token=…`), is kept in this tab's sessionStorage and dropped
+// from the address bar; it travels only with the WebSocket upgrade (as a subprotocol) and
+// the upload request (as a header), never as a cookie that other local servers would receive.
 import type { Bridge } from '../../../shared/api';
 import type { Result } from '../../../shared/result';
 
@@ -13,13 +15,34 @@ interface Pending {
   onEvent?: (event: unknown) => void;
 }
 
-export function createBrowserBridge(location: Location = window.location): Bridge {
+const TOKEN_KEY = 'owb-token';
+
+/** The server's token: from the URL (then removed from it) or from this tab's storage. */
+export function takeToken(location: Location, storage: Storage | null, history: History | null): string | null {
+  const fromUrl =
+    new URLSearchParams(location.hash.replace(/^#/, '')).get('token') ?? new URLSearchParams(location.search).get('token');
+  if (fromUrl && /^[0-9A-Za-z_-]{1,200}$/.test(fromUrl)) {
+    storage?.setItem(TOKEN_KEY, fromUrl);
+    history?.replaceState(null, '', location.pathname);
+    return fromUrl;
+  }
+  return storage?.getItem(TOKEN_KEY) ?? null;
+}
+
+export function createBrowserBridge(
+  location: Location = window.location,
+  token: string | null = takeToken(location, globalThis.sessionStorage ?? null, globalThis.history ?? null),
+): Bridge {
+  const authHeaders: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const pending = new Map<string, Pending>();
   let socket: Promise<WebSocket> | null = null;
 
   const connect = (): Promise<WebSocket> => {
     socket ??= new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`);
+      const ws = new WebSocket(
+        `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`,
+        token ? ['owb', `owb-token.${token}`] : ['owb'],
+      );
       ws.onopen = () => resolve(ws);
       ws.onerror = () => reject(new Error('Could not reach the ONNX Workbench server. Is `onnx-workbench serve` still running?'));
       ws.onmessage = (e) => {
@@ -66,7 +89,11 @@ export function createBrowserBridge(location: Location = window.location): Bridg
     },
     async pathOfDroppedFile(file) {
       try {
-        const response = await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, { method: 'POST', body: file });
+        const response = await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, {
+          method: 'POST',
+          body: file,
+          headers: authHeaders,
+        });
         if (!response.ok)
           return {
             ok: false,
