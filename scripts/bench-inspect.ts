@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readModelInfo } from '../electron/engine/onnx/reader';
+import { readModelInfo } from '../electron/common/onnx/reader';
 import { buildModel, writeModelFile, type ModelSpec, type NodeSpec, type TensorSpec } from '../test/fixtures/onnx-builder';
 
 const MB = 1024 * 1024;

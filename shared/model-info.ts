@@ -1,5 +1,5 @@
 // The one description of a model that every view, the CLI and the engine share.
-// Produced by the engine's own ONNX reader (electron/engine/onnx), never by loading weights.
+// Produced by the engine's own ONNX reader (electron/common/onnx), never by loading weights.
 
 /**
  * Element types, named as onnxruntime-node names them (plus the ONNX types it cannot feed), in the

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { ChannelInput, ChannelName, ChannelOutput } from '../../shared/contract';
 import { WorkbenchError, toErrorInfo } from '../../shared/result';
-import { defaultDataDir } from '../node/data-dir';
+import { defaultDataDir } from '../common/data-dir';
 import { type Services, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
 
 export class UsageError extends Error {}

@@ -1,8 +1,8 @@
 // `onnx-workbench`: the command line over the same engine and services as the app.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readModelInfo } from '../engine/onnx/reader';
-import { defaultDataDir } from '../node/data-dir';
+import { readModelInfo } from '../common/onnx/reader';
+import { defaultDataDir } from '../common/data-dir';
 import { APP_VERSION, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
 import { installProcessGuards, startServer } from '../node/server';
 import { UsageError, die } from './args';

@@ -1,9 +1,9 @@
 // The engine's methods. onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
 import { WorkbenchError } from '../../shared/result';
 import type { EngineEvent, EngineMethod, EngineParams, EngineResult } from './protocol';
-import { readInitializerData, readInitializers, readModelInfo, readNodes } from './onnx/reader';
-import { tensorStats } from './onnx/tensor-stats';
-import { encodeNpy } from './onnx/npy';
+import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
+import { tensorStats } from '../common/onnx/tensor-stats';
+import { encodeNpy } from '../common/onnx/npy';
 import { checkRuntime } from './runtime-check';
 import { loadOrt } from './ort';
 import { installCudaProviderLibraries } from './providers/install-cuda';
@@ -14,7 +14,7 @@ import { imagePreview, loadImageInput, recipeFor } from './run/images';
 import { ModelRunner } from './run/runner';
 import { pipelineMethod } from './pipeline/run';
 import { RunResults } from './results/run-results';
-import { writeNew } from './write-new';
+import { writeNew } from '../common/write-new';
 import { BatchJobs } from './batch/jobs';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';

@@ -14,7 +14,7 @@ import { type Result, WorkbenchError, fail, toErrorInfo } from '../../shared/res
 import { BatchService } from './batch-service';
 import type { EngineClient } from './engine-client';
 import { listDirectory } from './file-browser';
-import { detectHardware, hardwareReport } from './hardware';
+import { detectHardware, hardwareReport } from '../common/hardware';
 import type { ModelLibrary } from './library';
 import type { RecipeStore } from './recipes';
 

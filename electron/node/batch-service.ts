@@ -16,7 +16,7 @@ import {
 } from '../../shared/batch';
 import { type Result, WorkbenchError } from '../../shared/result';
 import type { EngineClient, EngineLogger } from './engine-client';
-import { JsonStore } from './json-store';
+import { JsonStore } from '../common/json-store';
 
 interface StoredJob {
   record: BatchJobRecord;

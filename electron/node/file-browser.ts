@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import type { DirEntry, DirListing, SampleModel } from '../../shared/contract';
-import { describeFsError } from './fs-errors';
+import { describeFsError } from '../common/fs-errors';
 
 export interface ListOptions {
   extensions?: string[];

@@ -13,8 +13,8 @@ import {
 } from '../../shared/library';
 import type { ModelInfo } from '../../shared/model-info';
 import { type Result, type WorkbenchErrorInfo, WorkbenchError } from '../../shared/result';
-import { describeFsError } from './fs-errors';
-import { JsonStore } from './json-store';
+import { describeFsError } from '../common/fs-errors';
+import { JsonStore } from '../common/json-store';
 
 const MODEL_EXTENSIONS = ['.onnx'];
 const MAX_DEPTH = 12;

@@ -5,8 +5,8 @@ import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type ModelRecipeInput, type SavedRecipe, modelRecipeSchema, parseRecipeFile } from '../../shared/model-recipe';
 import { WorkbenchError } from '../../shared/result';
-import { describeFsError } from './fs-errors';
-import { JsonStore } from './json-store';
+import { describeFsError } from '../common/fs-errors';
+import { JsonStore } from '../common/json-store';
 
 interface Saved {
   model: string;

@@ -9,16 +9,16 @@ import {
   detectOrtProviderFiles,
   hardwareReport,
   onnxruntimeBinDir,
-} from '../../electron/node/hardware';
-import { fakeProbe, type FakeMachine } from '../../electron/node/hardware/fake-probe';
-import { parseLdconfig, findInIndex } from '../../electron/node/hardware/libraries';
+} from '../../electron/common/hardware';
+import { fakeProbe, type FakeMachine } from '../../electron/common/hardware/fake-probe';
+import { parseLdconfig, findInIndex } from '../../electron/common/hardware/libraries';
 import {
   parseCimVideoControllers,
   parseNvidiaSmi,
   parseProcNvidiaModel,
   parseProcNvidiaVersion,
   parseSystemProfiler,
-} from '../../electron/node/hardware/parse';
+} from '../../electron/common/hardware/parse';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;

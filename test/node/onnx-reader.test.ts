@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DTYPES, type DType, type Dim, type ModelInfo } from '../../shared/model-info';
 import { WorkbenchError } from '../../shared/result';
 import { guessTask } from '../../shared/task-guess';
-import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../../electron/engine/onnx/reader';
-import { tensorStats } from '../../electron/engine/onnx/tensor-stats';
-import { encodeNpy } from '../../electron/engine/onnx/npy';
-import { parseMetadataValue } from '../../electron/engine/onnx/python-literal';
+import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../../electron/common/onnx/reader';
+import { tensorStats } from '../../electron/common/onnx/tensor-stats';
+import { encodeNpy } from '../../electron/common/onnx/npy';
+import { parseMetadataValue } from '../../electron/common/onnx/python-literal';
 import { buildModel, type GraphSpec, type ModelSpec, type TensorSpec } from '../fixtures/onnx-builder';
 import { MODELS } from '../helpers';
 

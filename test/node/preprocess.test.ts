@@ -19,7 +19,7 @@ import {
 } from '../../shared/recipe';
 import { WorkbenchError } from '../../shared/result';
 import { halfToFloat } from '../../shared/tensor';
-import { readModelInfo } from '../../electron/engine/onnx/reader';
+import { readModelInfo } from '../../electron/common/onnx/reader';
 import { loadOrt } from '../../electron/engine/ort';
 import { buildModel } from '../fixtures/onnx-builder';
 import { parseRecipe, preprocessBatch, preprocessImage } from '../../electron/engine/image/preprocess';

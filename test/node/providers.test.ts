@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ProviderId, ProviderStatus } from '../../shared/providers';
 import { autoOrder, chooseProvider, PROVIDER_IDS, PROVIDER_LABELS } from '../../shared/providers';
 import { WorkbenchError } from '../../shared/result';
-import { detectHardware } from '../../electron/node/hardware';
-import { fakeProbe, type FakeMachine } from '../../electron/node/hardware/fake-probe';
+import { detectHardware } from '../../electron/common/hardware';
+import { fakeProbe, type FakeMachine } from '../../electron/common/hardware/fake-probe';
 import { explainProviderError, type ProviderFacts } from '../../electron/engine/providers/explain';
 import { probeProviders, type ProbeDeps } from '../../electron/engine/providers/probe';
 import {

@@ -21,7 +21,7 @@ import { suggestTask } from '../../../shared/postprocess';
 import { guessRecipe } from '../../../shared/recipe';
 import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
 import { WorkbenchError } from '../../../shared/result';
-import { readModelInfo } from '../../engine/onnx/reader';
+import { readModelInfo } from '../../common/onnx/reader';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices } from '../args';
 import { readRecipeFile } from '../inputs';
 import { taskFlags, taskSettings, type TaskFlags } from '../task';

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchmarkResult } from '../../../shared/run';
-import { readModelInfo } from '../../engine/onnx/reader';
+import { readModelInfo } from '../../common/onnx/reader';
 import { type CliContext, UsageError, parseCount, parsePairs, printJson, withServices } from '../args';
 import { formatBenchTable } from '../format';
 import { buildInputs } from '../inputs';

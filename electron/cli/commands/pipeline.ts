@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { PROVIDER_NAMES } from '../../../shared/providers';
 import type { PipelineRegion, PipelineResult } from '../../../shared/pipeline';
 import { resultJson } from '../../engine/results/export';
-import { writeNew } from '../../engine/write-new';
+import { writeNew } from '../../common/write-new';
 import { type CliContext, CliFailure, UsageError, parseCount, printJson, withServices } from '../args';
 import { table } from '../format';
 import { parseProvider } from './run';

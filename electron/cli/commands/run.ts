@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROVIDER_IDS, type ProviderId } from '../../../shared/providers';
 import type { RunResult, SessionOptionsInput } from '../../../shared/run';
-import { readModelInfo } from '../../engine/onnx/reader';
+import { readModelInfo } from '../../common/onnx/reader';
 import { type Caller, type CliContext, CliFailure, UsageError, parseCount, parsePairs, printJson, withServices } from '../args';
 import { formatRunResult } from '../format';
 import { buildInputs, namedDims } from '../inputs';

@@ -10,7 +10,7 @@ import { type PreprocessRecipe, guessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import { type SessionOptions, sessionOptionsSchema } from '../../../shared/run';
 import type { TaskSettings } from '../../../shared/tasks';
-import { readModelInfo } from '../onnx/reader';
+import { readModelInfo } from '../../common/onnx/reader';
 import { STATE_DIR } from './outputs';
 
 export interface JobPlan {

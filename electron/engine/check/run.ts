@@ -15,7 +15,7 @@ import {
 } from '../../../shared/compare';
 import type { ValueInfo } from '../../../shared/model-info';
 import { WorkbenchError, toErrorInfo } from '../../../shared/result';
-import { readModelInfo } from '../onnx/reader';
+import { readModelInfo } from '../../common/onnx/reader';
 import { loadOrt } from '../ort';
 import { readTensorFile } from '../tensors/io';
 import { describeMismatch } from '../tensors/match';

@@ -20,7 +20,7 @@ import { WorkbenchError } from '../../../shared/result';
 import type { SessionOptions } from '../../../shared/run';
 import type { Raster, TaskResult, TextDetectionResult } from '../../../shared/tasks';
 import { type ImageInput, preprocessImage, readHeader } from '../image/preprocess';
-import { readModelInfo } from '../onnx/reader';
+import { readModelInfo } from '../../common/onnx/reader';
 import { loadOrt } from '../ort';
 import { encodeResult } from '../results/encode';
 import { interpretOutputs } from '../results/interpret';
@@ -29,7 +29,7 @@ import { renderResultImage } from '../results/render';
 import type { CachedSession, SessionCache } from '../run/session-cache';
 import { describeMismatch } from '../tensors/match';
 import { type Tensor, fromOrtTensor, toOrtTensor } from '../tensors/tensor';
-import { writeNew } from '../write-new';
+import { writeNew } from '../../common/write-new';
 import { type RgbaImage, cropRegion, decodeOriginal, encodePng } from './crop';
 
 export interface PipelineParams {

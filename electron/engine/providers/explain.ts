@@ -1,8 +1,8 @@
 // Why a provider is not ready, in words a user can act on: from what we know of the machine, and from ORT's error.
 import type { ProviderId } from '../../../shared/providers';
 import { PROVIDER_NAMES } from '../../../shared/providers';
-import type { HardwareFacts, LibraryReport } from '../../node/hardware';
-import { describeMissingNvidiaDriver } from '../../node/hardware';
+import type { HardwareFacts, LibraryReport } from '../../common/hardware';
+import { describeMissingNvidiaDriver } from '../../common/hardware';
 
 /** Everything the reasons are built from; gathered once per probe round. */
 export interface ProviderFacts {

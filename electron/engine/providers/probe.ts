@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ProviderId, ProviderStatus } from '../../../shared/providers';
 import { PROVIDER_IDS, PROVIDER_LABELS } from '../../../shared/providers';
-import type { SystemProbe } from '../../node/hardware';
+import type { SystemProbe } from '../../common/hardware';
 import {
   detectCudaLibraries,
   detectHardware,
@@ -18,7 +18,7 @@ import {
   detectVulkanLoader,
   onnxruntimeBinDir,
   systemProbe,
-} from '../../node/hardware';
+} from '../../common/hardware';
 import { loadOrt } from '../ort';
 import type { ProviderFacts } from './explain';
 import { unavailableReason } from './explain';

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { WorkbenchError } from '../../../shared/result';
 import type { Raster, TaskResult, TaskSettings } from '../../../shared/tasks';
-import { writeNew } from '../write-new';
+import { writeNew } from '../../common/write-new';
 import { rasterToPng } from './encode';
 
 export const RESULT_FORMAT = 'onnx-workbench/result';

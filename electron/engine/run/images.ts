@@ -6,7 +6,7 @@ import { WorkbenchError } from '../../../shared/result';
 import type { ImagePreview, RunInputSource } from '../../../shared/run';
 import { preprocessBatch, preprocessImage } from '../image/preprocess';
 import { previewTensor } from '../image/preview';
-import { readModelInfo } from '../onnx/reader';
+import { readModelInfo } from '../../common/onnx/reader';
 import type { ImageLoader } from './inputs';
 
 /** Preprocesses a run's image input (one image or a batch) and keeps each image's transform. */

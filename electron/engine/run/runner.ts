@@ -14,8 +14,8 @@ import {
   type SessionOptions,
   latencyStats,
 } from '../../../shared/run';
-import { writeNew } from '../write-new';
-import { readModelInfo } from '../onnx/reader';
+import { writeNew } from '../../common/write-new';
+import { readModelInfo } from '../../common/onnx/reader';
 import { loadOrt } from '../ort';
 import { encodeTensor, formatOf } from '../tensors/io';
 import { previewValue, summarizeTensor } from '../tensors/summary';

@@ -2,7 +2,7 @@
 // input it is meant for, so a mismatch is reported before any run.
 import { WorkbenchError } from '../../../shared/result';
 import type { TensorSource, TensorSummary } from '../../../shared/tensor';
-import { readModelInfo } from '../onnx/reader';
+import { readModelInfo } from '../../common/onnx/reader';
 import { loadTensorSource } from '../tensors/io';
 import { describeMismatch } from '../tensors/match';
 import { summarizeTensor } from '../tensors/summary';

@@ -2,7 +2,7 @@
 // writing through the model reader's encodeNpy.
 import { WorkbenchError } from '../../../shared/result';
 import type { FeedableDType } from '../../../shared/tensor';
-import { encodeNpy as encodeNpyData } from '../onnx/npy';
+import { encodeNpy as encodeNpyData } from '../../common/onnx/npy';
 import { elementCount, fromBytes, type LoadedTensor, type Tensor, type TensorData } from './tensor';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY

@@ -2,9 +2,9 @@
 // protobuf walker, written with a few lines of wire format of our own.
 import { WorkbenchError } from '../../../shared/result';
 import { bfloat16ToFloat, formatDims, isFeedable, type FeedableDType } from '../../../shared/tensor';
-import { BufferSource, walkBytes, type DecodeContext } from '../onnx/protobuf';
-import { decodeTyped } from '../onnx/tensor-data';
-import { TensorHandler, bytesFor, dtypeFromOnnx, isExternal, type TensorHeader } from '../onnx/tensor-proto';
+import { BufferSource, walkBytes, type DecodeContext } from '../../common/onnx/protobuf';
+import { decodeTyped } from '../../common/onnx/tensor-data';
+import { TensorHandler, bytesFor, dtypeFromOnnx, isExternal, type TensorHeader } from '../../common/onnx/tensor-proto';
 import { bytesOf, elementCount, fromBytes, type LoadedTensor, type Tensor } from './tensor';
 
 function invalid(label: string, message: string): WorkbenchError {

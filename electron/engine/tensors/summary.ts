@@ -1,6 +1,6 @@
 // What a view shows of a tensor: statistics, a 32-bin histogram and the first values.
 import { HISTOGRAM_BINS, PREVIEW_VALUES, halfToFloat, type TensorHistogram, type TensorSummary } from '../../../shared/tensor';
-import { tensorStats } from '../onnx/tensor-stats';
+import { tensorStats } from '../../common/onnx/tensor-stats';
 import { numbersOf, type Tensor } from './tensor';
 
 function histogram(values: Float64Array, min: number | null, max: number | null): TensorHistogram | null {

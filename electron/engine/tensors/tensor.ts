@@ -7,7 +7,7 @@ import type * as Ort from 'onnxruntime-node';
 import { WorkbenchError } from '../../../shared/result';
 import { halfToFloat, isFeedable, type FeedableDType } from '../../../shared/tensor';
 
-import type { NumericData } from '../onnx/tensor-data';
+import type { NumericData } from '../../common/onnx/tensor-data';
 
 export type { NumericData };
 export type TensorData = NumericData | string[];
