@@ -16,6 +16,7 @@ import type { EngineClient } from './engine-client';
 import { listDirectory } from './file-browser';
 import { detectHardware, hardwareReport } from '../common/hardware';
 import type { ModelLibrary } from './library';
+import { PathGrants } from './path-grants';
 import type { RecipeStore } from './recipes';
 
 export interface CallContext<E> {
@@ -44,6 +45,8 @@ export interface BackendOptions {
   /** Batch jobs; absent: a service that keeps its job list in memory. */
   batch?: BatchService;
   recipes: RecipeStore;
+  /** What the user chose in this session; every write a renderer names is checked against it. */
+  grants?: PathGrants;
 }
 
 function unwrap<T>(result: Result<T>): T {
@@ -61,8 +64,10 @@ function describeIssues(error: { issues: { path: PropertyKey[]; message: string 
 
 export class Backend {
   readonly handlers: Handlers;
+  readonly grants: PathGrants;
 
   constructor(private readonly options: BackendOptions) {
+    this.grants = options.grants ?? new PathGrants();
     const { engine, host, library } = options;
     const batch = options.batch ?? new BatchService({ engine });
     this.handlers = {
@@ -152,7 +157,9 @@ export class Backend {
     const handler = this.handlers[channel] as (input: unknown, ctx: CallContext<unknown>) => Promise<unknown>;
     const signal = ctx.signal ?? new AbortController().signal;
     try {
+      await this.grants.checkRequest(channel, parsed.data);
       const value = await handler(parsed.data, { signal, emit: ctx.emit ?? (() => {}) });
+      await this.grants.recordRequest(channel, parsed.data, value);
       return { ok: true, value };
     } catch (error) {
       return { ok: false, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : toErrorInfo(error) };

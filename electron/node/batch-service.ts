@@ -3,8 +3,9 @@
 // process dies mid-job, the job is started again in resume mode, the files that were in flight are
 // recorded as failed, and the rest goes on. Jobs can be saved as JSON files and loaded again.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { readRegularFile } from '../common/regular-file';
 import {
   type BatchAction,
   type BatchCount,
@@ -174,7 +175,7 @@ export class BatchService {
   async loadJob(path: string): Promise<BatchJob> {
     let raw: unknown;
     try {
-      raw = JSON.parse(await readFile(path, 'utf8'));
+      raw = JSON.parse((await readRegularFile(path, 'a batch job file')).toString('utf8'));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new WorkbenchError('NOT_FOUND', `Job file not found: ${path}`);

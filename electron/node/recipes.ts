@@ -1,12 +1,13 @@
 // Recipes saved per model in the app's data folder (one small JSON file per model), exported to
 // and imported from files the user chooses. A recipe is found again by the model's absolute path.
 import { createHash } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type ModelRecipeInput, type SavedRecipe, modelRecipeSchema, parseRecipeFile } from '../../shared/model-recipe';
 import { WorkbenchError } from '../../shared/result';
 import { describeFsError } from '../common/fs-errors';
 import { JsonStore } from '../common/json-store';
+import { readRegularFile } from '../common/regular-file';
 
 interface Saved {
   model: string;
@@ -75,7 +76,7 @@ export class RecipeStore {
   async importFrom(modelPath: string, from: string): Promise<SavedRecipe> {
     let raw: unknown;
     try {
-      raw = JSON.parse(await readFile(from, 'utf8'));
+      raw = JSON.parse((await readRegularFile(from, 'a recipe file')).toString('utf8'));
     } catch (error) {
       if (error instanceof SyntaxError) throw new WorkbenchError('INVALID_INPUT', `${from} is not JSON: ${error.message}`);
       throw describeFsError(error, from);

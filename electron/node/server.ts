@@ -78,7 +78,7 @@ function parseTarget(req: IncomingMessage): URL | null {
 /** A dropped file's name, or null when it could name anything but one file in one folder. */
 export function safeUploadName(raw: string | null): string | null {
   if (raw === null || raw.length === 0 || raw.length > 255) return null;
-  if (/[\\/\0]/.test(raw) || /[\u0000-\u001f\u007f]/.test(raw)) return null;
+  if (/[\\/]/.test(raw) || [...raw].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return null;
   if (raw === '.' || raw === '..' || raw.startsWith('.')) return null;
   const name = raw.replace(/[^\w.\- ()]/g, '_');
   return name.trim().length === 0 ? null : name;

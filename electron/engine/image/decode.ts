@@ -1,7 +1,7 @@
 // Reading an image with sharp: header checks before any decoding, then orient, alpha, resize,
 // crop and pad exactly as planResize says, ending in 8-bit sRGB pixels (3 or 4 channels, HWC).
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { assertRegularFile } from '../../common/regular-file';
 import sharp, { type Metadata } from 'sharp';
 import { planResize, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
@@ -47,12 +47,12 @@ const fmtPixels = (n: number): string => n.toLocaleString('en-US');
 async function checkFile(path: string, name: string): Promise<void> {
   let size: number;
   try {
-    const s = await stat(path);
-    if (s.isDirectory()) throw new WorkbenchError('INVALID_INPUT', `${name} is a folder, not an image`);
-    size = s.size;
+    // A regular file only: a FIFO would hang sharp, a device never ends.
+    size = await assertRegularFile(path, 'an image');
   } catch (e) {
     if (e instanceof WorkbenchError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new WorkbenchError('INVALID_INPUT', `${name} is a folder, not an image`);
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new WorkbenchError('NOT_FOUND', `Image not found: ${path}`);
     if (code === 'EACCES' || code === 'EPERM')
       throw new WorkbenchError('PERMISSION_DENIED', `${name} cannot be read: permission denied`);

@@ -1,8 +1,9 @@
 // Tensors from and to files, and from a recipe's TensorSource; the format follows the extension.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { ValueInfo } from '../../../shared/model-info';
 import { WorkbenchError } from '../../../shared/result';
+import { readRegularFile } from '../../common/regular-file';
 import { isFeedable, type FeedableDType, type TensorSource } from '../../../shared/tensor';
 import { generateTensor, generatedDtype, resolveDims } from './generate';
 import { decodeJsonTensor, encodeJsonTensor } from './json';
@@ -16,7 +17,7 @@ export const AUDIO_EXTENSIONS = ['.wav'] as const;
 
 async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    return await readRegularFile(path, 'a tensor file');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new WorkbenchError('NOT_FOUND', `${basename(path)}: no such file (${path})`);
