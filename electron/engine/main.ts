@@ -80,5 +80,13 @@ process.on('disconnect', () => process.exit(0));
 // Ctrl+C in a terminal reaches the whole process group: the supervisor decides (a batch job
 // finishes its files and flushes its journal first); the engine ends when the supervisor goes.
 process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
+// A SIGTERM aimed at the engine alone ends it as Ctrl+C ends a job: every request is cancelled
+// (batch jobs finish their files, journal and results files), answered, and then it leaves.
+process.once('SIGTERM', () => {
+  for (const controller of running.values()) controller.abort();
+  const leaveWhenIdle = () => (running.size === 0 ? setTimeout(() => process.exit(0), 200) : setTimeout(leaveWhenIdle, 50));
+  leaveWhenIdle();
+});
 
 link.send({ type: 'ready', pid: process.pid });

@@ -84,6 +84,11 @@ export class Backend {
         if (!host.showFolder) {
           throw new WorkbenchError('UNSUPPORTED', 'In browser mode the folder cannot be opened for you; copy its path instead.');
         }
+        // openPath runs files: only folders the app wrote (this session, or a past batch job's output).
+        const pastOutputs = (await batch.jobs()).map((j) => j.outputFolder);
+        if (!pastOutputs.includes(path) && !(await this.grants.wroteInto(path))) {
+          throw new WorkbenchError('PERMISSION_DENIED', `${path} is not a folder ONNX Workbench wrote; it was not opened.`);
+        }
         await host.showFolder(path);
         return { opened: true as const };
       },

@@ -120,6 +120,13 @@ export class PathGrants {
     }
   }
 
+  /** Whether this session wrote into the folder: a batch output folder, or the folder of a file it saved. */
+  async wroteInto(folder: string): Promise<boolean> {
+    const target = await real(folder);
+    if (this.trees.has(target)) return true;
+    return [...this.created].some((file) => dirname(file) === target);
+  }
+
   /** Folders a batch job writes: its output folder and all below it. */
   async grantBatchOutput(folder: string): Promise<void> {
     await this.grantTree(folder, 'batch-output');

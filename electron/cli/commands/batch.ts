@@ -197,8 +197,10 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   const services = startServices(ctx);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // A service manager's SIGTERM and a closed terminal's SIGHUP end the job as Ctrl+C does:
+  // files in flight finished, journal and results files consistent.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.once(s, onSignal);
   let lastBar = '';
   const emit = (event: unknown) => {
     const p = event as BatchProgress;
@@ -231,8 +233,7 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
     else process.stdout.write(`${summaryLine(summary)}\n`);
     if (summary.state !== 'finished') process.exitCode = 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of signals) process.off(s, onSignal);
     services.dispose();
   }
 }
