@@ -2,6 +2,7 @@
 // a channel so that a failed Result becomes an error that names the file.
 import { join } from 'node:path';
 import type { ChannelInput, ChannelName, ChannelOutput } from '../../shared/contract';
+import { printable } from '../../shared/format';
 import { WorkbenchError, toErrorInfo } from '../../shared/result';
 import { defaultDataDir } from '../common/data-dir';
 import { type Services, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
@@ -26,11 +27,11 @@ export function die(error: unknown): never {
     process.exit(2);
   }
   if (error instanceof CliFailure) {
-    process.stderr.write(`onnx-workbench: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.stderr.write(`onnx-workbench: ${printable(error.message.replace(/\s*\n\s*/g, ' '))}\n`);
     process.exit(error.exitCode);
   }
   const info = toErrorInfo(error);
-  process.stderr.write(`onnx-workbench: ${info.message.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.stderr.write(`onnx-workbench: ${printable(info.message.replace(/\s*\n\s*/g, ' '))}\n`);
   process.exit(EXIT[info.code] ?? 1);
 }
 
@@ -54,6 +55,7 @@ export function startServices(ctx: CliContext): Services {
         : { entry: layout.engineEntry },
     ),
     host: serverHost(),
+    caller: 'command-line',
     resourcesDir: layout.resourcesDir,
     dataDir: defaultDataDir(),
     log: (level, message) => {

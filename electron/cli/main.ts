@@ -86,7 +86,10 @@ async function inspect(args: string[]) {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one model file');
   const info = await readModelInfo(resolve(positionals[0]));
-  process.stdout.write(values.json ? `${JSON.stringify(info, null, 2)}\n` : formatModelInfo(info));
+  // JSON escapes C0 controls; C1 (U+0080–U+009F, CSI included) too, so no terminal acts on them.
+  const json = () =>
+    JSON.stringify(info, null, 2).replace(/[\u0080-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  process.stdout.write(values.json ? `${json()}\n` : formatModelInfo(info));
 }
 
 async function serve(args: string[], root: string, resourcesDir?: string) {

@@ -34,6 +34,12 @@ export class PathGrants {
   /** Files this session wrote: they may be written again. */
   private readonly created = new Set<string>();
 
+  /**
+   * `command-line`: the caller is the local user typing paths (the CLI), every path named is
+   * chosen; the other rules (plain path, extension, no link, no replacing) still hold.
+   */
+  constructor(private readonly caller: 'renderer' | 'command-line' = 'renderer') {}
+
   async grantFolder(path: string, _source: GrantSource): Promise<void> {
     this.folders.add(await real(path));
   }
@@ -59,13 +65,15 @@ export class PathGrants {
     }
     const ext = extname(path).toLowerCase();
     if (!extensions.includes(ext)) {
-      throw new WorkbenchError('INVALID_INPUT', `${path}: this file must end in ${extensions.join(', ')}.`);
+      const names = extensions.length > 1 ? `${extensions.slice(0, -1).join(', ')} or ${extensions.at(-1)}` : extensions[0];
+      throw new WorkbenchError('INVALID_INPUT', `${path}: this file must end in ${names}.`);
     }
     const parent = await realpath(dirname(path)).catch(() => null);
     if (parent === null) throw new WorkbenchError('NOT_FOUND', `${dirname(path)}: no such folder.`);
     const file = join(parent, basename(path));
     const picked = this.files.get(file);
     const chosen =
+      this.caller === 'command-line' ||
       picked !== undefined ||
       this.created.has(file) ||
       this.folders.has(parent) ||
