@@ -1,44 +1,56 @@
-// Lint, including the process boundaries: each folder says which runtime its files belong to.
-//   shared/          imports nothing of ours outside shared/, and no Node or Electron module
-//   renderer/        imports only shared/ (and browser packages)
-//   electron/engine, electron/node, electron/cli   never import electron
-//   electron/main/   the only code that imports electron
+// Lint, including the process boundaries. A file's folder says which process it runs in, and
+// `layers` below says what each folder MAY import (an allow-list, as VS Code's code-import-patterns):
+// our folders end in '/', './file' is one file of ours, other entries are packages ('node:*' is
+// any Node built-in, 'x/*' a package's subpaths). Anything not listed fails `local/import-patterns`.
+// The type-check backs this up: each layer has its own tsconfig.json with only its runtime's types.
 import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import ts from 'typescript-eslint';
+import local from './eslint-plugin-local.js';
 import svelteConfig from './svelte.config.js';
 
-const nodeBuiltins = [
-  'node:*',
-  'fs',
-  'fs/*',
-  'path',
-  'os',
-  'child_process',
-  'http',
-  'https',
-  'net',
-  'crypto',
-  'stream',
-  'stream/*',
-  'util',
-  'worker_threads',
-  'url',
-];
-
-const noElectron = { group: ['electron', 'electron/*'], message: 'Only electron/main/ and the preload import electron.' };
-const noNative = {
-  group: ['onnxruntime-node', 'onnxruntime-node/*', 'sharp'],
-  message: 'onnxruntime-node and sharp are loaded only in the engine process.',
+export const layers = {
+  shared: { runs: 'every process: no Node, no DOM', allow: ['shared/', 'zod'] },
+  renderer: { runs: 'the web page', allow: ['renderer/', 'shared/', 'svelte', 'svelte/*'] },
+  'electron/common': {
+    runs: 'Node code shared by the main, engine and CLI processes',
+    allow: ['electron/common/', 'shared/', 'node:*', 'zod'],
+  },
+  'electron/engine': {
+    runs: 'the engine process, the only one that loads native modules',
+    allow: ['electron/engine/', 'electron/common/', 'shared/', 'node:*', 'onnxruntime-node', 'sharp', 'picomatch', 'zod'],
+  },
+  'electron/node': {
+    runs: 'services hosted by the main process or the CLI',
+    // engine/protocol.ts: until the RPC core moves the engine wire to electron/common/rpc/.
+    allow: [
+      'electron/node/',
+      'electron/common/',
+      'shared/',
+      'node:*',
+      'ws',
+      'zod',
+      './package.json',
+      './electron/engine/protocol.ts',
+    ],
+  },
+  'electron/cli': {
+    runs: 'the CLI process',
+    allow: ['electron/cli/', 'electron/node/', 'electron/common/', 'shared/', 'node:*'],
+  },
+  'electron/main': {
+    runs: 'the Electron main process',
+    allow: ['electron/main/', 'electron/node/', 'electron/common/', 'shared/', 'node:*', 'electron'],
+  },
+  'electron/preload': { runs: 'the sandboxed preload', allow: ['electron/preload/', 'shared/', 'electron'] },
 };
-const noUi = { group: ['**/renderer/**'], message: 'Node-side code does not import the renderer.' };
 
-const noMain = { group: ['../main/*', '**/electron/main/*'], message: 'Only Electron loads electron/main/.' };
-
-const restrict = (patterns) => ({
-  'no-restricted-imports': ['error', { patterns }],
-});
+const runtimeGlobals = {
+  shared: globals['shared-node-browser'],
+  renderer: globals.browser,
+  'electron/preload': globals.browser,
+};
 
 export default ts.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'resources/**', 'coverage/**', '.gl/**', '.whl/**'] },
@@ -46,7 +58,7 @@ export default ts.config(
   ...ts.configs.recommended,
   ...svelte.configs.recommended,
   {
-    languageOptions: { globals: { ...globals.node } },
+    plugins: { local },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
@@ -59,47 +71,20 @@ export default ts.config(
       parserOptions: { projectService: false, extraFileExtensions: ['.svelte'], parser: ts.parser, svelteConfig },
     },
   },
+  ...Object.entries(layers).map(([layer, { runs, allow }]) => ({
+    files: [`${layer}/**`],
+    languageOptions: { globals: runtimeGlobals[layer] ?? globals.node },
+    rules: { 'local/import-patterns': ['error', { layer, runs, allow }] },
+  })),
   {
-    files: ['shared/**'],
-    languageOptions: { globals: { ...globals['shared-node-browser'] } },
-    rules: restrict([
-      { group: ['electron', 'electron/*'], message: 'shared/ runs everywhere: no Electron.' },
-      { group: nodeBuiltins, message: 'shared/ runs everywhere: no Node modules.' },
-      {
-        group: ['../electron/**', '../renderer/**', '../test/**', '**/electron/**', '**/renderer/**'],
-        message: 'shared/ imports only shared/.',
-      },
-    ]),
+    files: ['**/*'],
+    ignores: ['electron/engine/**'],
+    rules: { 'local/native-modules': 'error' },
   },
   {
-    files: ['renderer/**'],
-    languageOptions: { globals: { ...globals.browser } },
-    rules: restrict([
-      { group: ['electron', 'electron/*'], message: 'The renderer talks to the app only through the Api from shared/.' },
-      { group: nodeBuiltins, message: 'The renderer has no Node.' },
-      { group: ['**/electron/**', '**/test/**'], message: 'The renderer imports only shared/.' },
-      { group: ['onnxruntime-node', 'sharp'], message: 'Native modules live in the engine process.' },
-    ]),
-  },
-  {
-    files: ['electron/engine/**'],
-    rules: restrict([noElectron, noUi, noMain]),
-  },
-  {
-    files: ['electron/node/**', 'electron/cli/**'],
-    rules: restrict([noElectron, noUi, noMain, noNative]),
-  },
-  {
-    // The two places allowed to import electron (and still not the native modules).
-    files: ['electron/main/**', 'electron/preload/**'],
-    rules: restrict([noUi, noNative]),
-  },
-  {
-    files: ['electron/preload/**'],
-    languageOptions: { globals: { ...globals.browser } },
-  },
-  {
-    files: ['test/**', '**/*.test.ts', 'scripts/**', 'bin/**', '*.config.*'],
-    rules: { 'no-restricted-imports': 'off' },
+    // Tests, scripts and build configs reach into every layer (and may load anything).
+    files: ['test/**', '**/*.test.ts', 'scripts/**', 'bin/**', '*.config.*', 'eslint-plugin-local.js'],
+    languageOptions: { globals: globals.node },
+    rules: { 'local/native-modules': 'off' },
   },
 );

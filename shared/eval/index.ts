@@ -4,3 +4,5 @@ export * from './classification';
 export * from './detection';
 export * from './segmentation';
 export * from './text';
+export * from './report';
+export * from './plots';

@@ -2,6 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { describe, expect, it, vi } from 'vitest';
 import RunResultView from '../../renderer/src/views/run/RunResultView.svelte';
 import ResultsPanel from '../../renderer/src/views/run/results/ResultsPanel.svelte';
+import { type ChooseFile, ResultsState } from '../../renderer/src/lib/results.svelte';
 import type { Interpretation, InterpretedImage, TaskSuggestion } from '../../shared/interpretation';
 import { fail, type Result } from '../../shared/result';
 import type { RunResult } from '../../shared/run';
@@ -64,10 +65,14 @@ function interpreting(answer: (task: TaskSettings) => Interpretation | Result<ne
   };
 }
 
-function setup(handlers: Handlers, props: Record<string, unknown> = {}) {
+/** The results state as the run session makes it after a run, shown in the panel. */
+function setup(handlers: Handlers, options: { savedTask?: TaskSettings; chooseFile?: unknown } = {}) {
   const api = fakeApi(handlers);
   const onTaskChange = vi.fn();
-  render(ResultsPanel, { props: { api, runId: 'run-7', modelPath: MODEL, outputs: ['output0'], onTaskChange, ...props } });
+  const results = new ResultsState({ api, modelPath: MODEL, saved: options.savedTask ?? null, onTaskChange });
+  void results.show('run-7');
+  const chooseFile = options.chooseFile as ChooseFile | undefined;
+  render(ResultsPanel, { props: { results, outputs: ['output0'], chooseFile } });
   return { api, onTaskChange };
 }
 
@@ -356,7 +361,9 @@ describe('results view', () => {
       ],
       transforms: {},
     };
-    render(RunResultView, { props: { api, result: run } });
+    const results = new ResultsState({ api, modelPath: MODEL });
+    void results.show(run.runId);
+    render(RunResultView, { props: { api, result: run, results } });
     await screen.findByRole('list', { name: 'Top 1 classes' });
     await fireEvent.change(screen.getByRole('combobox', { name: 'Task' }), { target: { value: 'detection' } });
     const alert = await screen.findByRole('alert');

@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROVIDER_NAMES } from '../../../shared/providers';
 import type { PipelineRegion, PipelineResult } from '../../../shared/pipeline';
-import { resultJson } from '../../engine/results/export';
+import { resultJson } from '../../../shared/result-json';
 import { writeNew } from '../../common/write-new';
 import { type CliContext, CliFailure, UsageError, parseCount, printJson, withServices } from '../args';
 import { table } from '../format';

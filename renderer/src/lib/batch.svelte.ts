@@ -575,15 +575,3 @@ export class BatchSession {
     } else this.jobsError = result.error;
   }
 }
-
-// One batch session per workbench: the form and a running job survive switching views.
-const sessions = new WeakMap<object, BatchSession>();
-
-export function batchSessionFor(key: object, api: Api, openModel: () => string | null): BatchSession {
-  let s = sessions.get(key);
-  if (!s) {
-    s = new BatchSession(api, openModel);
-    sessions.set(key, s);
-  }
-  return s;
-}

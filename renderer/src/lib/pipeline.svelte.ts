@@ -180,15 +180,3 @@ export class PipelineSession {
     return this.file.trim() ? baseName(this.file.trim()) : '';
   }
 }
-
-const sessions = new WeakMap<object, PipelineSession>();
-
-/** One session per workbench (the key), so the form and the result survive switching views. */
-export function pipelineSessionFor(key: object, api: Api): PipelineSession {
-  let s = sessions.get(key);
-  if (!s) {
-    s = new PipelineSession(api);
-    sessions.set(key, s);
-  }
-  return s;
-}

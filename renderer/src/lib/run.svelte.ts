@@ -12,6 +12,7 @@ import type { Result, WorkbenchErrorInfo } from '../../../shared/result';
 import type { BenchmarkResult, ImagePreview, RunInputSource, RunResult, SessionOptionsInput } from '../../../shared/run';
 import type { GRAPH_OPTIMIZATION_LEVELS } from '../../../shared/run';
 import type { GeneratorKind, TensorSource, TensorSummary } from '../../../shared/tensor';
+import { ResultsState } from './results.svelte';
 import { Task } from './task.svelte';
 
 export type SourceKind = 'image' | 'file' | 'generate' | 'audio';
@@ -246,6 +247,16 @@ export class RunSession {
 
   readonly hardware: Task<HardwareReport>;
   readonly run: Task<RunResult, { stage: string }>;
+  /** The last run read as a task; created with the first run, kept for the next ones (task and settings stay). */
+  results = $state.raw<ResultsState | null>(null);
+  /**
+   * A provider fallback said once per session: the reason shows in full after the first run that
+   * fell back, later runs only name the provider used (the machine has not changed in between).
+   */
+  fallbackNotice = $state<string | null>(null);
+  // Not reactive on purpose: only fallbackNotice is shown.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  readonly #fallbacksSeen = new Set<string>();
   /** Why Run cannot start (first missing input), shown instead of running. */
   missing = $state<string | null>(null);
 
@@ -452,6 +463,17 @@ export class RunSession {
     this.missing = 'missing' in request ? request.missing : null;
     if (this.missing) return;
     await this.run.start();
+    const value = this.run.value;
+    if (this.run.state === 'done' && value) {
+      this.#noteFallback(value.provider.fallbackReason);
+      this.results ??= new ResultsState({
+        api: this.api,
+        modelPath: this.modelPath,
+        saved: this.task,
+        onTaskChange: (s) => this.setTask(s),
+      });
+      void this.results.show(value.runId);
+    }
     // What was just run is what the user wants next time.
     if (this.run.state === 'done') {
       void this.saveRecipe();
@@ -493,22 +515,27 @@ export class RunSession {
     }
   }
 
+  /** The model closed: pending calls and timers stop. */
+  dispose(): void {
+    this.results?.dispose();
+    this.run.cancel();
+    this.cancelBench();
+    if (this.#taskSave) clearTimeout(this.#taskSave);
+  }
+
+  #noteFallback(reason: string | undefined): void {
+    if (!reason) {
+      this.fallbackNotice = null;
+      return;
+    }
+    this.fallbackNotice = this.#fallbacksSeen.has(reason) ? null : reason;
+    this.#fallbacksSeen.add(reason);
+  }
+
   cancelBench(): void {
     this.#benchController?.abort();
     this.#benchController = null;
     this.benchRunning = false;
     this.benchProgress = null;
   }
-}
-
-// One session per opened model: it survives switching views, and goes with the model.
-const sessions = new WeakMap<object, RunSession>();
-
-export function runSessionFor(key: object, api: Api, modelPath: string, model: ModelInfo): RunSession {
-  let s = sessions.get(key);
-  if (!s || s.modelPath !== modelPath) {
-    s = new RunSession(api, modelPath, model);
-    sessions.set(key, s);
-  }
-  return s;
 }

@@ -14,7 +14,7 @@ export interface ViewDef {
   id: ViewId;
   label: string;
   icon: IconName;
-  component: Component<{ wb: Workbench }>;
+  component: Component;
   /** A second line under the label (e.g. the open model's file name). */
   detail?: (wb: Workbench) => string | null;
   /** Keyboard shortcut shown in the tooltip. */

@@ -1,14 +1,21 @@
-// The app's shared state: what the app is (AppInfo), which view shows, which model is open.
-// Components read it and call its methods; all engine calls for opening models live here.
+// The app's shared state: what the app is (AppInfo), which view shows, which model is open, and
+// every session (run, inspection, pipeline, batch). Sessions are created here, when a model opens
+// or with the workbench, never inside a component; components get the workbench from the context.
+import { createContext } from 'svelte';
+import type { ActiveCall, ActiveJob, EngineActivity } from '../../../shared/activity';
 import type { Api } from '../../../shared/api';
 import type { AppInfo, SampleModel } from '../../../shared/contract';
 import type { MenuCommand } from '../../../shared/ipc';
 import type { ModelInfo } from '../../../shared/model-info';
 import type { WorkbenchErrorInfo } from '../../../shared/result';
+import { BatchSession } from './batch.svelte';
+import { EngineStatus, localActivity } from './engine-status.svelte';
 import { Hardware } from './hardware.svelte';
 import { ModelInspection } from './inspection.svelte';
 import { Library } from './library.svelte';
 import { baseName } from './paths';
+import { PipelineSession } from './pipeline.svelte';
+import { RunSession } from './run.svelte';
 
 export type ViewId = 'start' | 'model' | 'run' | 'pipeline' | 'batch' | 'library' | 'hardware';
 export type ModelTab = 'overview' | 'operators' | 'nodes' | 'weights' | 'runtime';
@@ -40,6 +47,8 @@ export class Workbench {
   modelPath = $state<string | null>(null);
   model = $state.raw<ModelInfo | null>(null);
   inspection = $state.raw<ModelInspection | null>(null);
+  /** The Run view's session for the open model (a new one per opened model). */
+  run = $state.raw<RunSession | null>(null);
 
   /** The file being opened right now. */
   loadingPath = $state<string | null>(null);
@@ -51,6 +60,11 @@ export class Workbench {
 
   readonly library: Library;
   readonly hardware: Hardware;
+  /** The pipeline and batch forms live as long as the app, so a running job survives switching views. */
+  readonly pipeline: PipelineSession;
+  readonly batch: BatchSession;
+  /** What the engine is doing, for the status bar. */
+  readonly engine: EngineStatus;
 
   #openController: AbortController | null = null;
   #choosing = false;
@@ -59,6 +73,9 @@ export class Workbench {
     this.api = api;
     this.library = new Library(api);
     this.hardware = new Hardware(api);
+    this.pipeline = new PipelineSession(api);
+    this.batch = new BatchSession(api, () => this.modelPath);
+    this.engine = new EngineStatus();
   }
 
   get loading(): boolean {
@@ -69,15 +86,62 @@ export class Workbench {
     return this.modelPath ? baseName(this.modelPath) : null;
   }
 
+  /** What the engine is doing: the host's report, else what this window is waiting for. */
+  get activity(): EngineActivity {
+    return this.engine.activity ?? localActivity(this.#localCalls(), this.#localJobs());
+  }
+
+  #localCalls(): ActiveCall[] {
+    const calls: ActiveCall[] = [];
+    const add = (busy: boolean | undefined, channel: string, label: string) => {
+      if (busy) calls.push({ channel, label, since: 0 });
+    };
+    const name = this.modelName ?? 'the model';
+    add(this.loadingPath !== null, 'model.inspect', `Opening ${baseName(this.loadingPath ?? '')}`);
+    const i = this.inspection;
+    add(i?.nodes.running, 'model.nodes', `Reading the nodes of ${name}`);
+    add(i?.initializers.running, 'model.initializers', `Reading the weights of ${name}`);
+    add(i?.runtime.running, 'model.checkRuntime', `Checking ${name} with ONNX Runtime`);
+    const r = this.run;
+    add(r?.run.running, 'model.run', `Running ${name}`);
+    add(r?.compare.running, 'model.run', `Comparing providers on ${name}`);
+    add(r?.check.running, 'check.run', 'Checking test data');
+    add(r?.benchRunning, 'model.bench', `Benchmarking ${name}`);
+    add(this.pipeline.run.running, 'pipeline.run', `Running pipeline ${this.pipeline.fileName}`.trim());
+    return calls;
+  }
+
+  #localJobs(): ActiveJob[] {
+    const b = this.batch;
+    if (!b.running) return [];
+    const p = b.progress;
+    return [
+      {
+        jobId: b.jobId ?? '',
+        kind: 'batch',
+        label: 'Batch',
+        state: b.paused ? 'paused' : 'running',
+        done: p?.done ?? 0,
+        total: p?.total ?? null,
+      },
+    ];
+  }
+
   /** Loads AppInfo and the samples and listens to native menu commands. */
   async start(): Promise<void> {
     this.api.onCommand((command) => this.handleCommand(command));
     this.api.onOpenPath((path) => void this.openModel(path));
     void this.library.loadRecent();
     const [info, samples] = await Promise.all([this.api.call('app.info', {}), this.api.call('samples.list', {})]);
-    if (info.ok) this.appInfo = info.value;
-    if (samples.ok) this.samples = samples.value;
-    else {
+    if (info.ok) {
+      this.appInfo = info.value;
+      // Only the desktop app can show a folder in the system's file manager.
+      if (info.value.mode === 'electron') this.batch.openFolder = (path) => this.#showFolder(path);
+    }
+    if (samples.ok) {
+      this.samples = samples.value;
+      this.pipeline.useSamples(samples.value);
+    } else {
       this.samples = [];
       this.samplesError = samples.error;
     }
@@ -90,6 +154,8 @@ export class Workbench {
 
   show(view: ViewId): void {
     this.view = view;
+    // The Run view's first engine calls (recipes, providers) start when it is first shown.
+    if (view === 'run') this.run?.init();
   }
 
   /** "Open model…": the native dialog in the desktop app, the server-side browser otherwise. */
@@ -167,6 +233,8 @@ export class Workbench {
       this.model = result.value;
       this.modelPath = path;
       this.inspection = new ModelInspection(this.api, path);
+      this.run?.dispose();
+      this.run = new RunSession(this.api, path, result.value);
       if (this.modelTab === 'runtime') this.modelTab = 'overview';
       void this.library.opened(path);
     } else if (result.error.code !== 'CANCELLED') {
@@ -203,8 +271,15 @@ export class Workbench {
     this.model = null;
     this.modelPath = null;
     this.inspection = null;
+    this.run?.dispose();
+    this.run = null;
     this.error = null;
     this.view = 'start';
+  }
+
+  async #showFolder(path: string): Promise<string | null> {
+    const r = await this.api.call('app.showFolder', { path });
+    return r.ok ? null : r.error.message;
   }
 
   #fail(path: string | null, error: WorkbenchErrorInfo): void {
@@ -212,3 +287,6 @@ export class Workbench {
     this.view = 'model';
   }
 }
+
+/** The workbench of this window: `setWorkbench` in App, `getWorkbench` in any component below it. */
+export const [getWorkbench, setWorkbench] = createContext<Workbench>();
