@@ -7,6 +7,7 @@ import { absolutePath } from './paths';
 import type { ProviderChoice } from './providers';
 import type { WorkbenchErrorInfo } from './result';
 import { sessionOptionsSchema } from './run';
+import { MAX_SHARDS } from './shard';
 import type { ClassScore, Detection, TaskKindId, TaskResult, TextLine } from './tasks';
 
 export const BATCH_JOB_FORMAT = 'onnx-workbench/batch-job';
@@ -47,6 +48,8 @@ export const batchJobSchema = z.strictObject({
       .array(z.enum(IMAGE_TYPES))
       .min(1)
       .default([...IMAGE_TYPES]),
+    /** The inputs are the paths in this file (one per line, relative to the folder or absolute inside it), not the folder's listing. */
+    list: absolutePath.optional(),
   }),
   output: z.strictObject({
     folder: absolutePath,
@@ -69,6 +72,15 @@ export const batchJobSchema = z.strictObject({
     .default(DEFAULT_MAX_PIXELS),
   /** On resume, run the files that failed before again (by default they are kept as failed). */
   retryFailed: z.boolean().default(false),
+  /** This job is shard `index` of `count`: it takes the files whose path hash falls in its share (shared/shard.ts). */
+  shard: z
+    .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1).max(MAX_SHARDS) })
+    .refine((s) => s.index < s.count, { message: 'the shard index must be below the shard count' })
+    .optional(),
+  /** More failed files than this stop the job (state failed, error TOO_MANY_FAILURES): a count, or a share of the files. */
+  maxFailures: z
+    .union([z.strictObject({ count: z.number().int().min(0) }), z.strictObject({ percent: z.number().min(0).max(100) })])
+    .optional(),
 });
 export type BatchJob = z.output<typeof batchJobSchema>;
 export type BatchJobInput = z.input<typeof batchJobSchema>;
@@ -295,6 +307,25 @@ export interface BatchSummary {
   /** Times the engine process died during the job and the job went on. */
   restarts?: number;
   error?: WorkbenchErrorInfo;
+}
+
+/** How one shard of a job stood when `batch merge` read it. */
+export type MergedShardState = 'finished' | 'running' | 'cancelled' | 'failed' | 'missing' | 'other-job';
+
+/** What `batch merge` put together from the shards of a job in one output folder. */
+export interface BatchMergeReport {
+  outputFolder: string;
+  /** How many shards the job was split into. */
+  count: number;
+  shards: { index: number; state: MergedShardState; ok?: number; failed?: number }[];
+  /** Input files in the merged results, and how they ended. */
+  files: number;
+  ok: number;
+  failed: number;
+  /** Whole-job files written at the top of the output folder. */
+  written: string[];
+  /** One line per shard that is missing or unfinished ("shard 1 of 2 has not run"); empty: complete. */
+  problems: string[];
 }
 
 export interface BatchCount {

@@ -6,6 +6,7 @@ import { absolutePath } from './paths';
 import {
   BATCH_ACTIONS,
   type BatchCount,
+  type BatchMergeReport,
   type BatchJob,
   type BatchJobRecord,
   type BatchProgress,
@@ -23,6 +24,8 @@ import { type RecipeGuess, preprocessRecipeSchema } from './recipe';
 import { type BenchmarkResult, type ImagePreview, type RunResult, benchRequestSchema, runRequestSchema } from './run';
 import { TensorSource, type TensorSummary } from './tensor';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
+import type { GraphData } from './graph/data';
+import { graphExpandSchema } from './graph/export';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
 export interface Channel<I extends z.ZodType, O, E> {
@@ -116,6 +119,10 @@ export const contract = {
   'model.inspect': channel<ModelInfo>()(modelPath),
   'model.nodes': channel<NodeInfo[]>()(modelPath),
   'model.initializers': channel<InitializerInfo[]>()(modelPath),
+  /** Every node and tensor as compact columns, for the Graph tab (nodes in model.nodes order). */
+  'model.graph': channel<GraphData>()(modelPath),
+  /** The graph laid out and written as .svg or .png (by the extension), never over an existing file. */
+  'graph.export': channel<ExportResult>()(z.strictObject({ path: absolutePath, to: absolutePath, expand: graphExpandSchema })),
   'model.initializerStats': channel<TensorStats>()(z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000) })),
   'model.exportInitializer': channel<ExportResult>()(
     z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000), to: absolutePath }),
@@ -182,6 +189,8 @@ export const contract = {
     }),
   ),
   'library.forgetRecent': channel<LibrarySnapshot['recent']>()(z.strictObject({ path: absolutePath.optional() })),
+  /** The results of the shards of a job in one output folder put together at its top (results.csv …). */
+  'batch.merge': channel<BatchMergeReport>()(z.strictObject({ folder: absolutePath })),
   /** How many files a batch job would take, and the first few (shown before starting). */
   'batch.count': channel<BatchCount>()(z.strictObject({ job: batchJobSchema })),
   /** A batch job to its end (resuming from its output folder's journal); cancel with the call's signal. */

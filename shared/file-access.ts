@@ -19,8 +19,22 @@ const EXPORT_EXTENSIONS = {
   cutout: ['.png'],
 } as const;
 
+/** A file in a folder named by the renderer, joined with the folder's own separator. */
+const inFolder = (folder: string, name: string) => {
+  const sep = folder.includes('\\') && !folder.includes('/') ? '\\' : '/';
+  return `${folder.replace(/[\\/]+$/, '')}${sep}${name}`;
+};
+
 /** Every channel that writes a file the renderer names (all others write only the app's own data). */
 export const FILE_WRITES = {
+  'graph.export': ({ to }) => [{ path: to, extensions: ['.svg', '.png'], overwrite: false }],
+  // Merged results of a sharded job, at the top of its output folder (rebuilt on each merge).
+  'batch.merge': ({ folder }) =>
+    (['results.csv', 'results.jsonl', 'coco.json'] as const).map((name) => ({
+      path: inFolder(folder, name),
+      extensions: ['.csv', '.jsonl', '.json'],
+      overwrite: false,
+    })),
   'model.exportInitializer': ({ to }) => [{ path: to, extensions: ['.npy'], overwrite: false }],
   'run.saveOutput': ({ to }) => [{ path: to, extensions: ['.npy', '.pb', '.json'], overwrite: false }],
   'run.exportResult': ({ to, what }) => [{ path: to, extensions: EXPORT_EXTENSIONS[what], overwrite: false }],
@@ -56,6 +70,8 @@ export const FILE_READS: { [C in ChannelName]?: string } = {
   'batch.count': 'job.inputFolder: a folder of images (never written)',
   'batch.start': 'job.inputFolder: a folder of images (never written); job.output.folder: written inside',
   'batch.loadJob': 'path: a job JSON file',
+  'batch.merge': 'folder: the shards of a batch job (their journals)',
+  'model.graph': 'path: a model file',
   'recipe.import': 'from: a recipe JSON file',
   'files.list': 'path: a folder (listed: names, sizes, dates)',
   'library.addFolder': 'path: a folder scanned for models',

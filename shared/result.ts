@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'RUNTIME_ERROR', // onnxruntime refused or failed
   'ENGINE_CRASHED', // the engine process died while working on the request
   'CANCELLED',
+  'TOO_MANY_FAILURES', // a batch job stopped because more files failed than its maxFailures allows
   'UNSUPPORTED', // not available in this mode or on this platform
   'INTERNAL',
 ] as const;

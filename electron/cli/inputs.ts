@@ -7,6 +7,7 @@ import { type ModelRecipe, parseRecipeFile, recipeForInput } from '../../shared/
 import type { PreprocessRecipe } from '../../shared/recipe';
 import type { RunInputSource } from '../../shared/run';
 import { isFloatDType } from '../../shared/tensor';
+import { fsError } from '../common/fs';
 import { type Caller, CliFailure, UsageError } from './args';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp', '.heic']);
@@ -46,9 +47,8 @@ export async function readRecipeFile(file: string | undefined): Promise<ModelRec
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ENOENT') throw new CliFailure(`recipe file not found: ${path}`, 3);
-    throw new CliFailure(`${path} is not a JSON recipe: ${(error as Error).message}`);
+    if (!(error instanceof SyntaxError)) throw fsError(error, path, { what: 'recipe file' });
+    throw new CliFailure(`${path} is not a JSON recipe: ${error.message}`);
   }
   const parsed = parseRecipeFile(raw);
   if (!parsed.ok) throw new CliFailure(`${path} is not a valid recipe: ${parsed.message}`);

@@ -9,6 +9,7 @@ import { UsageError, die } from './args';
 import { batchCommand } from './commands/batch';
 import { benchCommand } from './commands/bench';
 import { checkCommand } from './commands/check';
+import { graphCommand } from './commands/graph';
 import { pipelineCommand } from './commands/pipeline';
 import { providersCommand } from './commands/providers';
 import { runCommand } from './commands/run';
@@ -71,13 +72,26 @@ Usage:
       --job FILE            run a saved job (JSON) instead of MODEL FOLDER and the options
                             exit 0 when the job finished, even with failed files (counted in
                             the last line); 1 when it could not run or stopped
+      --input-list FILE     the inputs are the paths in FILE (one per line, relative to FOLDER
+                            or absolute inside it) instead of FOLDER's listing
+      --max-failures N|P%   stop with exit 7 when more than N files (or P% of them) failed
+      --shard I/N|auto      run shard I (0…N-1) of N: the files whose path hash falls in its
+                            share; auto: from JOB_COMPLETION_INDEX + OWB_SHARD_COUNT (Kubernetes),
+                            SLURM_ARRAY_TASK_ID/_MIN/_COUNT (Slurm), AWS_BATCH_JOB_ARRAY_INDEX/_SIZE,
+                            or OWB_SHARD_INDEX + OWB_SHARD_COUNT. Shards may share one --out DIR
+  onnx-workbench batch merge DIR [--json]   The shards' results as one results.csv/.jsonl/coco.json
+                            in DIR; exit 1 naming the shards missing or unfinished
+  onnx-workbench graph MODEL --out FILE.svg|FILE.png [--expand overview|all|LEVEL]
+                                            The model's graph, grouped by name scopes, subgraphs and
+                                            functions, as the Graph tab lays it out; --expand: the
+                                            first view (default), every group, or groups to a depth
   onnx-workbench providers [--refresh] [--json]
                                             GPUs, execution providers and what 'auto' picks
   onnx-workbench serve [--port N]           The app in your browser (127.0.0.1 only)
   onnx-workbench --help | --version
 
 Exit codes: 0 success, 1 failure, 2 wrong usage, 3 file not found,
-            4 not an ONNX model, 5 corrupt model.
+            4 not an ONNX model, 5 corrupt model, 7 batch stopped by --max-failures.
 Environment: OWB_DATA_DIR (app state folder), OWB_VERBOSE=1 (engine logs),
             OWB_ENGINE_SOURCE=1 (dev/test aid: run the engine from source through tsx).
 `;
@@ -152,6 +166,8 @@ export async function main(argv: string[], root: string, resourcesDir?: string):
         return await pipelineCommand(rest, { root, resourcesDir });
       case 'batch':
         return await batchCommand(rest, { root, resourcesDir });
+      case 'graph':
+        return await graphCommand(rest, { root, resourcesDir });
       case 'providers':
         return await providersCommand(rest, { root, resourcesDir });
       default:

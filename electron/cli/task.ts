@@ -5,7 +5,7 @@ import type { Interpretation } from '../../shared/interpretation';
 import type { RunInputSource, RunResult } from '../../shared/run';
 import { formatDims } from '../../shared/tensor';
 import { TASK_KINDS, type EncodedRaster, type TaskResult, type TaskSettings, taskSettingsSchema } from '../../shared/tasks';
-import { resultJson } from '../../shared/result-json';
+import { resultJson } from '../../shared/postprocess';
 import { type Caller, UsageError } from './args';
 import { readRecipeFile } from './inputs';
 

@@ -1,7 +1,7 @@
 // A small JSON file that survives crashes: written to a temporary name and renamed, one write
 // at a time; a damaged file is set aside (never silently overwritten) and the default used.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, rename } from 'node:fs/promises';
+import { writeAtomic } from './fs';
 
 export class JsonStore<T> {
   private queue: Promise<void> = Promise.resolve();
@@ -31,10 +31,7 @@ export class JsonStore<T> {
 
   write(value: T): Promise<void> {
     const next = this.queue.then(async () => {
-      await mkdir(dirname(this.path), { recursive: true });
-      const tmp = `${this.path}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(value));
-      await rename(tmp, this.path);
+      await writeAtomic(this.path, JSON.stringify(value), { mkdir: true });
     });
     this.queue = next.catch(() => {});
     return next;

@@ -1,7 +1,8 @@
 // The engine's methods. onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
 import { WorkbenchError } from '../../shared/result';
 import type { EngineEvent, EngineMethod, EngineParams, EngineResult } from './protocol';
-import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
+import { readGraph, readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
+import { exportGraph } from './graph-export';
 import { tensorStats } from '../common/onnx/tensor-stats';
 import { encodeNpy } from '../common/onnx/npy';
 import { checkRuntime } from './runtime-check';
@@ -14,8 +15,9 @@ import { imagePreview, loadImageInput, recipeFor } from './run/images';
 import { ModelRunner } from './run/runner';
 import { pipelineMethod } from './pipeline/run';
 import { RunResults } from './results/run-results';
-import { writeNew } from '../common/write-new';
+import { writeNew } from '../common/fs';
 import { BatchJobs } from './batch/jobs';
+import { mergeShards } from './batch/merge';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';
 
@@ -63,6 +65,8 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     inspect: ({ path }) => readModelInfo(path),
     nodes: ({ path }) => readNodes(path),
     initializers: ({ path }) => readInitializers(path),
+    graph: ({ path }) => readGraph(path),
+    exportGraph: (params) => exportGraph(params),
     async initializerStats({ path, name }) {
       const { data } = await readInitializerData(path, name);
       return tensorStats(data);
@@ -98,6 +102,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     },
     pipeline: (params, ctx) => pipelineMethod(params, sessions, ctx),
     batchCount: ({ job }) => batches.count(job),
+    batchMerge: ({ folder }) => mergeShards(folder),
     batchRun: (params, ctx) => batches.run(params, ctx),
     batchControl: async ({ jobId, action }) => batches.control(jobId, action),
     imagePreview: ({ path, recipe }) => imagePreview(path, recipe),

@@ -2,7 +2,7 @@
 // Plain structured-cloneable objects: it travels over Electron's parentPort and over
 // child_process IPC with `serialization: 'advanced'`.
 import type { RuntimeCheck } from '../../shared/contract';
-import type { BatchAction, BatchCount, BatchJob, BatchProgress, BatchSummary } from '../../shared/batch';
+import type { BatchAction, BatchCount, BatchJob, BatchMergeReport, BatchProgress, BatchSummary } from '../../shared/batch';
 import type { BatchRunRequest } from './batch/jobs';
 import type { PipelineProgress, PipelineResult } from '../../shared/pipeline';
 import type { PipelineParams } from './pipeline/run';
@@ -16,6 +16,8 @@ import type { TensorSource, TensorSummary } from '../../shared/tensor';
 import type { InstallProgress } from './providers/install-cuda';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats } from '../../shared/model-info';
 import type { Result } from '../../shared/result';
+import type { GraphData } from '../../shared/graph/data';
+import type { GraphExpand } from '../../shared/graph/export';
 
 export interface EngineVersions {
   node: string;
@@ -29,6 +31,12 @@ export interface EngineMethods {
   inspect: { params: { path: string }; result: ModelInfo; event: never };
   nodes: { params: { path: string }; result: NodeInfo[]; event: never };
   initializers: { params: { path: string }; result: InitializerInfo[]; event: never };
+  graph: { params: { path: string }; result: GraphData; event: never };
+  exportGraph: {
+    params: { path: string; to: string; expand: GraphExpand };
+    result: { path: string; bytes: number };
+    event: never;
+  };
   initializerStats: { params: { path: string; name: string }; result: TensorStats; event: never };
   exportInitializer: {
     params: { path: string; name: string; to: string };
@@ -72,6 +80,8 @@ export interface EngineMethods {
   };
   /** A pipeline (file or inline) on one image: steps, regions with their text, timings. */
   pipeline: { params: PipelineParams; result: PipelineResult; event: PipelineProgress };
+  /** The shards' results in an output folder merged at its top. */
+  batchMerge: { params: { folder: string }; result: BatchMergeReport; event: never };
   /** How many files a batch job would take, and the first few. */
   batchCount: { params: { job: BatchJob }; result: BatchCount; event: never };
   /** A batch job to its end, resuming from its journal; cancel stops it within one item. */

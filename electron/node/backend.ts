@@ -95,6 +95,8 @@ export class Backend {
       'model.inspect': async ({ path }, ctx) => unwrap(await engine.request('inspect', { path }, ctx)),
       'model.nodes': async ({ path }, ctx) => unwrap(await engine.request('nodes', { path }, ctx)),
       'model.initializers': async ({ path }, ctx) => unwrap(await engine.request('initializers', { path }, ctx)),
+      'model.graph': async ({ path }, ctx) => unwrap(await engine.request('graph', { path }, ctx)),
+      'graph.export': async (input, ctx) => unwrap(await engine.request('exportGraph', input, ctx)),
       'model.initializerStats': async (input, ctx) => unwrap(await engine.request('initializerStats', input, ctx)),
       'model.exportInitializer': async (input, ctx) => unwrap(await engine.request('exportInitializer', input, ctx)),
       'model.checkRuntime': async ({ path }, ctx) =>
@@ -105,6 +107,7 @@ export class Backend {
       'library.opened': ({ path }) => library.markOpened(path),
       'library.forgetRecent': ({ path }) => library.forgetRecent(path),
       'batch.count': ({ job }, ctx) => batch.count(job, ctx.signal),
+      'batch.merge': async ({ folder }, ctx) => unwrap(await engine.request('batchMerge', { folder }, ctx)),
       'batch.start': ({ job, jobId }, ctx) => batch.start(job, ctx, jobId),
       'batch.control': ({ jobId, action }) => batch.control(jobId, action),
       'batch.jobs': () => batch.jobs(),

@@ -3,7 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import type { DirEntry, DirListing, SampleModel } from '../../shared/contract';
-import { describeFsError } from '../common/fs-errors';
+import { fsError } from '../common/fs';
 
 export interface ListOptions {
   extensions?: string[];
@@ -34,7 +34,7 @@ export async function listDirectory(
   try {
     dirents = await readdir(path, { withFileTypes: true });
   } catch (error) {
-    throw describeFsError(error, path, 'folder');
+    throw fsError(error, path, { folder: true });
   }
   const extensions = options.extensions?.map((e) => e.toLowerCase());
   let hidden = 0;

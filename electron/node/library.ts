@@ -13,7 +13,7 @@ import {
 } from '../../shared/library';
 import type { ModelInfo } from '../../shared/model-info';
 import { type Result, type WorkbenchErrorInfo, WorkbenchError } from '../../shared/result';
-import { describeFsError } from '../common/fs-errors';
+import { fsError, isFolder } from '../common/fs';
 import { JsonStore } from '../common/json-store';
 
 const MODEL_EXTENSIONS = ['.onnx'];
@@ -101,7 +101,7 @@ export class ModelLibrary {
       if (!s.isDirectory()) throw new WorkbenchError('INVALID_INPUT', `Not a folder: ${path}`);
     } catch (error) {
       if (error instanceof WorkbenchError) throw error;
-      throw describeFsError(error, path, 'folder');
+      throw fsError(error, path, { folder: true });
     }
     const state = await this.load();
     if (!state.folders.includes(path)) {
@@ -222,10 +222,7 @@ export class ModelLibrary {
     const folders = await Promise.all(
       state.folders.map(async (path) => ({
         path,
-        exists: await stat(path).then(
-          (s) => s.isDirectory(),
-          () => false,
-        ),
+        exists: await isFolder(path),
         models: models.filter((m) => m.folder === path).length,
       })),
     );

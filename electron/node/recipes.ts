@@ -1,11 +1,11 @@
 // Recipes saved per model in the app's data folder (one small JSON file per model), exported to
 // and imported from files the user chooses. A recipe is found again by the model's absolute path.
 import { createHash } from 'node:crypto';
-import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { type ModelRecipeInput, type SavedRecipe, modelRecipeSchema, parseRecipeFile } from '../../shared/model-recipe';
 import { WorkbenchError } from '../../shared/result';
-import { describeFsError } from '../common/fs-errors';
+import { fsError, writeNew } from '../common/fs';
 import { JsonStore } from '../common/json-store';
 import { readRegularFile } from '../common/regular-file';
 
@@ -58,17 +58,7 @@ export class RecipeStore {
     const recipe = given ? modelRecipeSchema.parse({ model: basename(modelPath), ...given }) : (await this.get(modelPath)).recipe;
     if (!recipe) throw new WorkbenchError('NOT_FOUND', `There is no saved recipe for ${modelPath} yet.`);
     const bytes = Buffer.from(`${JSON.stringify(recipe, null, 2)}\n`);
-    const tmp = join(dirname(to), `.${basename(to)}.${process.pid}.${Date.now()}.tmp`);
-    try {
-      await writeFile(tmp, bytes, { flag: 'wx' });
-      await link(tmp, to);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'EEXIST') throw new WorkbenchError('IO_ERROR', `${to} already exists; choose another name.`);
-      throw new WorkbenchError('IO_ERROR', `Could not write ${to}: ${(error as Error).message}`);
-    } finally {
-      await unlink(tmp).catch(() => {});
-    }
+    await writeNew(to, bytes);
     return { path: to, bytes: bytes.byteLength };
   }
 
@@ -79,7 +69,7 @@ export class RecipeStore {
       raw = JSON.parse((await readRegularFile(from, 'a recipe file')).toString('utf8'));
     } catch (error) {
       if (error instanceof SyntaxError) throw new WorkbenchError('INVALID_INPUT', `${from} is not JSON: ${error.message}`);
-      throw describeFsError(error, from);
+      throw fsError(error, from, { what: 'recipe file' });
     }
     const parsed = parseRecipeFile(raw);
     if (!parsed.ok) throw new WorkbenchError('INVALID_INPUT', `${from} is not a valid recipe: ${parsed.message}`);

@@ -1,6 +1,6 @@
 // Classification: one row of class scores per batch image → the top k classes with names.
 import type { ClassificationResult, NumericArray, Readable, TaskSettingsOf } from '../tasks';
-import type { PostprocessContext } from './index';
+import type { PostprocessContext } from './context';
 import { labelOf, resolveLabels } from './labels';
 import { orderByScore } from './nms';
 import { cannotRead, known, pickOutput, type OutputShape } from './outputs';

@@ -3,7 +3,7 @@
 // NMS has picked the few that become objects: a [1,84,8400] output reads in a few milliseconds.
 import { toImageCoords, type ImageTransform } from '../recipe';
 import type { Detection, DetectionResult, NumericArray, OutputTensor, Readable, TaskSettingsOf } from '../tasks';
-import type { PostprocessContext } from './index';
+import type { PostprocessContext } from './context';
 import { labelOf, metadataLabels, resolveLabels } from './labels';
 import { nms, orderByScore } from './nms';
 import { allIntegers, cannotRead, describeOutput, describeOutputs, elementCount, known, type OutputShape } from './outputs';

@@ -2,7 +2,7 @@
 // 1-D as a series of values, with the value range.
 import type { GenericResult, NumericArray, Raster, Readable, TaskSettingsOf } from '../tasks';
 import { colormapLut, type ColormapName } from './colormap';
-import type { PostprocessContext } from './index';
+import type { PostprocessContext } from './context';
 import { cannotRead, minMax, pickOutput, type OutputShape } from './outputs';
 
 type Settings = TaskSettingsOf<'generic'>;

@@ -4,7 +4,7 @@
 import { normalizes, type PreprocessRecipe } from '../recipe';
 import type { ImageOutputResult, Readable, TaskSettingsOf } from '../tasks';
 import { colormapLut } from './colormap';
-import type { PostprocessContext } from './index';
+import type { PostprocessContext } from './context';
 import { cannotRead, clampByte, fmtDims, known, minMax, pickOutput, type OutputShape } from './outputs';
 
 type Settings = TaskSettingsOf<'image-to-image'>;

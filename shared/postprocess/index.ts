@@ -1,79 +1,108 @@
 // Postprocessors: raw output tensors → a result people can read. Pure (no Node/DOM): the engine
 // runs them on stored runs and batch items, the renderer and the CLI read their results.
-// The signatures below are the contract other parts code against.
+// One registry lists, per task, whether it can read outputs, how it reads them, and its JSON:
+// `satisfies` makes a task without an entry a compile error, and there is no second switch.
 import type { ModelInfo } from '../model-info';
-import type { ImageTransform, PreprocessRecipe } from '../recipe';
-import { taskSettingsSchema, type OutputTensor, type Readable, type TaskResult, type TaskSettings } from '../tasks';
+import {
+  type TaskKindId,
+  type TaskResult,
+  type TaskSettings,
+  type TaskSettingsOf,
+  type Readable,
+  taskSettingsSchema,
+} from '../tasks';
 import { canReadClassification, readClassification } from './classification';
+import type { PostprocessContext } from './context';
 import { canReadDetection, readDetection } from './detection';
 import { canReadGeneric, readGeneric } from './generic';
 import { canReadImage, readImage } from './image';
+import {
+  type JsonBody,
+  type ResultExtra,
+  type ResultFiles,
+  classificationJson,
+  detectionJson,
+  genericJson,
+  imageJson,
+  resultHead,
+  segmentationJson,
+  textDetectionJson,
+  textRecognitionJson,
+} from './json';
+import { cannotRead, type OutputShape } from './outputs';
 import { canReadSegmentation, readSegmentation, segmentationModeFor } from './segmentation';
 import { canReadText, readTextDetection, readTextRecognition } from './text';
-import { cannotRead, type OutputShape } from './outputs';
 
+export type { PostprocessContext } from './context';
+export { RESULT_FORMAT, resultRasters, type ResultExtra, type ResultFiles } from './json';
 export { parseLabelsFile, resolveLabels, labelOf } from './labels';
 export { nms, boxIou, type NmsOptions } from './nms';
 export { paletteColor, colormapLut } from './colormap';
 
-export interface PostprocessContext {
-  outputs: OutputTensor[];
-  /** Per batch image: how the original image maps into the input tensor (empty: inputs were not images). */
-  transforms: ImageTransform[];
-  /** The image input's recipe (image-to-image "recipe" denormalisation). */
-  recipe?: PreprocessRecipe;
-  metadata: Record<string, string>;
-  metadataParsed: Record<string, unknown>;
-  /** Labels read by the engine from the user's labels file (settings.labels.kind === 'file'). */
-  labels?: string[];
-  /** Characters read by the engine from the charset file (text-recognition, charset.kind === 'file'). */
-  charset?: string[];
-  /** The ImageNet-1k list from resources/ (the engine reads it when asked). */
-  imagenetLabels?: string[];
+/** A task's postprocessor (properties, not methods, so that each entry's parameters are checked strictly). */
+export interface Postprocessor<K extends TaskKindId> {
+  /**
+   * Whether it can read these outputs (shapes and dtypes only). Dims of a model's declared
+   * outputs that are not fixed may be given as -1: they fit any size.
+   */
+  canRead: (settings: TaskSettingsOf<K>, outputs: OutputShape[]) => Readable;
+  /** One result per batch image (text-recognition: one result with a line per image). Throws WorkbenchError('INVALID_INPUT', …) in words when it cannot read the outputs. */
+  read: (settings: TaskSettingsOf<K>, ctx: PostprocessContext) => TaskResult[];
+  /** The task's part of the result JSON (rasters only by file name). */
+  toJson: (result: Extract<TaskResult<unknown>, { kind: K }>, files: ResultFiles) => JsonBody;
 }
+
+/** Text needs its outputs checked before reading (the others check as they read). */
+function readable<K extends TaskKindId>(
+  check: Postprocessor<K>['canRead'],
+  read: Postprocessor<K>['read'],
+): Postprocessor<K>['read'] {
+  return (settings, ctx) => {
+    const r = check(settings, ctx.outputs);
+    if (!r.ok) cannotRead(r.reason);
+    return read(settings, ctx);
+  };
+}
+
+export const POSTPROCESSORS = {
+  classification: { canRead: canReadClassification, read: readClassification, toJson: classificationJson },
+  detection: { canRead: canReadDetection, read: readDetection, toJson: detectionJson },
+  segmentation: { canRead: canReadSegmentation, read: readSegmentation, toJson: segmentationJson },
+  'image-to-image': { canRead: canReadImage, read: readImage, toJson: imageJson },
+  'text-detection': {
+    canRead: canReadText,
+    read: readable<'text-detection'>(canReadText, readTextDetection),
+    toJson: textDetectionJson,
+  },
+  'text-recognition': {
+    canRead: canReadText,
+    read: readable<'text-recognition'>(canReadText, (settings, ctx) => [readTextRecognition(settings, ctx)]),
+    toJson: textRecognitionJson,
+  },
+  generic: { canRead: canReadGeneric, read: readGeneric, toJson: genericJson },
+} satisfies { [K in TaskKindId]: Postprocessor<K> };
 
 /**
- * Whether a task's postprocessor can read these outputs (shapes and dtypes only). Dims of a
- * model's declared outputs that are not fixed may be given as -1: they fit any size.
+ * The postprocessor of a task kind. The one cast in this file: TypeScript checks each entry
+ * against its own kind above, but cannot follow a kind taken from a union to its entry.
  */
-export function canRead(settings: TaskSettings, outputs: OutputShape[]): Readable {
-  switch (settings.kind) {
-    case 'classification':
-      return canReadClassification(settings, outputs);
-    case 'detection':
-      return canReadDetection(settings, outputs);
-    case 'segmentation':
-      return canReadSegmentation(settings, outputs);
-    case 'image-to-image':
-      return canReadImage(settings, outputs);
-    case 'text-detection':
-    case 'text-recognition':
-      return canReadText(settings, outputs);
-    case 'generic':
-      return canReadGeneric(settings, outputs);
-  }
+function postprocessorOf<K extends TaskKindId>(kind: K): Postprocessor<K> {
+  return POSTPROCESSORS[kind] as unknown as Postprocessor<K>;
 }
 
-/** One result per batch image (text-recognition: one result with a line per image). Throws WorkbenchError('INVALID_INPUT', …) in words when it cannot read the outputs. */
+/** Whether a task's postprocessor can read these outputs (see Postprocessor.canRead). */
+export function canRead(settings: TaskSettings, outputs: OutputShape[]): Readable {
+  return postprocessorOf(settings.kind).canRead(settings, outputs);
+}
+
+/** One result per batch image (see Postprocessor.read). */
 export function postprocess(settings: TaskSettings, ctx: PostprocessContext): TaskResult[] {
-  switch (settings.kind) {
-    case 'classification':
-      return readClassification(settings, ctx);
-    case 'detection':
-      return readDetection(settings, ctx);
-    case 'segmentation':
-      return readSegmentation(settings, ctx);
-    case 'image-to-image':
-      return readImage(settings, ctx);
-    case 'text-detection':
-    case 'text-recognition': {
-      const r = canReadText(settings, ctx.outputs);
-      if (!r.ok) cannotRead(r.reason);
-      return settings.kind === 'text-detection' ? readTextDetection(settings, ctx) : [readTextRecognition(settings, ctx)];
-    }
-    case 'generic':
-      return readGeneric(settings, ctx);
-  }
+  return postprocessorOf(settings.kind).read(settings, ctx);
+}
+
+/** The JSON record of one result (rasters only by file name). */
+export function resultJson<R>(result: TaskResult<R>, extra: ResultExtra = {}): JsonBody {
+  return { ...resultHead(result, extra), ...postprocessorOf(result.kind).toJson(result, extra.files ?? {}) };
 }
 
 /** A model's declared outputs as canRead sees them: symbolic dims become -1. */

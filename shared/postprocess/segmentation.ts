@@ -3,7 +3,7 @@
 import type { ImageTransform } from '../recipe';
 import type { NumericArray, Readable, SegmentClass, SegmentationResult, TaskSettingsOf } from '../tasks';
 import { paletteColor } from './colormap';
-import type { PostprocessContext } from './index';
+import type { PostprocessContext } from './context';
 import { labelOf, resolveLabels } from './labels';
 import { resampleBilinear, resampleNearest } from './resample';
 import { allIntegers, cannotRead, clampByte, known, pickOutput, sigmoid, type OutputShape } from './outputs';

@@ -11,7 +11,7 @@ import type {
   TextRecognitionResult,
   TextRegion,
 } from '../tasks';
-import type { PostprocessContext } from './index';
+import type { PostprocessContext } from './context';
 
 type TextSettings = TaskSettingsOf<'text-detection'> | TaskSettingsOf<'text-recognition'>;
 type OutputShape = Pick<OutputTensor, 'name' | 'dims' | 'dtype'>;

@@ -68,6 +68,8 @@ function writeRequest(channel: keyof typeof FILE_WRITES, to: string, overwrite =
     'batch.saveJob': { job, to, overwrite },
     'model.run': { path: model, inputs: {}, options: { saveOptimizedModel: to } },
     'model.bench': { path: model, inputs: {}, options: { saveOptimizedModel: to } },
+    'graph.export': { path: model, to, expand: 'overview' },
+    'batch.merge': { folder: to },
     'pipeline.run': {
       file: join(ROOT, 'resources', 'pipelines', 'paddleocr.json'),
       input: join(dir, 'x.png'),
@@ -85,8 +87,11 @@ const EXT: Record<keyof typeof FILE_WRITES, string> = {
   'model.run': '.onnx',
   'model.bench': '.onnx',
   'pipeline.run': '.png',
+  'graph.export': '.svg',
+  'batch.merge': '.csv',
 };
-const WRITING = Object.keys(FILE_WRITES) as (keyof typeof FILE_WRITES)[];
+// batch.merge names a folder, not a file: its own case below.
+const WRITING = (Object.keys(FILE_WRITES) as (keyof typeof FILE_WRITES)[]).filter((c) => c !== 'batch.merge');
 
 describe('writes named by a renderer', () => {
   it.each(WRITING)('%s refuses escapes, unchosen folders, wrong extensions, links and foreign files', async (channel) => {
@@ -122,6 +127,18 @@ describe('writes named by a renderer', () => {
     }
     expect(await readFile(join(elsewhere, `victim${ext}`), 'utf8')).toBe('not ours');
     expect(await readFile(join(chosen, `${channel}-foreign${ext}`), 'utf8')).toBe('not ours either');
+  });
+
+  it('batch.merge writes only into a folder the user chose, through a plain path', async () => {
+    expect(await dispatch('batch.merge', { folder: '/etc' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(await dispatch('batch.merge', { folder: '/tmp/../etc' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
+    expect(await dispatch('batch.merge', { folder: elsewhere })).toMatchObject({
+      ok: false,
+      error: { code: 'PERMISSION_DENIED' },
+    });
   });
 
   it('the reproducer: batch.saveJob over a system file with overwrite fails and changes nothing', async () => {

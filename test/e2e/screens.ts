@@ -5,6 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import { openThroughBrowser as openFile } from './serve';
 
 const [url, outDir = '/tmp/screens', broken = '/tmp/broken.onnx', classifier, customOp] = process.argv.slice(2);
 if (!url) {
@@ -87,22 +88,6 @@ async function tour(width: number, height: number, scheme: 'dark' | 'light'): Pr
   await context.close();
 }
 
-async function openThroughBrowser(page: Page, file: string, shot?: (name: string) => Promise<unknown>): Promise<void> {
-  await page.keyboard.press('Control+o');
-  const dialog = page.getByRole('dialog');
-  await dialog.waitFor();
-  await dialog.getByRole('button', { name: 'File system' }).click();
-  for (const part of file.split('/').filter(Boolean).slice(0, -1)) {
-    await dialog.getByRole('listbox').getByText(part, { exact: true }).dblclick();
-    await page.waitForTimeout(150);
-  }
-  await dialog.getByRole('listbox').getByText(file.split('/').at(-1)!, { exact: true }).click();
-  await shot?.('08-file-browser');
-  await dialog.getByRole('button', { name: 'Open', exact: true }).click();
-  await dialog.waitFor({ state: 'detached' });
-  await page.waitForTimeout(500);
-}
-
 await tour(1400, 900, 'dark');
 await tour(1024, 700, 'dark');
 const light = await browser.newContext({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
@@ -113,3 +98,8 @@ await lp.getByRole('table', { name: 'Inputs' }).waitFor();
 await lp.screenshot({ path: join(outDir, '1400x900-light-02-overview.png') });
 await browser.close();
 console.log(`screenshots in ${outDir}`);
+
+async function openThroughBrowser(page: Page, file: string, shot?: (name: string) => Promise<unknown>): Promise<void> {
+  await openFile(page, file, shot);
+  await page.waitForTimeout(500);
+}

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type Page, chromium } from 'playwright-core';
 import { ROOT } from '../helpers';
 
 export interface Served {
@@ -57,4 +57,20 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/** Opens a model through the app's own file browser (Ctrl+O → File system → the path's folders). */
+export async function openThroughBrowser(page: Page, file: string, shot?: (name: string) => Promise<unknown>): Promise<void> {
+  await page.keyboard.press('Control+o');
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: 'File system' }).click();
+  for (const part of file.split('/').filter(Boolean).slice(0, -1)) {
+    await dialog.getByRole('listbox').getByText(part, { exact: true }).dblclick();
+    await page.waitForTimeout(150);
+  }
+  await dialog.getByRole('listbox').getByText(file.split('/').at(-1)!, { exact: true }).click();
+  await shot?.('08-file-browser');
+  await dialog.getByRole('button', { name: 'Open', exact: true }).click();
+  await dialog.waitFor({ state: 'detached' });
 }

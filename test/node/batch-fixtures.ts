@@ -136,6 +136,15 @@ export function pngHeaderOnly(width: number, height: number): Buffer {
 
 export const RECIPE = { resize: { mode: 'stretch', width: 32, height: 32 } } as const;
 
+/** A recipe file for the CLI's --recipe: the classifier's input and a classification task with LABELS. */
+export async function classifierRecipeFile(path: string, topK = 2): Promise<string> {
+  await writeFile(
+    path,
+    JSON.stringify({ inputs: { x: RECIPE }, task: { kind: 'classification', topK, labels: { kind: 'list', labels: LABELS } } }),
+  );
+  return path;
+}
+
 export function classifierJob(model: string, input: string, output: string, over: Partial<BatchJobInput> = {}): BatchJobInput {
   return {
     model,

@@ -1,6 +1,8 @@
 // `onnx-workbench batch MODEL FOLDER --out DIR`: a folder of images through a model, with a
 // progress bar on a terminal (JSON lines with --progress json), resumed when run again, and a
-// last line with the counts. Exit 0 when the job finished, even with failed files.
+// last line with the counts. Exit 0 when the job finished, even with failed files; 7 when more
+// failed than --max-failures allows. `--shard I/N|auto` runs one shard of the folder; `batch
+// merge DIR` puts the shards' results together.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,8 +23,9 @@ import { suggestTask } from '../../../shared/postprocess';
 import { guessRecipe } from '../../../shared/recipe';
 import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
 import { WorkbenchError } from '../../../shared/result';
+import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFromEnv } from '../../../shared/shard';
 import { readModelInfo } from '../../common/onnx/reader';
-import { type CliContext, CliFailure, UsageError, parseCount, startServices } from '../args';
+import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
 import { readRecipeFile } from '../inputs';
 import { taskFlags, taskSettings, type TaskFlags } from '../task';
 import { parseProvider } from './run';
@@ -46,10 +49,47 @@ const flags = {
   'retry-failed': { type: 'boolean' },
   overwrite: { type: 'boolean' },
   'allow-inside-input': { type: 'boolean' },
+  shard: { type: 'string' },
+  'input-list': { type: 'string' },
+  'max-failures': { type: 'string' },
 } as const;
 
 /** Flags that may go with --job (the rest of the job comes from the file). */
-const WITH_JOB = new Set(['job', 'progress', 'retry-failed', 'overwrite']);
+const WITH_JOB = new Set(['job', 'progress', 'retry-failed', 'overwrite', 'shard', 'input-list', 'max-failures']);
+
+/** The exit code of a job stopped by --max-failures (distinct from usage errors and other failures). */
+export const EXIT_TOO_MANY_FAILURES = 7;
+
+/** --shard I/N, or auto: from a scheduler's environment. */
+export function parseShard(value: string, env: NodeJS.ProcessEnv, note: (l: string) => void): ShardSpec {
+  try {
+    if (value.trim() !== 'auto') return parseShardSpec(value);
+    const found = shardFromEnv(env);
+    note(`Shard: ${found.index}/${found.count} (from ${found.source})`);
+    return { index: found.index, count: found.count };
+  } catch (error) {
+    if (error instanceof ShardSpecError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** --max-failures N (files) or P% (of the files the job takes). */
+export function parseMaxFailures(value: string): NonNullable<BatchJob['maxFailures']> {
+  const v = value.trim();
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(v);
+  if (percent && Number(percent[1]) <= 100) return { percent: Number(percent[1]) };
+  if (/^\d+$/.test(v)) return { count: Number(v) };
+  throw new UsageError(`--max-failures takes a number of files (10) or a share of them (5%), not "${value}"`);
+}
+
+/** The flags that shape which files a job takes and when it gives up, over a job from flags or a file. */
+function withRunFlags(job: BatchJob, values: Record<string, unknown>, note: (l: string) => void): BatchJob {
+  let out = job;
+  if (typeof values.shard === 'string') out = { ...out, shard: parseShard(values.shard, process.env, note) };
+  if (typeof values['input-list'] === 'string') out = { ...out, input: { ...out.input, list: resolve(values['input-list']) } };
+  if (typeof values['max-failures'] === 'string') out = { ...out, maxFailures: parseMaxFailures(values['max-failures']) };
+  return out;
+}
 
 function parseWrite(value: string | undefined): BatchOutputKind[] | undefined {
   if (value === undefined) return undefined;
@@ -175,6 +215,7 @@ export function summaryLine(s: BatchSummary): string {
 }
 
 export async function batchCommand(args: string[], ctx: CliContext): Promise<void> {
+  if (args[0] === 'merge') return mergeCommand(args.slice(1), ctx);
   const { values, positionals } = parseArgs({ args, options: flags, allowPositionals: true });
   const mode = values.progress ?? (process.stderr.isTTY ? 'bar' : 'none');
   if (!['json', 'bar', 'none'].includes(mode))
@@ -193,6 +234,7 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
     if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid job');
     job = parsed.data;
   }
+  job = withRunFlags(job, values, note);
 
   const services = startServices(ctx);
   const controller = new AbortController();
@@ -214,7 +256,8 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   try {
     if (mode !== 'json') {
       const count = await services.backend.dispatch('batch.count', { job });
-      if (count.ok) note(`${(count.value as { files: number }).files} files to process in ${job.input.folder}`);
+      const share = job.shard ? ` (${describeShard(job.shard)})` : '';
+      if (count.ok) note(`${(count.value as { files: number }).files} files to process in ${job.input.folder}${share}`);
     }
     const result = await services.backend.dispatch('batch.start', { job }, { signal: controller.signal, emit });
     if (mode === 'bar' && lastBar) process.stderr.write('\n');
@@ -226,6 +269,7 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
       }
       // A job that cannot run because of what it was given (folders, recipe) is a failure, not wrong usage.
       if (result.error.code === 'INVALID_INPUT') throw new CliFailure(result.error.message, 1);
+      if (result.error.code === 'TOO_MANY_FAILURES') throw new CliFailure(result.error.message, EXIT_TOO_MANY_FAILURES);
       throw new WorkbenchError(result.error.code, result.error.message);
     }
     const summary = result.value as BatchSummary;
@@ -236,4 +280,21 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
     for (const s of signals) process.off(s, onSignal);
     services.dispose();
   }
+}
+
+/** `batch merge DIR`: the shards' results as one; exit 1 (after writing what there is) when a shard is missing or unfinished. */
+async function mergeCommand(args: string[], ctx: CliContext): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError('batch merge takes one output folder: the --out DIR the shards wrote to');
+  const folder = resolve(positionals[0]);
+  const report = await withServices(ctx, (call) => call('batch.merge', { folder }));
+  const complete = report.problems.length === 0;
+  if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else {
+    const done = report.shards.filter((s) => s.state === 'finished').length;
+    process.stdout.write(
+      `${complete ? 'Merged' : 'Merged (incomplete)'}: ${describeCounts({ total: report.files, ok: report.ok, failed: report.failed, skipped: 0 })} from ${done} of ${report.count} shards finished → ${report.outputFolder} (${report.written.join(', ')})\n`,
+    );
+  }
+  if (!complete) throw new CliFailure(report.problems.join('; '), 1);
 }

@@ -1,12 +1,12 @@
 // `onnx-workbench pipeline FILE.json --input IMAGE`: a pipeline of models on one image (OCR:
 // text detection → recognition of each region), printed as regions with their text.
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROVIDER_NAMES } from '../../../shared/providers';
 import type { PipelineRegion, PipelineResult } from '../../../shared/pipeline';
-import { resultJson } from '../../../shared/result-json';
-import { writeNew } from '../../common/write-new';
+import { resultJson } from '../../../shared/postprocess';
+import { exists, writeNew } from '../../common/fs';
 import { type CliContext, CliFailure, UsageError, parseCount, printJson, withServices } from '../args';
 import { table } from '../format';
 import { parseProvider } from './run';
@@ -88,13 +88,6 @@ export function pipelineResultJson(r: PipelineResult, files: { image?: string } 
     ...(files.image ? { annotatedImage: files.image } : {}),
     totalMs: r.totalMs,
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 export async function pipelineCommand(args: string[], ctx: CliContext): Promise<void> {

@@ -1,5 +1,5 @@
 // `onnx-workbench run MODEL`: one run with inputs from files, images, audio or generators.
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROVIDER_IDS, type ProviderId } from '../../../shared/providers';
@@ -9,6 +9,7 @@ import { type Caller, type CliContext, CliFailure, UsageError, parseCount, parse
 import { formatRunResult } from '../format';
 import { buildInputs, namedDims } from '../inputs';
 import { type InterpretedRun, formatTaskResult, interpretRun, planTask, saveTaskFiles, taskFlags, taskRecord } from '../task';
+import { exists } from '../../common/fs';
 
 export const inputFlags = {
   input: { type: 'string', multiple: true },
@@ -49,13 +50,6 @@ export function outputFileNames(names: string[]): Map<string, string> {
     out.set(name, `${candidate}.npy`);
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 export async function runCommand(args: string[], ctx: CliContext): Promise<void> {

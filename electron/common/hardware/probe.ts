@@ -1,7 +1,8 @@
 // Everything hardware detection asks the operating system, behind one interface so tests can pass a fake machine.
 import { execFile } from 'node:child_process';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { exists } from '../fs';
 
 /** How a command ended; never thrown, so every caller has to decide what each case means. */
 export type ExecResult =
@@ -56,11 +57,7 @@ export function createSystemProbe(): SystemProbe {
     exec: execOnce,
     readFile: (path) => readFile(path, 'utf8').catch(() => null),
     readdir: (path) => readdir(path).catch(() => null),
-    exists: (path) =>
-      access(path).then(
-        () => true,
-        () => false,
-      ),
+    exists,
     cpu() {
       const cpus = os.cpus();
       return { model: cpus[0]?.model.trim() || 'unknown CPU', cores: cpus.length };

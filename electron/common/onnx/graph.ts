@@ -23,6 +23,24 @@ export const MAX_GRAPH_DEPTH = 64;
 export interface WalkOptions {
   /** Build NodeInfo rows (with attribute summaries). */
   nodes: boolean;
+  /** Also keep every graph's inputs, outputs and value_info, and who owns each subgraph (the Graph tab). */
+  graphs?: boolean;
+}
+
+/** One graph met during the walk (with `graphs`): the main graph, a subgraph or a local function. */
+export interface GraphRecord {
+  kind: 'main' | 'subgraph' | 'function';
+  label: Path;
+  /** The node whose attribute holds this subgraph. */
+  owner: NodeInfo | null;
+  /** The attribute's name (`then_branch`, `body`), or the function's `domain::name`. */
+  attr: () => string;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  valueInfo: ValueInfo[];
+  /** A function's formal inputs and outputs (names only). */
+  formalInputs: string[];
+  formalOutputs: string[];
 }
 
 export interface InitializerEntry {
@@ -43,6 +61,8 @@ export class Collector {
   /** Tensors held in Constant nodes: some exporters (Paddle2ONNX) keep every weight there. */
   constants: TensorHeader[] = [];
   private pendingNodes: { info: NodeInfo; graph: Path }[] = [];
+  /** With `graphs`: every graph in the order met (the main graph first). */
+  readonly graphs: GraphRecord[] = [];
   constructor(
     readonly ctx: DecodeContext,
     readonly opts: WalkOptions,
@@ -63,6 +83,11 @@ export class Collector {
   /** Nodes with their graph labels resolved (labels may depend on fields that came later). */
   nodes(): NodeInfo[] {
     return this.pendingNodes.map(({ info, graph }) => ({ ...info, graph: graph() }));
+  }
+
+  /** The same rows as nodes(), each with the NodeInfo object the walk filled (to find owners). */
+  nodeEntries(): { info: NodeInfo; row: NodeInfo }[] {
+    return this.pendingNodes.map(({ info, graph }) => ({ info, row: { ...info, graph: graph() } }));
   }
 }
 
@@ -87,12 +112,29 @@ export class GraphHandler implements MessageHandler {
   outputs: ValueInfo[] = [];
   /** Direct nodes of this graph. */
   nodeCount = 0;
+  private readonly record: GraphRecord | null = null;
   constructor(
     private readonly c: Collector,
     private readonly path: Path,
     private readonly depth: number,
     private readonly isMain: boolean,
-  ) {}
+    owner: { node: NodeInfo; attr: () => string } | null = null,
+  ) {
+    if (c.opts.graphs) {
+      this.record = {
+        kind: isMain ? 'main' : 'subgraph',
+        label: path,
+        owner: owner?.node ?? null,
+        attr: owner?.attr ?? (() => ''),
+        inputs: this.inputs,
+        outputs: this.outputs,
+        valueInfo: [],
+        formalInputs: [],
+        formalOutputs: [],
+      };
+      c.graphs.push(this.record);
+    }
+  }
 
   fieldName(f: number): string | undefined {
     return GRAPH_FIELDS[f];
@@ -120,9 +162,15 @@ export class GraphHandler implements MessageHandler {
           handler: new SparseTensorHandler(this.c.ctx, (e) => this.c.initializers.push({ ...e, graph: this.path() })),
         };
       case 11:
-        return this.isMain ? { kind: 'message', handler: new ValueInfoHandler((v) => this.inputs.push(v)) } : SKIP;
+        return this.isMain || this.record ? { kind: 'message', handler: new ValueInfoHandler((v) => this.inputs.push(v)) } : SKIP;
       case 12:
-        return this.isMain ? { kind: 'message', handler: new ValueInfoHandler((v) => this.outputs.push(v)) } : SKIP;
+        return this.isMain || this.record
+          ? { kind: 'message', handler: new ValueInfoHandler((v) => this.outputs.push(v)) }
+          : SKIP;
+      case 13: {
+        const record = this.record;
+        return record ? { kind: 'message', handler: new ValueInfoHandler((v) => record.valueInfo.push(v)) } : SKIP;
+      }
       default:
         return SKIP;
     }
@@ -354,8 +402,9 @@ class AttributeHandler implements MessageHandler {
     }
     this.c.subgraphs++;
     const node = this.node;
-    const path: Path = () => `${node.label()}/${this.name}${listIndex === null ? '' : `[${listIndex}]`}`;
-    this.lastGraph = new GraphHandler(this.c, path, this.depth + 1, false);
+    const attr = () => `${this.name}${listIndex === null ? '' : `[${listIndex}]`}`;
+    const path: Path = () => `${node.label()}/${attr()}`;
+    this.lastGraph = new GraphHandler(this.c, path, this.depth + 1, false, { node: node.info, attr });
     return { kind: 'message', handler: this.lastGraph };
   }
 
@@ -478,11 +527,34 @@ export class FunctionHandler implements MessageHandler {
   private name = '';
   private domain = '';
   private nodes = 0;
-  constructor(private readonly c: Collector) {}
+  private readonly record: GraphRecord | null = null;
+  constructor(private readonly c: Collector) {
+    if (c.opts.graphs) {
+      const label = () => `fn:${this.domain}::${this.name}`;
+      this.record = {
+        kind: 'function',
+        label,
+        owner: null,
+        attr: () => `${this.domain}::${this.name}`,
+        inputs: [],
+        outputs: [],
+        valueInfo: [],
+        formalInputs: [],
+        formalOutputs: [],
+      };
+      c.graphs.push(this.record);
+    }
+  }
   fieldName(f: number): string | undefined {
     return FUNCTION_FIELDS[f];
   }
   len(field: number): LenAction {
+    const record = this.record;
+    if (record && (field === 4 || field === 5)) {
+      const list = field === 4 ? record.formalInputs : record.formalOutputs;
+      return { kind: 'bytes', accept: (d) => void list.push(text(d)) };
+    }
+    if (record && field === 12) return { kind: 'message', handler: new ValueInfoHandler((v) => record.valueInfo.push(v)) };
     if (field === 1)
       return {
         kind: 'bytes',

@@ -12,7 +12,9 @@ import type {
   NodeInfo,
   OpsetImport,
 } from '../../../shared/model-info';
+import { type GraphData, type RawGraph, compactGraph } from '../../../shared/graph/data';
 import { WorkbenchError } from '../../../shared/result';
+import { fsError } from '../fs';
 import { guessTask } from '../../../shared/task-guess';
 import { Collector, FunctionHandler, GraphHandler, OpsetHandler, type InitializerEntry, type WalkOptions } from './graph';
 import {
@@ -172,15 +174,7 @@ function sniff(label: string, head: Uint8Array): void {
   }
 }
 
-function ioError(path: string, e: unknown): WorkbenchError {
-  if (e instanceof WorkbenchError) return e;
-  const code = (e as { code?: string }).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new WorkbenchError('NOT_FOUND', `File not found: ${path}`);
-  if (code === 'EACCES' || code === 'EPERM')
-    return new WorkbenchError('PERMISSION_DENIED', `${path} cannot be read: permission denied`);
-  if (code === 'EISDIR') return new WorkbenchError('NOT_ONNX', `${path} is a folder, not an ONNX file`);
-  return new WorkbenchError('IO_ERROR', `${path} cannot be read: ${(e as Error).message}`);
-}
+const ioError = (path: string, e: unknown) => fsError(e, path, { what: 'file' });
 
 /** Opens the model and walks it once; the caller closes `src`. */
 async function walkModel(path: string, opts: WalkOptions & { wholeFile?: boolean }): Promise<Walk> {
@@ -377,6 +371,41 @@ export async function readModelInfo(path: string, options: ReadOptions = {}): Pr
 /** Every node of the main graph, its subgraphs and local functions. */
 export async function readNodes(path: string): Promise<NodeInfo[]> {
   return withWalk(path, { nodes: true }, ({ collector }) => collector.nodes());
+}
+
+/** The whole graph structure for the Graph tab: nodes (in readNodes order), tensors, scopes. */
+export async function readGraph(path: string): Promise<GraphData> {
+  return withWalk(path, { nodes: true, graphs: true }, ({ collector }) => {
+    const entries = collector.nodeEntries();
+    const index = new Map(entries.map((e, i) => [e.info, i]));
+    const byLabel = new Map<string, RawGraph['initializers']>();
+    for (const e of collector.initializers) {
+      const list = byLabel.get(e.graph) ?? [];
+      list.push({ name: e.header.name, dtype: dtypeFromOnnx(e.header.dataType), shape: [...e.header.dims] });
+      byLabel.set(e.graph, list);
+    }
+    // The main graph first (functions may come before it in the file).
+    const ordered = [...collector.graphs].sort((a, b) => Number(a.kind !== 'main') - Number(b.kind !== 'main'));
+    const graphs: RawGraph[] = ordered.map((g) => {
+      const label = g.label();
+      return {
+        kind: g.kind,
+        label,
+        owner: g.owner ? (index.get(g.owner) ?? -1) : -1,
+        attr: g.attr(),
+        inputs: g.inputs,
+        outputs: g.outputs,
+        valueInfo: g.valueInfo,
+        initializers: byLabel.get(label) ?? [],
+        formalInputs: g.formalInputs,
+        formalOutputs: g.formalOutputs,
+      };
+    });
+    return compactGraph(
+      graphs,
+      entries.map((e) => e.row),
+    );
+  });
 }
 
 /** Every initializer (main graph first, then subgraphs), without values. */

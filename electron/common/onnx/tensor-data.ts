@@ -1,6 +1,7 @@
 // Decoding a tensor's stored values: raw little-endian bytes or the typed repeated fields.
 
 import type { DType } from '../../../shared/model-info';
+import { bfloat16ToFloat, halfToFloat } from '../../../shared/tensor';
 import { bigI64, corrupt, forEachPackedVarint, readVarintAt, text, type ByteSource, type DecodeContext } from './protobuf';
 import type { TensorHeader } from './tensor-proto';
 
@@ -16,25 +17,6 @@ export type NumericData =
   | BigInt64Array
   | BigUint64Array;
 export type TensorData = NumericData | string[];
-
-const F16_EXP = new Float32Array(1);
-const F16_U32 = new Uint32Array(F16_EXP.buffer);
-
-/** IEEE half → float. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-/** bfloat16 → float: the top half of a float32. */
-export function bfloat16ToFloat(b: number): number {
-  F16_U32[0] = (b & 0xffff) << 16;
-  return F16_EXP[0];
-}
 
 /** Raw little-endian bytes (the host is little-endian: x64 and arm64) → typed values. */
 export function decodeRaw(dtype: DType, bytes: Uint8Array, elements: number): TensorData {

@@ -20,6 +20,11 @@ export function dtypeFromOnnx(n: number): DType | null {
   return ONNX_DTYPES[n] ?? null;
 }
 
+/** The TensorProto.DataType number of a dtype (the inverse of dtypeFromOnnx). */
+export function onnxDataType(dtype: DType): number {
+  return ONNX_DTYPES.indexOf(dtype);
+}
+
 /** ONNX's own spelling, for type labels such as "seq(tensor(float))". */
 export function onnxTypeName(d: DType | null): string {
   if (d === null) return 'unknown';

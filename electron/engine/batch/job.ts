@@ -4,7 +4,7 @@
 // second bounded queue, never awaited by the next run. The queues bound memory: a slow stage
 // makes the ones before it wait. Every finished file goes to the journal, so that a crash loses
 // at most the files in flight and a rerun resumes.
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
 import {
@@ -30,12 +30,13 @@ import type { SessionCache } from '../run/session-cache';
 import { describeMismatch } from '../tensors/match';
 import { type Tensor, fromOrtTensor, numbersOf, toOrtTensor } from '../tensors/tensor';
 import { BoundedQueue, PauseGate } from './flow';
-import type { BatchJournal, JournalEntry } from './journal';
+import { type BatchJournal, type JournalEntry, latestItems } from './journal';
 import { countImages, listImages, listingOptions, type ListedFile } from './listing';
 import { openOutputFolder } from './output-folder';
-import { FolderMaker, type ItemRenderers, JOURNAL_FILE, STATE_DIR, writeItemOutputs, writeJobFiles } from './outputs';
+import { FolderMaker, type ItemRenderers, JOURNAL_FILE, writeItemOutputs, writeJobFiles } from './outputs';
 import { type JobPlan, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
+import { writeShardState } from './shard-state';
 
 export interface BatchRunOptions {
   sessions: Pick<SessionCache, 'get'>;
@@ -179,11 +180,39 @@ class BatchRun {
   /** Records a finished file; the count moves once the record is on disk. */
   private finish(record: BatchItemRecord, text: string) {
     const p = this.journal.append(record).then(
-      () => this.progress.finish({ file: record.file, status: record.status, text }),
+      () => {
+        this.progress.finish({ file: record.file, status: record.status, text });
+        if (record.status === 'failed') this.checkFailures();
+      },
       (e: unknown) => this.fail(e),
     );
     this.finishing.add(p);
     void p.finally(() => this.finishing.delete(p));
+  }
+
+  /**
+   * Stops the job once more files failed than its maxFailures allows (earlier runs' failures
+   * count: they are still failed). A share is of the files the job takes, so it waits for the
+   * count; past it, no later file can bring the share back under.
+   */
+  private checkFailures() {
+    const max = this.plan.job.maxFailures;
+    if (!max || this.fatal) return;
+    const { failed, total } = this.progress;
+    let limit: string;
+    if ('count' in max) {
+      if (failed <= max.count) return;
+      limit = `${max.count}`;
+    } else {
+      if (total === null || failed <= (max.percent / 100) * total) return;
+      limit = `${max.percent}% of ${total}`;
+    }
+    this.fail(
+      new WorkbenchError(
+        'TOO_MANY_FAILURES',
+        `${failed} files failed, more than the ${limit} allowed (maxFailures); the job stopped. Fix the cause and run it again (with retry-failed to run the failed files again)`,
+      ),
+    );
   }
 
   private async roomToFinish() {
@@ -226,6 +255,8 @@ class BatchRun {
       else if (settled === 'failed') this.settledCount.failed += 1;
     }
     this.progress.settledBefore(this.settledCount.ok, this.settledCount.failed);
+    // A job resumed with more failures than it allows stops at once, as it did before.
+    this.checkFailures();
     this.progress.setState(this.gate.paused ? 'paused' : 'running');
     const listOptions = {
       ...listingOptions(plan.job, plan.skipDirs),
@@ -270,16 +301,20 @@ class BatchRun {
   private async conclude(): Promise<BatchSummary> {
     const { plan, progress } = this;
     await this.journal.drain().catch((e: unknown) => this.fail(e));
+    if (!this.options.signal?.aborted) this.checkFailures();
     const cancelled = !this.fatal && (this.options.signal?.aborted ?? false);
     let written: string[] = [];
     if (this.fatal?.code !== 'WRITE_FAILED') {
       try {
         written = await writeJobFiles(
-          plan.outputFolder,
-          join(plan.outputFolder, STATE_DIR, JOURNAL_FILE),
-          plan.key,
+          plan.resultsDir,
+          latestItems(join(plan.stateDir, JOURNAL_FILE), plan.key),
           plan.job.output.write,
+          plan.stateDir,
         );
+        // A shard's results are in its own folder (merged by `batch merge`): named from the output folder.
+        const dir = relative(plan.outputFolder, plan.resultsDir).split(sep).join('/');
+        if (dir) written = written.map((name) => `${dir}/${name}`);
       } catch (error) {
         this.fail(error);
       }
@@ -549,6 +584,7 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   let summary: BatchSummary;
   try {
     summary = await new BatchRun(plan, folder.journal, options, jobId, gate).run();
+    await writeShardState(plan.stateDir, job, plan.key, folder.startedAt, summary);
   } finally {
     await folder.release();
   }

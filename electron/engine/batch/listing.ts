@@ -1,11 +1,16 @@
 // The files a batch job takes, streamed: folders are read one at a time (each sorted, so every
 // run takes the files in the same order), never the whole tree into one array. Hidden and
 // system files are skipped, and so is the job's own output folder when it sits in the input.
+// With an input list, the files are the list's lines instead. A shard keeps only its share.
+import { createReadStream } from 'node:fs';
 import { opendir, stat } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { createInterface } from 'node:readline';
 import picomatch from 'picomatch';
 import type { BatchJob } from '../../../shared/batch';
+import { fsError } from '../../common/fs';
 import { WorkbenchError } from '../../../shared/result';
+import { type ShardSpec, inShard } from '../../../shared/shard';
 
 export interface ListedFile {
   /** Relative to the input folder, '/' separators. */
@@ -24,6 +29,10 @@ export interface ListingOptions {
   signal?: AbortSignal;
   /** A subfolder that cannot be read is reported here and left out. */
   onWarning?: (message: string) => void;
+  /** A file of paths (one per line) taken instead of the folder's listing. */
+  list?: string;
+  /** Only the files of this shard. */
+  shard?: ShardSpec;
 }
 
 const SYSTEM_FILES = new Set(['thumbs.db', 'desktop.ini', 'ehthumbs.db', '$recycle.bin', 'system volume information']);
@@ -34,7 +43,7 @@ export function isHiddenOrSystem(name: string): boolean {
 }
 
 export function listingOptions(job: BatchJob, skipDirs: string[] = []): ListingOptions {
-  return { ...job.input, skipDirs };
+  return { ...job.input, skipDirs, ...(job.shard ? { shard: job.shard } : {}) };
 }
 
 type Matcher = (rel: string) => boolean;
@@ -67,21 +76,74 @@ async function readFolder(path: string): Promise<Entry[]> {
   return entries.sort(byName);
 }
 
-function folderError(path: string, error: unknown): WorkbenchError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new WorkbenchError('NOT_FOUND', `Input folder not found: ${path}`);
-  if (code === 'ENOTDIR') return new WorkbenchError('INVALID_INPUT', `${path} is a file, not a folder`);
-  if (code === 'EACCES' || code === 'EPERM')
-    return new WorkbenchError('PERMISSION_DENIED', `${path} cannot be read: permission denied`);
-  return new WorkbenchError('IO_ERROR', `${path} cannot be read: ${(error as Error).message}`);
+const folderError = (path: string, error: unknown) => fsError(error, path, { what: 'input folder', folder: true });
+
+/**
+ * The paths of an input list, in its order, each once: relative to the folder, or absolute inside
+ * it; blank lines are skipped. A line that points outside the folder stops the listing with an
+ * error naming the list and the line (outputs mirror the paths, so they must stay inside).
+ */
+export async function* readInputList(list: string, folder: string): AsyncGenerator<ListedFile> {
+  const root = resolve(folder);
+  const seen = new Set<string>();
+  const stream = createReadStream(list, { encoding: 'utf8' });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const raw of lines) {
+      n += 1;
+      const line = n === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+      if (!line.trim()) continue;
+      const path = isAbsolute(line) ? resolve(line) : resolve(root, line);
+      const rel = relative(root, path);
+      if (!rel || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+        throw new WorkbenchError(
+          'INVALID_INPUT',
+          `${list} line ${n}: ${line} is not inside the input folder ${root}; list files inside it (relative to it, or absolute)`,
+        );
+      const posix = rel.split(sep).join('/');
+      if (seen.has(posix)) continue;
+      seen.add(posix);
+      yield { rel: posix, path };
+    }
+  } catch (error) {
+    if (error instanceof WorkbenchError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new WorkbenchError('NOT_FOUND', `Input list not found: ${list}`);
+    if (code === 'EISDIR') throw new WorkbenchError('INVALID_INPUT', `The input list ${list} is a folder, not a file`);
+    throw new WorkbenchError('IO_ERROR', `${list} cannot be read: ${(error as Error).message}`);
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
 }
 
 /**
- * The image files of a job, in a stable order (each folder sorted, subfolders where they sort).
- * Symbolic links to files are followed; links to folders are not (no loops); a link that cannot
- * be followed is still listed, so that the job reports it as a failed file.
+ * The image files of a job, in a stable order (each folder sorted, subfolders where they sort;
+ * an input list's order), a shard's share only.
  */
 export async function* listImages(options: ListingOptions): AsyncGenerator<ListedFile> {
+  const { shard } = options;
+  const source = options.list ? listedImages(options) : walkImages(options);
+  for await (const file of source) if (inShard(file.rel, shard)) yield file;
+}
+
+/** The input list's files that pass the job's filters and are not in a skipped folder. */
+async function* listedImages(options: ListingOptions): AsyncGenerator<ListedFile> {
+  const matches = matcher(options);
+  const skip = (options.skipDirs ?? []).map((p) => resolve(p));
+  for await (const file of readInputList(options.list!, options.folder)) {
+    if (options.signal?.aborted) return;
+    if (skip.some((dir) => file.path.startsWith(dir + sep))) continue;
+    if (matches(file.rel)) yield file;
+  }
+}
+
+/**
+ * The folder's image files. Symbolic links to files are followed; links to folders are not (no
+ * loops); a link that cannot be followed is still listed, so that the job reports it as a failed file.
+ */
+async function* walkImages(options: ListingOptions): AsyncGenerator<ListedFile> {
   const matches = matcher(options);
   const skip = new Set((options.skipDirs ?? []).map((p) => resolve(p)));
   const root = resolve(options.folder);

@@ -10,10 +10,13 @@ import { WorkbenchError } from '../../../shared/result';
 import { BatchJournal } from './journal';
 import { JOB_FILE, JOB_FILES, JOURNAL_FILE, LOCK_FILE, STATE_DIR, writeAtomic } from './outputs';
 import type { JobPlan } from './plan';
+import { checkShardSiblings, writeShardState } from './shard-state';
 import { writeFailed } from './write-errors';
 
 export interface OutputFolder {
   journal: BatchJournal;
+  /** When this run took the folder (a shard's shard.json keeps it). */
+  startedAt: string;
   /** Ends the job's hold on the folder (journal closed, lock released). */
   release(): Promise<void>;
 }
@@ -120,19 +123,27 @@ const exists = (path: string) =>
   );
 
 export async function openOutputFolder(plan: JobPlan, jobId: string): Promise<OutputFolder> {
-  const { outputFolder, job } = plan;
-  const stateDir = join(outputFolder, STATE_DIR);
+  const { outputFolder, job, stateDir } = plan;
   try {
     await mkdir(stateDir, { recursive: true });
   } catch (error) {
     throw writeFailed(error, stateDir);
   }
   const unlock = await acquireFolderLock(stateDir, outputFolder);
-  await removeStaleTemps(outputFolder);
+  // Shards share the output folder with other live writers: each cleans only its own folder.
+  await removeStaleTemps(job.shard ? stateDir : outputFolder);
+  const startedAt = new Date().toISOString();
   let journal: BatchJournal | null = null;
   try {
     const journalPath = join(stateDir, JOURNAL_FILE);
-    const fresh = !(await exists(journalPath));
+    // Shards share the folder: each checks the others' shard.json (same split, same job).
+    const { fresh } = await checkShardSiblings(
+      job,
+      plan.key,
+      outputFolder,
+      await exists(journalPath),
+      await exists(join(outputFolder, STATE_DIR, JOURNAL_FILE)),
+    );
     if (fresh && !job.output.overwrite) {
       for (const name of Object.values(JOB_FILES))
         if (await exists(join(outputFolder, name)))
@@ -149,6 +160,7 @@ export async function openOutputFolder(plan: JobPlan, jobId: string): Promise<Ou
         `${outputFolder} holds the results of a batch job with another model, recipe or per-image outputs; choose another output folder, or allow overwriting to run this one over them`,
       );
     await writeAtomic(join(stateDir, JOB_FILE), `${JSON.stringify(job, null, 2)}\n`, true);
+    await writeShardState(stateDir, job, plan.key, startedAt);
     await journal.append({ type: 'run', jobId, key: plan.key, model: job.model, at: new Date().toISOString() });
   } catch (error) {
     await journal?.close();
@@ -158,6 +170,7 @@ export async function openOutputFolder(plan: JobPlan, jobId: string): Promise<Ou
   const j = journal;
   return {
     journal: j,
+    startedAt,
     release: async () => {
       await j.close();
       await unlock();

@@ -12,13 +12,16 @@ import { WorkbenchError } from '../../../shared/result';
 import type { Raster, TaskResult } from '../../../shared/tasks';
 import { encodeNpy } from '../tensors/npy';
 import type { Tensor } from '../tensors/tensor';
-import { latestItems } from './journal';
 import { writeFailed } from './write-errors';
 
 export const STATE_DIR = '.onnx-workbench';
 export const JOURNAL_FILE = 'journal.jsonl';
 export const JOB_FILE = 'job.json';
 export const LOCK_FILE = 'lock';
+/** Under STATE_DIR: one folder per shard ("1-of-4"), with its own journal, lock, job and results. */
+export const SHARDS_DIR = 'shards';
+/** In a shard's folder: which shard of which job it is, and how its last run ended (read by merge). */
+export const SHARD_FILE = 'shard.json';
 /** Whole-job files, by output kind. */
 export const JOB_FILES = { csv: 'results.csv', jsonl: 'results.jsonl', coco: 'coco.json' } as const;
 
@@ -236,14 +239,16 @@ async function copyInto(from: string, to: BufferedFile): Promise<void> {
 }
 
 /**
- * Rebuilds results.csv, results.jsonl and coco.json from the journal's latest record of each
- * file for this key, sorted by path; each file replaced atomically. Returns the names written.
+ * Rebuilds results.csv, results.jsonl and coco.json in `outputFolder` from one record per file
+ * (a journal's latest for the job's key, or the merge of shards' journals), sorted by path; each
+ * file replaced atomically. `scratchDir` holds a temporary file for COCO's annotations. Returns
+ * the names written.
  */
 export async function writeJobFiles(
   outputFolder: string,
-  journalPath: string,
-  key: string,
+  items: AsyncIterable<BatchItemRecord>,
   write: readonly BatchOutputKind[],
+  scratchDir = join(outputFolder, STATE_DIR),
 ): Promise<string[]> {
   const wanted = (['csv', 'jsonl', 'coco'] as const).filter((k) => write.includes(k));
   if (!wanted.length) return [];
@@ -258,7 +263,7 @@ export async function writeJobFiles(
     }
     let annotations: BufferedFile | null = null;
     if (files.has('coco')) {
-      annotations = await openTemp(join(outputFolder, STATE_DIR, 'annotations'));
+      annotations = await openTemp(join(scratchDir, 'annotations'));
       opened.push(annotations);
     }
     const csv = files.get('csv');
@@ -269,7 +274,7 @@ export async function writeJobFiles(
     const categories = new Map<number, string>();
     let imageId = 0;
     let annId = 0;
-    for await (const r of latestItems(journalPath, key)) {
+    for await (const r of items) {
       await csv?.write(csvRow(r));
       await jsonl?.write(jsonlRow(r));
       if (coco && annotations && r.status === 'ok' && r.result?.detections) {

@@ -4,14 +4,18 @@
 import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { type BatchJob, PER_IMAGE_OUTPUTS } from '../../../shared/batch';
+import { type BatchJob, MAX_BATCH_SIZE, PER_IMAGE_OUTPUTS } from '../../../shared/batch';
 import type { ModelInfo, ValueInfo } from '../../../shared/model-info';
-import { type PreprocessRecipe, guessRecipe } from '../../../shared/recipe';
+import { type PreprocessRecipe, channelCount, guessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import { type SessionOptions, sessionOptionsSchema } from '../../../shared/run';
+import { shardDirName } from '../../../shared/shard';
 import type { TaskSettings } from '../../../shared/tasks';
+import { type ContainerLimits, readContainerLimits, threadsFor } from '../../common/cgroup';
 import { readModelInfo } from '../../common/onnx/reader';
-import { STATE_DIR } from './outputs';
+import { readInputList } from './listing';
+import { bytesPerElement } from '../tensors/tensor';
+import { SHARDS_DIR, STATE_DIR } from './outputs';
 
 export interface JobPlan {
   job: BatchJob;
@@ -32,8 +36,18 @@ export interface JobPlan {
   key: string;
   inputFolder: string;
   outputFolder: string;
+  /** Where this job's journal, lock and job file live: the output folder's state folder, or its shard's folder in it. */
+  stateDir: string;
+  /** Where the whole-job files (results.csv …) go: the output folder, or the shard's folder (merged later). */
+  resultsDir: string;
   /** Folders the listing must not enter (the output folder, when inside the input). */
   skipDirs: string[];
+}
+
+/** What the machine gives the job (a container's cgroup, its CPUs); tests pass their own. */
+export interface PlanContext {
+  limits?: ContainerLimits;
+  cpus?: { usable: number; host: number };
 }
 
 /** JSON with sorted keys: the same value always gives the same text (and the same key). */
@@ -84,12 +98,24 @@ function imageInput(info: ModelInfo, job: BatchJob): { input: ValueInfo; recipe:
   return { input, recipe, guessed };
 }
 
+/**
+ * A guess at what one image costs in a run: the input tensor times a factor for the activations
+ * it leads to (CNNs hold tens of times their input; the factor errs on the large side).
+ */
+const ACTIVATION_FACTOR = 32;
+
+/** The largest auto batch that keeps a quarter of a memory limit for the runs' tensors. */
+export function batchForMemory(memoryBytes: number, perImageBytes: number): number {
+  return Math.max(1, Math.min(MAX_BATCH_SIZE, Math.floor(memoryBytes / 4 / (perImageBytes * ACTIVATION_FACTOR))));
+}
+
 /** Images per run, and whether the model fixes that number. */
 function batching(
   job: BatchJob,
   input: ValueInfo,
   recipe: PreprocessRecipe,
   options: SessionOptions,
+  limits: ContainerLimits,
 ): { batchSize: number; fixedBatch: number | null; stackable: boolean } {
   const stackable = recipe.layout === 'NCHW' || recipe.layout === 'NHWC';
   if (!stackable) return { batchSize: 1, fixedBatch: null, stackable };
@@ -102,7 +128,10 @@ function batching(
   if (job.batchSize !== 'auto') return { batchSize: job.batchSize, fixedBatch: null, stackable };
   if (varying) return { batchSize: 1, fixedBatch: null, stackable };
   const pixels = recipe.resize.width * recipe.resize.height;
-  return { batchSize: pixels > 512 * 512 ? 4 : 8, fixedBatch: null, stackable };
+  const batchSize = pixels > 512 * 512 ? 4 : 8;
+  if (limits.memoryBytes === null) return { batchSize, fixedBatch: null, stackable };
+  const perImage = pixels * channelCount(recipe) * bytesPerElement(recipe.dtype);
+  return { batchSize: Math.min(batchSize, batchForMemory(limits.memoryBytes, perImage)), fixedBatch: null, stackable };
 }
 
 /** Checks that the outputs asked for fit the task. */
@@ -171,18 +200,37 @@ export async function placeFolders(job: BatchJob): Promise<{ inputFolder: string
   return { inputFolder, outputFolder, skipDirs };
 }
 
-export async function planJob(job: BatchJob): Promise<JobPlan> {
+/** Reads an input list once through, so that a bad line stops the job before anything is written. */
+async function checkInputList(job: BatchJob): Promise<void> {
+  if (!job.input.list) return;
+  for await (const _ of readInputList(job.input.list, job.input.folder));
+}
+
+export async function planJob(job: BatchJob, context: PlanContext = {}): Promise<JobPlan> {
   const info = await readModelInfo(job.model);
   const { input, recipe, guessed } = imageInput(info, job);
   const task = job.recipe.task;
   checkOutputs(job, task);
+  const limits = context.limits ?? (await readContainerLimits());
   const options = sessionOptionsSchema.parse({ ...job.recipe.options, ...job.options });
+  // In a container, onnxruntime would size its pool from the host's cores: the quota decides instead.
+  const threads = options.intraOpThreads === undefined ? threadsFor(limits, context.cpus?.usable, context.cpus?.host) : null;
   // A batch job runs on the cached session; profiling and model export are for single runs.
   // Worker threads that spin between runs take the CPU the decoders need (measured by bench:batch:
   // +6% images/s for a ResNet-50-class model, +27% for MobileNet-class on small images).
-  const runOptions = { spinning: false, ...options, profiling: undefined, saveOptimizedModel: undefined };
-  const { batchSize, fixedBatch, stackable } = batching(job, input, recipe, runOptions);
+  const runOptions = {
+    spinning: false,
+    ...options,
+    ...(threads !== null ? { intraOpThreads: threads } : {}),
+    profiling: undefined,
+    saveOptimizedModel: undefined,
+  };
+  const { batchSize, fixedBatch, stackable } = batching(job, input, recipe, runOptions, limits);
   const folders = await placeFolders(job);
+  await checkInputList(job);
+  const stateDir = job.shard
+    ? join(folders.outputFolder, STATE_DIR, SHARDS_DIR, shardDirName(job.shard))
+    : join(folders.outputFolder, STATE_DIR);
   const model = await stat(job.model);
   const perImage = PER_IMAGE_OUTPUTS.filter((k) => job.output.write.includes(k));
   const key = createHash('sha256')
@@ -210,5 +258,7 @@ export async function planJob(job: BatchJob): Promise<JobPlan> {
     stackable,
     key,
     ...folders,
+    stateDir,
+    resultsDir: job.shard ? stateDir : folders.outputFolder,
   };
 }

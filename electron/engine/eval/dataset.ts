@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import type { EvalDataset } from '../../../shared/eval/report';
 import type { GroundTruthBox } from '../../../shared/eval/detection';
 import { WorkbenchError } from '../../../shared/result';
+import { fsError, isFile } from '../../common/fs';
 import { IMAGE_TYPES } from '../../../shared/batch';
 
 /** A YOLO label: class and box as fractions of the image (cx, cy, w, h). */
@@ -64,10 +65,7 @@ async function readText(path: string, what: string): Promise<string> {
     if (!st.isFile()) throw new WorkbenchError('INVALID_INPUT', `${path}: the ${what} is not a regular file`);
     return await readFile(path, 'utf8');
   } catch (error) {
-    if (error instanceof WorkbenchError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new WorkbenchError('NOT_FOUND', `${path}: the ${what} does not exist`);
-    throw new WorkbenchError('INVALID_INPUT', `${path}: the ${what} cannot be read (${(error as Error).message})`);
+    throw fsError(error, path, { what });
   }
 }
 
@@ -143,9 +141,7 @@ export async function readPairList(listPath: string, root: string, warnings: str
       pairs.set(key, value);
     }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new WorkbenchError('NOT_FOUND', `${listPath}: the list does not exist`);
-    throw new WorkbenchError('INVALID_INPUT', `${listPath}: cannot be read (${(error as Error).message})`);
+    throw fsError(error, listPath, { what: 'list' });
   }
   return pairs;
 }
@@ -251,11 +247,6 @@ const MASK_SUFFIXES = ['_mask.png', '.mask.png'];
 async function readMasks(root: string, masks: string | undefined): Promise<{ masks: Map<string, string>; exclude: string[] }> {
   const found = new Map<string, string>();
   const exclude = MASK_SUFFIXES.map((s) => `**/*${s}`);
-  const exists = (p: string) =>
-    stat(p).then(
-      (s) => s.isFile(),
-      () => false,
-    );
   for await (const p of walk(root)) {
     if (!isImage(p) || MASK_SUFFIXES.some((s) => p.endsWith(s))) continue;
     const key = toKey(root, p);
@@ -264,7 +255,7 @@ async function readMasks(root: string, masks: string | undefined): Promise<{ mas
       ? [join(masks, key.slice(0, key.length - extname(key).length) + '.png'), join(masks, basename(stem) + '.png')]
       : MASK_SUFFIXES.map((s) => stem + s);
     for (const c of candidates)
-      if (await exists(c)) {
+      if (await isFile(c)) {
         found.set(key, c);
         break;
       }

@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import { assertRegularFile } from '../../common/regular-file';
 import sharp, { type Metadata } from 'sharp';
+import { fsError } from '../../common/fs';
 import { planResize, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 
@@ -50,13 +51,7 @@ async function checkFile(path: string, name: string): Promise<void> {
     // A regular file only: a FIFO would hang sharp, a device never ends.
     size = await assertRegularFile(path, 'an image');
   } catch (e) {
-    if (e instanceof WorkbenchError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') throw new WorkbenchError('INVALID_INPUT', `${name} is a folder, not an image`);
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new WorkbenchError('NOT_FOUND', `Image not found: ${path}`);
-    if (code === 'EACCES' || code === 'EPERM')
-      throw new WorkbenchError('PERMISSION_DENIED', `${name} cannot be read: permission denied`);
-    throw new WorkbenchError('IO_ERROR', `${name} cannot be read: ${(e as Error).message}`);
+    throw fsError(e, path, { what: 'image' });
   }
   if (size === 0) throw new WorkbenchError('INVALID_INPUT', `${name} is empty (0 bytes), not an image`);
 }

@@ -29,7 +29,7 @@ import { renderResultImage } from '../results/render';
 import type { CachedSession, SessionCache } from '../run/session-cache';
 import { describeMismatch } from '../tensors/match';
 import { type Tensor, fromOrtTensor, toOrtTensor } from '../tensors/tensor';
-import { writeNew } from '../../common/write-new';
+import { fsError, writeNew } from '../../common/fs';
 import { type RgbaImage, cropRegion, decodeOriginal, encodePng } from './crop';
 
 export interface PipelineParams {
@@ -54,10 +54,7 @@ export async function loadPipeline(params: Pick<PipelineParams, 'file' | 'pipeli
   try {
     text = (await readRegularFile(file, 'a pipeline file')).toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new WorkbenchError('NOT_FOUND', `Pipeline file not found: ${file}`);
-    if (code === 'EISDIR') throw new WorkbenchError('INVALID_INPUT', `${file} is a folder, not a pipeline file`);
-    throw new WorkbenchError('IO_ERROR', `Pipeline file ${file} cannot be read: ${(error as Error).message}`);
+    throw fsError(error, file, { what: 'pipeline file' });
   }
   let json: unknown;
   try {

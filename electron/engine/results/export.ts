@@ -1,11 +1,10 @@
-// A result as files: the JSON of shared/result-json.ts, with a segmentation mask or an output
+// A result as files: the JSON of shared/postprocess/json.ts, with a segmentation mask or an output
 // picture as PNG files beside it, named in the JSON. Used by the UI's "Export JSON".
-import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { WorkbenchError } from '../../../shared/result';
-import { type ResultExtra, resultJson, resultRasters } from '../../../shared/result-json';
+import { type ResultExtra, resultJson, resultRasters } from '../../../shared/postprocess';
 import type { Raster, TaskResult } from '../../../shared/tasks';
-import { writeNew } from '../../common/write-new';
+import { exists, writeNew } from '../../common/fs';
 import { rasterToPng } from './encode';
 
 /**
@@ -25,11 +24,7 @@ export async function writeResultJson(
   const pngs = await Promise.all(rasters.map(async ([name, raster]) => [join(dir, name), await rasterToPng(raster)] as const));
   // Check every target first, so that an existing mask does not leave a JSON without it.
   for (const path of [to, ...pngs.map(([p]) => p)]) {
-    const exists = await stat(path).then(
-      () => true,
-      () => false,
-    );
-    if (exists) throw new WorkbenchError('IO_ERROR', `${path} already exists; choose another name.`);
+    if (await exists(path)) throw new WorkbenchError('IO_ERROR', `${path} already exists; choose another name.`);
   }
   for (const [path, bytes] of pngs) await writeNew(path, bytes);
   await writeNew(to, json);

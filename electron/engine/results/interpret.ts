@@ -10,6 +10,7 @@ import { parseLabelsFile } from '../../../shared/postprocess/labels';
 import type { ImageTransform, PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import { readRegularFile } from '../../common/regular-file';
+import { fsError } from '../../common/fs';
 import type { OutputTensor, Raster, TaskResult, TaskSettings } from '../../../shared/tasks';
 import { halfToFloat } from '../../../shared/tensor';
 import type { Tensor } from '../tensors/tensor';
@@ -78,11 +79,7 @@ async function cachedRead(path: string, what: string, parse: (text: string) => s
   try {
     facts = await stat(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new WorkbenchError('NOT_FOUND', `${what} not found: ${path}`);
-    if (code === 'EACCES' || code === 'EPERM')
-      throw new WorkbenchError('PERMISSION_DENIED', `${what} ${path} cannot be read: permission denied`);
-    throw new WorkbenchError('IO_ERROR', `${what} ${path} cannot be read: ${(error as Error).message}`);
+    throw fsError(error, path, { what });
   }
   if (facts.isDirectory()) throw new WorkbenchError('INVALID_INPUT', `${what} ${path} is a folder, not a file`);
   const key = `${what}\0${path}`;

@@ -19,7 +19,7 @@ import type { Raster, TaskResult, TaskSettings } from '../../../shared/tasks';
 import { readHeader } from '../image/decode';
 import { readModelInfo } from '../../common/onnx/reader';
 import type { StoredRun } from '../run/runner';
-import { writeNew } from '../../common/write-new';
+import { writeNew } from '../../common/fs';
 import { encodeResult, rasterToPng } from './encode';
 import { writeResultJson } from './export';
 import { interpretOutputs } from './interpret';

@@ -14,7 +14,7 @@ import {
   type SessionOptions,
   latencyStats,
 } from '../../../shared/run';
-import { writeNew } from '../../common/write-new';
+import { writeNew } from '../../common/fs';
 import { readModelInfo } from '../../common/onnx/reader';
 import { loadOrt } from '../ort';
 import { encodeTensor, formatOf } from '../tensors/io';

@@ -1,7 +1,7 @@
 // onnxruntime sessions, created with the chosen provider and options and kept for reuse: the
 // same model with the same options never loads twice. Sessions are released when their model is
 // closed, and the least recently used ones when the cache holds more than it should.
-import { link, mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileKind, notRegular } from '../../common/regular-file';
@@ -15,6 +15,7 @@ import {
   chooseProvider,
 } from '../../../shared/providers';
 import { WorkbenchError } from '../../../shared/result';
+import { exists, moveNew } from '../../common/fs';
 import type { SessionOptions } from '../../../shared/run';
 import { loadOrt } from '../ort';
 import { explainRuntimeError } from '../runtime-check';
@@ -157,13 +158,11 @@ export class SessionCache {
     let optimizedModelPath: string | undefined;
     if (target && tmp) {
       try {
-        await link(tmp, target);
+        await moveNew(tmp, target);
         optimizedModelPath = target;
       } catch (error) {
         await entry.session.release().catch(() => {});
-        throw new WorkbenchError('IO_ERROR', `Could not write ${target}: ${(error as Error).message}`);
-      } finally {
-        await unlink(tmp).catch(() => {});
+        throw error;
       }
     }
     return {
@@ -255,13 +254,6 @@ export class SessionCache {
     for (const e of victims) await this.evict(e);
     return victims.length;
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 function defined<T extends object>(o: T): Partial<T> {

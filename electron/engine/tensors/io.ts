@@ -4,6 +4,7 @@ import { basename, extname } from 'node:path';
 import type { ValueInfo } from '../../../shared/model-info';
 import { WorkbenchError } from '../../../shared/result';
 import { readRegularFile } from '../../common/regular-file';
+import { fsError } from '../../common/fs';
 import { isFeedable, type FeedableDType, type TensorSource } from '../../../shared/tensor';
 import { generateTensor, generatedDtype, resolveDims } from './generate';
 import { decodeJsonTensor, encodeJsonTensor } from './json';
@@ -19,12 +20,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
   try {
     return await readRegularFile(path, 'a tensor file');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new WorkbenchError('NOT_FOUND', `${basename(path)}: no such file (${path})`);
-    if (code === 'EACCES' || code === 'EPERM')
-      throw new WorkbenchError('PERMISSION_DENIED', `${basename(path)}: not allowed to read ${path}`);
-    if (code === 'EISDIR') throw new WorkbenchError('INVALID_INPUT', `${basename(path)} is a folder, not a tensor file`);
-    throw new WorkbenchError('IO_ERROR', `${basename(path)}: cannot be read (${(e as Error).message})`);
+    throw fsError(e, path, { what: 'tensor file' });
   }
 }
 

@@ -1,10 +1,11 @@
 // ONNX TensorProto files (.pb), as in ONNX's test data sets: read through the model reader's
-// protobuf walker, written with a few lines of wire format of our own.
+// protobuf walker, written with our one protobuf writer (electron/common/onnx/writer.ts).
 import { WorkbenchError } from '../../../shared/result';
 import { bfloat16ToFloat, formatDims, isFeedable, type FeedableDType } from '../../../shared/tensor';
 import { BufferSource, walkBytes, type DecodeContext } from '../../common/onnx/protobuf';
 import { decodeTyped } from '../../common/onnx/tensor-data';
 import { TensorHandler, bytesFor, dtypeFromOnnx, isExternal, type TensorHeader } from '../../common/onnx/tensor-proto';
+import { tensorProto } from '../../common/onnx/writer';
 import { bytesOf, elementCount, fromBytes, type LoadedTensor, type Tensor } from './tensor';
 
 function invalid(label: string, message: string): WorkbenchError {
@@ -79,67 +80,7 @@ async function values(
 
 // ---- writing ----
 
-const ONNX_NUMBER: Record<Tensor['dtype'], number> = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  uint16: 4,
-  int16: 5,
-  int32: 6,
-  int64: 7,
-  string: 8,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-  uint32: 12,
-  uint64: 13,
-};
-
-class Writer {
-  private chunks: Uint8Array[] = [];
-  private pending: number[] = [];
-  varint(v: number): void {
-    let b = BigInt.asUintN(64, BigInt(v));
-    while (b >= 0x80n) {
-      this.pending.push(Number(b & 0x7fn) | 0x80);
-      b >>= 7n;
-    }
-    this.pending.push(Number(b));
-  }
-  field(field: number, wire: number): void {
-    this.varint(field * 8 + wire);
-  }
-  bytes(field: number, data: Uint8Array): void {
-    this.field(field, 2);
-    this.varint(data.length);
-    this.chunks.push(Uint8Array.from(this.pending), data);
-    this.pending = [];
-  }
-  done(): Uint8Array {
-    this.chunks.push(Uint8Array.from(this.pending));
-    const out = new Uint8Array(this.chunks.reduce((s, c) => s + c.length, 0));
-    let pos = 0;
-    for (const c of this.chunks) {
-      out.set(c, pos);
-      pos += c.length;
-    }
-    return out;
-  }
-}
-
 /** A TensorProto with dims, data_type, name and raw_data (string_data for strings). */
 export function encodeTensorProto(t: Tensor, name = ''): Uint8Array {
-  const w = new Writer();
-  // Unpacked dims, as onnx.proto (proto2) declares them; readers accept both.
-  for (const d of t.dims) {
-    w.field(1, 0);
-    w.varint(d);
-  }
-  w.field(2, 0);
-  w.varint(ONNX_NUMBER[t.dtype]);
-  const enc = new TextEncoder();
-  if (Array.isArray(t.data)) for (const s of t.data) w.bytes(6, enc.encode(s));
-  if (name) w.bytes(8, enc.encode(name));
-  if (!Array.isArray(t.data)) w.bytes(9, bytesOf(t.data));
-  return w.done();
+  return tensorProto(t.dtype, t.dims, Array.isArray(t.data) ? t.data : bytesOf(t.data), name);
 }

@@ -30,5 +30,7 @@ export const ICON_PATHS = {
   hdd: 'M3 13 6 5h12l3 8M3 13v6h18v-6M3 13h18m-4 3h.01',
   batch: 'M8 8h12v12H8V8Zm-4 8V4h12M11 17l3-4 2 2.5 1.5-1.5 1.5 3',
   pipeline: 'M3 4h7v6H3V4Zm11 10h7v6h-7v-6ZM6.5 10v5.5A1.5 1.5 0 0 0 8 17h6m-2.5-2.5L14 17l-2.5 2.5',
+  graph: 'M9 3h6v5H9V3ZM3 16h6v5H3v-5Zm12 0h6v5h-6v-5ZM12 8v4m0 0H6v4m6-4h6v4',
+  external: 'M14 4h6v6m0-6-9 9M18 14v6H4V6h6',
 } as const;
 export type IconName = keyof typeof ICON_PATHS;

@@ -4,17 +4,24 @@ import { SvelteMap } from 'svelte/reactivity';
 import type { Api } from '../../../shared/api';
 import type { RuntimeCheck } from '../../../shared/contract';
 import type { InitializerInfo, NodeInfo, TensorStats } from '../../../shared/model-info';
+import type { GraphData } from '../../../shared/graph/data';
 import { Task } from './task.svelte';
 
 export class ModelInspection {
   readonly path: string;
   readonly nodes: Task<NodeInfo[]>;
   readonly initializers: Task<InitializerInfo[]>;
+  /** The graph's nodes and tensors as compact columns (Graph tab). */
+  readonly graph: Task<GraphData>;
   readonly runtime: Task<RuntimeCheck, { stage: string }>;
   /** Initializer name → its statistics task (kept while the model stays open). */
   readonly stats = new SvelteMap<string, Task<TensorStats>>();
   /** Text typed into the Nodes tab's search; kept when switching tabs. */
   nodeQuery = $state('');
+  /** The node selected in the Nodes table or the graph (index in model.nodes order); kept across tabs. */
+  selectedNode = $state<number | null>(null);
+  /** A weight to show when the Weights tab opens (a link from a node). */
+  weightQuery = $state('');
   readonly #api: Api;
 
   constructor(api: Api, path: string) {
@@ -22,6 +29,7 @@ export class ModelInspection {
     this.path = path;
     this.nodes = new Task((o) => api.call('model.nodes', { path }, o));
     this.initializers = new Task((o) => api.call('model.initializers', { path }, o));
+    this.graph = new Task((o) => api.call('model.graph', { path }, o));
     this.runtime = new Task((o) => api.call('model.checkRuntime', { path }, o));
   }
 

@@ -18,7 +18,7 @@ import { PipelineSession } from './pipeline.svelte';
 import { RunSession } from './run.svelte';
 
 export type ViewId = 'start' | 'model' | 'run' | 'pipeline' | 'batch' | 'library' | 'hardware';
-export type ModelTab = 'overview' | 'operators' | 'nodes' | 'weights' | 'runtime';
+export type ModelTab = 'overview' | 'operators' | 'nodes' | 'graph' | 'weights' | 'runtime';
 
 export interface OpenError {
   /** The file that failed, when known (drop uploads can fail before there is a path). */
