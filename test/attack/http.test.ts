@@ -228,6 +228,7 @@ describe('load on loopback', () => {
           }),
       ),
     );
+    for (const ws of clients) ws.setMaxListeners(200);
     const answers = await Promise.all(
       clients.flatMap((ws, c) =>
         Array.from({ length: 100 }, (_, i) => {
