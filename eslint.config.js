@@ -15,7 +15,8 @@ export const layers = {
   renderer: { runs: 'the web page', allow: ['renderer/', 'shared/', 'svelte', 'svelte/*'] },
   'electron/common': {
     runs: 'Node code shared by the main, engine and CLI processes',
-    allow: ['electron/common/', 'shared/', 'node:*', 'zod'],
+    // ws: the browser-mode wire's port (electron/common/rpc/ws-port.ts).
+    allow: ['electron/common/', 'shared/', 'node:*', 'zod', 'ws'],
   },
   'electron/engine': {
     runs: 'the engine process, the only one that loads native modules',
@@ -23,17 +24,7 @@ export const layers = {
   },
   'electron/node': {
     runs: 'services hosted by the main process or the CLI',
-    // engine/protocol.ts: until the RPC core moves the engine wire to electron/common/rpc/.
-    allow: [
-      'electron/node/',
-      'electron/common/',
-      'shared/',
-      'node:*',
-      'ws',
-      'zod',
-      './package.json',
-      './electron/engine/protocol.ts',
-    ],
+    allow: ['electron/node/', 'electron/common/', 'shared/', 'node:*', 'ws', 'zod', './package.json'],
   },
   'electron/cli': {
     runs: 'the CLI process',

@@ -454,7 +454,7 @@ async function jobDetails(out: string): Promise<{ ms: JobRun['ms']; meanBatch: n
 async function runJob(spec: JobSpec, sampleRss: boolean): Promise<JobRun> {
   const engine = new EngineClient({ launch: forkLauncher({ entry: ENGINE }) });
   try {
-    const { pid } = unwrap(await engine.request('ping', {}));
+    const { pid } = unwrap(await engine.call('engine.ping', {}));
     const job = jobFor(spec);
     const loop = new LoopWatch();
     const rss: JobRun['rss'] = [];
@@ -484,7 +484,7 @@ async function runJob(spec: JobSpec, sampleRss: boolean): Promise<JobRun> {
         }, RSS_SAMPLE_MS)
       : null;
     loop.start();
-    const result = await engine.request('batchRun', { job, jobId: `bench-${Date.now().toString(36)}` }, { onEvent });
+    const result = await engine.call('engine.batchRun', { job, jobId: `bench-${Date.now().toString(36)}` }, { onEvent });
     const loopStats = loop.stop();
     if (sampler) clearInterval(sampler);
     const wallMs = performance.now() - t0;

@@ -156,11 +156,11 @@ async function main(): Promise<void> {
       bareCreate.push(bare.createMs);
       bareP50.push(bare.p50);
       const engine = newEngine();
-      unwrap(await engine.request('ping', {}));
-      const run = unwrap(await engine.request('run', runRequestSchema.parse({ path: model, inputs, options })));
+      unwrap(await engine.call('engine.ping', {}));
+      const run = unwrap(await engine.call('model.run', runRequestSchema.parse({ path: model, inputs, options })));
       oursCreate.push(run.timings.createMs);
       const bench = unwrap(
-        await engine.request('bench', benchRequestSchema.parse({ path: model, inputs, options, runs: RUNS, warmup: WARMUP })),
+        await engine.call('model.bench', benchRequestSchema.parse({ path: model, inputs, options, runs: RUNS, warmup: WARMUP })),
       );
       oursP50.push(bench.latencyMs.p50);
       engine.kill();
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
         inputs: { input: { kind: 'image', paths: [photo], recipe } },
         options,
       });
-      const r = unwrap(await engine.request('run', request));
+      const r = unwrap(await engine.call('model.run', request));
       if (i > 0) prepare.push(r.timings.prepareMs);
     }
     engine.kill();
@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 5; i++) {
       const e = newEngine();
       const t = performance.now();
-      unwrap(await e.request('ping', {}));
+      unwrap(await e.call('engine.ping', {}));
       starts.push(performance.now() - t);
       e.kill();
     }

@@ -1,11 +1,14 @@
-// What the renderer knows of the outside world. The preload (Electron) and the WebSocket
-// client (browser mode) each implement `Bridge`; `createApi` turns a bridge into the typed `Api`.
-import type { ChannelEvent, ChannelInput, ChannelName, ChannelOutput } from './contract';
+// What the renderer knows of the outside world. The preload (Electron) and the WebSocket client
+// (browser mode) each implement `Bridge`: a port to the main side plus what only a host can do;
+// `createApi` puts the one RPC core (shared/rpc) over it and gives the typed `Api`.
+import type { ChannelEvent, ChannelInput, ChannelName, ChannelOutput, Contract } from './contract';
 import type { MenuCommand } from './ipc';
 import type { Result } from './result';
+import { RpcClient } from './rpc/client';
+import type { Port } from './rpc/port';
 
 export interface CallOptions<E> {
-  /** Aborting cancels the job on the main side (and in the engine process). */
+  /** Aborting cancels the call on the main side (and in the engine process). */
   signal?: AbortSignal;
   onEvent?: (event: E) => void;
 }
@@ -24,10 +27,10 @@ export interface Api {
   onOpenPath(listener: (path: string) => void): void;
 }
 
-/** The untyped wire under `Api`: one request with a job id, its events, and cancel. */
+/** The host under `Api`: a port to the main side, and what only a host can do. */
 export interface Bridge {
-  invoke(channel: string, input: unknown, jobId: string, onEvent?: (event: unknown) => void): Promise<Result<unknown>>;
-  cancel(jobId: string): void;
+  /** A port to the main side; asked again after one closes (browser mode reconnects). */
+  connect(): Port | Promise<Port>;
   pathOfDroppedFile(file: File): Promise<Result<string>>;
   /** Native menu commands (Electron only). */
   onCommand?(listener: (command: MenuCommand) => void): void;
@@ -35,27 +38,32 @@ export interface Bridge {
   onOpenPath?(listener: (path: string) => void): void;
 }
 
-let jobCounter = 0;
-
-export function newJobId(): string {
-  jobCounter += 1;
-  return `${Date.now().toString(36)}-${jobCounter}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-export function createApi(bridge: Bridge): Api {
+export function createApi(bridge: Bridge, closedMessage = 'The connection to ONNX Workbench was lost.'): Api {
+  let client: Promise<RpcClient<Contract>> | null = null;
+  const connect = (): Promise<RpcClient<Contract>> => {
+    client ??= (async () => {
+      const port = await bridge.connect();
+      const c = new RpcClient<Contract>(port, { closedError: () => ({ code: 'IO_ERROR', message: closedMessage }) });
+      port.onClose(() => {
+        if (client === pending) client = null;
+      });
+      return c;
+    })();
+    const pending = client;
+    pending.catch(() => {
+      if (client === pending) client = null;
+    });
+    return pending;
+  };
   return {
     async call(channel, input, options) {
-      const jobId = newJobId();
-      const signal = options?.signal;
-      if (signal?.aborted) return { ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } };
-      const onAbort = () => bridge.cancel(jobId);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      let c: RpcClient<Contract>;
       try {
-        const onEvent = options?.onEvent as ((event: unknown) => void) | undefined;
-        return (await bridge.invoke(channel, input, jobId, onEvent)) as never;
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
+        c = await connect();
+      } catch (error) {
+        return { ok: false, error: { code: 'IO_ERROR', message: (error as Error).message } };
       }
+      return c.call(channel, input as never, options as never) as never;
     },
     pathOfDroppedFile: (file) => bridge.pathOfDroppedFile(file),
     onCommand: (listener) => bridge.onCommand?.(listener),

@@ -14,6 +14,7 @@ import {
   batchJobIdSchema,
   batchJobSchema,
 } from './batch';
+import type { EngineActivity } from './activity';
 import type { LibraryScanProgress, LibrarySnapshot } from './library';
 import { type SavedRecipe, modelRecipeSchema } from './model-recipe';
 import type { CheckProgress, CheckReport, RunComparison } from './compare';
@@ -26,6 +27,7 @@ import { TensorSource, type TensorSummary } from './tensor';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
 import type { GraphData } from './graph/data';
 import { graphExpandSchema } from './graph/export';
+import { type EvalProgress, type EvalReport, evalRequestSchema } from './eval/report';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
 export interface Channel<I extends z.ZodType, O, E> {
@@ -36,7 +38,8 @@ export interface Channel<I extends z.ZodType, O, E> {
   readonly event?: E;
 }
 
-function channel<O, E = never>() {
+/** Declares a channel: `channel<Output, Event>()(inputSchema)`. */
+export function channel<O, E = never>() {
   return <I extends z.ZodType>(input: I): Channel<I, O, E> => ({ input });
 }
 
@@ -188,25 +191,37 @@ export const contract = {
       rtol: z.number().min(0).optional(),
     }),
   ),
+  /**
+   * A model (and optionally a second one, A/B) over a labelled dataset through the batch engine,
+   * scored as accuracy, mAP, mIoU or CER; writes eval.json, per-file.jsonl and the plots to `out`.
+   * Run again with the same folders, it resumes from the jobs' journals.
+   */
+  'eval.run': channel<EvalReport, EvalProgress>()(evalRequestSchema),
   'library.forgetRecent': channel<LibrarySnapshot['recent']>()(z.strictObject({ path: absolutePath.optional() })),
   /** The results of the shards of a job in one output folder put together at its top (results.csv …). */
   'batch.merge': channel<BatchMergeReport>()(z.strictObject({ folder: absolutePath })),
   /** How many files a batch job would take, and the first few (shown before starting). */
   'batch.count': channel<BatchCount>()(z.strictObject({ job: batchJobSchema })),
-  /** A batch job to its end (resuming from its output folder's journal); cancel with the call's signal. */
-  'batch.start': channel<BatchSummary, BatchProgress>()(
-    z.strictObject({
-      job: batchJobSchema,
-      /** Chosen by the caller to pause before the first event. */ jobId: batchJobIdSchema.optional(),
-    }),
+  /**
+   * Starts a batch job (resuming from its output folder's journal) and answers its id at once. The
+   * job runs until it ends or is cancelled, whatever happens to the window or tab that started it.
+   */
+  'batch.start': channel<{ jobId: string }>()(
+    z.strictObject({ job: batchJobSchema, /** Chosen by the caller (optional). */ jobId: batchJobIdSchema.optional() }),
   ),
+  /** Pause or resume a running job (between images). */
   'batch.control': channel<{ paused: boolean }>()(z.strictObject({ jobId: batchJobIdSchema, action: z.enum(BATCH_ACTIONS) })),
-  /** Past and running jobs, newest first. */
+  /**
+   * A job's progress (the latest state at once, then as it goes) and its summary when it ends; a job
+   * that already ended answers its summary at once. Cancelling the call stops watching, not the job.
+   */
+  'batch.watch': channel<BatchSummary, BatchProgress>()(z.strictObject({ jobId: batchJobIdSchema })),
+  /** Cancels a running job by id (from any window or tab); it stops within one image. */
+  'batch.cancel': channel<{ cancelled: boolean }>()(z.strictObject({ jobId: batchJobIdSchema })),
+  /** Past and running jobs, newest first (a reloaded page re-attaches to the running ones with batch.watch). */
   'batch.jobs': channel<BatchJobRecord[]>()(noInput),
-  /** Runs a past job again from where it stopped; retryFailed runs its failures again too. */
-  'batch.resume': channel<BatchSummary, BatchProgress>()(
-    z.strictObject({ jobId: batchJobIdSchema, retryFailed: z.boolean().optional() }),
-  ),
+  /** Starts a past job again from where it stopped (retryFailed: its failures again too); answers its id. */
+  'batch.resume': channel<{ jobId: string }>()(z.strictObject({ jobId: batchJobIdSchema, retryFailed: z.boolean().optional() })),
   /** Saves a job as a JSON file (run it again from the app or with `onnx-workbench batch --job`). */
   'batch.saveJob': channel<{ path: string }>()(
     z.strictObject({ job: batchJobSchema, to: absolutePath, overwrite: z.boolean().optional() }),
@@ -228,6 +243,11 @@ export const contract = {
   'recipe.export': channel<ExportResult>()(
     z.strictObject({ path: absolutePath, to: absolutePath, recipe: modelRecipeSchema.optional() }),
   ),
+  /**
+   * What the engine is doing (loading, running, batch N/M, why it last stopped): the current state
+   * as the first event, then every change (at most ~10 a second), until the call is cancelled.
+   */
+  'engine.activity': channel<null, EngineActivity>()(noInput),
   /** Reads a recipe file and saves it as the model's recipe. */
   'recipe.import': channel<SavedRecipe>()(z.strictObject({ path: absolutePath, from: absolutePath })),
 } as const;
@@ -236,7 +256,7 @@ export type Contract = typeof contract;
 export type ChannelName = keyof Contract;
 export type ChannelInput<C extends ChannelName> = z.input<Contract[C]['input']>;
 export type ParsedInput<C extends ChannelName> = z.output<Contract[C]['input']>;
-export type ChannelOutput<C extends ChannelName> = NonNullable<Contract[C]['output']>;
+export type ChannelOutput<C extends ChannelName> = Exclude<Contract[C]['output'], undefined>;
 export type ChannelEvent<C extends ChannelName> = NonNullable<Contract[C]['event']>;
 
 export const CHANNEL_NAMES = Object.keys(contract) as ChannelName[];

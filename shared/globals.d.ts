@@ -12,3 +12,11 @@ interface File {
   readonly name: string;
   readonly size: number;
 }
+
+// The RPC core (shared/rpc) aborts calls and delivers in-memory messages on a microtask.
+interface AbortController {
+  readonly signal: AbortSignal;
+  abort(reason?: unknown): void;
+}
+declare const AbortController: { prototype: AbortController; new (): AbortController };
+declare function queueMicrotask(callback: () => void): void;

@@ -1,8 +1,7 @@
-// The Electron IPC names under the contract (one invoke channel carries every contract call).
+// The Electron IPC names under the contract: one channel carries every RPC message both ways,
+// each tagged with the page's connection id (a reloaded page is a new connection).
 export const IPC = {
-  invoke: 'owb:invoke',
-  event: 'owb:event',
-  cancel: 'owb:cancel',
+  rpc: 'owb:rpc',
   command: 'owb:command',
   /** A model to open: from the command line, a double-click in the OS, or a second launch. */
   openPath: 'owb:open-path',
@@ -10,3 +9,9 @@ export const IPC = {
 
 /** Commands the native menu sends to the window. */
 export type MenuCommand = 'open-model' | 'show-start';
+
+/** One RPC message on the Electron wire, with the connection (page load) it belongs to. */
+export interface IpcEnvelope {
+  conn: string;
+  message: unknown;
+}

@@ -1,6 +1,7 @@
-// The engine's methods. onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
+// The engine's channels, by the contract's own names (electron/common/rpc/engine-channels.ts).
+// onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
 import { WorkbenchError } from '../../shared/result';
-import type { EngineEvent, EngineMethod, EngineParams, EngineResult } from './protocol';
+import type { EngineChannel, EngineEvent, EngineInput, EngineOutput } from '../common/rpc/engine-channels';
 import { readGraph, readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
 import { exportGraph } from './graph-export';
 import { tensorStats } from '../common/onnx/tensor-stats';
@@ -18,6 +19,7 @@ import { RunResults } from './results/run-results';
 import { writeNew } from '../common/fs';
 import { BatchJobs } from './batch/jobs';
 import { mergeShards } from './batch/merge';
+import { runEval } from './eval/run';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';
 
@@ -28,10 +30,10 @@ export interface EngineContext {
 }
 
 export type EngineHandlers = {
-  [M in EngineMethod]: (
-    params: EngineParams<M>,
-    ctx: EngineContext & { emit(event: EngineEvent<M>): void },
-  ) => Promise<EngineResult<M>>;
+  [C in EngineChannel]: (
+    input: EngineInput<C>,
+    ctx: EngineContext & { emit(event: EngineEvent<C>): void },
+  ) => Promise<EngineOutput<C>>;
 };
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -53,7 +55,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     if (!options.debug) throw new WorkbenchError('UNSUPPORTED', 'Debug methods are off in this engine.');
   };
   return {
-    async ping() {
+    async 'engine.ping'() {
       let onnxruntime: string | null = null;
       try {
         onnxruntime = (await loadOrt()).env.versions.node ?? null;
@@ -62,16 +64,16 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
       }
       return { pid: process.pid, versions: { node: process.versions.node, onnxruntime, sharp: null } };
     },
-    inspect: ({ path }) => readModelInfo(path),
-    nodes: ({ path }) => readNodes(path),
-    initializers: ({ path }) => readInitializers(path),
-    graph: ({ path }) => readGraph(path),
-    exportGraph: (params) => exportGraph(params),
-    async initializerStats({ path, name }) {
+    'model.inspect': ({ path }) => readModelInfo(path),
+    'model.nodes': ({ path }) => readNodes(path),
+    'model.initializers': ({ path }) => readInitializers(path),
+    'model.graph': ({ path }) => readGraph(path),
+    'graph.export': (params) => exportGraph(params),
+    async 'model.initializerStats'({ path, name }) {
       const { data } = await readInitializerData(path, name);
       return tensorStats(data);
     },
-    async exportInitializer({ path, name, to }) {
+    async 'model.exportInitializer'({ path, name, to }) {
       const { info, data } = await readInitializerData(path, name);
       if (!info.dtype || Array.isArray(data)) {
         throw new WorkbenchError(
@@ -84,30 +86,31 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
       await writeNew(to, bytes);
       return { path: to, bytes: bytes.byteLength };
     },
-    checkRuntime: ({ path }, ctx) => checkRuntime(path, ctx),
-    probeProviders: ({ refresh }) => probeProviders({ refresh }),
-    installCudaProviders: (_params, ctx) => installCudaProviderLibraries({ signal: ctx.signal, onProgress: ctx.emit }),
-    run: (params, ctx) => runner.run(params, ctx),
-    bench: (params, ctx) => runner.benchmark(params, ctx),
-    readTensor: (params) => readTensorForInput(params),
-    outputValues: async ({ runId, name, offset, count }) => runner.outputValues(runId, name, offset, count),
-    saveOutput: ({ runId, name, to }) => runner.saveOutput(runId, name, to),
-    compareRuns: async ({ a, b, atol, rtol }) => runner.compare(a, b, { atol, rtol }),
-    interpret: (params) => results.interpret(params),
-    exportResult: (params) => results.exportResult(params),
-    suggestTask: (params) => results.suggestTask(params),
-    async check({ dirs, provider, atol, rtol }, ctx) {
+    'model.checkRuntime': ({ path }, ctx) => checkRuntime(path, ctx),
+    'engine.probeProviders': ({ refresh }) => probeProviders({ refresh }),
+    'providers.installCuda': (_params, ctx) => installCudaProviderLibraries({ signal: ctx.signal, onProgress: ctx.emit }),
+    'model.run': (params, ctx) => runner.run(params, ctx),
+    'model.bench': (params, ctx) => runner.benchmark(params, ctx),
+    'tensor.read': (params) => readTensorForInput(params),
+    'run.outputValues': async ({ runId, name, offset, count }) => runner.outputValues(runId, name, offset, count),
+    'run.saveOutput': ({ runId, name, to }) => runner.saveOutput(runId, name, to),
+    'run.compare': async ({ a, b, atol, rtol }) => runner.compare(a, b, { atol, rtol }),
+    'run.interpret': (params) => results.interpret(params),
+    'run.exportResult': (params) => results.exportResult(params),
+    'task.suggest': (params) => results.suggestTask(params),
+    async 'check.run'({ dirs, provider, atol, rtol }, ctx) {
       const cases = await findTestCases(dirs);
       return runCheck(cases, { provider, atol, rtol, signal: ctx.signal, onProgress: ctx.emit });
     },
-    pipeline: (params, ctx) => pipelineMethod(params, sessions, ctx),
-    batchCount: ({ job }) => batches.count(job),
-    batchMerge: ({ folder }) => mergeShards(folder),
-    batchRun: (params, ctx) => batches.run(params, ctx),
-    batchControl: async ({ jobId, action }) => batches.control(jobId, action),
-    imagePreview: ({ path, recipe }) => imagePreview(path, recipe),
-    guessRecipe: ({ modelPath, input }) => recipeFor(modelPath, input),
-    releaseSessions: async ({ path }) => ({ released: await sessions.release(path) }),
+    'pipeline.run': (params, ctx) => pipelineMethod(params, sessions, ctx),
+    'batch.count': ({ job }) => batches.count(job),
+    'batch.merge': ({ folder }) => mergeShards(folder),
+    'eval.run': (request, ctx) => runEval(request, { sessions, signal: ctx.signal, onProgress: ctx.emit }),
+    'engine.batchRun': (params, ctx) => batches.run(params, ctx),
+    'engine.batchControl': async ({ jobId, action }) => batches.control(jobId, action),
+    'image.preview': ({ path, recipe }) => imagePreview(path, recipe),
+    'image.guessRecipe': ({ modelPath, input }) => recipeFor(modelPath, input),
+    'model.close': async ({ path }) => ({ released: await sessions.release(path) }),
     async 'debug.sleep'({ ms, blocking }, ctx) {
       debugOnly();
       const start = Date.now();

@@ -42,9 +42,7 @@ export function explainRuntimeError(message: string): string {
   if (opset) return 'The model uses an opset newer than this ONNX Runtime supports.';
   if (/Unsupported model IR version/i.test(message)) return "The model's IR version is newer than this ONNX Runtime supports.";
   if (/bad_alloc|Failed to allocate|out of memory/i.test(message)) return 'Out of memory while loading the model.';
-  if (/external data|ExternalData|GetExtDataFromTensorProto|External initializer/i.test(message)) {
-    return 'An external data file the model needs is missing or unreadable.';
-  }
+  if (isExternalDataError(message)) return 'An external data file the model needs is missing or unreadable.';
   // Type and shape errors come wrapped in "Load model … failed" too: test them first.
   const typeError = /Type Error: (.*?)(?:\n|$)|ShapeInferenceError\]? ?(.*?)(?:\n|$)/.exec(message);
   if (typeError || /INVALID_GRAPH|type mismatch/i.test(message)) {
@@ -56,6 +54,11 @@ export function explainRuntimeError(message: string): string {
   }
   const firstLine = message.split('\n')[0] ?? message;
   return firstLine.length > 300 ? `${firstLine.slice(0, 300)}…` : firstLine;
+}
+
+/** ORT's words for a missing or unreadable external data file (the error code EXTERNAL_DATA). */
+export function isExternalDataError(message: string): boolean {
+  return /external data|ExternalData|GetExtDataFromTensorProto|External initializer/i.test(message);
 }
 
 export async function checkRuntime(path: string, ctx: { emit(event: { stage: string }): void }): Promise<RuntimeCheck> {

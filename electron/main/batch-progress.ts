@@ -1,11 +1,9 @@
 // A running batch job on the desktop: progress on the taskbar / dock icon, and a system
 // notification when it ends (the window may be hidden behind others for an hour-long job).
 import type { BrowserWindow, Notification as NotificationType } from 'electron';
-import { type BatchProgress, type BatchSummary, describeCounts } from '../../shared/batch';
+import { type BatchSummary, describeCounts } from '../../shared/batch';
 import type { Result } from '../../shared/result';
-import type { CallObserver } from './ipc';
-
-const BATCH_CHANNELS = new Set(['batch.start', 'batch.resume']);
+import type { BatchJobEvent } from '../node/batch-service';
 
 export interface BatchProgressDeps {
   window: () => BrowserWindow | null;
@@ -19,30 +17,26 @@ export function systemNotifier(Notification: typeof NotificationType): BatchProg
   };
 }
 
-export function batchProgressObserver(deps: BatchProgressDeps): CallObserver {
-  return {
-    event(channel, event) {
-      if (!BATCH_CHANNELS.has(channel)) return;
-      const p = event as BatchProgress;
-      const win = deps.window();
-      if (!win || win.isDestroyed()) return;
-      // Unknown total: an indeterminate bar (any value > 1).
-      const fraction = p.total ? Math.min(1, p.done / p.total) : 2;
-      win.setProgressBar(fraction, { mode: p.state === 'paused' ? 'paused' : p.total ? 'normal' : 'indeterminate' });
-    },
-    settled(channel, result) {
-      if (!BATCH_CHANNELS.has(channel)) return;
-      const win = deps.window();
-      if (win && !win.isDestroyed()) win.setProgressBar(-1);
-      const r = result as Result<BatchSummary>;
-      if (!r.ok) {
-        if (r.error.code !== 'CANCELLED') deps.notify('Batch job stopped', r.error.message);
-        return;
-      }
-      const s = r.value;
-      const title =
-        s.state === 'finished' ? 'Batch job finished' : s.state === 'cancelled' ? 'Batch job cancelled' : 'Batch job stopped';
-      deps.notify(title, `${s.name ? `${s.name}: ` : ''}${describeCounts(s)}${s.error ? ` — ${s.error.message}` : ''}`);
-    },
+/** Follows every running job (whichever window started it, or none): see BatchService.observe. */
+export function batchProgressObserver(deps: BatchProgressDeps): (event: BatchJobEvent) => void {
+  const progress = (p: Extract<BatchJobEvent, { type: 'progress' }>['progress']) => {
+    const win = deps.window();
+    if (!win || win.isDestroyed()) return;
+    // Unknown total: an indeterminate bar (any value > 1).
+    const fraction = p.total ? Math.min(1, p.done / p.total) : 2;
+    win.setProgressBar(fraction, { mode: p.state === 'paused' ? 'paused' : p.total ? 'normal' : 'indeterminate' });
   };
+  const ended = (r: Result<BatchSummary>) => {
+    const win = deps.window();
+    if (win && !win.isDestroyed()) win.setProgressBar(-1);
+    if (!r.ok) {
+      if (r.error.code !== 'CANCELLED') deps.notify('Batch job stopped', r.error.message);
+      return;
+    }
+    const s = r.value;
+    const title =
+      s.state === 'finished' ? 'Batch job finished' : s.state === 'cancelled' ? 'Batch job cancelled' : 'Batch job stopped';
+    deps.notify(title, `${s.name ? `${s.name}: ` : ''}${describeCounts(s)}${s.error ? ` — ${s.error.message}` : ''}`);
+  };
+  return (event) => (event.type === 'progress' ? progress(event.progress) : ended(event.result));
 }

@@ -60,10 +60,10 @@ async function start() {
   installPermissionHandlers(session.defaultSession, trusted);
   bindIpc(
     ipcMain,
-    services.backend,
+    (channel, input, ctx) => services.backend.dispatch(channel, input, ctx),
     (frame) => !!frame && trusted(frame.url),
-    batchProgressObserver({ window: () => mainWindow, notify: systemNotifier(Notification) }),
   );
+  services.backend.batch.observe(batchProgressObserver({ window: () => mainWindow, notify: systemNotifier(Notification) }));
   installMenu(() => mainWindow, { development });
   const open = () => {
     const win = createMainWindow({

@@ -1,60 +1,117 @@
-// Binds the contract to Electron IPC: every call is checked for its sender and parsed by the
-// backend; events go back to the frame that asked; cancel aborts the job.
-import type { IpcMain, IpcMainEvent, IpcMainInvokeEvent, WebFrameMain } from 'electron';
-import { IPC } from '../../shared/ipc';
-import { type Result, fail } from '../../shared/result';
-import type { Backend } from '../node/backend';
-
-export interface InvokePayload {
-  channel: unknown;
-  input: unknown;
-  jobId: unknown;
-}
+// Binds the contract to Electron IPC through the RPC core: each page load of a window is one
+// connection (its preload tags messages with a connection id), checked for its sender and served
+// by the backend. A reload or a closed window ends the connection: its calls are cancelled, while
+// jobs (batch) live on and the new page re-attaches to them.
+import type { IpcMain, IpcMainEvent, WebContents, WebFrameMain } from 'electron';
+import { IPC, type IpcEnvelope } from '../../shared/ipc';
+import { fail } from '../../shared/result';
+import { InFlightBudget } from '../../shared/rpc/limits';
+import { parseMessage } from '../../shared/rpc/messages';
+import type { Port } from '../../shared/rpc/port';
+import { type RpcHandler, serveRpc } from '../../shared/rpc/server';
 
 /** Only our own pages (the app's file:// or dev-server URL) may call the contract. */
 export type SenderCheck = (frame: WebFrameMain | null) => boolean;
 
-/** Sees every call's progress events and outcome (taskbar progress of batch jobs, notifications). */
-export interface CallObserver {
-  event(channel: string, event: unknown): void;
-  settled(channel: string, result: Result<unknown>): void;
+export interface IpcOptions {
+  /** Calls in flight per page (default 32). */
+  maxInFlight?: number;
+  /** Shared by every window (default: 128 in all). */
+  budget?: InFlightBudget;
 }
 
-export function bindIpc(ipcMain: IpcMain, backend: Backend, isTrustedSender: SenderCheck, observer?: CallObserver): () => void {
-  const jobs = new Map<string, AbortController>();
+interface Connection {
+  conn: string;
+  deliver(message: unknown): void;
+  end(reason: string): void;
+}
 
-  const invoke = async (event: IpcMainInvokeEvent, payload: InvokePayload): Promise<Result<unknown>> => {
-    if (!isTrustedSender(event.senderFrame)) return fail('PERMISSION_DENIED', 'This page may not use ONNX Workbench.');
-    const { channel, input, jobId } = (payload ?? {}) as InvokePayload;
-    if (typeof jobId !== 'string' || jobId.length > 100) return fail('INVALID_INPUT', 'A call needs a job id.');
-    const controller = new AbortController();
-    jobs.set(jobId, controller);
-    const name = typeof channel === 'string' ? channel : '';
-    try {
-      const result = await backend.dispatch(channel, input, {
-        signal: controller.signal,
-        emit: (e) => {
-          observer?.event(name, e);
-          if (!event.sender.isDestroyed()) event.sender.send(IPC.event, { jobId, event: e });
-        },
-      });
-      observer?.settled(name, result);
-      return result;
-    } finally {
-      jobs.delete(jobId);
+/** The main side's port of one page load. */
+function connection(sender: WebContents, conn: string): { port: Port } & Connection {
+  const messageListeners: ((m: unknown) => void)[] = [];
+  const closeListeners: ((r: string) => void)[] = [];
+  let open = true;
+  const end = (reason: string) => {
+    if (!open) return;
+    open = false;
+    for (const l of closeListeners) l(reason);
+  };
+  return {
+    conn,
+    deliver: (message) => {
+      if (open) for (const l of messageListeners) l(message);
+    },
+    end,
+    port: {
+      send: (message) => {
+        if (open && !sender.isDestroyed()) sender.send(IPC.rpc, { conn, message } satisfies IpcEnvelope);
+      },
+      onMessage: (l) => void messageListeners.push(l),
+      onClose: (l) => void closeListeners.push(l),
+      close: (reason = 'closed') => end(reason),
+    },
+  };
+}
+
+export function bindIpc(
+  ipcMain: IpcMain,
+  handler: RpcHandler,
+  isTrustedSender: SenderCheck,
+  options: IpcOptions = {},
+): () => void {
+  const budget = options.budget ?? new InFlightBudget(128);
+  /** The live connection of each window's webContents (one page load at a time). */
+  const live = new Map<number, Connection>();
+  /** Connections already ended: a late message of a page that reloaded must not end its successor. */
+  const ended = new Set<string>();
+
+  const open = (sender: WebContents, conn: string): Connection | null => {
+    const previous = live.get(sender.id);
+    if (previous?.conn === conn) return previous;
+    if (ended.has(conn)) return null;
+    // A new connection id from the same webContents: the page was reloaded or navigated.
+    if (previous) {
+      if (ended.size > 1000) ended.clear();
+      ended.add(previous.conn);
+      previous.end('the page was reloaded');
     }
-  };
-  const cancel = (event: IpcMainEvent, jobId: unknown) => {
-    if (!isTrustedSender(event.senderFrame) || typeof jobId !== 'string') return;
-    jobs.get(jobId)?.abort();
+    const c = connection(sender, conn);
+    serveRpc(c.port, handler, { maxInFlight: options.maxInFlight ?? 32, budget, who: 'this window' });
+    live.set(sender.id, c);
+    if (!previous) {
+      const gone = () => {
+        live.get(sender.id)?.end('the window was closed');
+        live.delete(sender.id);
+      };
+      sender.once?.('destroyed', gone);
+    }
+    return c;
   };
 
-  ipcMain.handle(IPC.invoke, invoke);
-  ipcMain.on(IPC.cancel, cancel);
+  const onMessage = (event: IpcMainEvent, envelope: unknown) => {
+    const { conn, message } = (envelope ?? {}) as Partial<IpcEnvelope>;
+    if (!isTrustedSender(event.senderFrame)) {
+      const msg = parseMessage(message);
+      if (msg?.type === 'request') {
+        event.sender.send(IPC.rpc, {
+          conn,
+          message: {
+            type: 'response',
+            callId: msg.callId,
+            result: fail('PERMISSION_DENIED', 'This page may not use ONNX Workbench.'),
+          },
+        });
+      }
+      return;
+    }
+    if (typeof conn !== 'string' || conn.length === 0 || conn.length > 100) return;
+    open(event.sender, conn)?.deliver(message);
+  };
+
+  ipcMain.on(IPC.rpc, onMessage);
   return () => {
-    ipcMain.removeHandler(IPC.invoke);
-    ipcMain.removeListener(IPC.cancel, cancel);
-    for (const controller of jobs.values()) controller.abort();
-    jobs.clear();
+    ipcMain.removeListener(IPC.rpc, onMessage);
+    for (const c of live.values()) c.end('the app is closing');
+    live.clear();
   };
 }

@@ -1,5 +1,7 @@
-// Binds the contract to the services. Electron's IPC and the browser-mode server both hand
-// every renderer request to `dispatch`, which parses it with the channel's schema first.
+// Binds the contract to the services. Every wire (Electron IPC, the browser-mode WebSocket, the
+// in-process client of the CLI and tests) serves `dispatch` through the RPC core; it parses each
+// request with its channel's schema, then forwards the engine's channels (ENGINE_CHANNELS) to the
+// engine untouched and answers the rest from the handlers below.
 import {
   type AppInfo,
   type ChannelEvent,
@@ -11,10 +13,13 @@ import {
   isChannelName,
 } from '../../shared/contract';
 import { type Result, WorkbenchError, fail, toErrorInfo } from '../../shared/result';
+import type { RpcCallContext } from '../../shared/rpc/server';
+import { detectHardware, hardwareReport } from '../common/hardware';
+import { type ForwardedChannel, isForwarded } from '../common/rpc/engine-channels';
+import { EngineActivityFeed } from './activity';
 import { BatchService } from './batch-service';
 import type { EngineClient } from './engine-client';
 import { listDirectory } from './file-browser';
-import { detectHardware, hardwareReport } from '../common/hardware';
 import type { ModelLibrary } from './library';
 import { PathGrants } from './path-grants';
 import type { RecipeStore } from './recipes';
@@ -24,8 +29,11 @@ export interface CallContext<E> {
   emit(event: E): void;
 }
 
+/** The channels answered here (the engine's are forwarded); a missing one is a compile error. */
+export type LocalChannel = Exclude<ChannelName, ForwardedChannel>;
+
 export type Handlers = {
-  [C in ChannelName]: (input: ParsedInput<C>, ctx: CallContext<ChannelEvent<C>>) => Promise<ChannelOutput<C>>;
+  [C in LocalChannel]: (input: ParsedInput<C>, ctx: CallContext<ChannelEvent<C>>) => Promise<ChannelOutput<C>>;
 };
 
 export interface BackendHost {
@@ -49,11 +57,6 @@ export interface BackendOptions {
   grants?: PathGrants;
 }
 
-function unwrap<T>(result: Result<T>): T {
-  if (result.ok) return result.value;
-  throw new WorkbenchError(result.error.code, result.error.message);
-}
-
 /** The zod issues of a rejected request, as one line. */
 function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
   return error.issues
@@ -62,14 +65,24 @@ function describeIssues(error: { issues: { path: PropertyKey[]; message: string 
     .join('; ');
 }
 
+/** A composed handler's engine step: its value, or its error thrown on. */
+function valueOf<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  throw new WorkbenchError(result.error.code, result.error.message);
+}
+
 export class Backend {
   readonly handlers: Handlers;
   readonly grants: PathGrants;
+  readonly batch: BatchService;
+  readonly activity: EngineActivityFeed;
 
   constructor(private readonly options: BackendOptions) {
     this.grants = options.grants ?? new PathGrants();
     const { engine, host, library } = options;
     const batch = options.batch ?? new BatchService({ engine });
+    this.batch = batch;
+    this.activity = new EngineActivityFeed(engine, batch);
     this.handlers = {
       'app.info': async () => ({ name: 'ONNX Workbench', version: options.version, ...host.info }),
       'samples.list': () => options.samples(),
@@ -92,82 +105,66 @@ export class Backend {
         await host.showFolder(path);
         return { opened: true as const };
       },
-      'model.inspect': async ({ path }, ctx) => unwrap(await engine.request('inspect', { path }, ctx)),
-      'model.nodes': async ({ path }, ctx) => unwrap(await engine.request('nodes', { path }, ctx)),
-      'model.initializers': async ({ path }, ctx) => unwrap(await engine.request('initializers', { path }, ctx)),
-      'model.graph': async ({ path }, ctx) => unwrap(await engine.request('graph', { path }, ctx)),
-      'graph.export': async (input, ctx) => unwrap(await engine.request('exportGraph', input, ctx)),
-      'model.initializerStats': async (input, ctx) => unwrap(await engine.request('initializerStats', input, ctx)),
-      'model.exportInitializer': async (input, ctx) => unwrap(await engine.request('exportInitializer', input, ctx)),
-      'model.checkRuntime': async ({ path }, ctx) =>
-        unwrap(await engine.request('checkRuntime', { path }, { signal: ctx.signal, onEvent: ctx.emit })),
       'library.get': ({ refresh }, ctx) => library.snapshot({ refresh, signal: ctx.signal, onProgress: ctx.emit }),
       'library.addFolder': ({ path }, ctx) => library.addFolder(path, { signal: ctx.signal, onProgress: ctx.emit }),
       'library.removeFolder': ({ path }) => library.removeFolder(path),
       'library.opened': ({ path }) => library.markOpened(path),
       'library.forgetRecent': ({ path }) => library.forgetRecent(path),
-      'batch.count': ({ job }, ctx) => batch.count(job, ctx.signal),
-      'batch.merge': async ({ folder }, ctx) => unwrap(await engine.request('batchMerge', { folder }, ctx)),
-      'batch.start': ({ job, jobId }, ctx) => batch.start(job, ctx, jobId),
+      'batch.start': async ({ job, jobId }) => batch.start(job, jobId),
+      'batch.resume': async ({ jobId, retryFailed }) => batch.resume(jobId, { retryFailed }),
+      'batch.watch': ({ jobId }, ctx) => batch.watch(jobId, ctx),
+      'batch.cancel': async ({ jobId }) => batch.cancel(jobId),
       'batch.control': ({ jobId, action }) => batch.control(jobId, action),
       'batch.jobs': () => batch.jobs(),
-      'batch.resume': ({ jobId, retryFailed }, ctx) => batch.resume(jobId, { retryFailed }, ctx),
       'batch.saveJob': ({ job, to, overwrite }) => batch.saveJob(job, to, overwrite),
       'batch.loadJob': ({ path }) => batch.loadJob(path),
-      'run.compare': async (input) => unwrap(await engine.request('compareRuns', input)),
+      'engine.activity': (_input, ctx) => this.activity.follow(ctx),
       'recipe.get': ({ path }) => options.recipes.get(path),
       'recipe.save': ({ path, recipe }) => options.recipes.save(path, recipe),
       'recipe.export': ({ path, to, recipe }) => options.recipes.exportTo(path, to, recipe),
       'recipe.import': ({ path, from }) => options.recipes.importFrom(path, from),
-      'model.run': async (input, ctx) =>
-        unwrap(await engine.request('run', input, { signal: ctx.signal, onEvent: ctx.emit, cancelGraceMs: 1000 })),
-      'model.bench': async (input, ctx) =>
-        unwrap(await engine.request('bench', input, { signal: ctx.signal, onEvent: ctx.emit })),
-      'model.close': async ({ path }) => unwrap(await engine.request('releaseSessions', { path })),
-      'tensor.read': async (input, ctx) => unwrap(await engine.request('readTensor', input, ctx)),
-      'image.preview': async (input, ctx) => unwrap(await engine.request('imagePreview', input, ctx)),
-      'image.guessRecipe': async (input, ctx) => unwrap(await engine.request('guessRecipe', input, ctx)),
-      'run.outputValues': async (input) => unwrap(await engine.request('outputValues', input)),
-      'run.saveOutput': async (input) => unwrap(await engine.request('saveOutput', input)),
-      'run.interpret': async (input, ctx) => unwrap(await engine.request('interpret', input, ctx)),
-      'run.exportResult': async (input, ctx) => unwrap(await engine.request('exportResult', input, ctx)),
-      'task.suggest': async (input, ctx) => unwrap(await engine.request('suggestTask', input, ctx)),
-      'pipeline.run': async (input, ctx) =>
-        unwrap(await engine.request('pipeline', input, { signal: ctx.signal, onEvent: ctx.emit, cancelGraceMs: 1000 })),
-      'check.run': async (input, ctx) => unwrap(await engine.request('check', input, { signal: ctx.signal, onEvent: ctx.emit })),
       'hardware.detect': async ({ refresh }, ctx) => {
         const [facts, providers] = await Promise.all([
           detectHardware({ refresh }),
-          engine.request('probeProviders', { refresh }, { signal: ctx.signal }).then(unwrap),
+          engine.call('engine.probeProviders', { refresh }, { signal: ctx.signal }).then(valueOf),
         ]);
         return hardwareReport(facts, providers);
-      },
-      'providers.installCuda': async (_input, ctx) => {
-        const result = unwrap(await engine.request('installCudaProviders', {}, { signal: ctx.signal, onEvent: ctx.emit }));
-        // A fresh engine loads the new libraries and probes again.
-        engine.kill();
-        return result;
       },
     };
   }
 
-  /** Parses and runs one request from a renderer; never throws. */
+  /** Parses and answers one request from any wire; never throws. */
   async dispatch(
     channel: unknown,
     rawInput: unknown,
-    ctx: { signal?: AbortSignal; emit?: (event: unknown) => void } = {},
+    ctx: Partial<Omit<RpcCallContext, 'callId'>> = {},
   ): Promise<Result<unknown>> {
     if (!isChannelName(channel)) return fail('UNKNOWN_CHANNEL', `There is no channel named ${JSON.stringify(channel)}.`);
     const parsed = contract[channel].input.safeParse(rawInput);
     if (!parsed.success) {
       return fail('INVALID_INPUT', `Invalid request for ${channel}: ${describeIssues(parsed.error)}`);
     }
-    const handler = this.handlers[channel] as (input: unknown, ctx: CallContext<unknown>) => Promise<unknown>;
     const signal = ctx.signal ?? new AbortController().signal;
+    const emit = ctx.emit ?? (() => {});
+    // Every file the request would write is checked against the user's choices first
+    // (electron/node/path-grants.ts, shared/file-access.ts); what it chose or wrote is recorded.
     try {
       await this.grants.checkRequest(channel, parsed.data);
-      const value = await handler(parsed.data, { signal, emit: ctx.emit ?? (() => {}) });
-      await this.grants.recordRequest(channel, parsed.data, value);
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error) };
+    }
+    const record = (value: unknown) => this.grants.recordRequest(channel, parsed.data, value).catch(() => {});
+    if (isForwarded(channel)) {
+      const result = await this.options.engine.call(channel, parsed.data as never, { signal, onEvent: emit });
+      if (result.ok) await record(result.value);
+      // A fresh engine loads the newly installed libraries and probes again.
+      if (channel === 'providers.installCuda' && result.ok) this.options.engine.kill();
+      return result;
+    }
+    const handler = this.handlers[channel] as (input: unknown, ctx: CallContext<unknown>) => Promise<unknown>;
+    try {
+      const value = await handler(parsed.data, { signal, emit });
+      await record(value);
       return { ok: true, value };
     } catch (error) {
       return { ok: false, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : toErrorInfo(error) };

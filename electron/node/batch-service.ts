@@ -1,21 +1,24 @@
-// Batch jobs from the Node side: starts them in the engine, relays their progress, keeps the list
-// of past jobs in the app's data folder, and carries a job through engine crashes: when the engine
-// process dies mid-job, the job is started again in resume mode, the files that were in flight are
-// recorded as failed, and the rest goes on. Jobs can be saved as JSON files and loaded again.
+// Batch jobs from the Node side: starts them in the engine, keeps the list of past jobs in the
+// app's data folder, and carries a job through engine crashes: when the engine process dies
+// mid-job, the job is started again in resume mode, the files that were in flight are recorded as
+// failed, and the rest goes on. A job has its own lifetime: it is started, then watched (by any
+// number of windows or tabs, which may come and go), paused, resumed and cancelled by its id, and
+// runs until it ends or is cancelled. Jobs can be saved as JSON files and loaded again.
 import { randomUUID } from 'node:crypto';
+import type { ActiveJob } from '../../shared/activity';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readRegularFile } from '../common/regular-file';
 import {
   type BatchAction,
-  type BatchCount,
+  type BatchFailure,
   type BatchJob,
   type BatchJobRecord,
   type BatchProgress,
   type BatchSummary,
   batchJobSchema,
 } from '../../shared/batch';
-import { type Result, WorkbenchError } from '../../shared/result';
+import { type Result, WorkbenchError, fail, toErrorInfo } from '../../shared/result';
 import type { EngineClient, EngineLogger } from './engine-client';
 import { JsonStore } from '../common/json-store';
 
@@ -33,10 +36,31 @@ const MAX_KEPT = 200;
 /** Job records are saved at most this often while a job runs (and always when it ends). */
 const SAVE_EVERY_MS = 2_000;
 
-export interface BatchCallContext {
+/** A watcher of a job: its call's signal (the watch ends, not the job) and where progress goes. */
+export interface BatchWatchContext {
   signal: AbortSignal;
   emit(progress: BatchProgress): void;
 }
+
+/** What happens to running jobs, for observers on the main side (taskbar progress, notifications, activity). */
+export type BatchJobEvent =
+  { type: 'progress'; jobId: string; progress: BatchProgress } | { type: 'ended'; jobId: string; result: Result<BatchSummary> };
+
+interface RunningJob {
+  jobId: string;
+  name: string;
+  controller: AbortController;
+  paused: boolean;
+  last: BatchProgress | null;
+  /** Every failure of this run (the events carry only the last few), for a watcher that attaches late. */
+  failures: BatchFailure[];
+  watchers: Set<(progress: BatchProgress) => void>;
+  done: Promise<Result<BatchSummary>>;
+}
+
+const MAX_FAILURES_KEPT = 1000;
+/** Finished jobs whose outcome a late watcher still gets. */
+const MAX_ENDED_KEPT = 50;
 
 export interface BatchServiceOptions {
   engine: EngineClient;
@@ -53,16 +77,13 @@ function isJobList(value: unknown): value is JobList {
   return !!value && typeof value === 'object' && Array.isArray((value as JobList).jobs);
 }
 
-function unwrap<T>(result: Result<T>): T {
-  if (result.ok) return result.value;
-  throw new WorkbenchError(result.error.code, result.error.message);
-}
-
 export class BatchService {
   private readonly store: JsonStore<JobList> | null;
   private list: Promise<JobList> | null = null;
   /** Jobs running in this process: paused is kept here too, for a restart after a crash. */
-  private readonly running = new Map<string, { paused: boolean }>();
+  private readonly running = new Map<string, RunningJob>();
+  private readonly ended = new Map<string, Result<BatchSummary>>();
+  private readonly observers = new Set<(event: BatchJobEvent) => void>();
   private readonly log: EngineLogger;
 
   constructor(private readonly options: BatchServiceOptions) {
@@ -111,33 +132,95 @@ export class BatchService {
     return entry.record;
   }
 
-  /** How many files the job would take, before it starts. */
-  async count(job: BatchJob, signal?: AbortSignal): Promise<BatchCount> {
-    return unwrap(await this.options.engine.request('batchCount', { job }, { signal }));
+  /** Starts a job and answers its id at once; a rerun of a job into the same output folder resumes it. */
+  async start(job: BatchJob, jobId: string = randomUUID()): Promise<{ jobId: string }> {
+    await this.launch(jobId, job);
+    return { jobId };
   }
 
-  /** Runs a job to its end; a rerun of a job into the same output folder resumes it. */
-  start(job: BatchJob, ctx: BatchCallContext, jobId: string = randomUUID()): Promise<BatchSummary> {
-    return this.run(jobId, job, ctx);
-  }
-
-  /** Runs a past job again: it resumes from its journal (failures again with retryFailed). */
-  async resume(jobId: string, options: { retryFailed?: boolean }, ctx: BatchCallContext): Promise<BatchSummary> {
+  /** Starts a past job again: it resumes from its journal (failures again with retryFailed). */
+  async resume(jobId: string, options: { retryFailed?: boolean }): Promise<{ jobId: string }> {
     const entry = (await this.load()).jobs.find((j) => j.record.id === jobId);
     if (!entry) throw new WorkbenchError('NOT_FOUND', `There is no batch job ${jobId} in the list of past jobs`);
-    const job = { ...entry.job, retryFailed: options.retryFailed ?? false };
-    return this.run(jobId, job, ctx);
+    await this.launch(jobId, { ...entry.job, retryFailed: options.retryFailed ?? false });
+    return { jobId };
+  }
+
+  /**
+   * Follows a job: its latest progress at once (with every failure so far), then each event, and
+   * its summary when it ends (a job that already ended answers at once). The watch's signal ends
+   * the watch only.
+   */
+  async watch(jobId: string, ctx: BatchWatchContext): Promise<BatchSummary> {
+    const job = this.running.get(jobId);
+    const outcome = job ? null : this.ended.get(jobId);
+    if (!job && !outcome) {
+      const known = (await this.load()).jobs.some((j) => j.record.id === jobId);
+      throw new WorkbenchError(
+        'NOT_FOUND',
+        known ? `Batch job ${jobId} is not running (resume it to run it again)` : `There is no batch job ${jobId}`,
+      );
+    }
+    let result: Result<BatchSummary>;
+    if (job) {
+      if (job.last) ctx.emit({ ...job.last, failures: job.failures.slice() });
+      const watcher = (p: BatchProgress) => ctx.emit(p);
+      job.watchers.add(watcher);
+      try {
+        result = await Promise.race([job.done, aborted(ctx.signal)]);
+      } finally {
+        job.watchers.delete(watcher);
+      }
+    } else result = outcome!;
+    if (!result.ok) throw new WorkbenchError(result.error.code, result.error.message);
+    return result.value;
+  }
+
+  /** Cancels a running job (it stops within one file; what was run is kept for resume). */
+  cancel(jobId: string): { cancelled: boolean } {
+    const job = this.running.get(jobId);
+    if (!job) return { cancelled: false };
+    job.controller.abort();
+    return { cancelled: true };
+  }
+
+  /** Cancels every running job (the app is quitting). */
+  cancelAll(): void {
+    for (const job of this.running.values()) job.controller.abort();
+  }
+
+  /** Sees every running job's progress and end. Returns the unsubscribe. */
+  observe(listener: (event: BatchJobEvent) => void): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
+  }
+
+  /** The jobs running now, for the status bar. */
+  activeJobs(): ActiveJob[] {
+    return [...this.running.values()].map((j) => ({
+      jobId: j.jobId,
+      kind: 'batch' as const,
+      label: j.name,
+      state: j.paused || j.last?.state === 'paused' ? ('paused' as const) : ('running' as const),
+      done: j.last?.done ?? 0,
+      total: j.last?.total ?? null,
+    }));
   }
 
   async control(jobId: string, action: BatchAction): Promise<{ paused: boolean }> {
     const state = this.running.get(jobId);
     if (!state) throw new WorkbenchError('NOT_FOUND', `No batch job ${jobId} is running`);
     state.paused = action === 'pause';
-    const result = await this.options.engine.request('batchControl', { jobId, action });
+    const result = await this.options.engine.call('engine.batchControl', { jobId, action });
     // Between an engine crash and the job's restart the engine does not know it yet: the restart
     // starts it paused or not, as asked here.
     if (!result.ok && result.error.code === 'NOT_FOUND') return { paused: state.paused };
-    return unwrap(result);
+    if (!result.ok) throw new WorkbenchError(result.error.code, result.error.message);
+    return result.value;
+  }
+
+  private notify(event: BatchJobEvent) {
+    for (const o of this.observers) o(event);
   }
 
   /** Past and running jobs, newest first; a job that was running when the app stopped is "interrupted". */
@@ -192,15 +275,42 @@ export class BatchService {
     return parsed.data;
   }
 
-  private async run(jobId: string, job: BatchJob, ctx: BatchCallContext): Promise<BatchSummary> {
+  /** Registers a job as running and starts it; the job's life is its own from here on. */
+  private async launch(jobId: string, job: BatchJob): Promise<void> {
     if (this.running.has(jobId)) throw new WorkbenchError('INVALID_INPUT', `Batch job ${jobId} is already running`);
-    const state = { paused: false };
-    this.running.set(jobId, state);
+    const entry: RunningJob = {
+      jobId,
+      name: job.name ?? basename(job.input.folder),
+      controller: new AbortController(),
+      paused: false,
+      last: null,
+      failures: [],
+      watchers: new Set(),
+      done: Promise.resolve(fail('INTERNAL', 'not started')),
+    };
+    this.running.set(jobId, entry);
+    this.ended.delete(jobId);
+    await this.upsert(jobId, job, { state: 'counting', error: undefined });
+    await this.save();
+    entry.done = this.run(entry, job).then(
+      (summary): Result<BatchSummary> => ({ ok: true, value: summary }),
+      (error: unknown): Result<BatchSummary> => ({ ok: false, error: toErrorInfo(error) }),
+    );
+    void entry.done.then((result) => {
+      this.ended.set(jobId, result);
+      if (this.ended.size > MAX_ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);
+      this.notify({ type: 'ended', jobId, result });
+    });
+  }
+
+  private async run(entry: RunningJob, job: BatchJob): Promise<BatchSummary> {
+    const { jobId } = entry;
+    const signal = entry.controller.signal;
+    const state = entry;
     const max = this.options.maxCrashesWithoutProgress ?? 2;
     let restarts = 0;
     let crashesWithoutProgress = 0;
     let failInFlight = false;
-    let last: BatchProgress | null = null;
     let doneAtLastCrash = -1;
     let lastSave = 0;
     const record = (change: Partial<BatchJobRecord>) => this.upsert(jobId, job, change);
@@ -211,19 +321,20 @@ export class BatchService {
       failed: p.failed,
       skipped: p.skipped,
     });
-    await record({ state: 'counting', error: undefined });
-    await this.save();
     try {
       for (;;) {
-        const result = await this.options.engine.request(
-          'batchRun',
+        const result = await this.options.engine.call(
+          'engine.batchRun',
           { job, jobId, failInFlight, paused: state.paused },
           {
-            signal: ctx.signal,
+            signal,
             cancelGraceMs: this.options.cancelGraceMs ?? 15_000,
             onEvent: (p) => {
-              last = p;
-              ctx.emit(p);
+              entry.last = p;
+              entry.paused = p.state === 'paused';
+              addFailures(entry.failures, p.failures);
+              for (const w of entry.watchers) w(p);
+              this.notify({ type: 'progress', jobId, progress: p });
               if (Date.now() - lastSave > SAVE_EVERY_MS) {
                 lastSave = Date.now();
                 void record({ state: p.state, ...counts(p) }).then(() => this.save());
@@ -238,9 +349,9 @@ export class BatchService {
           return summary;
         }
         const error = result.error;
-        if (error.code !== 'ENGINE_CRASHED' || ctx.signal.aborted) {
-          const cancelled = error.code === 'CANCELLED' || ctx.signal.aborted;
-          const p = last as BatchProgress | null;
+        if (error.code !== 'ENGINE_CRASHED' || signal.aborted) {
+          const cancelled = error.code === 'CANCELLED' || signal.aborted;
+          const p = entry.last;
           await record({
             state: cancelled ? 'cancelled' : 'failed',
             ...(p ? counts(p) : {}),
@@ -249,7 +360,7 @@ export class BatchService {
           throw new WorkbenchError(error.code, error.message);
         }
         // The engine died mid-job: start again in resume mode; the files in flight become failures.
-        const done = (last as BatchProgress | null)?.done ?? 0;
+        const done = entry.last?.done ?? 0;
         crashesWithoutProgress = done > doneAtLastCrash ? 1 : crashesWithoutProgress + 1;
         doneAtLastCrash = done;
         restarts += 1;
@@ -266,4 +377,20 @@ export class BatchService {
       await this.save();
     }
   }
+}
+
+function addFailures(into: BatchFailure[], incoming: readonly BatchFailure[]) {
+  if (incoming.length === 0) return;
+  const known = new Set(into.map((f) => f.file));
+  for (const f of incoming) if (!known.has(f.file)) into.push(f);
+  if (into.length > MAX_FAILURES_KEPT) into.splice(0, into.length - MAX_FAILURES_KEPT);
+}
+
+/** Settles with CANCELLED when the signal aborts (a watch that was let go). */
+function aborted(signal: AbortSignal): Promise<Result<never>> {
+  return new Promise((resolve) => {
+    const settle = () => resolve(fail('CANCELLED', 'Cancelled.'));
+    if (signal.aborted) settle();
+    else signal.addEventListener('abort', settle, { once: true });
+  });
 }

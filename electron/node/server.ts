@@ -16,6 +16,9 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Result } from '../../shared/result';
+import { InFlightBudget } from '../../shared/rpc/limits';
+import { serveRpc } from '../../shared/rpc/server';
+import { wsPort } from '../common/rpc/ws-port';
 import type { Backend } from './backend';
 
 export interface ServeOptions {
@@ -56,6 +59,8 @@ const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 /** The WebSocket subprotocol the page offers, and the prefix of the one that carries the token. */
 export const WS_PROTOCOL = 'owb';
 export const WS_TOKEN_PREFIX = 'owb-token.';
+/** Calls in flight over every tab together (each tab: 32). */
+const MAX_CALLS_IN_FLIGHT = 128;
 
 function sameToken(a: string | null | undefined, b: string): boolean {
   if (!a) return false;
@@ -275,6 +280,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     // Never echo the token back: answer with the plain protocol name when the page offered it.
     handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
   });
+  const budget = new InFlightBudget(MAX_CALLS_IN_FLIGHT);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (error) => log(`upgrade socket: ${error.message}`));
     const url = parseTarget(req);
@@ -283,7 +289,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return;
     }
     try {
-      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, options.backend, log));
+      wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, options.backend, budget, log));
     } catch (error) {
       log(`upgrade: ${(error as Error).message}`);
       socket.destroy();
@@ -315,42 +321,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
-type ClientMessage = { type: 'invoke'; jobId: string; channel: unknown; input: unknown } | { type: 'cancel'; jobId: string };
-
-function parseClientMessage(data: unknown): ClientMessage | null {
-  try {
-    const msg = JSON.parse(String(data)) as Partial<ClientMessage> & { jobId?: unknown };
-    if (typeof msg.jobId !== 'string' || msg.jobId.length > 100) return null;
-    if (msg.type === 'invoke' || msg.type === 'cancel') return msg as ClientMessage;
-  } catch {
-    /* not JSON */
-  }
-  return null;
-}
-
-function serveSocket(ws: WebSocket, backend: Backend, log: (message: string) => void) {
-  const jobs = new Map<string, AbortController>();
-  const send = (msg: unknown) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
-  };
-  ws.on('message', (data) => {
-    const msg = parseClientMessage(data);
-    if (!msg) return send({ type: 'error', message: 'Malformed message: expected {type, jobId, …} as JSON.' });
-    if (msg.type === 'cancel') return jobs.get(msg.jobId)?.abort();
-    if (jobs.has(msg.jobId)) return send({ type: 'error', message: `Job ${msg.jobId} is already running.` });
-    const controller = new AbortController();
-    jobs.set(msg.jobId, controller);
-    void backend
-      .dispatch(msg.channel, msg.input, {
-        signal: controller.signal,
-        emit: (event) => send({ type: 'event', jobId: msg.jobId, event }),
-      })
-      .then((result) => send({ type: 'result', jobId: msg.jobId, result }))
-      .finally(() => jobs.delete(msg.jobId));
-  });
-  ws.on('close', () => {
-    for (const controller of jobs.values()) controller.abort();
-    jobs.clear();
-  });
+/** Browser mode's wire: each WebSocket is one connection of the RPC core (calls capped per tab and in total). */
+function serveSocket(ws: WebSocket, backend: Backend, budget: InFlightBudget, log: (message: string) => void) {
+  serveRpc(wsPort(ws), (channel, input, ctx) => backend.dispatch(channel, input, ctx), { budget, who: 'this tab' });
   ws.on('error', (error) => log(`websocket: ${error.message}`));
 }

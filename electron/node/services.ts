@@ -3,6 +3,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import pkg from '../../package.json';
+import type { Contract } from '../../shared/contract';
+import { RpcClient } from '../../shared/rpc/client';
+import { memoryPortPair } from '../../shared/rpc/port';
+import { serveRpc } from '../../shared/rpc/server';
 import { Backend, type BackendHost } from './backend';
 import { BatchService } from './batch-service';
 import { EngineClient, type EngineLauncher, type EngineLogger, forkLauncher } from './engine-client';
@@ -33,7 +37,19 @@ export function layoutFromRoot(root: string, resourcesDir = join(root, 'resource
 export interface Services {
   engine: EngineClient;
   backend: Backend;
+  /** The typed contract client for in-process callers (CLI, scripts, tests): the same RPC core as every wire. */
+  client: RpcClient<Contract>;
   dispose(): void;
+}
+
+/** A typed client of the backend in this process, over an in-memory port pair. */
+export function inProcessClient(backend: Backend): RpcClient<Contract> {
+  const [near, far] = memoryPortPair();
+  serveRpc(far, (channel, input, ctx) => backend.dispatch(channel, input, ctx), {
+    maxInFlight: Number.POSITIVE_INFINITY,
+    who: 'this process',
+  });
+  return new RpcClient<Contract>(near, { idPrefix: 'local' });
 }
 
 export function createServices(options: {
@@ -49,7 +65,7 @@ export function createServices(options: {
   const engine = new EngineClient({ launch: options.launch, log: options.log });
   const library = new ModelLibrary({
     file: join(options.dataDir, 'library.json'),
-    inspect: (path, signal) => engine.request('inspect', { path }, { signal }),
+    inspect: (path, signal) => engine.call('model.inspect', { path }, { signal }),
   });
   const backend = new Backend({
     engine,
@@ -61,7 +77,17 @@ export function createServices(options: {
     batch: new BatchService({ engine, file: join(options.dataDir, 'batch-jobs.json'), log: options.log }),
     grants: new PathGrants(options.caller),
   });
-  return { engine, backend, dispose: () => engine.kill() };
+  const client = inProcessClient(backend);
+  return {
+    engine,
+    backend,
+    client,
+    dispose: () => {
+      backend.batch.cancelAll();
+      client.close('the app is stopping');
+      engine.kill();
+    },
+  };
 }
 
 /** The host of browser mode and of tests: no native dialogs, files chosen on the server. */

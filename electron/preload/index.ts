@@ -1,26 +1,28 @@
-// The preload exposes the contract's bridge and nothing else: no raw ipcRenderer.
+// The preload exposes the contract's bridge and nothing else: no raw ipcRenderer. Its port
+// carries RPC messages (shared/rpc) on one IPC channel, tagged with this page load's connection
+// id, so the main side can tell a reloaded page from the one before it.
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import type { Bridge } from '../../shared/api';
-import { IPC, type MenuCommand } from '../../shared/ipc';
-import type { Result } from '../../shared/result';
+import { IPC, type IpcEnvelope, type MenuCommand } from '../../shared/ipc';
+import type { Port } from '../../shared/rpc/port';
 
-const eventListeners = new Map<string, (event: unknown) => void>();
-ipcRenderer.on(IPC.event, (_e, message: { jobId: string; event: unknown }) => {
-  eventListeners.get(message.jobId)?.(message.event);
+const conn = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+const messageListeners: ((message: unknown) => void)[] = [];
+ipcRenderer.on(IPC.rpc, (_e, envelope: IpcEnvelope) => {
+  if (envelope?.conn !== conn) return;
+  for (const listener of messageListeners) listener(envelope.message);
 });
 
+// The page's port lives as long as the page: a reload ends it (and the main side notices).
+const port: Port = {
+  send: (message) => ipcRenderer.send(IPC.rpc, { conn, message } satisfies IpcEnvelope),
+  onMessage: (listener) => void messageListeners.push(listener),
+  onClose: () => {},
+  close: () => {},
+};
+
 const bridge: Bridge = {
-  async invoke(channel, input, jobId, onEvent) {
-    if (onEvent) eventListeners.set(jobId, onEvent);
-    try {
-      return (await ipcRenderer.invoke(IPC.invoke, { channel, input, jobId })) as Result<unknown>;
-    } finally {
-      eventListeners.delete(jobId);
-    }
-  },
-  cancel(jobId) {
-    ipcRenderer.send(IPC.cancel, jobId);
-  },
+  connect: () => port,
   async pathOfDroppedFile(file) {
     const path = webUtils.getPathForFile(file);
     return path

@@ -32,9 +32,11 @@ function progress(over: Partial<BatchProgress> = {}): BatchProgress {
     jobId: 'job-1',
     state: 'running',
     done: 500,
+    left: 734,
     ok: 480,
     failed: 20,
     skipped: 0,
+    processed: 500,
     total: 1234,
     imagesPerSecond: 12.5,
     etaSeconds: 65,
@@ -109,6 +111,18 @@ function pending<T, E>() {
     return new Promise<Result<T>>((r) => (resolve = r));
   };
   return { handler, calls, finish: (r: Result<T>) => resolve(r) };
+}
+
+/** A job the main side starts at once; its progress and summary come through the watch (`run`). */
+function jobRun() {
+  const run = pending<BatchSummary, BatchProgress>();
+  const handlers: Handlers = {
+    'batch.start': ({ jobId }) => ({ ok: true, value: { jobId: jobId ?? 'job-new' } }),
+    'batch.resume': ({ jobId }) => ({ ok: true, value: { jobId } }),
+    'batch.watch': run.handler as Handlers['batch.watch'],
+    'batch.cancel': () => ({ ok: true, value: { cancelled: true } }),
+  };
+  return { ...run, handlers };
 }
 
 async function openBatch(handlers: Handlers = {}, info = browserInfo) {
@@ -194,8 +208,8 @@ describe('batch view', () => {
   });
 
   it('starts the job built from the form: folders, filters, outputs, options and the saved recipe', async () => {
-    const run = pending<BatchSummary, BatchProgress>();
-    await openBatch({ 'batch.start': run.handler as Handlers['batch.start'] });
+    const run = jobRun();
+    const api = await openBatch(run.handlers);
     await screen.findByText('letterbox 224×224');
     await setInput('/data/photos');
     await fireEvent.input(folder('Output folder'), { target: { value: '/out/photos' } });
@@ -216,7 +230,8 @@ describe('batch view', () => {
 
     await fireEvent.keyDown(window, { key: 'Enter', ctrlKey: true });
     await waitFor(() => expect(run.calls).toHaveLength(1));
-    const { job, jobId } = run.calls[0].input as { job: unknown; jobId: string };
+    const { job, jobId } = api.callsTo('batch.start')[0] as { job: unknown; jobId: string };
+    expect(run.calls[0].input).toEqual({ jobId });
     expect(jobId).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(job).toEqual({
       model: MODEL,
@@ -249,9 +264,10 @@ describe('batch view', () => {
   });
 
   it('shows progress events: bar, counts, speed, time left, current file, latest results and failures', async () => {
-    const run = pending<BatchSummary, BatchProgress>();
-    const api = await openBatch({ 'batch.start': run.handler as Handlers['batch.start'] });
+    const run = jobRun();
+    const api = await openBatch(run.handlers);
     await startJob(api);
+    await waitFor(() => expect(run.calls).toHaveLength(1));
     const { onEvent } = run.calls[0].options;
     onEvent?.(progress());
 
@@ -292,14 +308,15 @@ describe('batch view', () => {
     expect(failures).toHaveTextContent('over the pixel limit');
   });
 
-  it('pauses and resumes through batch.control, and cancel aborts the call', async () => {
-    const run = pending<BatchSummary, BatchProgress>();
-    const api = await openBatch({ 'batch.start': run.handler as Handlers['batch.start'] });
+  it('pauses and resumes through batch.control, and cancels the job by its id', async () => {
+    const run = jobRun();
+    const api = await openBatch(run.handlers);
     await startJob(api);
+    await waitFor(() => expect(run.calls).toHaveLength(1));
     const { onEvent, signal } = run.calls[0].options;
     const { jobId } = run.calls[0].input as { jobId: string };
 
-    // The view chose the job's id, so Pause works before the first event.
+    // The job's id came with the start, so Pause works before the first event.
     await fireEvent.click(await screen.findByRole('button', { name: 'Pause' }));
     await waitFor(() => expect(api.callsTo('batch.control')).toEqual([{ jobId, action: 'pause' }]));
     await screen.findByRole('heading', { name: 'Paused' });
@@ -308,9 +325,10 @@ describe('batch view', () => {
     onEvent?.(progress({ jobId }));
     await screen.findByRole('heading', { name: 'Running' });
 
-    expect(signal?.aborted).toBe(false);
     await fireEvent.click(screen.getByRole('button', { name: /Cancel/ }));
-    expect(signal?.aborted).toBe(true);
+    await waitFor(() => expect(api.callsTo('batch.cancel')).toEqual([{ jobId }]));
+    // Cancelling goes to the job; the page keeps watching until the job says it stopped.
+    expect(signal?.aborted).toBe(false);
     run.finish({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } });
     expect(await screen.findByRole('heading', { name: 'Cancelled' })).toBeInTheDocument();
     // The counts of the last event stay; a cancel is not an error.
@@ -320,11 +338,12 @@ describe('batch view', () => {
   });
 
   it('shows the summary with the output folder to copy when the job finishes', async () => {
-    const run = pending<BatchSummary, BatchProgress>();
+    const run = jobRun();
     const writeText = vi.fn(() => Promise.resolve());
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
-    const api = await openBatch({ 'batch.start': run.handler as Handlers['batch.start'] });
+    const api = await openBatch(run.handlers);
     await startJob(api);
+    await waitFor(() => expect(run.calls).toHaveLength(1));
     run.calls[0].options.onEvent?.(progress());
     const jobsBefore = api.callsTo('batch.jobs').length;
     run.finish({ ok: true, value: summary });
@@ -350,11 +369,11 @@ describe('batch view', () => {
   });
 
   it('opens the output folder in the file manager in the desktop app, and says why when it cannot', async () => {
-    const run = pending<BatchSummary, BatchProgress>();
+    const run = jobRun();
     let opens = 0;
     const api = await openBatch(
       {
-        'batch.start': run.handler as Handlers['batch.start'],
+        ...run.handlers,
         'app.showFolder': () =>
           ++opens === 1
             ? { ok: true, value: { opened: true } }
@@ -363,6 +382,7 @@ describe('batch view', () => {
       desktopInfo,
     );
     await startJob(api);
+    await waitFor(() => expect(run.calls).toHaveLength(1));
     run.finish({ ok: true, value: summary });
     const out = await screen.findByRole('group', { name: 'Results folder' });
     await fireEvent.click(within(out).getByRole('button', { name: /Open output folder/ }));
@@ -386,8 +406,8 @@ describe('batch view', () => {
   });
 
   it('lists past jobs; Resume and Retry failed call batch.resume and show the progress', async () => {
-    const run = pending<BatchSummary, BatchProgress>();
-    const api = await openBatch({ 'batch.resume': run.handler as Handlers['batch.resume'] });
+    const run = jobRun();
+    const api = await openBatch(run.handlers);
     await fireEvent.click(screen.getByRole('tab', { name: /Past jobs/ }));
     const table = await screen.findByRole('table', { name: 'Past jobs' });
     const rows = within(table).getAllByRole('row').slice(1);
@@ -400,20 +420,40 @@ describe('batch view', () => {
     expect(within(rows[1]).queryByRole('button', { name: /Retry failed/ })).not.toBeInTheDocument();
 
     await fireEvent.click(within(rows[0]).getByRole('button', { name: 'Retry failed files of holiday' }));
-    expect(run.calls[0].input).toEqual({ jobId: 'job-old', retryFailed: true });
+    expect(api.callsTo('batch.resume')[0]).toEqual({ jobId: 'job-old', retryFailed: true });
+    await waitFor(() => expect(run.calls).toHaveLength(1));
+    expect(run.calls[0].input).toEqual({ jobId: 'job-old' });
     run.finish({ ok: true, value: { ...summary, jobId: 'job-old' } });
     await screen.findByRole('heading', { name: 'Finished' });
 
     await fireEvent.click(screen.getByRole('tab', { name: /Past jobs/ }));
     const again = within(await screen.findByRole('table', { name: 'Past jobs' })).getAllByRole('row')[1];
     await fireEvent.click(within(again).getByRole('button', { name: 'Resume holiday' }));
-    expect(run.calls[1].input).toEqual({ jobId: 'job-old' });
+    await waitFor(() => expect(api.callsTo('batch.resume')[1]).toEqual({ jobId: 'job-old' }));
+    await waitFor(() => expect(run.calls).toHaveLength(2));
     // The view switches to the job and shows it running; pausing uses the resumed job's id.
     run.calls[1].options.onEvent?.(progress({ jobId: 'job-old', skipped: 1200 }));
     await waitFor(() => expect(stat('Skipped')).toHaveTextContent('1,200'));
     expect(screen.getByRole('region', { name: 'Job progress' })).toHaveTextContent('/data/holiday → /data/holiday-results');
     await fireEvent.click(screen.getByRole('button', { name: 'Pause' }));
     await waitFor(() => expect(api.callsTo('batch.control')).toEqual([{ jobId: 'job-old', action: 'pause' }]));
+  });
+
+  it('re-attaches to a job still running after a reload (or started in another tab), and cancels it by id', async () => {
+    const run = jobRun();
+    const live = { ...pastJobs[0], id: 'job-live', state: 'running' as const };
+    const api = await openBatch({ ...run.handlers, 'batch.jobs': () => ({ ok: true, value: [live, pastJobs[1]] }) });
+    // The page lists the jobs and follows the running one without being asked.
+    await waitFor(() => expect(run.calls).toHaveLength(1));
+    expect(run.calls[0].input).toEqual({ jobId: 'job-live' });
+    run.calls[0].options.onEvent?.(progress({ jobId: 'job-live', done: 700 }));
+    await waitFor(() => expect(stat('Done')).toHaveTextContent('700 / 1,234'));
+    expect(screen.getByRole('region', { name: 'Job progress' })).toHaveTextContent('/data/holiday → /data/holiday-results');
+    expect(api.callsTo('batch.start')).toHaveLength(0);
+    await fireEvent.click(screen.getByRole('button', { name: /Cancel/ }));
+    await waitFor(() => expect(api.callsTo('batch.cancel')).toEqual([{ jobId: 'job-live' }]));
+    run.finish({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } });
+    expect(await screen.findByRole('heading', { name: 'Cancelled' })).toBeInTheDocument();
   });
 
   it('loads a saved job into the form, and saves the form as a job file', async () => {

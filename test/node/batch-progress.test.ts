@@ -1,5 +1,5 @@
-// The desktop's view of a running batch job: taskbar progress while it runs, a notification when
-// it ends; other channels leave the taskbar alone.
+// The desktop's view of a running batch job (whichever window started it): taskbar progress while
+// it runs, a notification when it ends.
 import { describe, expect, it } from 'vitest';
 import type { BrowserWindow } from 'electron';
 import { batchProgressObserver } from '../../electron/main/batch-progress';
@@ -15,9 +15,11 @@ const progress = (over: Partial<BatchProgress>): BatchProgress => ({
   jobId: 'j1',
   state: 'running',
   done: 0,
+  left: null,
   ok: 0,
   failed: 0,
   skipped: 0,
+  processed: 0,
   total: null,
   imagesPerSecond: 0,
   etaSeconds: null,
@@ -49,10 +51,9 @@ describe('batch progress on the desktop', () => {
     const { win, bars } = fakeWindow();
     const notes: string[] = [];
     const o = batchProgressObserver({ window: () => win, notify: (t, b) => notes.push(`${t}: ${b}`) });
-    o.event('batch.start', progress({ state: 'counting' }));
-    o.event('batch.start', progress({ done: 25, total: 100 }));
-    o.event('batch.resume', progress({ state: 'paused', done: 50, total: 100 }));
-    o.event('model.run', { stage: 'running' });
+    o({ type: 'progress', jobId: 'j1', progress: progress({ state: 'counting' }) });
+    o({ type: 'progress', jobId: 'j1', progress: progress({ done: 25, total: 100 }) });
+    o({ type: 'progress', jobId: 'j1', progress: progress({ state: 'paused', done: 50, total: 100 }) });
     expect(bars).toEqual([
       [2, { mode: 'indeterminate' }],
       [0.25, { mode: 'normal' }],
@@ -65,10 +66,9 @@ describe('batch progress on the desktop', () => {
     const { win, bars } = fakeWindow();
     const notes: string[] = [];
     const o = batchProgressObserver({ window: () => win, notify: (t, b) => notes.push(`${t}: ${b}`) });
-    o.settled('batch.start', { ok: true, value: summary });
-    o.settled('batch.start', { ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } });
-    o.settled('batch.resume', { ok: false, error: { code: 'WRITE_FAILED', message: '/out is full' } });
-    o.settled('model.run', { ok: true, value: {} });
+    o({ type: 'ended', jobId: 'j1', result: { ok: true, value: summary } });
+    o({ type: 'ended', jobId: 'j2', result: { ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } } });
+    o({ type: 'ended', jobId: 'j3', result: { ok: false, error: { code: 'WRITE_FAILED', message: '/out is full' } } });
     expect(bars).toEqual([
       [-1, undefined],
       [-1, undefined],
@@ -82,6 +82,6 @@ describe('batch progress on the desktop', () => {
 
   it('does nothing to a closed window', () => {
     const o = batchProgressObserver({ window: () => null, notify: () => {} });
-    expect(() => o.event('batch.start', progress({ done: 1, total: 2 }))).not.toThrow();
+    expect(() => o({ type: 'progress', jobId: 'j1', progress: progress({ done: 1, total: 2 }) })).not.toThrow();
   });
 });

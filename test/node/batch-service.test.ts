@@ -42,9 +42,19 @@ async function call<T>(
   input: unknown,
   ctx: { signal?: AbortSignal; emit?: (e: unknown) => void } = {},
 ): Promise<T> {
-  const result = await services.backend.dispatch(channel, input, ctx);
+  const result = await services.client.callUntyped(channel, input, { signal: ctx.signal, onEvent: ctx.emit });
   if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code });
   return result.value as T;
+}
+
+/** Starts (or resumes) a job and watches it to its end. */
+async function runToEnd(
+  channel: 'batch.start' | 'batch.resume',
+  input: unknown,
+  ctx: { emit?: (e: unknown) => void } = {},
+): Promise<BatchSummary> {
+  const { jobId } = await call<{ jobId: string }>(channel, input);
+  return call<BatchSummary>('batch.watch', { jobId }, ctx);
 }
 
 describe('batch jobs through the services', () => {
@@ -58,7 +68,7 @@ describe('batch jobs through the services', () => {
     const events: BatchProgress[] = [];
     const pids = new Set<number>();
     let killed = false;
-    const summary = await call<BatchSummary>(
+    const summary = await runToEnd(
       'batch.start',
       { job, jobId: 'crash-test' },
       {
@@ -103,26 +113,25 @@ describe('batch jobs through the services', () => {
     expect(kept.jobs.map((j: { record: { id: string } }) => j.record.id)).toContain('crash-test');
 
     // Resume with "retry failed": only the failures run again, and now they pass.
-    const retried = await call<BatchSummary>('batch.resume', { jobId: 'crash-test', retryFailed: true });
+    const retried = await runToEnd('batch.resume', { jobId: 'crash-test', retryFailed: true });
     expect(retried).toMatchObject({ state: 'finished', ok: 80, failed: 0, processed: summary.failed });
     const again = parseCsv(await readFile(join(output, 'results.csv'), 'utf8'));
     expect(again.map((r) => r.file).sort()).toEqual([...files].sort());
   });
 
-  it('pauses and resumes a job through batch.control, and cancels it with the call', async () => {
+  it('pauses and resumes a job through batch.control, and cancels it by its id', async () => {
     const input = join(dir, 'pause-in');
     const output = join(dir, 'pause-out');
     await imageFolder(input, 60);
     const job = classifierJob(slowerModel, input, output, { batchSize: 1 });
-    const controller = new AbortController();
     const states: string[] = [];
     let last: BatchProgress | null = null;
-    const running = services.backend.dispatch(
-      'batch.start',
-      { job, jobId: 'pause-test' },
+    expect(await call('batch.start', { job, jobId: 'pause-test' })).toEqual({ jobId: 'pause-test' });
+    const running = services.client.callUntyped(
+      'batch.watch',
+      { jobId: 'pause-test' },
       {
-        signal: controller.signal,
-        emit: (e) => {
+        onEvent: (e) => {
           last = e as BatchProgress;
           if (states[states.length - 1] !== last.state) states.push(last.state);
         },
@@ -140,7 +149,7 @@ describe('batch jobs through the services', () => {
     expect(jobs.find((j) => j.id === 'pause-test')?.state).not.toBe('interrupted');
     await call('batch.control', { jobId: 'pause-test', action: 'resume' });
     await waitFor(() => last?.state === 'running');
-    controller.abort();
+    expect(await call('batch.cancel', { jobId: 'pause-test' })).toEqual({ cancelled: true });
     const result = await running;
     expect(!result.ok && result.error.code).toBe('CANCELLED');
     expect(states.slice(0, 3)).toEqual(['running', 'paused', 'running']);

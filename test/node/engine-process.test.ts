@@ -12,7 +12,7 @@ describe('engine process', () => {
     const engine = sourceEngine();
     client = engine.client;
     expect(client.pid).toBeUndefined();
-    const result = await client.request('ping', {});
+    const result = await client.call('engine.ping', {});
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value.pid).toBe(client.pid);
@@ -22,14 +22,14 @@ describe('engine process', () => {
 
   it('inspects a real model in the engine process', async () => {
     client = sourceEngine().client;
-    const result = await client.request('inspect', { path: MODELS.vadV5 });
+    const result = await client.call('model.inspect', { path: MODELS.vadV5 });
     expect(result.ok && result.value.inputs.map((i) => i.name)).toEqual(['input', 'state', 'sr']);
   });
 
   it('relays progress events of a request', async () => {
     client = sourceEngine().client;
     const events: unknown[] = [];
-    const result = await client.request('checkRuntime', { path: MODELS.ocrCls }, { onEvent: (e) => events.push(e) });
+    const result = await client.call('model.checkRuntime', { path: MODELS.ocrCls }, { onEvent: (e) => events.push(e) });
     expect(result.ok && result.value.ok).toBe(true);
     expect(events).toContainEqual({ stage: 'creating session' });
   });
@@ -37,9 +37,9 @@ describe('engine process', () => {
   it('fails the request in flight with a clear error when the engine dies, then restarts on the next one', async () => {
     const engine = sourceEngine();
     client = engine.client;
-    const first = await client.request('ping', {});
+    const first = await client.call('engine.ping', {});
     const firstPid = first.ok ? first.value.pid : -1;
-    const waiting = client.request('debug.sleep', { ms: 30_000, blocking: false });
+    const waiting = client.call('debug.sleep', { ms: 30_000, blocking: false });
     await waitFor(() => client!.inFlight === 1);
     process.kill(firstPid, 'SIGKILL');
     const failed = await waiting;
@@ -49,7 +49,7 @@ describe('engine process', () => {
     expect(failed.error.message).toMatch(/stopped unexpectedly/);
     expect(failed.error.message).toContain('debug.sleep');
 
-    const again = await client.request('ping', {});
+    const again = await client.call('engine.ping', {});
     expect(again.ok).toBe(true);
     expect(again.ok && again.value.pid).not.toBe(firstPid);
     expect(client.restartCount).toBe(1);
@@ -58,18 +58,18 @@ describe('engine process', () => {
 
   it('survives an engine that exits by itself (a native crash)', async () => {
     client = sourceEngine().client;
-    const crashed = await client.request('debug.crash', {});
+    const crashed = await client.call('debug.crash', {});
     expect(!crashed.ok && crashed.error.code).toBe('ENGINE_CRASHED');
-    const next = await client.request('inspect', { path: MODELS.ocrCls });
+    const next = await client.call('model.inspect', { path: MODELS.ocrCls });
     expect(next.ok).toBe(true);
   });
 
   it('cancels a cooperative request without restarting the engine', async () => {
     client = sourceEngine().client;
-    await client.request('ping', {});
+    await client.call('engine.ping', {});
     const pid = client.pid;
     const controller = new AbortController();
-    const waiting = client.request('debug.sleep', { ms: 30_000, blocking: false }, { signal: controller.signal });
+    const waiting = client.call('debug.sleep', { ms: 30_000, blocking: false }, { signal: controller.signal });
     await waitFor(() => client!.inFlight === 1);
     controller.abort();
     const result = await waiting;
@@ -79,23 +79,23 @@ describe('engine process', () => {
 
   it('kills the engine to cancel a run that blocks its thread, and the next request works', async () => {
     client = sourceEngine({ cancelGraceMs: 300 }).client;
-    await client.request('ping', {});
+    await client.call('engine.ping', {});
     const pid = client.pid;
     const controller = new AbortController();
     const started = Date.now();
-    const waiting = client.request('debug.sleep', { ms: 60_000, blocking: true }, { signal: controller.signal });
+    const waiting = client.call('debug.sleep', { ms: 60_000, blocking: true }, { signal: controller.signal });
     await new Promise((r) => setTimeout(r, 200));
     controller.abort();
     const result = await waiting;
     expect(!result.ok && result.error.code).toBe('CANCELLED');
     expect(Date.now() - started).toBeLessThan(10_000);
-    const next = await client.request('ping', {});
+    const next = await client.call('engine.ping', {});
     expect(next.ok && next.value.pid).not.toBe(pid);
   });
 
   it('answers errors as envelopes with codes, naming the file', async () => {
     client = sourceEngine().client;
-    const result = await client.request('inspect', { path: '/nonexistent/model.onnx' });
+    const result = await client.call('model.inspect', { path: '/nonexistent/model.onnx' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error.code).toBe('NOT_FOUND');

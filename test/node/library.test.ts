@@ -18,7 +18,7 @@ function library(file = join(root, 'state', 'library.json')) {
     file,
     inspect: (path, signal) => {
       reads.push(path);
-      return engine.request('inspect', { path }, { signal });
+      return engine.call('model.inspect', { path }, { signal });
     },
   });
 }

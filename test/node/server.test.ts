@@ -64,14 +64,14 @@ function call(
   ws: WebSocket,
   message: object,
 ): Promise<{ result: { ok: boolean; value?: unknown; error?: { code: string; message: string } }; events: unknown[] }> {
-  const jobId = (message as { jobId: string }).jobId;
+  const callId = (message as { callId: string }).callId;
   const events: unknown[] = [];
   return new Promise((resolve) => {
     const onMessage = (data: WebSocket.RawData) => {
       const msg = JSON.parse(String(data));
-      if (msg.jobId !== jobId) return;
+      if (msg.callId !== callId) return;
       if (msg.type === 'event') events.push(msg.event);
-      if (msg.type === 'result') {
+      if (msg.type === 'response') {
         ws.off('message', onMessage);
         resolve({ result: msg.result, events });
       }
@@ -141,21 +141,21 @@ describe('browser-mode server', () => {
 
   it('carries the contract over WebSocket', async () => {
     const ws = await connect({ origin: `http://127.0.0.1:${server.port}` });
-    const info = await call(ws, { type: 'invoke', jobId: 'j1', channel: 'app.info', input: {} });
+    const info = await call(ws, { type: 'request', callId: 'j1', channel: 'app.info', input: {} });
     expect(info.result).toMatchObject({ ok: true, value: { mode: 'browser' } });
-    const model = await call(ws, { type: 'invoke', jobId: 'j2', channel: 'model.inspect', input: { path: MODELS.ocrCls } });
+    const model = await call(ws, { type: 'request', callId: 'j2', channel: 'model.inspect', input: { path: MODELS.ocrCls } });
     expect(model.result.ok).toBe(true);
     ws.close();
   });
 
   it('answers a malformed payload with INVALID_INPUT and keeps the connection', async () => {
     const ws = await connect();
-    const bad = await call(ws, { type: 'invoke', jobId: 'b1', channel: 'model.inspect', input: { path: 12 } });
+    const bad = await call(ws, { type: 'request', callId: 'b1', channel: 'model.inspect', input: { path: 12 } });
     expect(bad.result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     const garbage = new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));
     ws.send('this is not json');
     expect(JSON.parse(await garbage)).toMatchObject({ type: 'error' });
-    const good = await call(ws, { type: 'invoke', jobId: 'b2', channel: 'app.info', input: {} });
+    const good = await call(ws, { type: 'request', callId: 'b2', channel: 'app.info', input: {} });
     expect(good.result.ok).toBe(true);
     ws.close();
   });
@@ -163,8 +163,8 @@ describe('browser-mode server', () => {
   it('relays progress events and cancels on request', async () => {
     const ws = await connect();
     const checked = await call(ws, {
-      type: 'invoke',
-      jobId: 'c1',
+      type: 'request',
+      callId: 'c1',
       channel: 'model.checkRuntime',
       input: { path: MODELS.ocrCls },
     });

@@ -42,7 +42,7 @@ export async function benchCommand(args: string[], ctx: CliContext): Promise<voi
     const rows: BenchmarkResult[] = [];
     for (const provider of providers) {
       if (!values.json) process.stderr.write(`Benchmarking on ${provider}…\n`);
-      const options = sessionOptions(provider, values.threads, dims);
+      const options = sessionOptions(provider, values.threads, dims, values.fallback);
       rows.push(await call('model.bench', { path: model, inputs, options, runs, warmup }));
     }
     return rows;

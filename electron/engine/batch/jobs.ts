@@ -2,18 +2,12 @@
 // requests) reach the job they name.
 import type { BatchAction, BatchCount, BatchJob, BatchProgress, BatchSummary } from '../../../shared/batch';
 import { WorkbenchError } from '../../../shared/result';
+import type { BatchRunRequest } from '../../common/rpc/engine-channels';
 import type { SessionCache } from '../run/session-cache';
 import { PauseGate } from './flow';
 import { countBatchFiles, runBatchJob } from './job';
 
-export interface BatchRunRequest {
-  job: BatchJob;
-  jobId: string;
-  /** The engine died during this job's last run: its files in flight are recorded as failed. */
-  failInFlight?: boolean;
-  /** Start paused (the user paused before the job got going). */
-  paused?: boolean;
-}
+export type { BatchRunRequest };
 
 export class BatchJobs {
   private readonly gates = new Map<string, PauseGate>();

@@ -153,6 +153,7 @@ export class ModelRunner {
     return {
       provider: session.provider,
       createMs: session.createMs,
+      cached: session.cached,
       warmup: request.warmup,
       runs: request.runs,
       latencyMs: latencyStats(samples),

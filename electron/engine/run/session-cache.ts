@@ -18,7 +18,7 @@ import { WorkbenchError } from '../../../shared/result';
 import { exists, moveNew } from '../../common/fs';
 import type { SessionOptions } from '../../../shared/run';
 import { loadOrt } from '../ort';
-import { explainRuntimeError } from '../runtime-check';
+import { explainRuntimeError, isExternalDataError } from '../runtime-check';
 
 export interface CachedSession {
   session: Ort.InferenceSession;
@@ -101,8 +101,16 @@ export class SessionCache {
     if (!s.isFile()) throw notRegular(path, fileKind(s), 'an ONNX model');
     const statuses = await this.options.providerStatuses();
     const choice = chooseProvider(options.provider, statuses, { platform: this.options.platform ?? process.platform });
+    if (options.fallback === 'none' && choice.requested !== 'auto' && choice.used !== choice.requested) {
+      const status = statuses.find((st) => st.id === choice.requested);
+      throw new WorkbenchError(
+        'PROVIDER_UNAVAILABLE',
+        `${PROVIDER_NAMES[choice.requested]} is not ready here: ${status?.reason ?? 'it was not probed on this machine'}`,
+      );
+    }
     if (options.profiling || options.saveOptimizedModel) return this.oneOff(path, choice, options);
-    const key = JSON.stringify([path, s.size, s.mtimeMs, choice.used, { ...options, provider: undefined }]);
+    // Whether a fallback was allowed does not change the session (a strict request that got here is not falling back).
+    const key = JSON.stringify([path, s.size, s.mtimeMs, choice.used, { ...options, provider: undefined, fallback: undefined }]);
     const hit = this.entries.get(key);
     if (hit) {
       hit.lastUsed = performance.now();
@@ -205,8 +213,15 @@ export class SessionCache {
       session = await ort.InferenceSession.create(path, { ...ortOptions(choice.used, options), ...defined(extra) });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      if (choice.used === 'cpu')
-        throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(detail)} (${detail.split('\n')[0]})`);
+      if (choice.used === 'cpu') {
+        const code = isExternalDataError(detail) ? 'EXTERNAL_DATA' : 'RUNTIME_ERROR';
+        throw new WorkbenchError(code, `${path}: ${explainRuntimeError(detail)} (${detail.split('\n')[0]})`);
+      }
+      if (options.fallback === 'none')
+        throw new WorkbenchError(
+          'PROVIDER_UNAVAILABLE',
+          `${PROVIDER_NAMES[choice.used]} could not load ${path}: ${explainRuntimeError(detail)}`,
+        );
       // The provider is ready but could not take this model: run it on the CPU and say why.
       session = await ort.InferenceSession.create(path, { ...ortOptions('cpu', options), ...defined(extra) }).catch(
         (e: unknown) => {

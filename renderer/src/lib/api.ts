@@ -9,5 +9,9 @@ declare global {
 }
 
 export function resolveApi(): Api {
-  return createApi(window.workbench ?? createBrowserBridge());
+  if (window.workbench) return createApi(window.workbench, 'The connection to the ONNX Workbench main process was lost.');
+  return createApi(
+    createBrowserBridge(),
+    'The connection to the ONNX Workbench server was lost. Is `onnx-workbench serve` still running?',
+  );
 }

@@ -1,6 +1,7 @@
 // The Batch view's state: the job form (model, its recipe, folders, options), the file count
-// before starting, the running job with its progress events, and the list of past jobs. It lives
-// as long as the workbench, so a running job survives switching views.
+// before starting, the run being followed (a `BatchRun`: a job started here, or one re-attached
+// after a reload or from another tab), and the list of past jobs. A job lives on the main side by
+// its id; this page only watches it, so closing or reloading the page never stops it.
 import type { Api } from '../../../shared/api';
 import {
   type BatchCount,
@@ -19,6 +20,9 @@ import { isAbsolutePath } from '../../../shared/paths';
 import type { ProviderId } from '../../../shared/providers';
 import { type PreprocessRecipe, channelNames, matchingPreset, normalizes } from '../../../shared/recipe';
 import type { Result, WorkbenchErrorInfo } from '../../../shared/result';
+import { BatchRun, type RunLabel, isLive } from './batch-run.svelte';
+
+export { BatchRun, type RunLabel, isLive };
 import type { TaskKindId, TaskSettings } from '../../../shared/tasks';
 import { baseName } from './paths';
 import { TASK_NAMES } from './results.svelte';
@@ -158,16 +162,6 @@ export function describeRecipe(recipe: ModelRecipe): { inputs: { name: string; r
 /** Where the recipe on screen came from. */
 export type RecipeSource = 'saved' | 'job' | 'none';
 
-/** What the running (or last) job is, for the progress panel's title. */
-export interface RunLabel {
-  model: string;
-  input: string;
-  output: string;
-  resumed: boolean;
-}
-
-const MAX_FAILURES = 1000;
-
 /** A job id chosen here, so that Pause works before the first progress event. */
 export function newBatchJobId(now = Date.now()): string {
   return `job-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -214,24 +208,16 @@ export class BatchSession {
   #countRequest = 0;
 
   // ---- Run
-  running = $state(false);
+  /** The job this page follows (started here, or re-attached); null before the first. */
+  run = $state.raw<BatchRun | null>(null);
+  /** Between Start and the job's id. */
+  starting = $state(false);
+  /** Why the last Start or Resume was refused. */
+  startError = $state.raw<WorkbenchErrorInfo | null>(null);
   /** Opens a folder in the file manager: set by the view in the desktop app; null in browser mode. */
   openFolder = $state.raw<((path: string) => Promise<string | null>) | null>(null);
-  cancelling = $state(false);
-  /** The last run was cancelled (its counts stay on screen from the last progress event). */
-  cancelled = $state(false);
-  paused = $state(false);
-  progress = $state.raw<BatchProgress | null>(null);
-  /** Every failure seen in this run's events (the events carry only the last few). */
-  failures = $state.raw<BatchFailure[]>([]);
-  summary = $state.raw<BatchSummary | null>(null);
-  runError = $state.raw<WorkbenchErrorInfo | null>(null);
-  controlError = $state.raw<WorkbenchErrorInfo | null>(null);
-  runLabel = $state.raw<RunLabel | null>(null);
   /** Why Start cannot run yet, shown after a click. */
   missing = $state<string | null>(null);
-  #controller: AbortController | null = null;
-  #jobId: string | null = null;
   /** Settings of a loaded job that the form does not show; kept so that saving it again loses nothing. */
   #loaded: Pick<BatchJobInput, 'name' | 'maxPixels'> & { allowInsideInput?: boolean } = {};
 
@@ -255,8 +241,39 @@ export class BatchSession {
     return BATCH_OUTPUTS.filter((k) => this.write.includes(k) && outputUnavailable(k, task) === null);
   }
 
+  // ---- The followed run, as the views read it
+  get running(): boolean {
+    return this.starting || (this.run?.running ?? false);
+  }
   get jobId(): string | null {
-    return this.progress?.jobId ?? this.#jobId;
+    return this.run?.jobId ?? null;
+  }
+  get progress(): BatchProgress | null {
+    return this.run?.progress ?? null;
+  }
+  get failures(): BatchFailure[] {
+    return this.run?.failures ?? [];
+  }
+  get summary(): BatchSummary | null {
+    return this.run?.summary ?? null;
+  }
+  get paused(): boolean {
+    return this.run?.paused ?? false;
+  }
+  get cancelling(): boolean {
+    return this.run?.cancelling ?? false;
+  }
+  get cancelled(): boolean {
+    return !this.running && (this.run?.cancelled ?? false);
+  }
+  get runError(): WorkbenchErrorInfo | null {
+    return this.startError ?? this.run?.error ?? null;
+  }
+  get controlError(): WorkbenchErrorInfo | null {
+    return this.run?.controlError ?? null;
+  }
+  get runLabel(): RunLabel | null {
+    return this.run?.label ?? null;
   }
 
   // ---- Recipe ---------------------------------------------------------------------------
@@ -479,88 +496,57 @@ export class BatchSession {
     this.missing = 'missing' in built ? built.missing : null;
     if ('missing' in built) return;
     const job = built.job;
-    this.runLabel = { model: job.model, input: job.input.folder, output: job.output.folder, resumed: false };
-    const jobId = newBatchJobId();
-    this.#jobId = jobId;
-    await this.#run((o) => this.api.call('batch.start', { job, jobId }, o));
+    const label = { model: job.model, input: job.input.folder, output: job.output.folder, resumed: false };
+    await this.#launch(label, () => this.api.call('batch.start', { job, jobId: newBatchJobId() }));
   }
 
   /** Runs a past job again from its journal; `retryFailed` runs its failures again too. */
   async resume(record: BatchJobRecord, retryFailed = false): Promise<void> {
     if (this.running) return;
     this.tab = 'job';
-    this.runLabel = { model: record.model, input: record.inputFolder, output: record.outputFolder, resumed: true };
-    this.#jobId = record.id;
-    await this.#run((o) => this.api.call('batch.resume', { jobId: record.id, ...(retryFailed ? { retryFailed } : {}) }, o));
+    const label = { model: record.model, input: record.inputFolder, output: record.outputFolder, resumed: true };
+    await this.#launch(label, () => this.api.call('batch.resume', { jobId: record.id, ...(retryFailed ? { retryFailed } : {}) }));
   }
 
-  async #run(
-    call: (o: { signal: AbortSignal; onEvent: (p: BatchProgress) => void }) => Promise<Result<BatchSummary>>,
-  ): Promise<void> {
-    const controller = new AbortController();
-    this.#controller = controller;
-    this.running = true;
-    this.cancelling = false;
-    this.cancelled = false;
-    this.paused = false;
-    this.progress = null;
-    this.failures = [];
-    this.summary = null;
-    this.runError = null;
-    this.controlError = null;
-    const result = await call({
-      signal: controller.signal,
-      onEvent: (p) => {
-        if (this.#controller !== controller) return;
-        this.progress = p;
-        this.paused = p.state === 'paused';
-        this.#addFailures(p.failures);
-      },
-    });
-    if (this.#controller !== controller) return;
-    this.#controller = null;
-    this.running = false;
-    this.cancelling = false;
-    this.paused = false;
-    if (result.ok) {
-      this.summary = result.value;
-      this.#addFailures(result.value.failures);
-      if (result.value.error) this.runError = result.value.error;
-      this.cancelled = result.value.state === 'cancelled';
-    } else if (result.error.code === 'CANCELLED') {
-      this.cancelled = true;
-    } else {
-      this.runError = result.error;
+  async #launch(label: RunLabel, launch: () => Promise<Result<{ jobId: string }>>): Promise<void> {
+    this.starting = true;
+    this.startError = null;
+    const started = await launch();
+    this.starting = false;
+    if (!started.ok) {
+      this.run = null;
+      this.startError = started.error;
+      return;
     }
-    void this.loadJobs();
+    await this.#follow(new BatchRun(this.api, started.value.jobId, label));
   }
 
-  #addFailures(incoming: readonly BatchFailure[]): void {
-    if (incoming.length === 0) return;
-    const known: Record<string, true> = Object.create(null);
-    for (const f of this.failures) known[f.file] = true;
-    const fresh = incoming.filter((f) => !known[f.file]);
-    if (fresh.length) this.failures = [...this.failures, ...fresh].slice(-MAX_FAILURES);
+  async #follow(run: BatchRun): Promise<void> {
+    this.run = run;
+    await run.follow();
+    if (this.run === run) void this.loadJobs();
+  }
+
+  /**
+   * Follows a job still running on the main side that this page is not following yet (the page
+   * was reloaded, or the job was started in another tab or window).
+   */
+  reattach(records: readonly BatchJobRecord[] = this.jobs): void {
+    if (this.running) return;
+    const live = records.find(isLive);
+    if (!live) return;
+    const label = { model: live.model, input: live.inputFolder, output: live.outputFolder, resumed: false };
+    void this.#follow(new BatchRun(this.api, live.id, label));
   }
 
   /** Pause or resume the running job (between images; the one in flight finishes). */
   async control(action: 'pause' | 'resume'): Promise<void> {
-    const jobId = this.jobId;
-    if (!this.running || !jobId) return;
-    this.controlError = null;
-    const result = await this.api.call('batch.control', { jobId, action });
-    if (!result.ok) {
-      this.controlError = result.error;
-      return;
-    }
-    if (this.running) this.paused = result.value.paused;
+    await this.run?.control(action);
   }
 
   /** Stops the job within one image; the journal keeps what was done, for Resume. */
   cancel(): void {
-    if (!this.#controller || this.cancelling) return;
-    this.cancelling = true;
-    this.#controller.abort();
+    void this.run?.cancel();
   }
 
   // ---- Past jobs ------------------------------------------------------------------------
@@ -572,6 +558,7 @@ export class BatchSession {
     if (result.ok) {
       this.jobs = result.value;
       this.jobsError = null;
+      this.reattach(result.value);
     } else this.jobsError = result.error;
   }
 }

@@ -1,20 +1,15 @@
-// Browser mode's bridge: the contract over one WebSocket to `onnx-workbench serve`. The token
-// comes in the URL's fragment (`#token=…`), is kept in this tab's sessionStorage and dropped
-// from the address bar; it travels only with the WebSocket upgrade (as a subprotocol) and
-// the upload request (as a header), never as a cookie that other local servers would receive.
+// Browser mode's bridge: a port over one WebSocket to `onnx-workbench serve`. The token comes in
+// the URL's fragment (`#token=…`), is kept in this tab's sessionStorage and dropped from the
+// address bar; it travels only with the WebSocket upgrade (as a subprotocol) and the upload
+// request (as a header), never as a cookie that other local servers would receive. The RPC core
+// above it (shared/rpc) is the one every wire uses; a lost socket fails the calls on it, and the
+// next call opens a new one.
 import type { Bridge } from '../../../shared/api';
 import type { Result } from '../../../shared/result';
+import type { Port } from '../../../shared/rpc/port';
+import { webSocketPort } from '../../../shared/rpc/websocket-port';
 
-type ServerMessage =
-  | { type: 'event'; jobId: string; event: unknown }
-  | { type: 'result'; jobId: string; result: Result<unknown> }
-  | { type: 'error'; message: string };
-
-interface Pending {
-  resolve(result: Result<unknown>): void;
-  onEvent?: (event: unknown) => void;
-}
-
+const UNREACHABLE = 'Could not reach the ONNX Workbench server. Is `onnx-workbench serve` still running?';
 const TOKEN_KEY = 'owb-token';
 
 /** The server's token: from the URL (then removed from it) or from this tab's storage. */
@@ -34,59 +29,16 @@ export function createBrowserBridge(
   token: string | null = takeToken(location, globalThis.sessionStorage ?? null, globalThis.history ?? null),
 ): Bridge {
   const authHeaders: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  const pending = new Map<string, Pending>();
-  let socket: Promise<WebSocket> | null = null;
-
-  const connect = (): Promise<WebSocket> => {
-    socket ??= new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(
-        `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`,
-        token ? ['owb', `owb-token.${token}`] : ['owb'],
-      );
-      ws.onopen = () => resolve(ws);
-      ws.onerror = () => reject(new Error('Could not reach the ONNX Workbench server. Is `onnx-workbench serve` still running?'));
-      ws.onmessage = (e) => {
-        const msg = JSON.parse(String(e.data)) as ServerMessage;
-        if (msg.type === 'event') pending.get(msg.jobId)?.onEvent?.(msg.event);
-        else if (msg.type === 'result') {
-          pending.get(msg.jobId)?.resolve(msg.result);
-          pending.delete(msg.jobId);
-        }
-      };
-      ws.onclose = () => {
-        socket = null;
-        for (const [id, p] of pending) {
-          p.resolve({
-            ok: false,
-            error: {
-              code: 'IO_ERROR',
-              message: 'The connection to the ONNX Workbench server was lost. Is `onnx-workbench serve` still running?',
-            },
-          });
-          pending.delete(id);
-        }
-      };
-    });
-    socket.catch(() => (socket = null));
-    return socket;
-  };
-
   return {
-    async invoke(channel, input, jobId, onEvent) {
-      let ws: WebSocket;
-      try {
-        ws = await connect();
-      } catch (error) {
-        return { ok: false, error: { code: 'IO_ERROR', message: (error as Error).message } };
-      }
-      return new Promise((resolve) => {
-        pending.set(jobId, { resolve, onEvent });
-        ws.send(JSON.stringify({ type: 'invoke', jobId, channel, input }));
-      });
-    },
-    cancel(jobId) {
-      void connect().then((ws) => ws.send(JSON.stringify({ type: 'cancel', jobId })));
-    },
+    connect: () =>
+      new Promise<Port>((resolve, reject) => {
+        const ws = new WebSocket(
+          `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`,
+          token ? ['owb', `owb-token.${token}`] : ['owb'],
+        );
+        ws.addEventListener('open', () => resolve(webSocketPort(ws, 'the server')), { once: true });
+        ws.addEventListener('error', () => reject(new Error(UNREACHABLE)), { once: true });
+      }),
     async pathOfDroppedFile(file) {
       try {
         const response = await fetch(`/api/upload?name=${encodeURIComponent(file.name)}`, {

@@ -1,0 +1,78 @@
+// Ports over a process pipe: the supervisor's side of a child_process.fork (Node IPC with
+// `serialization: 'advanced'`), and the engine's side of whichever API started it (Electron's
+// utilityProcess parentPort, or child_process IPC).
+import type { ChildProcess } from 'node:child_process';
+import type { Port } from '../../../shared/rpc/port';
+
+type Listeners = { message: ((m: unknown) => void)[]; close: ((r: string) => void)[]; closed: boolean };
+
+function listeners(): Listeners {
+  return { message: [], close: [], closed: false };
+}
+
+function end(l: Listeners, reason: string) {
+  if (l.closed) return;
+  l.closed = true;
+  for (const f of l.close) f(reason);
+}
+
+/** The supervisor's port to a forked child; it closes when the child's pipe does (exit, kill). */
+export function childProcessPort(child: ChildProcess): Port {
+  const l = listeners();
+  child.on('message', (m) => {
+    for (const f of l.message) f(m);
+  });
+  child.on('disconnect', () => end(l, 'the process pipe closed'));
+  child.on('exit', (code, signal) => end(l, signal ? `the process ended (${signal})` : `the process exited (${code})`));
+  return {
+    send(message) {
+      if (!l.closed && child.connected) child.send(message, (error) => void error);
+    },
+    onMessage: (f) => void l.message.push(f),
+    onClose: (f) => void l.close.push(f),
+    close(reason = 'closed') {
+      if (child.connected) child.disconnect();
+      end(l, reason);
+    },
+  };
+}
+
+interface ParentPortLike {
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+/** The engine's port to its supervisor, under utilityProcess or child_process.fork. */
+export function parentProcessPort(): Port {
+  const l = listeners();
+  const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
+  if (parentPort) {
+    parentPort.on('message', (e) => {
+      for (const f of l.message) f(e.data);
+    });
+    return {
+      send: (message) => parentPort.postMessage(message),
+      onMessage: (f) => void l.message.push(f),
+      onClose: (f) => void l.close.push(f),
+      close: (reason = 'closed') => end(l, reason),
+    };
+  }
+  if (typeof process.send !== 'function') {
+    throw new Error('The engine must be started by ONNX Workbench (utilityProcess or child_process.fork).');
+  }
+  process.on('message', (m) => {
+    for (const f of l.message) f(m);
+  });
+  process.on('disconnect', () => end(l, 'the supervisor went away'));
+  return {
+    send(message) {
+      if (!l.closed && process.connected) process.send!(message, undefined, undefined, (error: Error | null) => void error);
+    },
+    onMessage: (f) => void l.message.push(f),
+    onClose: (f) => void l.close.push(f),
+    close(reason = 'closed') {
+      if (process.connected) process.disconnect();
+      end(l, reason);
+    },
+  };
+}
