@@ -143,3 +143,15 @@ export function bfloat16ToFloat(b: number): number {
   U32[0] = (b & 0xffff) << 16;
   return F32[0];
 }
+
+/** The values an integer dtype holds (64-bit ones as far as a number is exact). */
+export const INT_RANGE: Partial<Record<FeedableDType, [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};

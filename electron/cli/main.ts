@@ -9,6 +9,7 @@ import { UsageError, die } from './args';
 import { batchCommand } from './commands/batch';
 import { benchCommand } from './commands/bench';
 import { checkCommand } from './commands/check';
+import { evalCommand } from './commands/eval';
 import { graphCommand } from './commands/graph';
 import { pipelineCommand } from './commands/pipeline';
 import { providersCommand } from './commands/providers';
@@ -85,6 +86,21 @@ Usage:
                             or OWB_SHARD_INDEX + OWB_SHARD_COUNT. Shards may share one --out DIR
   onnx-workbench batch merge DIR [--json]   The shards' results as one results.csv/.jsonl/coco.json
                             in DIR; exit 1 naming the shards missing or unfinished
+  onnx-workbench eval MODEL DATASET [options]
+                                            MODEL over a labelled dataset (through the batch engine:
+                                            resumable), scored: top-1/top-5, mAP@0.5 and @0.5:0.95,
+                                            mIoU, CER/WER; writes eval.json, per-file.jsonl, plots
+      DATASET               a folder of class folders, or a file,label list (.csv/.tsv/.jsonl)
+      --annotations FILE    detection: COCO JSON (else YOLO .txt labels beside the images or
+                            under labels/)
+      --masks DIR           segmentation: mask PNGs of the same names (else NAME_mask.png beside)
+      --list FILE           the file,label (or file,text) list when DATASET is the images' folder
+      --task T              classification, detection, segmentation, text-recognition
+                            (default: from the dataset's form, else the model's suggestion)
+      --against MODEL_B     A/B: the second model too, and the files where the two disagree
+      --recipe FILE  --recipe-b FILE  --labels FILE  --charset FILE  --conf X  --iou Y
+      --out DIR             (default: a folder per model, dataset and task in the data folder)
+      --provider P  --fallback cpu  --threads N  --batch-size N  --ignore-label N  --json
   onnx-workbench graph MODEL --out FILE.svg|FILE.png [--expand overview|all|LEVEL]
                                             The model's graph, grouped by name scopes, subgraphs and
                                             functions, as the Graph tab lays it out; --expand: the
@@ -172,6 +188,8 @@ export async function main(argv: string[], root: string, resourcesDir?: string):
         return await pipelineCommand(rest, { root, resourcesDir });
       case 'batch':
         return await batchCommand(rest, { root, resourcesDir });
+      case 'eval':
+        return await evalCommand(rest, { root, resourcesDir });
       case 'graph':
         return await graphCommand(rest, { root, resourcesDir });
       case 'providers':

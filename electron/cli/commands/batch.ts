@@ -144,7 +144,7 @@ function chooseTask(info: ModelInfo, recipeTask: TaskSettings | undefined, value
 }
 
 /** The job from the command line: model, folder, recipe (given or guessed), task and outputs. */
-async function jobFromFlags(
+export async function jobFromFlags(
   values: Record<string, unknown> & TaskFlags,
   positionals: string[],
   note: (l: string) => void,

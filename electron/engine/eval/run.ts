@@ -281,7 +281,9 @@ async function writeReport(
 export async function runEval(request: EvalRequest, options: EvalRunOptions): Promise<EvalReport> {
   const dataset = await loadDataset(request.dataset);
   await checkOutFolder(request.out);
-  await writeAtomic(join(request.out, INPUTS_FILE), labelledFiles(dataset).join('\n') + '\n', { mkdir: true });
+  // eval.json marks the folder as ours from the start, so a run killed midway resumes here.
+  await writeAtomic(join(request.out, 'eval.json'), JSON.stringify({ format: EVAL_FORMAT, state: 'running' }), { mkdir: true });
+  await writeAtomic(join(request.out, INPUTS_FILE), labelledFiles(dataset).join('\n') + '\n');
   const a = await evaluateModel(request.job, dataset, request, 'a', options);
   const b = request.against ? await evaluateModel(request.against, dataset, request, 'b', options) : undefined;
   const files = a.perFile.map((f) => f.file);

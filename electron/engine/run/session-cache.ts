@@ -52,6 +52,15 @@ export interface SessionCacheOptions {
   platform?: string;
 }
 
+/** What a caller gets of a session just made. */
+const created = (e: Entry): CachedSession => ({
+  session: e.session,
+  provider: e.provider,
+  createMs: e.createMs,
+  cached: false,
+  profiling: e.profiling,
+});
+
 const GRAPH_LEVELS = { disabled: 'disabled', basic: 'basic', extended: 'extended', all: 'all' } as const;
 
 /** Where onnxruntime writes profiles (OWB_PROFILE_DIR, else a folder in the system's temp). */
@@ -124,14 +133,7 @@ export class SessionCache {
       pending = this.create(key, path, s.size, choice, options).finally(() => this.creating.delete(key));
       this.creating.set(key, pending);
     }
-    const entry = await pending;
-    return {
-      session: entry.session,
-      provider: entry.provider,
-      createMs: entry.createMs,
-      cached: false,
-      profiling: entry.profiling,
-    };
+    return created(await pending);
   }
 
   /**
@@ -174,11 +176,7 @@ export class SessionCache {
       }
     }
     return {
-      session: entry.session,
-      provider: entry.provider,
-      createMs: entry.createMs,
-      cached: false,
-      profiling: entry.profiling,
+      ...created(entry),
       optimizedModelPath,
       finish: async () => {
         let profilePath: string | undefined;
