@@ -129,7 +129,7 @@ describe('browser-mode server', () => {
       socket.once('error', reject);
     });
     expect(ws.protocol).toBe('owb');
-    expect((await call(ws, { type: 'invoke', jobId: 'p1', channel: 'app.info', input: {} })).result.ok).toBe(true);
+    expect((await call(ws, { type: 'request', callId: 'p1', channel: 'app.info', input: {} })).result.ok).toBe(true);
     ws.close();
   });
 
