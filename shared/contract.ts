@@ -23,7 +23,8 @@ import { type PipelineProgress, type PipelineResult, pipelineRequestSchema } fro
 import { type Interpretation, type TaskSuggestion, exportResultRequestSchema, interpretRequestSchema } from './interpretation';
 import { type RecipeGuess, preprocessRecipeSchema } from './recipe';
 import { type BenchmarkResult, type ImagePreview, type RunResult, benchRequestSchema, runRequestSchema } from './run';
-import { TensorSource, type TensorSummary } from './tensor';
+import { type OutputPlane, TensorSource, type TensorSummary } from './tensor';
+import { type ProfileProgress, type ProfileSummary, profileRequestSchema } from './profile';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
 import type { GraphData } from './graph/data';
 import { graphExpandSchema } from './graph/export';
@@ -145,6 +146,8 @@ export const contract = {
   'model.run': channel<RunResult, { stage: string }>()(runRequestSchema),
   /** N runs after a warm-up: latency min/p50/p90/p99/max and throughput. */
   'model.bench': channel<BenchmarkResult, { done: number; total: number; lastMs: number }>()(benchRequestSchema),
+  /** Runs with onnxruntime's profiler on (a warm-up run, then N): per node, op type and provider. */
+  'run.profile': channel<ProfileSummary, ProfileProgress>()(profileRequestSchema),
   /** Releases a model's cached sessions (the user closed it). */
   'model.close': channel<{ released: number }>()(z.strictObject({ path: absolutePath.optional() })),
   /** Loads a tensor file or generator, summarised, and checked against a model input. */
@@ -168,6 +171,16 @@ export const contract = {
       name: z.string().min(1).max(1000),
       offset: z.number().int().min(0),
       count: z.number().int().min(1).max(10_000),
+    }),
+  ),
+  /** One plane of an output, downsampled to fit `maxSize` (the heatmap of a whole tensor). */
+  'run.outputPlane': channel<OutputPlane>()(
+    z.strictObject({
+      runId: z.string().min(1).max(100),
+      name: z.string().min(1).max(1000),
+      /** The leading dims' indices (all but the last two). */
+      index: z.array(z.number().int().min(0)).max(8),
+      maxSize: z.number().int().min(1).max(2048),
     }),
   ),
   /** Saves one output as .npy, .pb or .json (never over an existing file). */

@@ -78,6 +78,27 @@ export interface TensorHistogram {
   counts: number[];
 }
 
+/**
+ * One 2-D plane of an output (its last two dims, the leading ones fixed by `index`), reduced to at
+ * most `maxSize` values a side by averaging blocks, so a heatmap shows the whole plane, not a
+ * corner; with the value range of the whole tensor, so planes share one colour scale.
+ */
+export interface OutputPlane {
+  /** The plane's full size. */
+  rows: number;
+  cols: number;
+  /** The grid sent (row-major `values`), each value the mean of its block's finite values (null if none). */
+  width: number;
+  height: number;
+  values: (number | null)[];
+  /** Over every finite value of the whole tensor; null when there is none. */
+  min: number | null;
+  max: number | null;
+  /** Over this plane's finite values. */
+  planeMin: number | null;
+  planeMax: number | null;
+}
+
 export interface TensorSummary {
   name: string;
   dtype: DType;

@@ -7,6 +7,7 @@ import type { Api } from '../../../shared/api';
 import type { AppInfo, SampleModel } from '../../../shared/contract';
 import type { MenuCommand } from '../../../shared/ipc';
 import type { ModelInfo } from '../../../shared/model-info';
+import type { ProfileSummary } from '../../../shared/profile';
 import type { WorkbenchErrorInfo } from '../../../shared/result';
 import { BatchSession } from './batch.svelte';
 import { EngineStatus, localActivity } from './engine-status.svelte';
@@ -34,6 +35,9 @@ export interface FileBrowserRequest {
   startPath?: string;
   onChoose(path: string): void;
 }
+
+/** How long to wait before following the engine's activity again after the stream ended. */
+const ACTIVITY_RETRY_MS = 3000;
 
 export class Workbench {
   readonly api: Api;
@@ -80,6 +84,11 @@ export class Workbench {
 
   get loading(): boolean {
     return this.loadingPath !== null;
+  }
+
+  /** The open model's latest profile (the Graph tab overlays it), or null. */
+  get profile(): ProfileSummary | null {
+    return this.inspection?.profile.summary ?? null;
   }
 
   get modelName(): string | null {
@@ -132,6 +141,9 @@ export class Workbench {
     this.api.onCommand((command) => this.handleCommand(command));
     this.api.onOpenPath((path) => void this.openModel(path));
     void this.library.loadRecent();
+    void this.#watchActivity();
+    // A job still running (started before a reload, or in another tab) shows again.
+    void this.batch.loadJobs();
     const [info, samples] = await Promise.all([this.api.call('app.info', {}), this.api.call('samples.list', {})]);
     if (info.ok) {
       this.appInfo = info.value;
@@ -275,6 +287,16 @@ export class Workbench {
     this.run = null;
     this.error = null;
     this.view = 'start';
+  }
+
+  /** Follows the engine's activity events for the window's life; a lost connection is retried. */
+  async #watchActivity(): Promise<void> {
+    for (;;) {
+      const result = await this.api.call('engine.activity', {}, { onEvent: (a) => this.engine.apply(a) });
+      // An older host without the channel: the window's own calls stand in (see `activity`).
+      if (!result.ok && result.error.code === 'UNSUPPORTED') return;
+      await new Promise((resolve) => setTimeout(resolve, ACTIVITY_RETRY_MS));
+    }
   }
 
   async #showFolder(path: string): Promise<string | null> {
