@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { readModelInfo } from '../common/onnx/reader';
 import { defaultDataDir } from '../common/data-dir';
 import { APP_VERSION, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
-import { startServer } from '../node/server';
+import { installProcessGuards, startServer } from '../node/server';
 import { UsageError, die } from './args';
 import { batchCommand } from './commands/batch';
 import { benchCommand } from './commands/bench';
@@ -131,7 +131,10 @@ async function inspect(args: string[]) {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one model file');
   const info = await readModelInfo(resolve(positionals[0]));
-  process.stdout.write(values.json ? `${JSON.stringify(info, null, 2)}\n` : formatModelInfo(info));
+  // JSON escapes C0 controls; C1 (U+0080–U+009F, CSI included) too, so no terminal acts on them.
+  const json = () =>
+    JSON.stringify(info, null, 2).replace(/[\u0080-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  process.stdout.write(values.json ? `${json()}\n` : formatModelInfo(info));
 }
 
 async function serve(args: string[], root: string, resourcesDir?: string) {
@@ -150,6 +153,8 @@ async function serve(args: string[], root: string, resourcesDir?: string) {
       if (verbose || level === 'error' || level === 'warn') process.stderr.write(`[${level}] ${message}\n`);
     },
   });
+  // A long-running server: one request's bug is logged, never the end of the process.
+  installProcessGuards((message) => process.stderr.write(`[error] ${message}\n`));
   const server = await startServer({ backend: services.backend, rendererDir: layout.rendererDir, port });
   process.stdout.write(
     `ONNX Workbench is serving on 127.0.0.1 only. Open this URL in your browser:\n\n    ${server.url}\n\nPress Ctrl+C to stop.\n`,
@@ -161,6 +166,7 @@ async function serve(args: string[], root: string, resourcesDir?: string) {
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+  process.once('SIGHUP', () => void stop());
 }
 
 export async function main(argv: string[], root: string, resourcesDir?: string): Promise<void> {

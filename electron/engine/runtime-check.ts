@@ -5,6 +5,7 @@ import type { DType, ValueInfo } from '../../shared/model-info';
 import { DTYPES } from '../../shared/model-info';
 import { readModelInfo } from '../common/onnx/reader';
 import { loadOrt } from './ort';
+import { assertRegularFile } from '../common/regular-file';
 
 interface OrtValueMetadata {
   name: string;
@@ -126,6 +127,7 @@ export async function checkRuntime(path: string, ctx: { emit(event: { stage: str
   ctx.emit({ stage: 'creating session' });
   const start = performance.now();
   try {
+    await assertRegularFile(path, 'an ONNX model');
     const session = await ort.InferenceSession.create(path, { executionProviders: ['cpu'] });
     const loadMs = performance.now() - start;
     const result: RuntimeCheck = {

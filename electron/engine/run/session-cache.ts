@@ -4,6 +4,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { fileKind, notRegular } from '../../common/regular-file';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
 import {
@@ -105,6 +106,8 @@ export class SessionCache {
     } catch {
       throw new WorkbenchError('NOT_FOUND', `File not found: ${path}`);
     }
+    // onnxruntime opens the path itself: a FIFO would hang it, a device never end.
+    if (!s.isFile()) throw notRegular(path, fileKind(s), 'an ONNX model');
     const statuses = await this.options.providerStatuses();
     const choice = chooseProvider(options.provider, statuses, { platform: this.options.platform ?? process.platform });
     if (options.fallback === 'none' && choice.requested !== 'auto' && choice.used !== choice.requested) {
