@@ -11,6 +11,7 @@ import { benchCommand } from './commands/bench';
 import { checkCommand } from './commands/check';
 import { graphCommand } from './commands/graph';
 import { pipelineCommand } from './commands/pipeline';
+import { profileCommand } from './commands/profile';
 import { providersCommand } from './commands/providers';
 import { runCommand } from './commands/run';
 import { formatModelInfo } from './format';
@@ -30,6 +31,7 @@ Usage:
       --sample-rate HZ      rate .wav audio is resampled to (default 16000)
       --provider P          auto (default), cpu, cuda, tensorrt, dml, coreml, webgpu
       --threads N           intra-op threads (0: onnxruntime decides)
+      --optimization L      graph optimisation: disabled, basic, extended, all (default all)
       --profile             write onnxruntime's per-node profile (JSON for chrome://tracing)
       --save-optimized FILE write the graph as onnxruntime optimised it (.onnx, never overwrites)
       --out DIR             save each output as NAME.npy plus result.json (never overwrites)
@@ -45,8 +47,15 @@ Usage:
       --json                the RunResult as JSON on stdout
   onnx-workbench bench MODEL [options]      Latency min/p50/p90/p99/max/mean and runs/s
       --runs N (100) --warmup N (10) --provider P (repeatable: one row each) --threads N
+      --optimization L
       --input, --recipe, --set, --dim as for run; inputs not given are generated
       (floats uniform 0..1, others zeros) --json: the BenchmarkResult(s)
+  onnx-workbench profile MODEL [options]    onnxruntime's profile: time, provider, output shapes and
+                                            MACs per node; totals per op type and provider; nodes
+                                            that fell back to the CPU and copies between devices
+      --runs N (10, after 1 warm-up) --provider P --optimization L --threads N --top N (15)
+      --input, --recipe, --set, --dim as for run; inputs not given are generated
+      --json: {total_ms, macs, nodes, ops, providers, …} with every node
   onnx-workbench check DIR... [--provider P] [--atol A] [--rtol R] [--json]
                                             ONNX test-data folders (model.onnx + test_data_set_*)
                                             against their expected outputs; exit 1 if any fails
@@ -154,6 +163,8 @@ export async function main(argv: string[], root: string, resourcesDir?: string):
         return await runCommand(rest, { root, resourcesDir });
       case 'bench':
         return await benchCommand(rest, { root, resourcesDir });
+      case 'profile':
+        return await profileCommand(rest, { root, resourcesDir });
       case 'check':
         return await checkCommand(rest, { root, resourcesDir });
       case 'pipeline':

@@ -126,6 +126,7 @@ const LONG_MS = 30 * 60_000;
 const DEFAULT_DEADLINES: Partial<Record<EngineChannel, number | null>> = {
   'model.run': LONG_MS,
   'model.bench': LONG_MS,
+  'run.profile': LONG_MS,
   'model.checkRuntime': LONG_MS,
   'pipeline.run': LONG_MS,
   'check.run': LONG_MS,

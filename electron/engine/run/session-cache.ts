@@ -17,7 +17,7 @@ import { WorkbenchError } from '../../../shared/result';
 import { exists, moveNew } from '../../common/fs';
 import type { SessionOptions } from '../../../shared/run';
 import { loadOrt } from '../ort';
-import { explainRuntimeError } from '../runtime-check';
+import { explainRuntimeError, loadErrorContext } from '../runtime-check';
 
 export interface CachedSession {
   session: Ort.InferenceSession;
@@ -203,12 +203,15 @@ export class SessionCache {
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       if (choice.used === 'cpu')
-        throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(detail)} (${detail.split('\n')[0]})`);
+        throw new WorkbenchError(
+          'RUNTIME_ERROR',
+          `${path}: ${explainRuntimeError(detail, await loadErrorContext(path))} (${detail.split('\n')[0]})`,
+        );
       // The provider is ready but could not take this model: run it on the CPU and say why.
       session = await ort.InferenceSession.create(path, { ...ortOptions('cpu', options), ...defined(extra) }).catch(
-        (e: unknown) => {
+        async (e: unknown) => {
           const msg = e instanceof Error ? e.message : String(e);
-          throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg)}`);
+          throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg, await loadErrorContext(path))}`);
         },
       );
       provider = {
