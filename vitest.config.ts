@@ -22,6 +22,8 @@ export default defineConfig({
           environment: 'jsdom',
           include: ['test/component/**/*.test.ts'],
           setupFiles: ['test/component/setup.ts'],
+          // Whole-app tests (open, run, run again) need more than 5 s on a loaded machine; not a time budget.
+          testTimeout: 20_000,
         },
       },
       {

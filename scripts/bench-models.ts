@@ -4,6 +4,7 @@
 // fold anyway. Input [N,3,224,224] float32, output [N,1000] logits; N is symbolic unless a fixed
 // batch is asked for. Parameters and multiply-adds are counted while the graph is built.
 import type { ModelSpec, NodeSpec, TensorSpec } from '../test/fixtures/onnx-builder';
+import { mulberry32 } from '../electron/engine/tensors/generate';
 
 export interface BenchModel {
   spec: ModelSpec;
@@ -23,16 +24,7 @@ interface Act {
 type Activation = 'relu' | 'relu6' | 'none';
 
 /** mulberry32: seeded, so that two builds of a model have the same weights. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 class NetBuilder {
   readonly nodes: NodeSpec[] = [];

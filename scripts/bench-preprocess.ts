@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { normalizePreset, preprocessRecipeSchema, type PreprocessRecipeInput } from '../shared/recipe';
 import { preprocessImage } from '../electron/engine/image/preprocess';
+import { writeBenchPhoto } from './bench-photo';
 
 const RUNS = 15;
 const WARMUP = 3;
@@ -55,17 +56,7 @@ async function main(): Promise<void> {
   try {
     const file = join(dir, 'photo-12mp.jpg');
     const t0 = performance.now();
-    await sharp({
-      create: {
-        width: 4000,
-        height: 3000,
-        channels: 3,
-        background: { r: 120, g: 140, b: 90 },
-        noise: { type: 'gaussian', mean: 128, sigma: 40 },
-      },
-    })
-      .jpeg({ quality: 90 })
-      .toFile(file);
+    await writeBenchPhoto(file);
     const size = (await stat(file)).size;
     console.log(
       `made ${file}: 4000×3000 JPEG, ${(size / 1024 / 1024).toFixed(1)} MB, in ${(performance.now() - t0).toFixed(0)} ms`,

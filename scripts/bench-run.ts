@@ -13,12 +13,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { normalizePreset } from '../shared/recipe';
 import { type Result } from '../shared/result';
 import { benchRequestSchema, runRequestSchema } from '../shared/run';
 import { EngineClient, forkLauncher } from '../electron/node/engine-client';
 import { type ModelSpec, type NodeSpec, type TensorSpec, writeModelFile } from '../test/fixtures/onnx-builder';
+import { writeBenchPhoto } from './bench-photo';
 
 const ROOT = join(import.meta.dirname, '..');
 const ENGINE = join(ROOT, 'out', 'main', 'engine.js');
@@ -175,17 +175,7 @@ async function main(): Promise<void> {
     // (d) a 12-MP JPEG preprocessed inside model.run (the session cached after the first run)
     const engine = newEngine();
     const photo = join(dir, 'photo-12mp.jpg');
-    await sharp({
-      create: {
-        width: 4000,
-        height: 3000,
-        channels: 3,
-        background: { r: 120, g: 140, b: 90 },
-        noise: { type: 'gaussian', mean: 128, sigma: 40 },
-      },
-    })
-      .jpeg({ quality: 90 })
-      .toFile(photo);
+    await writeBenchPhoto(photo);
     const recipe = {
       resize: { mode: 'shorter-side-crop', width: 224, height: 224, interpolation: 'bilinear' },
       ...normalizePreset('imagenet'),

@@ -208,6 +208,27 @@ export function summarizeResults(results: readonly TaskResult<unknown>[]): Batch
 
 export type BatchItemStatus = 'ok' | 'failed';
 
+/**
+ * Where one file's time went, in milliseconds, each measured around that work alone. The model's
+ * runs hold the engine's thread (onnxruntime-node runs synchronously), so the time they overlap
+ * asynchronous work (decoding, writing) is counted as waiting, not as that work. Journals written
+ * before these fields existed have only decode, run and post.
+ */
+export interface BatchItemTimings {
+  /** Reading, decoding and resizing the image (sharp, one pipeline). */
+  decode: number;
+  /** Packing the resized pixels into the input tensor (layout, scale, mean/std, dtype). */
+  preprocess?: number;
+  /** This file's share of its batched run: the run's time over the images in it. */
+  run: number;
+  /** Reading the outputs as the task (top-k, boxes, masks…). */
+  post: number;
+  /** Drawing and writing the per-image files (images, masks, cut-outs, tensors). */
+  write?: number;
+  /** Waiting: in the queue for a run, for postprocessing, and while model runs held the thread. */
+  wait?: number;
+}
+
 /** One finished file: a line of the journal in the output folder. */
 export interface BatchItemRecord {
   type: 'item';
@@ -218,7 +239,7 @@ export interface BatchItemRecord {
   /** Original size, after the EXIF orientation (absent when the header could not be read). */
   width?: number;
   height?: number;
-  ms: { decode: number; run: number; post: number };
+  ms: BatchItemTimings;
   result?: BatchResultSummary;
   /** The model and recipe this record was made with: resume skips only records of the same key. */
   key: string;
@@ -270,13 +291,18 @@ export interface BatchProgress {
   jobId: string;
   state: BatchState;
   done: number;
+  /** total − done; null while the files are still being counted. */
+  left: number | null;
   ok: number;
   failed: number;
   skipped: number;
+  /** Files run in this run (not skipped). */
+  processed: number;
   /** Files the job will handle; null while they are still being counted. */
   total: number | null;
-  /** Over the last few seconds of this run. */
+  /** Files per second of running time (pauses left out) over the last 64 files this run finished. */
   imagesPerSecond: number;
+  /** left ÷ imagesPerSecond; null while counting, while paused and before the first file finishes. */
   etaSeconds: number | null;
   /** The file being run (or the last one), relative to the input folder. */
   current: string | null;
@@ -298,6 +324,9 @@ export interface BatchSummary {
   /** Files run in this run (not skipped). */
   processed: number;
   elapsedMs: number;
+  /** Part of elapsedMs the job was paused. */
+  pausedMs?: number;
+  /** processed ÷ (elapsedMs − pausedMs). */
   imagesPerSecond: number;
   outputFolder: string;
   /** Whole-job files written, relative to the output folder (results.csv, …). */

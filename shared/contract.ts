@@ -23,11 +23,12 @@ import { type PipelineProgress, type PipelineResult, pipelineRequestSchema } fro
 import { type Interpretation, type TaskSuggestion, exportResultRequestSchema, interpretRequestSchema } from './interpretation';
 import { type RecipeGuess, preprocessRecipeSchema } from './recipe';
 import { type BenchmarkResult, type ImagePreview, type RunResult, benchRequestSchema, runRequestSchema } from './run';
-import { TensorSource, type TensorSummary } from './tensor';
+import { type OutputPlane, TensorSource, type TensorSummary } from './tensor';
 import { type ProfileProgress, type ProfileSummary, profileRequestSchema } from './profile';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
 import type { GraphData } from './graph/data';
 import { graphExpandSchema } from './graph/export';
+import { type EvalProgress, type EvalReport, evalRequestSchema } from './eval/report';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
 export interface Channel<I extends z.ZodType, O, E> {
@@ -172,6 +173,16 @@ export const contract = {
       count: z.number().int().min(1).max(10_000),
     }),
   ),
+  /** One plane of an output, downsampled to fit `maxSize` (the heatmap of a whole tensor). */
+  'run.outputPlane': channel<OutputPlane>()(
+    z.strictObject({
+      runId: z.string().min(1).max(100),
+      name: z.string().min(1).max(1000),
+      /** The leading dims' indices (all but the last two). */
+      index: z.array(z.number().int().min(0)).max(8),
+      maxSize: z.number().int().min(1).max(2048),
+    }),
+  ),
   /** Saves one output as .npy, .pb or .json (never over an existing file). */
   'run.saveOutput': channel<ExportResult>()(
     z.strictObject({ runId: z.string().min(1).max(100), name: z.string().min(1).max(1000), to: absolutePath }),
@@ -193,6 +204,12 @@ export const contract = {
       rtol: z.number().min(0).optional(),
     }),
   ),
+  /**
+   * A model (and optionally a second one, A/B) over a labelled dataset through the batch engine,
+   * scored as accuracy, mAP, mIoU or CER; writes eval.json, per-file.jsonl and the plots to `out`.
+   * Run again with the same folders, it resumes from the jobs' journals.
+   */
+  'eval.run': channel<EvalReport, EvalProgress>()(evalRequestSchema),
   'library.forgetRecent': channel<LibrarySnapshot['recent']>()(z.strictObject({ path: absolutePath.optional() })),
   /** The results of the shards of a job in one output folder put together at its top (results.csv …). */
   'batch.merge': channel<BatchMergeReport>()(z.strictObject({ folder: absolutePath })),

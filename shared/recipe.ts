@@ -155,6 +155,24 @@ export interface ImageTransform {
   tensorHeight: number;
 }
 
+/** The transform of a tensor that is the image itself (no resize, crop or pad). */
+export function identityTransform(width: number, height: number): ImageTransform {
+  return {
+    originalWidth: width,
+    originalHeight: height,
+    resizedWidth: width,
+    resizedHeight: height,
+    scaleX: 1,
+    scaleY: 1,
+    padLeft: 0,
+    padTop: 0,
+    cropLeft: 0,
+    cropTop: 0,
+    tensorWidth: width,
+    tensorHeight: height,
+  };
+}
+
 export interface Point {
   x: number;
   y: number;
@@ -348,54 +366,129 @@ export function guessRecipe(input: ValueInfo, metadata: Record<string, string> =
     notes.push(`H and W are symbolic: took ${imgsz[1]}×${imgsz[0]} from the "imgsz" metadata`);
   }
 
-  if (ultralytics) {
-    const sz = size ?? [640, 640];
-    if (!size) notes.push('H and W are symbolic: chose 640×640');
-    if (metadata.task?.trim() === 'classify') {
-      notes.push('Ultralytics classifier (metadata "task" is "classify"): centre crop, values 0..1, no mean/std');
-      return build({ mode: 'center-crop', width: sz[1], height: sz[0] }, 'none');
-    }
-    notes.push('Ultralytics metadata (stride/names/imgsz): letterbox with grey 114 padding, values 0..1 (x/255), no mean/std');
-    return build({ mode: 'letterbox', width: sz[1], height: sz[0] }, 'none');
-  }
-
-  if (paddle && layout === 'NCHW') {
-    // PaddleOCR reads images with OpenCV: BGR order, means applied as listed.
-    const bgr = { channels: channels === 'GRAY' ? 'GRAY' : 'BGR' } as const;
-    if (isNum(h) && !isNum(w)) {
-      notes.push(
-        `PaddleOCR-style text recognition (fixed height ${h}, free width): height ${h}, width follows the text line (multiple of 8), BGR, values -1..1`,
-      );
-      return build({ mode: 'fit-height', width: 3200, height: h, multipleOf: 8 }, 'half', bgr);
-    }
-    if (!size && outputs.some((o) => o.shape?.length === 2)) {
-      notes.push(
-        'PaddleOCR-style direction classifier (free H and W, [N, classes] output): height 48, width up to 192, BGR, values -1..1',
-      );
-      return build({ mode: 'fit-height', width: 192, height: 48, multipleOf: 8 }, 'half', bgr);
-    }
-    if (!size) {
-      notes.push(
-        'PaddleOCR-style text detection (free H and W): keep the aspect ratio, longer side at most 960, sides multiples of 32, BGR, ImageNet mean/std',
-      );
-      return build({ mode: 'fit-inside', width: 960, height: 960, multipleOf: 32 }, 'imagenet', bgr);
-    }
-  }
-
-  const classifierOut = outputs.length === 0 || outputs.some((o) => o.shape?.length === 2);
-  if (size && size[0] === size[1] && size[0] <= 512 && (c === 3 || c === 4) && classifierOut) {
-    const crop = size[0];
-    const shorter = defaultShorterSide(crop, crop);
-    notes.push(
-      `fixed ${crop}×${crop} colour input looks like an ImageNet-style classifier: shorter side to ${shorter}, centre crop ${crop}×${crop}, ImageNet mean/std`,
-    );
-    return build({ mode: 'shorter-side-crop', width: crop, height: crop, shorterSide: shorter }, 'imagenet');
-  }
-
-  const sz = size ?? [640, 640];
-  if (!size) notes.push('H and W are symbolic: chose 640×640');
-  notes.push(
-    "no known model family: stretch to the input size, values 0..1 (x/255), no mean/std; check the model's documentation",
-  );
-  return build({ mode: 'stretch', width: sz[1], height: sz[0] }, 'none');
+  const facts: RecipeFacts = { size, c, h, w, layout, metadata, outputs, ultralytics, paddle, channels };
+  const rule = RECIPE_RULES.find((r) => r.when(facts)) ?? FALLBACK_RULE;
+  const chosen = rule.choose(facts);
+  if (chosen.defaultSize && !size) notes.push('H and W are symbolic: chose 640×640');
+  notes.push(chosen.note);
+  return build(chosen.resize, chosen.normalize, chosen.extra);
 }
+
+/** What the recipe rules look at, worked out once from the input and the metadata. */
+interface RecipeFacts {
+  /** [height, width] from fixed dims or the "imgsz" metadata; null when both are symbolic. */
+  size: [number, number] | null;
+  c: Dim;
+  h: Dim;
+  w: Dim;
+  layout: Layout;
+  metadata: Record<string, string>;
+  outputs: ValueInfo[];
+  ultralytics: boolean;
+  paddle: boolean;
+  channels: 'RGB' | 'GRAY';
+}
+
+interface RecipeChoice {
+  resize: Omit<ResizeSpec, 'padColor' | 'interpolation'> & Partial<ResizeSpec>;
+  normalize: NormalizePreset;
+  extra?: Partial<PreprocessRecipe>;
+  /** Why, in the user's words. */
+  note: string;
+  /** The size falls back to 640×640 when H and W are symbolic (and says so). */
+  defaultSize?: boolean;
+}
+
+interface RecipeRule {
+  family: string;
+  when(f: RecipeFacts): boolean;
+  choose(f: RecipeFacts): RecipeChoice;
+}
+
+const or640 = (f: RecipeFacts): [number, number] => f.size ?? [640, 640];
+// PaddleOCR reads images with OpenCV: BGR order, means applied as listed.
+const bgr = (f: RecipeFacts) => ({ channels: f.channels === 'GRAY' ? 'GRAY' : 'BGR' }) as const;
+const paddleNchw = (f: RecipeFacts) => f.paddle && f.layout === 'NCHW';
+
+/** Model families in the order they are tried; the first that applies makes the recipe. */
+const RECIPE_RULES: RecipeRule[] = [
+  {
+    family: 'Ultralytics classifier',
+    when: (f) => f.ultralytics && f.metadata.task?.trim() === 'classify',
+    choose: (f) => ({
+      resize: { mode: 'center-crop', width: or640(f)[1], height: or640(f)[0] },
+      normalize: 'none',
+      defaultSize: true,
+      note: 'Ultralytics classifier (metadata "task" is "classify"): centre crop, values 0..1, no mean/std',
+    }),
+  },
+  {
+    family: 'Ultralytics detector',
+    when: (f) => f.ultralytics,
+    choose: (f) => ({
+      resize: { mode: 'letterbox', width: or640(f)[1], height: or640(f)[0] },
+      normalize: 'none',
+      defaultSize: true,
+      note: 'Ultralytics metadata (stride/names/imgsz): letterbox with grey 114 padding, values 0..1 (x/255), no mean/std',
+    }),
+  },
+  {
+    family: 'PaddleOCR text recognition',
+    when: (f) => paddleNchw(f) && isNum(f.h) && !isNum(f.w),
+    choose: (f) => ({
+      resize: { mode: 'fit-height', width: 3200, height: f.h as number, multipleOf: 8 },
+      normalize: 'half',
+      extra: bgr(f),
+      note: `PaddleOCR-style text recognition (fixed height ${f.h}, free width): height ${f.h}, width follows the text line (multiple of 8), BGR, values -1..1`,
+    }),
+  },
+  {
+    family: 'PaddleOCR direction classifier',
+    when: (f) => paddleNchw(f) && !f.size && f.outputs.some((o) => o.shape?.length === 2),
+    choose: (f) => ({
+      resize: { mode: 'fit-height', width: 192, height: 48, multipleOf: 8 },
+      normalize: 'half',
+      extra: bgr(f),
+      note: 'PaddleOCR-style direction classifier (free H and W, [N, classes] output): height 48, width up to 192, BGR, values -1..1',
+    }),
+  },
+  {
+    family: 'PaddleOCR text detection',
+    when: (f) => paddleNchw(f) && !f.size,
+    choose: (f) => ({
+      resize: { mode: 'fit-inside', width: 960, height: 960, multipleOf: 32 },
+      normalize: 'imagenet',
+      extra: bgr(f),
+      note: 'PaddleOCR-style text detection (free H and W): keep the aspect ratio, longer side at most 960, sides multiples of 32, BGR, ImageNet mean/std',
+    }),
+  },
+  {
+    family: 'ImageNet-style classifier',
+    when: (f) =>
+      f.size !== null &&
+      f.size[0] === f.size[1] &&
+      f.size[0] <= 512 &&
+      (f.c === 3 || f.c === 4) &&
+      (f.outputs.length === 0 || f.outputs.some((o) => o.shape?.length === 2)),
+    choose: (f) => {
+      const crop = (f.size as [number, number])[0];
+      const shorter = defaultShorterSide(crop, crop);
+      return {
+        resize: { mode: 'shorter-side-crop', width: crop, height: crop, shorterSide: shorter },
+        normalize: 'imagenet',
+        note: `fixed ${crop}×${crop} colour input looks like an ImageNet-style classifier: shorter side to ${shorter}, centre crop ${crop}×${crop}, ImageNet mean/std`,
+      };
+    },
+  },
+];
+
+const FALLBACK_RULE: RecipeRule = {
+  family: 'unknown',
+  when: () => true,
+  choose: (f) => ({
+    resize: { mode: 'stretch', width: or640(f)[1], height: or640(f)[0] },
+    normalize: 'none',
+    defaultSize: true,
+    note: "no known model family: stretch to the input size, values 0..1 (x/255), no mean/std; check the model's documentation",
+  }),
+};

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'IO_ERROR',
   'WRITE_FAILED', // an output could not be written (disk full, read-only, no permission): the job stops
   'RUNTIME_ERROR', // onnxruntime refused or failed
+  'PROVIDER_UNAVAILABLE', // the execution provider asked for by name is not ready here (and no CPU fallback was allowed)
   'ENGINE_CRASHED', // the engine process died while working on the request
   'CANCELLED',
   'TIMEOUT', // the call passed its deadline (it was cancelled), or the engine stopped answering

@@ -22,6 +22,12 @@ export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'
 export const sessionOptionsSchema = z.strictObject({
   /** 'auto' picks the best ready provider and falls back to the CPU, saying why. */
   provider: z.enum([...PROVIDER_IDS, 'auto']).default('auto'),
+  /**
+   * What happens when the provider asked for by name is not ready, or cannot load the model:
+   * 'cpu' (the default) runs on the CPU and says why in `fallbackReason`; 'none' fails with
+   * PROVIDER_UNAVAILABLE (the CLI asks for this unless given --fallback cpu).
+   */
+  fallback: z.enum(['cpu', 'none']).optional(),
   /** 0 lets onnxruntime decide. */
   intraOpThreads: z.number().int().min(0).max(1024).optional(),
   interOpThreads: z.number().int().min(0).max(1024).optional(),
@@ -94,7 +100,9 @@ export interface LatencyStats {
 
 export interface BenchmarkResult {
   provider: ProviderChoice;
+  /** Time to create the session; 0 when it came from the cache (then `cached` is true). */
   createMs: number;
+  cached?: boolean;
   warmup: number;
   runs: number;
   latencyMs: LatencyStats;

@@ -52,6 +52,98 @@ function audio(info: Info): TaskGuess | null {
   return null;
 }
 
+/** One output seen against the image input: what the output rules test. */
+interface OutputView {
+  o: ValueInfo;
+  s: Dim[];
+  img: Image;
+  info: Info;
+  inDesc: string;
+  oDesc: string;
+}
+
+/** A rule on one output of an image model: the task it shows, with the reason, or null. */
+type OutputRule = (v: OutputView) => TaskGuess | null;
+
+/** The output's channel, height and width, by the image input's layout. */
+function chw(v: OutputView): { c: Dim; h: Dim; w: Dim; same: boolean } {
+  const [c, h, w] = v.img.channelsFirst ? [v.s[1], v.s[2], v.s[3]] : [v.s[3], v.s[1], v.s[2]];
+  return { c, h, w, same: sameDim(h, v.img.h) && sameDim(w, v.img.w) };
+}
+
+/** Rules on each output of an image model, in the order they are tried. */
+const OUTPUT_RULES: OutputRule[] = [
+  // OCR recognition: fixed short text-line height, output [N, T, K] with a large alphabet K.
+  ({ s, img, inDesc, oDesc }) =>
+    s.length === 3 && num(img.h) && img.h <= 64 && num(s[2]) && s[2] >= 30 && !num(s[1])
+      ? {
+          kind: 'text',
+          reason: `${inDesc} has a text-line height of ${img.h} and ${oDesc} gives per-step scores over ${s[2]} characters (OCR recognition)`,
+        }
+      : null,
+  ({ s, inDesc, oDesc }) =>
+    s.length === 3 && num(s[1]) && num(s[2]) && s[1] >= 5 && s[1] < s[2] && s[1] <= 4 + 1000
+      ? {
+          kind: 'detection',
+          reason: `${inDesc} and ${oDesc} looks like [batch, 4 box coords + ${s[1] - 4} classes, ${s[2]} candidates] (YOLOv8-style)`,
+        }
+      : null,
+  ({ s, inDesc, oDesc }) =>
+    s.length === 3 && num(s[1]) && (s[2] === 6 || s[2] === 7)
+      ? {
+          kind: 'detection',
+          reason: `${inDesc} and ${oDesc} looks like [batch, detections, x1 y1 x2 y2 score class] (NMS output)`,
+        }
+      : null,
+  ({ s, inDesc, oDesc }) =>
+    s.length === 3 && num(s[1]) && num(s[2]) && s[2] >= 5 && s[1] > s[2]
+      ? {
+          kind: 'detection',
+          reason: `${inDesc} and ${oDesc} looks like [batch, ${s[1]} candidates, 5 + ${s[2] - 5} classes] (YOLOv5-style)`,
+        }
+      : null,
+  (v) => {
+    if (v.s.length !== 4) return null;
+    const { c, same } = chw(v);
+    if (c !== 1 || !same) return null;
+    const paddle =
+      /sigmoid/i.test(v.o.name) ||
+      /paddle/i.test(v.info.producer.name) ||
+      v.s.some((d) => typeof d === 'string' && d.startsWith('p2o.'));
+    return paddle
+      ? {
+          kind: 'text',
+          reason: `${v.inDesc} and ${v.oDesc} is a one-channel probability map at input size from a PaddleOCR-style (sigmoid) model: text detection`,
+        }
+      : {
+          kind: 'segmentation',
+          reason: `${v.inDesc} and ${v.oDesc} is a one-channel mask at input size: binary segmentation or matting`,
+        };
+  },
+  (v) => {
+    if (v.s.length !== 4) return null;
+    const { c, h, w } = chw(v);
+    return c === 3 && atLeast(h, v.img.h) && atLeast(w, v.img.w)
+      ? {
+          kind: 'image-to-image',
+          reason: `${v.inDesc} and ${v.oDesc} is a 3-channel image at least as large as the input (enhancement / super-resolution / style)`,
+        }
+      : null;
+  },
+  (v) => {
+    if (v.s.length !== 4) return null;
+    const { c, same } = chw(v);
+    return same && num(c) && c <= 512
+      ? { kind: 'segmentation', reason: `${v.inDesc} and ${v.oDesc} has ${c} class maps at input size (semantic segmentation)` }
+      : null;
+  },
+  ({ s, inDesc, oDesc }) => {
+    if (s.length !== 2 || !num(s[1]) || s[1] < 2) return null;
+    const imagenet = s[1] === 1000 || s[1] === 1001 ? ' (ImageNet classes)' : '';
+    return { kind: 'classification', reason: `${inDesc} and ${oDesc} gives one score per class for ${s[1]} classes${imagenet}` };
+  },
+];
+
 function fromImage(info: Info, img: Image): TaskGuess | null {
   const outs = info.outputs.filter((o) => o.kind === 'tensor');
   const inDesc = `image input "${img.v.name}" ${fmt(img.v.shape)}`;
@@ -60,87 +152,33 @@ function fromImage(info: Info, img: Image): TaskGuess | null {
     return { kind: 'detection', reason: `${inDesc} and separate box and score outputs (${outs.map((o) => o.name).join(', ')})` };
   }
   for (const o of outs) {
-    const s = o.shape;
-    if (!s) continue;
-    const oDesc = `output "${o.name}" ${fmt(s)}`;
-    // OCR recognition: fixed short text-line height, output [N, T, K] with a large alphabet K.
-    if (s.length === 3 && num(img.h) && img.h <= 64 && num(s[2]) && s[2] >= 30 && !num(s[1])) {
-      return {
-        kind: 'text',
-        reason: `${inDesc} has a text-line height of ${img.h} and ${oDesc} gives per-step scores over ${s[2]} characters (OCR recognition)`,
-      };
-    }
-    if (s.length === 3 && num(s[1]) && num(s[2])) {
-      const [a, b] = [s[1], s[2]];
-      if (a >= 5 && a < b && a <= 4 + 1000)
-        return {
-          kind: 'detection',
-          reason: `${inDesc} and ${oDesc} looks like [batch, 4 box coords + ${a - 4} classes, ${b} candidates] (YOLOv8-style)`,
-        };
-      if (b === 6 || b === 7)
-        return {
-          kind: 'detection',
-          reason: `${inDesc} and ${oDesc} looks like [batch, detections, x1 y1 x2 y2 score class] (NMS output)`,
-        };
-      if (b >= 5 && a > b)
-        return {
-          kind: 'detection',
-          reason: `${inDesc} and ${oDesc} looks like [batch, ${a} candidates, 5 + ${b - 5} classes] (YOLOv5-style)`,
-        };
-    }
-    if (s.length === 4) {
-      const c = img.channelsFirst ? s[1] : s[3];
-      const h = img.channelsFirst ? s[2] : s[1];
-      const w = img.channelsFirst ? s[3] : s[2];
-      const same = sameDim(h, img.h) && sameDim(w, img.w);
-      if (c === 1 && same) {
-        const paddle =
-          /sigmoid/i.test(o.name) ||
-          /paddle/i.test(info.producer.name) ||
-          s.some((d) => typeof d === 'string' && d.startsWith('p2o.'));
-        return paddle
-          ? {
-              kind: 'text',
-              reason: `${inDesc} and ${oDesc} is a one-channel probability map at input size from a PaddleOCR-style (sigmoid) model: text detection`,
-            }
-          : {
-              kind: 'segmentation',
-              reason: `${inDesc} and ${oDesc} is a one-channel mask at input size: binary segmentation or matting`,
-            };
-      }
-      if (c === 3 && atLeast(h, img.h) && atLeast(w, img.w)) {
-        return {
-          kind: 'image-to-image',
-          reason: `${inDesc} and ${oDesc} is a 3-channel image at least as large as the input (enhancement / super-resolution / style)`,
-        };
-      }
-      if (same && num(c) && c <= 512) {
-        return {
-          kind: 'segmentation',
-          reason: `${inDesc} and ${oDesc} has ${c} class maps at input size (semantic segmentation)`,
-        };
-      }
-    }
-    if (s.length === 2 && num(s[1]) && s[1] >= 2) {
-      const imagenet = s[1] === 1000 || s[1] === 1001 ? ' (ImageNet classes)' : '';
-      return {
-        kind: 'classification',
-        reason: `${inDesc} and ${oDesc} gives one score per class for ${s[1]} classes${imagenet}`,
-      };
+    if (!o.shape) continue;
+    const view: OutputView = { o, s: o.shape, img, info, inDesc, oDesc: `output "${o.name}" ${fmt(o.shape)}` };
+    for (const rule of OUTPUT_RULES) {
+      const guess = rule(view);
+      if (guess) return guess;
     }
   }
   return null;
 }
 
+/** Rules on the whole model, in the order they are tried: metadata first, then the signature. */
+const MODEL_RULES: ((info: Info) => TaskGuess | null)[] = [
+  (info) => {
+    const task = info.metadata.task?.trim().toLowerCase() ?? '';
+    return Object.hasOwn(ULTRALYTICS_TASKS, task) ? ULTRALYTICS_TASKS[task] : null;
+  },
+  audio,
+  (info) => {
+    const img = imageInput(info.inputs);
+    return img ? fromImage(info, img) : null;
+  },
+];
+
 export function guessTask(info: Info): TaskGuess {
-  const meta = info.metadata.task?.trim().toLowerCase();
-  if (meta && ULTRALYTICS_TASKS[meta]) return ULTRALYTICS_TASKS[meta];
-  const a = audio(info);
-  if (a) return a;
-  const img = imageInput(info.inputs);
-  if (img) {
-    const g = fromImage(info, img);
-    if (g) return g;
+  for (const rule of MODEL_RULES) {
+    const guess = rule(info);
+    if (guess) return guess;
   }
   const ins = info.inputs.map((v) => `${v.name} ${fmt(v.shape)}`).join(', ') || 'none';
   const outs = info.outputs.map((v) => `${v.name} ${fmt(v.shape)}`).join(', ') || 'none';

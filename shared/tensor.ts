@@ -78,6 +78,27 @@ export interface TensorHistogram {
   counts: number[];
 }
 
+/**
+ * One 2-D plane of an output (its last two dims, the leading ones fixed by `index`), reduced to at
+ * most `maxSize` values a side by averaging blocks, so a heatmap shows the whole plane, not a
+ * corner; with the value range of the whole tensor, so planes share one colour scale.
+ */
+export interface OutputPlane {
+  /** The plane's full size. */
+  rows: number;
+  cols: number;
+  /** The grid sent (row-major `values`), each value the mean of its block's finite values (null if none). */
+  width: number;
+  height: number;
+  values: (number | null)[];
+  /** Over every finite value of the whole tensor; null when there is none. */
+  min: number | null;
+  max: number | null;
+  /** Over this plane's finite values. */
+  planeMin: number | null;
+  planeMax: number | null;
+}
+
 export interface TensorSummary {
   name: string;
   dtype: DType;
@@ -143,3 +164,15 @@ export function bfloat16ToFloat(b: number): number {
   U32[0] = (b & 0xffff) << 16;
   return F32[0];
 }
+
+/** The values an integer dtype holds (64-bit ones as far as a number is exact). */
+export const INT_RANGE: Partial<Record<FeedableDType, [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-2147483648, 2147483647],
+  uint32: [0, 4294967295],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};

@@ -2,7 +2,7 @@
 // a channel so that a failed Result becomes an error that names the file.
 import { join } from 'node:path';
 import type { ChannelEvent, ChannelInput, ChannelName, ChannelOutput } from '../../shared/contract';
-import { WorkbenchError, toErrorInfo } from '../../shared/result';
+import { type ErrorCode, WorkbenchError, toErrorInfo } from '../../shared/result';
 import { defaultDataDir } from '../common/data-dir';
 import { type Services, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
 
@@ -18,7 +18,22 @@ export class CliFailure extends Error {
   }
 }
 
-const EXIT: Record<string, number> = { INVALID_INPUT: 2, NOT_FOUND: 3, NOT_ONNX: 4, CORRUPT_MODEL: 5, EXTERNAL_DATA: 5 };
+/**
+ * Exit codes by error code (README "Exit codes"; every one is run by test/node/cli-exit-codes.test.ts).
+ * Anything else is 1. A job cancelled by a signal exits 128 + the signal's number (batch).
+ */
+export const EXIT_CODES = {
+  INVALID_INPUT: 2,
+  NOT_FOUND: 3,
+  NOT_ONNX: 4,
+  CORRUPT_MODEL: 5,
+  EXTERNAL_DATA: 5,
+  PROVIDER_UNAVAILABLE: 6,
+} as const satisfies Partial<Record<ErrorCode, number>>;
+const EXIT: Partial<Record<string, number>> = EXIT_CODES;
+
+/** What to do about a provider that is not ready, said once after the engine's reason. */
+const PROVIDER_HINT = 'use --provider auto, or --fallback cpu to run on the CPU instead';
 
 export function die(error: unknown): never {
   if (error instanceof UsageError) {
@@ -30,7 +45,8 @@ export function die(error: unknown): never {
     process.exit(error.exitCode);
   }
   const info = toErrorInfo(error);
-  process.stderr.write(`onnx-workbench: ${info.message.replace(/\s*\n\s*/g, ' ')}\n`);
+  const hint = info.code === 'PROVIDER_UNAVAILABLE' ? `; ${PROVIDER_HINT}` : '';
+  process.stderr.write(`onnx-workbench: ${info.message.replace(/\s*\n\s*/g, ' ')}${hint}\n`);
   process.exit(EXIT[info.code] ?? 1);
 }
 
@@ -66,9 +82,10 @@ export function startServices(ctx: CliContext): Services {
 export async function withServices<T>(ctx: CliContext, body: (call: Caller) => Promise<T>): Promise<T> {
   const services = startServices(ctx);
   try {
-    return await body(async (channel, input, emit) => {
+    return await body(async (channel, input, emit, signal) => {
       const result = await services.client.call(channel, input, {
         onEvent: emit as (event: ChannelEvent<typeof channel>) => void,
+        signal,
       });
       if (!result.ok) {
         // The engine's INVALID_INPUT is a bad input file or value, not wrong usage of the CLI.
@@ -86,6 +103,7 @@ export type Caller = <C extends ChannelName>(
   channel: C,
   input: ChannelInput<C>,
   emit?: (event: unknown) => void,
+  signal?: AbortSignal,
 ) => Promise<ChannelOutput<C>>;
 
 export function parseCount(flag: string, value: string | undefined, fallback: number, min = 0): number {

@@ -99,13 +99,20 @@ export function formatRunResult(r: RunResult): string {
 export function formatBenchTable(rows: BenchmarkResult[]): string {
   const head = ['provider', 'session ms', 'min', 'p50', 'p90', 'p99', 'max', 'mean', 'runs/s'];
   const body = rows.map((b) => [
-    PROVIDER_NAMES[b.provider.used] + (b.provider.requested !== b.provider.used ? ` (asked ${b.provider.requested})` : ''),
-    ms(b.createMs),
+    // A fallback row says what ran, and that it is not what was asked for.
+    PROVIDER_NAMES[b.provider.used] +
+      (b.provider.requested !== 'auto' && b.provider.requested !== b.provider.used
+        ? ` (instead of ${PROVIDER_NAMES[b.provider.requested]})`
+        : ''),
+    b.cached ? 'cached' : ms(b.createMs),
     ...[b.latencyMs.min, b.latencyMs.p50, b.latencyMs.p90, b.latencyMs.p99, b.latencyMs.max, b.latencyMs.mean].map(ms),
     b.throughput.toFixed(1),
   ]);
   const runs = rows[0] ? `${rows[0].runs} runs after ${rows[0].warmup} warm-up, latency in ms\n` : '';
-  const notes = rows.filter((b) => b.provider.fallbackReason).map((b) => `note: ${b.provider.fallbackReason}\n`);
+  // Each reason once, however many rows share it.
+  const notes = [...new Set(rows.flatMap((b) => (b.provider.fallbackReason ? [b.provider.fallbackReason] : [])))].map(
+    (reason) => `note: ${reason}\n`,
+  );
   return runs + table([head, ...body], '') + notes.join('');
 }
 

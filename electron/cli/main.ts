@@ -9,6 +9,7 @@ import { UsageError, die } from './args';
 import { batchCommand } from './commands/batch';
 import { benchCommand } from './commands/bench';
 import { checkCommand } from './commands/check';
+import { evalCommand } from './commands/eval';
 import { graphCommand } from './commands/graph';
 import { pipelineCommand } from './commands/pipeline';
 import { profileCommand } from './commands/profile';
@@ -29,7 +30,9 @@ Usage:
       --generate-missing    zeros for every other input not given
       --dim NAME=SIZE       size of a symbolic dim (default 1 for generated inputs)
       --sample-rate HZ      rate .wav audio is resampled to (default 16000)
-      --provider P          auto (default), cpu, cuda, tensorrt, dml, coreml, webgpu
+      --provider P          auto (default), cpu, cuda, tensorrt, dml, coreml, webgpu; one asked
+                            for by name that is not ready here is an error (exit 6)
+      --fallback cpu        instead, run on the CPU and say why (run, bench, batch, pipeline, profile)
       --threads N           intra-op threads (0: onnxruntime decides)
       --optimization L      graph optimisation: disabled, basic, extended, all (default all)
       --profile             write onnxruntime's per-node profile (JSON for chrome://tracing)
@@ -74,13 +77,15 @@ Usage:
       --include GLOB  --exclude GLOB paths relative to FOLDER, e.g. "2024/**/*.jpg" (repeatable)
       --write LIST          csv,jsonl,coco,images,masks,cutouts,tensors (default csv,jsonl)
       --provider P  --threads N  --batch-size N|auto  --max-pixels N (default 100000000)
-      --progress json|bar|none       JSON lines on stdout (default: a bar on a terminal)
+      --progress json|bar|lines|none JSON lines on stdout; default: a bar on a terminal, else a
+                            line every 5 s and every tenth ("batch: 120/300 done, 2 failed, …")
       --retry-failed        run the files that failed before again
       --overwrite           replace outputs this job did not write (or another job's results)
       --allow-inside-input  let DIR be inside FOLDER (it is then left out)
       --job FILE            run a saved job (JSON) instead of MODEL FOLDER and the options
                             exit 0 when the job finished, even with failed files (counted in
-                            the last line); 1 when it could not run or stopped
+                            the last line); 1 when it could not run or stopped; Ctrl+C, SIGTERM
+                            and SIGHUP print the files done and left (exit 130, 143, 129)
       --input-list FILE     the inputs are the paths in FILE (one per line, relative to FOLDER
                             or absolute inside it) instead of FOLDER's listing
       --max-failures N|P%   stop with exit 7 when more than N files (or P% of them) failed
@@ -90,6 +95,21 @@ Usage:
                             or OWB_SHARD_INDEX + OWB_SHARD_COUNT. Shards may share one --out DIR
   onnx-workbench batch merge DIR [--json]   The shards' results as one results.csv/.jsonl/coco.json
                             in DIR; exit 1 naming the shards missing or unfinished
+  onnx-workbench eval MODEL DATASET [options]
+                                            MODEL over a labelled dataset (through the batch engine:
+                                            resumable), scored: top-1/top-5, mAP@0.5 and @0.5:0.95,
+                                            mIoU, CER/WER; writes eval.json, per-file.jsonl, plots
+      DATASET               a folder of class folders, or a file,label list (.csv/.tsv/.jsonl)
+      --annotations FILE    detection: COCO JSON (else YOLO .txt labels beside the images or
+                            under labels/)
+      --masks DIR           segmentation: mask PNGs of the same names (else NAME_mask.png beside)
+      --list FILE           the file,label (or file,text) list when DATASET is the images' folder
+      --task T              classification, detection, segmentation, text-recognition
+                            (default: from the dataset's form, else the model's suggestion)
+      --against MODEL_B     A/B: the second model too, and the files where the two disagree
+      --recipe FILE  --recipe-b FILE  --labels FILE  --charset FILE  --conf X  --iou Y
+      --out DIR             (default: a folder per model, dataset and task in the data folder)
+      --provider P  --fallback cpu  --threads N  --batch-size N  --ignore-label N  --json
   onnx-workbench graph MODEL --out FILE.svg|FILE.png [--expand overview|all|LEVEL]
                                             The model's graph, grouped by name scopes, subgraphs and
                                             functions, as the Graph tab lays it out; --expand: the
@@ -99,9 +119,11 @@ Usage:
   onnx-workbench serve [--port N]           The app in your browser (127.0.0.1 only)
   onnx-workbench --help | --version
 
-Exit codes: 0 success, 1 failure, 2 wrong usage, 3 file not found,
-            4 not an ONNX model, 5 corrupt model, 7 batch stopped by --max-failures.
-Environment: OWB_DATA_DIR (app state folder), OWB_VERBOSE=1 (engine logs),
+Exit codes: 0 success, 1 failure (check: a failing set), 2 wrong usage, 3 file not found,
+            4 not an ONNX model, 5 corrupt model or missing external data, 6 provider not
+            ready, 7 batch stopped by --max-failures; batch cancelled: 130 (Ctrl+C),
+            143 (SIGTERM), 129 (SIGHUP).
+Environment: OWB_DATA_DIR (app state folder), OWB_VERBOSE=1 (engine logs, onnxruntime's own),
             OWB_ENGINE_SOURCE=1 (dev/test aid: run the engine from source through tsx).
 `;
 
@@ -171,6 +193,8 @@ export async function main(argv: string[], root: string, resourcesDir?: string):
         return await pipelineCommand(rest, { root, resourcesDir });
       case 'batch':
         return await batchCommand(rest, { root, resourcesDir });
+      case 'eval':
+        return await evalCommand(rest, { root, resourcesDir });
       case 'graph':
         return await graphCommand(rest, { root, resourcesDir });
       case 'providers':

@@ -19,6 +19,7 @@ import { RunResults } from './results/run-results';
 import { writeNew } from '../common/fs';
 import { BatchJobs } from './batch/jobs';
 import { mergeShards } from './batch/merge';
+import { runEval } from './eval/run';
 import { SessionCache } from './run/session-cache';
 import { profileModel } from './profile/run';
 import { readTensorForInput } from './run/tensor-read';
@@ -98,6 +99,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
       profileModel({ maxNodes: DEFAULT_PROFILE_NODES, ...params }, { sessions, loadImage: loadImageInput }, ctx),
     'tensor.read': (params) => readTensorForInput(params),
     'run.outputValues': async ({ runId, name, offset, count }) => runner.outputValues(runId, name, offset, count),
+    'run.outputPlane': async ({ runId, name, index, maxSize }) => runner.outputPlane(runId, name, index, maxSize),
     'run.saveOutput': ({ runId, name, to }) => runner.saveOutput(runId, name, to),
     'run.compare': async ({ a, b, atol, rtol }) => runner.compare(a, b, { atol, rtol }),
     'run.interpret': (params) => results.interpret(params),
@@ -110,6 +112,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     'pipeline.run': (params, ctx) => pipelineMethod(params, sessions, ctx),
     'batch.count': ({ job }) => batches.count(job),
     'batch.merge': ({ folder }) => mergeShards(folder),
+    'eval.run': (request, ctx) => runEval(request, { sessions, signal: ctx.signal, onProgress: ctx.emit }),
     'engine.batchRun': (params, ctx) => batches.run(params, ctx),
     'engine.batchControl': async ({ jobId, action }) => batches.control(jobId, action),
     'image.preview': ({ path, recipe }) => imagePreview(path, recipe),

@@ -5,7 +5,22 @@ type Ort = typeof OrtModule;
 
 let ort: Promise<Ort> | null = null;
 
+/**
+ * onnxruntime's own log level, fixed when its environment is made (the first session). Its
+ * default logger writes from native code to stderr: every provider library that fails to load
+ * while providers are probed ("Failed to load library libonnxruntime_providers_shared.so …"),
+ * although the probe already turns that failure into its reason. Only fatal lines get through,
+ * unless OWB_VERBOSE=1 asks for warnings too. Sessions' errors still come back as exceptions.
+ */
+export function ortLogLevel(env: NodeJS.ProcessEnv = process.env): 'warning' | 'fatal' {
+  return env.OWB_VERBOSE === '1' ? 'warning' : 'fatal';
+}
+
 export function loadOrt(): Promise<Ort> {
-  ort ??= import('onnxruntime-node').then((m) => ((m as { default?: Ort }).default ?? m) as Ort);
+  ort ??= import('onnxruntime-node').then((m) => {
+    const o = ((m as { default?: Ort }).default ?? m) as Ort;
+    o.env.logLevel = ortLogLevel();
+    return o;
+  });
   return ort;
 }

@@ -83,9 +83,7 @@ export function explainRuntimeError(message: string, ctx: LoadErrorContext = {})
     return `The model's IR version${ir[1] ? ` ${ir[1]}` : ''} is newer than ${ort} supports${ir[2] ? ` (up to ${ir[2]})` : ''}.`;
   }
   if (/bad_alloc|Failed to allocate|out of memory/i.test(message)) return 'Out of memory while loading the model.';
-  if (/external data|ExternalData|GetExtDataFromTensorProto|External initializer/i.test(message)) {
-    return 'An external data file the model needs is missing or unreadable.';
-  }
+  if (isExternalDataError(message)) return 'An external data file the model needs is missing or unreadable.';
   // Type and shape errors come wrapped in "Load model … failed" too: test them first.
   const typeError = /Type Error: (.*?)(?:\n|$)|ShapeInferenceError\]? ?(.*?)(?:\n|$)/.exec(message);
   if (typeError || /INVALID_GRAPH|type mismatch/i.test(message)) {
@@ -115,6 +113,11 @@ export async function loadErrorContext(path: string): Promise<LoadErrorContext> 
     ),
   ]);
   return { ortVersion, opsets };
+}
+
+/** ORT's words for a missing or unreadable external data file (the error code EXTERNAL_DATA). */
+export function isExternalDataError(message: string): boolean {
+  return /external data|ExternalData|GetExtDataFromTensorProto|External initializer/i.test(message);
 }
 
 export async function checkRuntime(path: string, ctx: { emit(event: { stage: string }): void }): Promise<RuntimeCheck> {

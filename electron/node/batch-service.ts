@@ -6,8 +6,8 @@
 // runs until it ends or is cancelled. Jobs can be saved as JSON files and loaded again.
 import { randomUUID } from 'node:crypto';
 import type { ActiveJob } from '../../shared/activity';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import {
   type BatchAction,
   type BatchFailure,
@@ -19,6 +19,7 @@ import {
 } from '../../shared/batch';
 import { type Result, WorkbenchError, fail, toErrorInfo } from '../../shared/result';
 import type { EngineClient, EngineLogger } from './engine-client';
+import { fsError, writeAtomic, writeNew } from '../common/fs';
 import { JsonStore } from '../common/json-store';
 
 interface StoredJob {
@@ -235,22 +236,9 @@ export class BatchService {
 
   /** Writes a job as JSON (atomically; an existing file only with overwrite). */
   async saveJob(job: BatchJob, to: string, overwrite = false): Promise<{ path: string }> {
-    const exists = await stat(to).then(
-      () => true,
-      () => false,
-    );
-    if (exists && !overwrite) throw new WorkbenchError('IO_ERROR', `${to} already exists; choose another name.`);
-    const tmp = join(dirname(to), `.${basename(to)}.${process.pid}.tmp`);
-    try {
-      await mkdir(dirname(to), { recursive: true });
-      const fh = await open(tmp, 'w');
-      await fh.writeFile(`${JSON.stringify(job, null, 2)}\n`);
-      await fh.close();
-      await rename(tmp, to);
-    } catch (error) {
-      await rm(tmp, { force: true }).catch(() => {});
-      throw new WorkbenchError('WRITE_FAILED', `Could not write ${to}: ${(error as Error).message}`);
-    }
+    const json = `${JSON.stringify(job, null, 2)}\n`;
+    if (overwrite) await writeAtomic(to, json, { mkdir: true });
+    else await writeNew(to, json, { mkdir: true });
     return { path: to };
   }
 
@@ -259,9 +247,8 @@ export class BatchService {
     try {
       raw = JSON.parse(await readFile(path, 'utf8'));
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new WorkbenchError('NOT_FOUND', `Job file not found: ${path}`);
-      throw new WorkbenchError('INVALID_INPUT', `${path} is not a JSON batch job: ${(error as Error).message}`);
+      if (!(error instanceof SyntaxError)) throw fsError(error, path, { what: 'job file' });
+      throw new WorkbenchError('INVALID_INPUT', `${path} is not a JSON batch job: ${error.message}`);
     }
     const parsed = batchJobSchema.safeParse(raw);
     if (!parsed.success) {

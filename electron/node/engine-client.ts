@@ -132,6 +132,8 @@ const DEFAULT_DEADLINES: Partial<Record<EngineChannel, number | null>> = {
   'check.run': LONG_MS,
   'providers.installCuda': LONG_MS,
   'engine.batchRun': null,
+  // Progress events restart the clock; scoring a big dataset may be quiet for a while.
+  'eval.run': LONG_MS,
 };
 const DEFAULT_DEADLINE_MS = 5 * 60_000;
 

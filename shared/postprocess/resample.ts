@@ -1,7 +1,7 @@
 // Puts a map the model produced (over the whole input tensor, at any resolution) back onto the
 // original image: undoes pad and crop, then scales to the original size. The mapping is
 // axis-aligned, so one table per axis does it (no per-pixel division). Pure.
-import type { ImageTransform } from '../recipe';
+import { type ImageTransform, identityTransform } from '../recipe';
 
 export type Interpolation = 'nearest' | 'bilinear';
 
@@ -58,20 +58,8 @@ export function imageTables(
   cellsH: number,
   mode: Interpolation,
 ): { width: number; height: number; x: AxisTable; y: AxisTable } {
-  const tt: ImageTransform = t ?? {
-    originalWidth: cellsW,
-    originalHeight: cellsH,
-    resizedWidth: cellsW,
-    resizedHeight: cellsH,
-    scaleX: 1,
-    scaleY: 1,
-    padLeft: 0,
-    padTop: 0,
-    cropLeft: 0,
-    cropTop: 0,
-    tensorWidth: cellsW,
-    tensorHeight: cellsH,
-  };
+  const tt = t ?? identityTransform(cellsW, cellsH);
+
   const x = axisTable(
     { size: tt.originalWidth, scale: tt.scaleX, crop: tt.cropLeft, pad: tt.padLeft, tensor: tt.tensorWidth, cells: cellsW },
     mode,

@@ -1,7 +1,7 @@
 // OCR postprocessors: DB text detection (probability map → rotated text regions) and CTC text
 // recognition (character scores → a line of text), as PaddleOCR does them. Pure (no Node/DOM).
 import { WorkbenchError } from '../result';
-import { type ImageTransform, toImageCoords } from '../recipe';
+import { type ImageTransform, identityTransform, toImageCoords } from '../recipe';
 import type {
   OutputTensor,
   Readable,
@@ -377,21 +377,6 @@ function regionsOf(
   return sortRegions(regions);
 }
 
-const identity = (width: number, height: number): ImageTransform => ({
-  originalWidth: width,
-  originalHeight: height,
-  resizedWidth: width,
-  resizedHeight: height,
-  scaleX: 1,
-  scaleY: 1,
-  padLeft: 0,
-  padTop: 0,
-  cropLeft: 0,
-  cropTop: 0,
-  tensorWidth: width,
-  tensorHeight: height,
-});
-
 /**
  * DB postprocessing of [N, 1, H, W] (or [N, H, W]) text probabilities: binarise, connected
  * components, each one's minimum-area rotated rectangle, scored and grown ("unclipped"), then put
@@ -405,7 +390,7 @@ export function readTextDetection(settings: TaskSettingsOf<'text-detection'>, ct
   const prob = areLogits(out.data) ? Float32Array.from(out.data, sigmoid) : out.data;
   const results: TextDetectionResult[] = [];
   for (let b = 0; b < n; b++) {
-    const t = ctx.transforms[b] ?? identity(width, height);
+    const t = ctx.transforms[b] ?? identityTransform(width, height);
     results.push({
       kind: 'text-detection',
       output: out.name,

@@ -32,9 +32,11 @@ function progress(over: Partial<BatchProgress> = {}): BatchProgress {
     jobId: 'job-1',
     state: 'running',
     done: 500,
+    left: 734,
     ok: 480,
     failed: 20,
     skipped: 0,
+    processed: 500,
     total: 1234,
     imagesPerSecond: 12.5,
     etaSeconds: 65,
@@ -452,6 +454,19 @@ describe('batch view', () => {
     await waitFor(() => expect(api.callsTo('batch.cancel')).toEqual([{ jobId: 'job-live' }]));
     run.finish({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } });
     expect(await screen.findByRole('heading', { name: 'Cancelled' })).toBeInTheDocument();
+  });
+
+  it('watches the job again after the connection to the main side drops', async () => {
+    const run = jobRun();
+    const live = { ...pastJobs[0], id: 'job-live', state: 'running' as const };
+    await openBatch({ ...run.handlers, 'batch.jobs': () => ({ ok: true, value: [live] }) });
+    await waitFor(() => expect(run.calls).toHaveLength(1));
+    run.finish({ ok: false, error: { code: 'IO_ERROR', message: 'The connection to the ONNX Workbench server was lost.' } });
+    // The job lives on the main side: the page lists the jobs again and follows it once more.
+    await waitFor(() => expect(run.calls).toHaveLength(2), { timeout: 5_000 });
+    expect(run.calls[1].input).toEqual({ jobId: 'job-live' });
+    run.calls[1].options.onEvent?.(progress({ jobId: 'job-live', done: 800 }));
+    await waitFor(() => expect(stat('Done')).toHaveTextContent('800 / 1,234'));
   });
 
   it('loads a saved job into the form, and saves the form as a job file', async () => {

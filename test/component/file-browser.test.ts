@@ -112,4 +112,74 @@ describe('server-side file browser', () => {
     expect(await within(dialog).findByText('models')).toBeInTheDocument();
     expect(await within(dialog).findByRole('alert')).toHaveTextContent('/mnt/usb/gone does not exist.');
   });
+
+  it('takes a typed or pasted path: a folder opens, a file is chosen, a bad one is said', async () => {
+    const api = browsingApi();
+    const onchoose = vi.fn();
+    render(FileBrowser, { props: { api, extensions: ['.onnx'], onchoose, onclose: vi.fn() } });
+    const dialog = await screen.findByRole('dialog');
+    await within(dialog).findByText('models');
+    const field = within(dialog).getByRole('textbox', { name: 'Path' });
+    const go = async (text: string) => {
+      await fireEvent.input(field, { target: { value: text } });
+      await fireEvent.click(within(dialog).getByRole('button', { name: 'Go' }));
+    };
+
+    await go('models');
+    expect(within(dialog).getByRole('alert')).toHaveTextContent('Type a full path (starting with / or a drive letter): models');
+
+    await go('~/models');
+    expect(await within(dialog).findByText('det.onnx')).toBeInTheDocument();
+    expect(within(dialog).getByRole('list', { name: 'Current folder' })).toHaveTextContent('models');
+    expect(field).toHaveValue('');
+
+    await go('/home/ada/gone.onnx');
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('/home/ada/gone.onnx does not exist.');
+    expect(onchoose).not.toHaveBeenCalled();
+
+    // A path pasted with quotes, as file managers copy it.
+    await go("'/home/ada/notes.onnx'");
+    await waitFor(() => expect(onchoose).toHaveBeenCalledWith('/home/ada/notes.onnx'));
+  });
+
+  it('refuses a typed file of the wrong kind, and opens a typed folder in folder mode', async () => {
+    const api = browsingApi();
+    api.handlers['files.list'] = ({ path }) =>
+      path === '/home/ada/models'
+        ? { ok: true, value: models }
+        : {
+            ok: true,
+            value: listing('/home/ada', [
+              { name: 'photo.jpg', path: '/home/ada/photo.jpg', kind: 'file', size: 10, mtimeMs: null },
+              { name: 'models', path: '/home/ada/models', kind: 'dir', size: null, mtimeMs: null },
+            ]),
+          };
+    const onchoose = vi.fn();
+    const { unmount } = render(FileBrowser, { props: { api, extensions: ['.onnx'], onchoose, onclose: vi.fn() } });
+    let dialog = await screen.findByRole('dialog');
+    // Not a folder: the fake lists the home folder for it, which holds photo.jpg.
+    api.handlers['files.list'] = ({ path }) =>
+      path === '/home/ada/photo.jpg'
+        ? { ok: false, error: { code: 'INVALID_INPUT', message: 'Not a folder: /home/ada/photo.jpg' } }
+        : {
+            ok: true,
+            value: listing('/home/ada', [
+              { name: 'photo.jpg', path: '/home/ada/photo.jpg', kind: 'file', size: 10, mtimeMs: null },
+            ]),
+          };
+    await fireEvent.input(within(dialog).getByRole('textbox', { name: 'Path' }), { target: { value: '/home/ada/photo.jpg' } });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Go' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent('Not a .onnx file: /home/ada/photo.jpg');
+    expect(onchoose).not.toHaveBeenCalled();
+    unmount();
+
+    api.handlers['files.list'] = ({ path }) => ({ ok: true, value: path === '/home/ada/models' ? models : home });
+    render(FileBrowser, { props: { api, mode: 'folder', onchoose, onclose: vi.fn() } });
+    dialog = await screen.findByRole('dialog');
+    await fireEvent.input(within(dialog).getByRole('textbox', { name: 'Path' }), { target: { value: '/home/ada/models' } });
+    await fireEvent.submit(within(dialog).getByRole('textbox', { name: 'Path' }));
+    await within(dialog).findByText('No sub-folders here.');
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Choose this folder' }));
+    expect(onchoose).toHaveBeenCalledWith('/home/ada/models');
+  });
 });

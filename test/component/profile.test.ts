@@ -2,7 +2,10 @@
 // op-type bars, the provider shares and the fallback warnings, from a canned ProfileSummary.
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
+import ProfileButton from '../../renderer/src/views/run/ProfileButton.svelte';
 import ProfilePanel from '../../renderer/src/views/run/ProfilePanel.svelte';
+import { ModelInspection } from '../../renderer/src/lib/inspection.svelte';
+import { Workbench } from '../../renderer/src/lib/workbench.svelte';
 import { ModelProfile } from '../../renderer/src/lib/profile.svelte';
 import { RunSession } from '../../renderer/src/lib/run.svelte';
 import type { NodeProfile, ProfileSummary } from '../../shared/profile';
@@ -138,5 +141,27 @@ describe('profile panel', () => {
     session.forms[0].kind = 'generate';
     await fireEvent.click(screen.getByRole('button', { name: /Profile/ }));
     expect((await screen.findByText(/The run failed: boom/)).textContent).toBeTruthy();
+  });
+});
+
+describe('profile button (the Graph tab places it)', () => {
+  it('profiles with generated inputs where the Run view has none, and the summary lands in wb.profile', async () => {
+    const api = fakeApi({ 'run.profile': () => ({ ok: true, value: summary }) });
+    const model = modelInfo(MODEL, { inputs: [{ name: 'img', kind: 'tensor', dtype: 'float32', shape: [1, 3, 64, 64] }] });
+    const wb = new Workbench(api);
+    wb.modelPath = MODEL;
+    wb.model = model;
+    wb.inspection = new ModelInspection(api, MODEL);
+    wb.run = new RunSession(api, MODEL, model);
+    wb.run.forms[0].kind = 'image';
+    render(ProfileButton, { props: { wb, showPanel: true } });
+    expect(wb.profile).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: /Profile this model/ }));
+    await waitFor(() => expect(wb.profile).toBe(summary));
+    expect(api.callsTo('run.profile')[0]).toMatchObject({ inputs: { img: { kind: 'generate' } } });
+    expect(wb.inspection.profile.generatedInputs).toEqual(['img']);
+    expect(wb.view).toBe('run');
+    expect(wb.run.tab).toBe('profile');
+    expect(screen.getByRole('button', { name: /Profile again/ })).toBeTruthy();
   });
 });

@@ -37,6 +37,7 @@ const runResult: RunResult = {
 const bench: BenchmarkResult = {
   provider: { requested: 'auto', used: 'cpu' },
   createMs: 80,
+  cached: false,
   warmup: 2,
   runs: 5,
   latencyMs: { min: 10.5, p50: 12.25, p90: 14, p99: 15.5, max: 16, mean: 12.8 },
@@ -367,5 +368,129 @@ describe('recipes, compare and check', () => {
     expect(table).toHaveTextContent('1 of 4 values differ');
     expect(table).toHaveTextContent('5.00e-1');
     expect(api.callsTo('check.run')).toEqual([{ dirs: ['/data/test_add'], atol: 1e-5, rtol: 1e-3 }]);
+  });
+});
+
+describe('honest numbers in the Run view', () => {
+  const runOnce = async () => {
+    await fireEvent.keyDown(window, { key: 'Enter', ctrlKey: true });
+    return screen.findByRole('region', { name: 'Run result' });
+  };
+
+  it('says a provider fallback in full once per session, then only names it', async () => {
+    let n = 0;
+    await openRun({ 'model.run': () => ({ ok: true, value: { ...runResult, runId: `run-${++n}` } }) });
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    await runOnce();
+    expect(await screen.findByRole('alert')).toHaveTextContent('CUDA unavailable: libcudnn.so.9 not found; using CPU instead');
+
+    await fireEvent.keyDown(window, { key: 'Enter', ctrlKey: true });
+    await waitFor(() => expect(n).toBe(2));
+    await waitFor(() => expect(screen.queryByRole('alert')).not.toBeInTheDocument());
+    const badge = screen.getByText('CUDA unavailable');
+    expect(badge).toHaveAttribute('title', 'CUDA unavailable: libcudnn.so.9 not found; using CPU instead');
+  });
+
+  it('scales the time bar to the total and names the rest', async () => {
+    const timings = { createMs: 0.2, cached: true, prepareMs: 4, runMs: 30, postprocessMs: 1, totalMs: 40 };
+    await openRun({ 'model.run': () => ({ ok: true, value: { ...runResult, timings } }) });
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    const result = await runOnce();
+    const legend = result.querySelector('.legend');
+    expect(legend).toHaveTextContent('prepare: 4.0 ms');
+    expect(legend).toHaveTextContent('other: 5.0 ms');
+    // A cached session created nothing: no "create" part, the badge says so.
+    expect(legend).not.toHaveTextContent('create');
+    expect(within(result).getByText('cached session')).toBeInTheDocument();
+    const bar = within(result).getByRole('img', { name: 'Time split of 40.0 ms' });
+    const widths = [...bar.querySelectorAll<HTMLElement>('.seg')].map((s) => [s.className.split(' ')[1], s.style.width]);
+    expect(widths).toEqual([
+      ['prepare', '10%'],
+      ['run', '75%'],
+      ['post', '2.5%'],
+      ['other', '12.5%'],
+    ]);
+  });
+
+  it('shows "cached session" instead of a create time of 0 in the benchmark', async () => {
+    await openRun({ 'model.bench': () => ({ ok: true, value: { ...bench, createMs: 0, cached: true } }) });
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    await fireEvent.click(screen.getByRole('tab', { name: /Benchmark/ }));
+    await fireEvent.click(screen.getByRole('button', { name: /^Benchmark$/ }));
+    const table = await screen.findByRole('table', { name: 'Benchmark results' });
+    expect(within(table).getByText('cached session')).toBeInTheDocument();
+    expect(within(table).queryByText('0.0')).not.toBeInTheDocument();
+  });
+
+  it('goes to a value by flat index or by one index per dim', async () => {
+    const api = await openRun();
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    await runOnce();
+    await fireEvent.click(screen.getByRole('tab', { name: /Raw outputs/ }));
+    const out = await screen.findByRole('article', { name: 'Output probs' });
+    await fireEvent.click(within(out).getByRole('button', { name: /Values/ }));
+    const field = within(out).getByRole('textbox', { name: 'Go to index in probs' });
+
+    // [0, 1, 5] in [1, 40, 6625] is value 6630, on the page from 6600.
+    await fireEvent.input(field, { target: { value: '[0, 1, 5]' } });
+    await fireEvent.click(within(out).getByRole('button', { name: 'Go to' }));
+    await waitFor(() =>
+      expect(api.callsTo('run.outputValues').at(-1)).toEqual({ runId: 'run-1', name: 'probs', offset: 6600, count: 100 }),
+    );
+    const marked = () => within(out).getByRole('table', { name: 'Values of probs' }).querySelector('td[aria-current="true"]');
+    await waitFor(() => expect(marked()).toHaveTextContent(/^6630$/));
+
+    await fireEvent.input(field, { target: { value: '265000' } });
+    await fireEvent.click(within(out).getByRole('button', { name: 'Go to' }));
+    expect(within(out).getByRole('alert')).toHaveTextContent('265000 is past the last value (264999).');
+    await fireEvent.input(field, { target: { value: '0, 40, 0' } });
+    await fireEvent.click(within(out).getByRole('button', { name: 'Go to' }));
+    expect(within(out).getByRole('alert')).toHaveTextContent('Index 40 is out of range for dim 1 (size 40).');
+
+    await fireEvent.input(field, { target: { value: '123' } });
+    await fireEvent.click(within(out).getByRole('button', { name: 'Go to' }));
+    await waitFor(() => expect(api.callsTo('run.outputValues').at(-1)).toMatchObject({ offset: 100 }));
+    await waitFor(() => expect(marked()).toHaveTextContent(/^123$/));
+    expect(within(out).getByRole('status')).toHaveTextContent('Value 123 is at [0, 0, 123]');
+  });
+
+  it('draws the whole plane of a big output, with slice and channel pickers', async () => {
+    const big = summary('mask', [2, 3, 1024, 1024], { min: -4, max: 9 });
+    const plane = (index: number[]) => ({
+      rows: 1024,
+      cols: 1024,
+      width: 512,
+      height: 512,
+      values: Array.from({ length: 512 * 512 }, (_, k) => k % 7),
+      min: -4,
+      max: 9,
+      planeMin: index[1],
+      planeMax: 6,
+    });
+    const api = await openRun({
+      'model.run': () => ({ ok: true, value: { ...runResult, outputs: [big] } }),
+      'run.outputPlane': ({ index }) => ({ ok: true, value: plane(index) }),
+    });
+    await fireEvent.click(within(card('x')).getByRole('radio', { name: 'Generate' }));
+    await runOnce();
+    await fireEvent.click(screen.getByRole('tab', { name: /Raw outputs/ }));
+    const out = await screen.findByRole('article', { name: 'Output mask' });
+    await fireEvent.click(within(out).getByRole('button', { name: /Heatmap/ }));
+
+    const canvas = await within(out).findByLabelText('Heatmap of mask');
+    expect(canvas).toHaveAttribute('width', '512');
+    expect(api.callsTo('run.outputPlane')).toEqual([{ runId: 'run-1', name: 'mask', index: [0, 0], maxSize: 512 }]);
+    expect(within(out).getByLabelText('Plane size')).toHaveTextContent('[0, 0, :, :] · 1024×1024, averaged to 512×512');
+    // The colours span the whole tensor's range, not the plane's.
+    expect(out.querySelector('.legend')).toHaveTextContent('-4.000');
+    expect(out.querySelector('.legend')).toHaveTextContent('9.000');
+
+    await fireEvent.change(within(out).getByRole('spinbutton', { name: 'Channel of mask' }), { target: { value: '2' } });
+    await fireEvent.change(within(out).getByRole('spinbutton', { name: 'Image of mask' }), { target: { value: '1' } });
+    await waitFor(() => expect(api.callsTo('run.outputPlane').at(-1)).toMatchObject({ index: [1, 2] }));
+    expect(await within(out).findByLabelText('Plane size')).toHaveTextContent('[1, 2, :, :]');
+    await fireEvent.change(within(out).getByRole('combobox', { name: 'Colour range' }), { target: { value: 'plane' } });
+    expect(out.querySelector('.legend')).toHaveTextContent('2.000');
+    expect(out.querySelector('.legend')).toHaveTextContent('6.000');
   });
 });

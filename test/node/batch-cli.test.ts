@@ -1,7 +1,7 @@
 // `onnx-workbench batch`, spawned from source with the engine from source: the last line's counts,
 // JSON progress lines, resuming by running the same command again, a saved job, exit codes.
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,11 +93,48 @@ describe('onnx-workbench batch', () => {
     await writeFile(join(dir, 'taken'), 'a file');
     const unwritable = cli(model, input, '--out', join(dir, 'taken', 'results'), '--recipe', recipe);
     expect(unwritable.code).toBe(1);
-    expect(unwritable.stderr).toMatch(/Could not write .*taken.*a file stands where a folder is needed/);
+    expect(unwritable.stderr).toMatch(/Could not write .*taken.*a file stands where a folder should be/);
 
     await mkdir(join(dir, 'o3'), { recursive: true });
     const usage = cli(model, input);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/batch needs --out DIR/);
+  });
+
+  it('prints plain progress lines when stderr is not a terminal, and the counts done and left after SIGTERM', async () => {
+    // Many files (links to one picture): the job is still running when it is signalled.
+    const many = join(dir, 'many');
+    await mkdir(many, { recursive: true });
+    for (let k = 0; k < 3000; k++)
+      await link(join(input, 'trip', 'red-000.jpg'), join(many, `p${String(k).padStart(4, '0')}.jpg`));
+    const out = join(dir, 'out-signal');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), 'batch', model, many, '--out', out, '--recipe', recipe],
+      { cwd: ROOT, env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: join(dir, 'data') } },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+      // Signalled once some files are done.
+      if (/^batch: [1-9]\d*\/3000 done/m.test(stderr) && child.exitCode === null && !child.killed) child.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).not.toContain('\r');
+    expect(stderr).toMatch(/^batch: \d+\/(3000|…) done, 0 failed/m);
+    const m =
+      /Cancelled \(SIGTERM\): (\d+) of 3000 files done \((\d+) ok, 0 failed\), (\d+) left; run the same command again to resume\./.exec(
+        stderr,
+      );
+    expect(m, stderr).not.toBeNull();
+    const [done, ok, left] = m!.slice(1).map(Number);
+    expect(done).toBeGreaterThan(0);
+    expect(ok).toBe(done);
+    expect(done + left).toBe(3000);
+    expect(code).toBe(143);
+    // What the line says is what the folder holds.
+    const rows = parseCsv(await readFile(join(out, 'results.csv'), 'utf8'));
+    expect(rows).toHaveLength(done);
   });
 });

@@ -493,12 +493,15 @@ describe('outputs by task', () => {
     const coco = JSON.parse(await readFile(join(output, 'coco.json'), 'utf8'));
     expect(coco.images.map((i: { file_name: string }) => i.file_name).sort()).toEqual(['a.png', 'b.png', 'sub/c.jpg']);
     expect(coco.images[0]).toMatchObject({ width: 128, height: 64 });
+    // COCO ids start at 1: the class index + 1, with the mapping in the file.
     expect(coco.categories).toEqual([
-      { id: 0, name: 'person' },
-      { id: 1, name: 'car' },
+      { id: 1, name: 'person', class_index: 0 },
+      { id: 2, name: 'car', class_index: 1 },
     ]);
+    expect(coco.info.category_ids).toBe("category_id = the model's class index + 1; each category gives its class_index");
     expect(coco.annotations).toHaveLength(6);
-    const person = coco.annotations.find((a: { category_id: number }) => a.category_id === 0);
+    expect(new Set(coco.annotations.map((a: { category_id: number }) => a.category_id))).toEqual(new Set([1, 2]));
+    const person = coco.annotations.find((a: { category_id: number }) => a.category_id === 1);
     expect(person.bbox.map((v: number) => Math.round(v))).toEqual([44, 22, 40, 20]);
     expect(person.score).toBeCloseTo(0.9, 5);
     const rows = await csv(output);

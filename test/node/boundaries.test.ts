@@ -3,7 +3,7 @@
 // error; the allowed ones beside them must pass, so that neither check can pass by doing nothing.
 // Fixtures are never written to disk: ESLint lints them as text at their would-be path, and the
 // compiler reads them from memory at that path, with the layer's own tsconfig.json.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ESLint } from 'eslint';
 import ts from 'typescript';
@@ -241,6 +241,22 @@ describe('allowed imports pass lint', () => {
     expect(options.layer).toBe(layer);
     expect(options.allow).toContain(`${layer}/`);
     for (const folder of options.allow.filter((a) => a.endsWith('/'))) expect(existsSync(join(ROOT, folder)), folder).toBe(true);
+  });
+
+  it.each(LAYERS)("%s/: the README's layout table says what the lint allows", async (layer) => {
+    const config = (await eslint.calculateConfigForFile(join(ROOT, layer, 'fixture.ts'))) as {
+      rules: Record<string, [unknown, { allow: string[] }]>;
+    };
+    // Single files ('./package.json') and subpaths ('svelte/*') are details the table leaves out.
+    const allowed = config.rules['local/import-patterns'][1].allow.filter((a) => !a.startsWith('./') && !a.endsWith('/*'));
+    const row = readFileSync(join(ROOT, 'README.md'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`| \`${layer}/\` |`));
+    const listed = row
+      ?.split('|')[3]
+      .split(',')
+      .map((e) => e.trim().replace(/`/g, ''));
+    expect(listed?.sort()).toEqual(allowed.sort());
   });
 });
 

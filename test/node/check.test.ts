@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareTensors, type CheckProgress, type ComparableTensor } from '../../shared/compare';
-import { WorkbenchError } from '../../shared/result';
 import { floatToHalf } from '../../shared/tensor';
 import { findTestCases } from '../../electron/engine/check/find';
 import { runCheck } from '../../electron/engine/check/run';
@@ -11,8 +10,10 @@ import { loadOrt } from '../../electron/engine/ort';
 import { generateTensor } from '../../electron/engine/tensors/generate';
 import { writeTensorFile } from '../../electron/engine/tensors/io';
 import { fromOrtTensor, toOrtTensor, type Tensor } from '../../electron/engine/tensors/tensor';
-import type { ModelSpec } from '../fixtures/onnx-builder';
-import { writeTestCase } from '../fixtures/tensor-files';
+import { Msg, tensorMsg, type ModelSpec } from '../fixtures/onnx-builder';
+import { decodeTensorProto } from '../../electron/engine/tensors/pb';
+import type { WorkbenchError } from '../../shared/result';
+import { msgBytes, writeTestCase } from '../fixtures/tensor-files';
 import { MODELS } from '../helpers';
 
 const T = (dtype: string, dims: number[], data: ComparableTensor['data']): ComparableTensor => ({ dtype, dims, data });
@@ -236,7 +237,7 @@ describe('findTestCases', () => {
   });
 
   it.each([
-    { name: 'missing folder', path: () => join(root, 'nope'), code: 'NOT_FOUND', message: 'nope: no such folder' },
+    { name: 'missing folder', path: () => join(root, 'nope'), message: 'nope: no such folder' },
     {
       name: 'empty folder',
       path: async () => {
@@ -244,7 +245,6 @@ describe('findTestCases', () => {
         await mkdir(p, { recursive: true });
         return p;
       },
-      code: 'NOT_FOUND',
       message: 'empty: no test cases found',
     },
     {
@@ -254,17 +254,16 @@ describe('findTestCases', () => {
         await writeFile(p, 'x');
         return p;
       },
-      code: 'INVALID_INPUT',
       message: 'file.txt is a file',
     },
-  ])('$name', async ({ path, code, message }) => {
-    const e = await findTestCases([await path()]).then(
-      () => null,
-      (x: unknown) => x,
-    );
-    expect(e).toBeInstanceOf(WorkbenchError);
-    expect((e as WorkbenchError).code).toBe(code);
-    expect((e as WorkbenchError).message).toContain(message);
+  ])('$name: one failed entry, and the folders after it are still found', async ({ path, message }) => {
+    const bad = await path();
+    const cases = await findTestCases([bad, join(root, 'suite', 'node', 'test_sub')]);
+    expect(cases.map((c) => [c.name, c.model === null, c.sets.length])).toEqual([
+      [bad.split('/').pop(), true, 0],
+      ['test_sub', false, 4],
+    ]);
+    expect(cases[0].problem).toContain(message);
   });
 });
 
@@ -329,11 +328,79 @@ describe('runCheck', () => {
     expect((e as WorkbenchError).code).toBe('CANCELLED');
   });
 
-  it('fails a case whose provider is not available, and goes on', async () => {
+  it('refuses a provider that is not ready up front, with its reason, instead of failing every case', async () => {
     const cases = await findTestCases([join(root, 'suite', 'node', 'test_sub')]);
-    const report = await runCheck(cases, { provider: 'no-such-provider' });
-    expect(report.cases[0].pass).toBe(false);
-    expect(report.cases[0].reason).toMatch(/^model\.onnx does not load: .*no-such-provider/);
+    const providerStatuses = async () => [
+      { id: 'cpu' as const, label: 'CPU', status: 'ready' as const, bundled: true, probeMs: 1 },
+      {
+        id: 'cuda' as const,
+        label: 'CUDA',
+        status: 'unavailable' as const,
+        reason: 'no NVIDIA GPU found',
+        bundled: false,
+        probeMs: 1,
+      },
+    ];
+    const e = await runCheck(cases, { provider: 'cuda', providerStatuses }).then(
+      () => null,
+      (x: unknown) => x as WorkbenchError,
+    );
+    expect(e).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', message: 'CUDA is not ready here: no NVIDIA GPU found' });
+    expect((await runCheck(cases, { provider: 'cpu', providerStatuses })).cases[0].name).toBe('test_sub');
+  });
+
+  it('a missing folder fails as one entry and the other folders are checked', async () => {
+    const cases = await findTestCases([join(root, 'gone'), join(root, 'suite', 'node', 'test_sub')]);
+    const report = await runCheck(cases);
+    expect(report.cases.map((c) => [c.name, c.pass])).toEqual([
+      ['gone', false],
+      ['test_sub', false],
+    ]);
+    expect(report.cases[0].reason).toMatch(/^gone: no such folder/);
+    expect(report.cases[1].sets.map((x) => x.pass)).toEqual([true, true, false, false]);
+    expect(report.summary).toEqual({ cases: 2, sets: 4, passed: 2, failed: 3 });
+  });
+
+  it('names sequence, optional and map values instead of reading them as tensors', async () => {
+    const d = join(root, 'test_sequence_length');
+    const seq = (name: string, n: number) => {
+      const m = new Msg().string(1, name).varint(2, 1);
+      for (let k = 0; k < n; k++) m.msg(3, tensorMsg({ name: '', dtype: 'float32', dims: [2], data: [k, k] }));
+      return msgBytes(m);
+    };
+    await writeTestCase(d, {
+      model: {
+        inputs: [{ name: 'seq', kind: 'sequence', dtype: 'float32', shape: [2] }],
+        outputs: [{ name: 'n', dtype: 'int64', shape: [] }],
+        nodes: [{ op: 'SequenceLength', inputs: ['seq'], outputs: ['n'] }],
+      },
+      sets: [{ inputs: [seq('seq', 3)], outputs: [{ name: 'n', dtype: 'int64', dims: [], data: [3n] }] }],
+    });
+    const report = await runCheck(await findTestCases([d]));
+    expect(report.cases[0].sets[0].reason).toBe(
+      "unsupported: sequence value in input_0.pb (input 'seq'); onnxruntime-node feeds and returns tensors only",
+    );
+
+    // Read on its own (run --input), the file says what it is, by its name, not "dims [115,101,113]".
+    const read = (bytes: Uint8Array) =>
+      decodeTensorProto(bytes, 'output_0.pb').then(
+        () => null,
+        (x: unknown) => x as WorkbenchError,
+      );
+    expect(await read(seq('seq', 2))).toMatchObject({
+      code: 'UNSUPPORTED',
+      message:
+        "unsupported: sequence value in output_0.pb ('seq', an ONNX SequenceProto, not a tensor); onnxruntime-node feeds and returns tensors only",
+    });
+    expect((await read(seq('opt', 1)))?.message).toMatch(
+      /^unsupported: sequence or optional value in output_0\.pb \('opt', an ONNX SequenceProto or OptionalProto/,
+    );
+    const map = new Msg().string(1, 'm').varint(2, 7).varint(3, 1).varint(3, 2).msg(5, new Msg().varint(2, 1));
+    expect((await read(msgBytes(map)))?.message).toMatch(/^unsupported: map value in output_0\.pb \('m', an ONNX MapProto/);
+    // A real tensor still reads, and a broken one keeps its own error.
+    const tensor = msgBytes(tensorMsg({ name: 'seq', dtype: 'float32', dims: [2], data: [1, 2] }));
+    expect((await decodeTensorProto(tensor, 't.pb')).tensor.dims).toEqual([2]);
+    expect((await read(tensor.subarray(0, tensor.length - 3)))?.code).toBe('INVALID_INPUT');
   });
 });
 

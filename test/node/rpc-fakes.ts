@@ -20,6 +20,8 @@ export function fakeBatchEngine() {
     failed: 0,
     skipped: 0,
     total: null,
+    left: null,
+    processed: 0,
     imagesPerSecond: 0,
     etaSeconds: null,
     current: null,

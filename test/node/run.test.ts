@@ -69,6 +69,23 @@ describe('model.run', () => {
     expect(result.provider.fallbackReason).toMatch(/^CUDA unavailable: .+; using CPU instead$/);
   });
 
+  it("with fallback 'none', a provider that is not ready is an error, in run and bench alike", async () => {
+    // A provider that cannot be ready on this platform (DirectML is Windows-only; Core ML macOS-only).
+    const absent = process.platform === 'win32' ? 'coreml' : 'dml';
+    const options = { provider: absent, fallback: 'none' } as const;
+    const run = await failure('model.run', { path: MODELS.vadV5, inputs: vadInputs, options });
+    expect(run.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(run.message).toMatch(/^(DirectML|Core ML) is not ready here: .*exists only on/);
+    const bench = await failure('model.bench', { path: MODELS.vadV5, inputs: vadInputs, options, runs: 2, warmup: 0 });
+    expect(bench.code).toBe('PROVIDER_UNAVAILABLE');
+    // The CPU, asked for by name, is always ready; a benchmark says when its session was cached.
+    const cpu = { provider: 'cpu', fallback: 'none' } as const;
+    const first = await call('model.bench', { path: MODELS.vadV5, inputs: vadInputs, options: cpu, runs: 2, warmup: 0 });
+    const second = await call('model.bench', { path: MODELS.vadV5, inputs: vadInputs, options: cpu, runs: 2, warmup: 0 });
+    expect(first.provider).toEqual({ requested: 'cpu', used: 'cpu' });
+    expect(second).toMatchObject({ cached: true, createMs: 0 });
+  });
+
   it('reports a file that does not fit the input, in words, before running', async () => {
     const npy = join(dir, 'wrong.npy');
     await writeFile(npy, npyBytes({ descr: '<f8', shape: [224, 224, 3], values: new Array(224 * 224 * 3).fill(0) }));

@@ -1,8 +1,9 @@
 // `onnx-workbench batch MODEL FOLDER --out DIR`: a folder of images through a model, with a
-// progress bar on a terminal (JSON lines with --progress json), resumed when run again, and a
-// last line with the counts. Exit 0 when the job finished, even with failed files; 7 when more
-// failed than --max-failures allows. `--shard I/N|auto` runs one shard of the folder; `batch
-// merge DIR` puts the shards' results together.
+// progress bar on a terminal, plain progress lines elsewhere (JSON lines with --progress json),
+// resumed when run again, and a last line with the counts. Exit 0 when the job finished, even
+// with failed files; 7 when more failed than --max-failures allows; after Ctrl+C, SIGTERM or
+// SIGHUP the counts done and left are printed. `--shard I/N|auto` runs one shard of the folder;
+// `batch merge DIR` puts the shards' results together.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,8 +28,13 @@ import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFro
 import { readModelInfo } from '../../common/onnx/reader';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
 import { readRecipeFile } from '../inputs';
+import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
 import { taskFlags, taskSettings, type TaskFlags } from '../task';
-import { parseProvider } from './run';
+import { parseFallback, parseProvider } from './run';
+
+/** The signals that cancel a job, and the exit code each gives (128 + its number, as shells do). */
+const CANCEL_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+type CancelSignal = keyof typeof CANCEL_SIGNALS;
 
 const flags = {
   out: { type: 'string' },
@@ -39,6 +45,7 @@ const flags = {
   include: { type: 'string', multiple: true },
   exclude: { type: 'string', multiple: true },
   provider: { type: 'string' },
+  fallback: { type: 'string' },
   threads: { type: 'string' },
   write: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -55,7 +62,7 @@ const flags = {
 } as const;
 
 /** Flags that may go with --job (the rest of the job comes from the file). */
-const WITH_JOB = new Set(['job', 'progress', 'retry-failed', 'overwrite', 'shard', 'input-list', 'max-failures']);
+const WITH_JOB = new Set(['job', 'progress', 'retry-failed', 'overwrite', 'fallback', 'shard', 'input-list', 'max-failures']);
 
 /** The exit code of a job stopped by --max-failures (distinct from usage errors and other failures). */
 export const EXIT_TOO_MANY_FAILURES = 7;
@@ -137,7 +144,7 @@ function chooseTask(info: ModelInfo, recipeTask: TaskSettings | undefined, value
 }
 
 /** The job from the command line: model, folder, recipe (given or guessed), task and outputs. */
-async function jobFromFlags(
+export async function jobFromFlags(
   values: Record<string, unknown> & TaskFlags,
   positionals: string[],
   note: (l: string) => void,
@@ -162,6 +169,7 @@ async function jobFromFlags(
   const task = chooseTask(info, recipeFile?.task, values, note);
   const options: Record<string, unknown> = { ...recipeFile?.options };
   if (values.provider !== undefined) options.provider = parseProvider(values.provider as string);
+  options.fallback = parseFallback(values.fallback as string | undefined);
   if (values.threads !== undefined) options.intraOpThreads = parseCount('--threads', values.threads as string, 0);
   const batchSize =
     values['batch-size'] === undefined || values['batch-size'] === 'auto'
@@ -197,15 +205,9 @@ function bar(p: BatchProgress, width = 24): string {
   const frac = p.total ? Math.min(1, p.done / p.total) : 0;
   const filled = Math.round(frac * width);
   const total = p.total === null ? '…' : String(p.total);
-  const eta = p.etaSeconds === null ? '' : ` · ETA ${formatSeconds(p.etaSeconds)}`;
+  const eta = p.etaSeconds === null ? '' : ` · ETA ${formatDuration(p.etaSeconds)}`;
   const state = p.state === 'paused' ? ' (paused)' : '';
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${total} · ${p.ok} ok · ${p.failed} failed · ${p.imagesPerSecond.toFixed(1)} img/s${eta}${state}`;
-}
-
-function formatSeconds(s: number): string {
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 export function summaryLine(s: BatchSummary): string {
@@ -214,21 +216,31 @@ export function summaryLine(s: BatchSummary): string {
   return `${how}: ${describeCounts(s)}${rate} → ${s.outputFolder}`;
 }
 
+/** A summary as the progress event it ends on. */
+function progressOf(s: BatchSummary): BatchProgress {
+  return { ...s, state: s.state, left: Math.max(0, s.total - s.done), etaSeconds: null, current: null, latest: [] };
+}
+
 export async function batchCommand(args: string[], ctx: CliContext): Promise<void> {
   if (args[0] === 'merge') return mergeCommand(args.slice(1), ctx);
   const { values, positionals } = parseArgs({ args, options: flags, allowPositionals: true });
-  const mode = values.progress ?? (process.stderr.isTTY ? 'bar' : 'none');
-  if (!['json', 'bar', 'none'].includes(mode))
-    throw new UsageError(`--progress takes json, bar or none, not "${values.progress}"`);
+  const mode = values.progress ?? (process.stderr.isTTY ? 'bar' : 'lines');
+  if (!['json', 'bar', 'lines', 'none'].includes(mode))
+    throw new UsageError(`--progress takes json, bar, lines or none, not "${values.progress}"`);
   const note = mode === 'json' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   let job: BatchJob;
   if (values.job !== undefined) {
     const extra = Object.keys(values).filter((k) => !WITH_JOB.has(k));
     if (positionals.length || extra.length)
-      throw new UsageError(`--job FILE holds the whole job; only --progress, --retry-failed and --overwrite go with it`);
+      throw new UsageError(
+        `--job FILE holds the whole job; only --progress, --retry-failed, --overwrite, --fallback, --shard, --input-list and --max-failures go with it`,
+      );
     job = await readJobFile(values.job);
     if (values['retry-failed']) job = { ...job, retryFailed: true };
     if (values.overwrite) job = { ...job, output: { ...job.output, overwrite: true } };
+    // A saved job from the app may predate the choice: the command line's rule applies.
+    if (values.fallback !== undefined || job.options?.fallback === undefined)
+      job = { ...job, options: { ...job.options, fallback: parseFallback(values.fallback) } };
   } else {
     const parsed = batchJobSchema.safeParse(await jobFromFlags(values, positionals, note));
     if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid job');
@@ -237,19 +249,27 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   job = withRunFlags(job, values, note);
 
   const services = startServices(ctx);
-  // Ctrl+C (or SIGTERM) cancels the job: it finishes the files in flight, and the journal keeps
-  // what was done for the next run of the same command.
+  // Ctrl+C, SIGTERM or SIGHUP cancels the job: it finishes the files in flight, and the journal
+  // keeps what was done for the next run of the same command.
   let jobId: string | null = null;
-  let stopRequested = false;
-  const onSignal = () => {
-    stopRequested = true;
-    if (jobId) void services.client.call('batch.cancel', { jobId });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let cancelledBy: CancelSignal | null = null;
+  const handlers = (Object.keys(CANCEL_SIGNALS) as CancelSignal[]).map((signal) => {
+    const handler = () => {
+      cancelledBy ??= signal;
+      if (jobId) void services.client.call('batch.cancel', { jobId });
+    };
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
   let lastBar = '';
+  let latest: BatchProgress | null = null;
+  const lines = new ProgressLines((line) => process.stderr.write(`${line}\n`));
+  const ticker = mode === 'lines' ? setInterval(() => lines.tick(), 1000) : null;
+  ticker?.unref();
   const onEvent = (p: BatchProgress) => {
+    latest = p;
     if (mode === 'json') process.stdout.write(`${JSON.stringify(p)}\n`);
+    else if (mode === 'lines') lines.update(p);
     else if (mode === 'bar') {
       const line = bar(p);
       if (line !== lastBar) process.stderr.write(`\r${line}\x1b[K`);
@@ -266,17 +286,24 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
     const result = started.ok
       ? await (() => {
           jobId = started.value.jobId;
-          if (stopRequested) void services.client.call('batch.cancel', { jobId });
+          if (cancelledBy) void services.client.call('batch.cancel', { jobId });
           return services.client.call('batch.watch', { jobId }, { onEvent });
         })()
       : started;
     if (mode === 'bar' && lastBar) process.stderr.write('\n');
+    const done = result.ok ? result.value : null;
+    const cancelled = done ? done.state === 'cancelled' : !result.ok && result.error.code === 'CANCELLED';
+    if (cancelled && (cancelledBy || !done)) {
+      // The summary's counts when the job got to write one, else the last progress event's.
+      const counts: BatchProgress | null = done
+        ? { ...(latest ?? progressOf(done)), ...done, left: Math.max(0, done.total - done.done) }
+        : latest;
+      process.stderr.write(`${cancelledLine(counts, cancelledBy ?? 'cancelled')}\n`);
+      if (done && mode === 'json') process.stdout.write(`${JSON.stringify({ summary: done })}\n`);
+      process.exitCode = cancelledBy ? CANCEL_SIGNALS[cancelledBy] : 130;
+      return;
+    }
     if (!result.ok) {
-      if (result.error.code === 'CANCELLED') {
-        process.stderr.write('Cancelled; run the same command again to resume.\n');
-        process.exitCode = 130;
-        return;
-      }
       // A job that cannot run because of what it was given (folders, recipe) is a failure, not wrong usage.
       if (result.error.code === 'INVALID_INPUT') throw new CliFailure(result.error.message, 1);
       if (result.error.code === 'TOO_MANY_FAILURES') throw new CliFailure(result.error.message, EXIT_TOO_MANY_FAILURES);
@@ -290,8 +317,8 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
       process.exitCode = 130;
     } else if (summary.state !== 'finished') process.exitCode = 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (ticker) clearInterval(ticker);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
     services.dispose();
   }
 }

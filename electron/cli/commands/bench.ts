@@ -33,7 +33,7 @@ export async function benchCommand(args: string[], ctx: CliContext): Promise<voi
     const rows: BenchmarkResult[] = [];
     for (const provider of providers) {
       if (!values.json) process.stderr.write(`Benchmarking on ${provider}…\n`);
-      const options = sessionOptions(provider, values.threads, dims, values.optimization);
+      const options = sessionOptions(provider, values.threads, dims, values.fallback, values.optimization);
       rows.push(await call('model.bench', { path: model, inputs, options, runs, warmup }));
     }
     return rows;

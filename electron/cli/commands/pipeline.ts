@@ -9,7 +9,7 @@ import { resultJson } from '../../../shared/postprocess';
 import { exists, writeNew } from '../../common/fs';
 import { type CliContext, CliFailure, UsageError, parseCount, printJson, withServices } from '../args';
 import { table } from '../format';
-import { parseProvider } from './run';
+import { parseFallback, parseProvider } from './run';
 
 export const RESULT_FILE = 'result.json';
 export const IMAGE_FILE = 'result.png';
@@ -98,6 +98,7 @@ export async function pipelineCommand(args: string[], ctx: CliContext): Promise<
       out: { type: 'string' },
       json: { type: 'boolean' },
       provider: { type: 'string' },
+      fallback: { type: 'string' },
       threads: { type: 'string' },
     },
     allowPositionals: true,
@@ -106,8 +107,9 @@ export async function pipelineCommand(args: string[], ctx: CliContext): Promise<
   if (values.input === undefined) throw new UsageError('pipeline needs an image: --input IMAGE');
   const file = resolve(positionals[0]);
   const input = resolve(values.input);
-  const options: { provider: ReturnType<typeof parseProvider>; intraOpThreads?: number } = {
+  const options: { provider: ReturnType<typeof parseProvider>; fallback: 'cpu' | 'none'; intraOpThreads?: number } = {
     provider: parseProvider(values.provider ?? 'auto'),
+    fallback: parseFallback(values.fallback),
   };
   if (values.threads !== undefined) options.intraOpThreads = parseCount('--threads', values.threads, 0);
   const outDir = values.out === undefined ? undefined : resolve(values.out);

@@ -27,7 +27,7 @@ export async function profileCommand(args: string[], ctx: CliContext): Promise<v
   const runs = parseCount('--runs', values.runs, 10, 1);
   const top = parseCount('--top', values.top, 15, 1);
   const dims = parsePairs('--dim', values.dim);
-  const options = sessionOptions(provider, values.threads, dims, values.optimization);
+  const options = sessionOptions(provider, values.threads, dims, values.fallback, values.optimization);
   const info = await readModelInfo(model);
   const note = values.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
 

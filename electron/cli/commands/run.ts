@@ -19,8 +19,20 @@ export const inputFlags = {
   dim: { type: 'string', multiple: true },
   threads: { type: 'string' },
   optimization: { type: 'string' },
+  fallback: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
+
+/**
+ * --fallback cpu: a provider asked for by name that is not ready (or cannot load the model) runs
+ * on the CPU instead, saying why. Without it, that is an error (exit 6); --provider auto always
+ * takes the best ready provider.
+ */
+export function parseFallback(value: string | undefined): 'cpu' | 'none' {
+  if (value === undefined) return 'none';
+  if (value === 'cpu') return 'cpu';
+  throw new UsageError(`--fallback takes cpu, not "${value}"`);
+}
 
 export function parseProvider(value: string): ProviderId | 'auto' {
   if (value === 'auto' || (PROVIDER_IDS as readonly string[]).includes(value)) return value as ProviderId | 'auto';
@@ -37,9 +49,10 @@ export function sessionOptions(
   provider: ProviderId | 'auto',
   threads: string | undefined,
   dims: Map<string, number>,
+  fallback?: string,
   optimization?: string,
 ) {
-  const options: SessionOptionsInput = { provider };
+  const options: SessionOptionsInput = { provider, fallback: parseFallback(fallback) };
   if (threads !== undefined) options.intraOpThreads = parseCount('--threads', threads, 0);
   if (optimization !== undefined) options.graphOptimization = parseOptimization(optimization);
   const free = namedDims(dims);
@@ -83,7 +96,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
   const model = resolve(positionals[0]);
   const provider = parseProvider(values.provider ?? 'auto');
   const dims = parsePairs('--dim', values.dim);
-  const options = sessionOptions(provider, values.threads, dims, values.optimization);
+  const options = sessionOptions(provider, values.threads, dims, values.fallback, values.optimization);
   if (values.profile) options.profiling = true;
   if (values['save-optimized'] !== undefined) {
     const to = resolve(values['save-optimized']);

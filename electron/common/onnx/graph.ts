@@ -14,8 +14,16 @@ import {
   type LenAction,
   type MessageHandler,
 } from './protobuf';
+import { AttributeProto, FunctionProto, GraphProto, NodeProto, OperatorSetIdProto, SparseTensorProto } from './onnx-proto';
 import { TensorHandler, dtypeFromOnnx, type TensorHeader } from './tensor-proto';
 import { TypeHandler, ValueInfoHandler } from './value-info';
+
+const G = GraphProto.field;
+const N = NodeProto.field;
+const A = AttributeProto.field;
+const FN = FunctionProto.field;
+const OpsetProto = OperatorSetIdProto.field;
+const SP = SparseTensorProto.field;
 
 /** Subgraphs (If/Loop/Scan bodies) may nest at most this deep. */
 export const MAX_GRAPH_DEPTH = 64;
@@ -91,22 +99,9 @@ export class Collector {
   }
 }
 
-export const GRAPH_FIELDS: Record<number, string> = {
-  1: 'node',
-  2: 'name',
-  5: 'initializer',
-  10: 'doc_string',
-  11: 'input',
-  12: 'output',
-  13: 'value_info',
-  14: 'quantization_annotation',
-  15: 'sparse_initializer',
-  16: 'metadata_props',
-};
-
 /** GraphProto. The main graph also keeps its inputs and outputs. */
 export class GraphHandler implements MessageHandler {
-  readonly message = 'GraphProto';
+  readonly proto = GraphProto;
   name = '';
   inputs: ValueInfo[] = [];
   outputs: ValueInfo[] = [];
@@ -136,38 +131,34 @@ export class GraphHandler implements MessageHandler {
     }
   }
 
-  fieldName(f: number): string | undefined {
-    return GRAPH_FIELDS[f];
-  }
-
   len(field: number): LenAction {
     switch (field) {
-      case 1:
+      case G.node:
         return { kind: 'message', handler: new NodeHandler(this.c, this.path, this.nodeCount++, this.depth) };
-      case 2:
+      case G.name:
         return {
           kind: 'bytes',
           accept: (d) => {
             this.name = text(d);
           },
         };
-      case 5:
+      case G.initializer:
         return {
           kind: 'message',
           handler: new TensorHandler(this.c.ctx, (t) => this.c.initializers.push({ header: t, graph: this.path() })),
         };
-      case 15:
+      case G.sparse_initializer:
         return {
           kind: 'message',
           handler: new SparseTensorHandler(this.c.ctx, (e) => this.c.initializers.push({ ...e, graph: this.path() })),
         };
-      case 11:
+      case G.input:
         return this.isMain || this.record ? { kind: 'message', handler: new ValueInfoHandler((v) => this.inputs.push(v)) } : SKIP;
-      case 12:
+      case G.output:
         return this.isMain || this.record
           ? { kind: 'message', handler: new ValueInfoHandler((v) => this.outputs.push(v)) }
           : SKIP;
-      case 13: {
+      case G.value_info: {
         const record = this.record;
         return record ? { kind: 'message', handler: new ValueInfoHandler((v) => record.valueInfo.push(v)) } : SKIP;
       }
@@ -177,9 +168,8 @@ export class GraphHandler implements MessageHandler {
   }
 }
 
-/** SparseTensorProto: values=1, indices=2, dims=3. */
 class SparseTensorHandler implements MessageHandler {
-  readonly message = 'SparseTensorProto';
+  readonly proto = SparseTensorProto;
   private values: TensorHeader | null = null;
   private indices: TensorHeader | null = null;
   private dims: number[] = [];
@@ -188,24 +178,24 @@ class SparseTensorHandler implements MessageHandler {
     private readonly onEnd: (e: { header: TensorHeader; indices?: TensorHeader }) => void,
   ) {}
   varint(field: number, lo: number, hi: number): void {
-    if (field === 3) this.dims.push(i64(lo, hi));
+    if (field === SP.dims) this.dims.push(i64(lo, hi));
   }
   len(field: number): LenAction {
-    if (field === 1)
+    if (field === SP.values)
       return {
         kind: 'message',
         handler: new TensorHandler(this.ctx, (t) => {
           this.values = t;
         }),
       };
-    if (field === 2)
+    if (field === SP.indices)
       return {
         kind: 'message',
         handler: new TensorHandler(this.ctx, (t) => {
           this.indices = t;
         }),
       };
-    if (field === 3)
+    if (field === SP.dims)
       return { kind: 'bytes', accept: (d, a) => forEachPackedVarint(d, a, this.ctx, (lo, hi) => this.dims.push(i64(lo, hi))) };
     return SKIP;
   }
@@ -217,20 +207,9 @@ class SparseTensorHandler implements MessageHandler {
   }
 }
 
-export const NODE_FIELDS: Record<number, string> = {
-  1: 'input',
-  2: 'output',
-  3: 'name',
-  4: 'op_type',
-  5: 'attribute',
-  6: 'doc_string',
-  7: 'domain',
-  8: 'overload',
-};
-
 /** NodeProto. */
 export class NodeHandler implements MessageHandler {
-  readonly message = 'NodeProto';
+  readonly proto = NodeProto;
   readonly info: NodeInfo = { graph: '', name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: {} };
   /** Tensor-valued attributes seen, kept until the op type is known to be Constant. */
   readonly tensors: TensorHeader[] = [];
@@ -243,10 +222,6 @@ export class NodeHandler implements MessageHandler {
     c.startNode(this.info, graph);
   }
 
-  fieldName(f: number): string | undefined {
-    return NODE_FIELDS[f];
-  }
-
   /** Label for subgraphs of this node: "If_3/then_branch" under the parent graph's label. */
   label(): string {
     const own = this.info.name || `${this.info.opType}_${this.index}`;
@@ -257,42 +232,42 @@ export class NodeHandler implements MessageHandler {
   len(field: number): LenAction {
     const n = this.info;
     switch (field) {
-      case 1:
+      case N.input:
         return {
           kind: 'bytes',
           accept: (d) => {
             n.inputs.push(text(d));
           },
         };
-      case 2:
+      case N.output:
         return {
           kind: 'bytes',
           accept: (d) => {
             n.outputs.push(text(d));
           },
         };
-      case 3:
+      case N.name:
         return {
           kind: 'bytes',
           accept: (d) => {
             n.name = text(d);
           },
         };
-      case 4:
+      case N.op_type:
         return {
           kind: 'bytes',
           accept: (d) => {
             n.opType = text(d);
           },
         };
-      case 7:
+      case N.domain:
         return {
           kind: 'bytes',
           accept: (d) => {
             n.domain = text(d);
           },
         };
-      case 5:
+      case N.attribute:
         return { kind: 'message', handler: new AttributeHandler(this.c, this, this.depth) };
       default:
         return SKIP;
@@ -331,30 +306,9 @@ function fmtString(d: Uint8Array): string {
   return JSON.stringify(s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s);
 }
 
-export const ATTRIBUTE_FIELDS: Record<number, string> = {
-  1: 'name',
-  2: 'f',
-  3: 'i',
-  4: 's',
-  5: 't',
-  6: 'g',
-  7: 'floats',
-  8: 'ints',
-  9: 'strings',
-  10: 'tensors',
-  11: 'graphs',
-  13: 'doc_string',
-  14: 'tp',
-  15: 'type_protos',
-  20: 'type',
-  21: 'ref_attr_name',
-  22: 'sparse_tensor',
-  23: 'sparse_tensors',
-};
-
 /** AttributeProto: walks graph attributes as subgraphs; summarises values when nodes are wanted. */
 class AttributeHandler implements MessageHandler {
-  readonly message = 'AttributeProto';
+  readonly proto = AttributeProto;
   private name = '';
   private value = '';
   private list: string[] = [];
@@ -372,10 +326,6 @@ class AttributeHandler implements MessageHandler {
     this.want = c.opts.nodes;
   }
 
-  fieldName(f: number): string | undefined {
-    return ATTRIBUTE_FIELDS[f];
-  }
-
   private push(kind: string, item: () => string): void {
     this.listKind = kind;
     this.listTotal++;
@@ -384,15 +334,15 @@ class AttributeHandler implements MessageHandler {
 
   varint(field: number, lo: number, hi: number): void {
     if (!this.want) return;
-    if (field === 3) this.value = fmtInt(lo, hi);
-    else if (field === 8) this.push('ints', () => fmtInt(lo, hi));
+    if (field === A.i) this.value = fmtInt(lo, hi);
+    else if (field === A.ints) this.push('ints', () => fmtInt(lo, hi));
   }
 
   fixed32(field: number, d: Uint8Array): void {
     if (!this.want) return;
     const x = new DataView(d.buffer, d.byteOffset, 4).getFloat32(0, true);
-    if (field === 2) this.value = fmtFloat(x);
-    else if (field === 7) this.push('floats', () => fmtFloat(x));
+    if (field === A.f) this.value = fmtFloat(x);
+    else if (field === A.floats) this.push('floats', () => fmtFloat(x));
   }
 
   /** A graph attribute: `g` (listIndex null) or one entry of `graphs`. */
@@ -410,20 +360,20 @@ class AttributeHandler implements MessageHandler {
 
   len(field: number, length: number, at: number): LenAction {
     switch (field) {
-      case 1:
+      case A.name:
         return {
           kind: 'bytes',
           accept: (d) => {
             this.name = text(d);
           },
         };
-      case 6:
+      case A.g:
         return this.subgraph(at, null);
-      case 11:
+      case A.graphs:
         this.listKind = 'graphs';
         return this.subgraph(at, this.graphs++);
     }
-    if (field === 5) {
+    if (field === A.t) {
       // Header only (its data is skipped by seeking): it may be a Constant node's weight.
       return {
         kind: 'message',
@@ -435,23 +385,23 @@ class AttributeHandler implements MessageHandler {
     }
     if (!this.want) return SKIP;
     switch (field) {
-      case 4:
+      case A.s:
         return {
           kind: 'bytes',
           accept: (d) => {
             this.value = fmtString(d);
           },
         };
-      case 21:
+      case A.ref_attr_name:
         return {
           kind: 'bytes',
           accept: (d) => {
             this.value = `ref(${text(d)})`;
           },
         };
-      case 9:
+      case A.strings:
         return { kind: 'bytes', accept: (d) => this.push('strings', () => fmtString(d)) };
-      case 7: {
+      case A.floats: {
         // Packed floats: decode only the first few.
         this.listKind = 'floats';
         const total = length >> 2;
@@ -465,27 +415,27 @@ class AttributeHandler implements MessageHandler {
           },
         };
       }
-      case 8:
+      case A.ints:
         this.listKind = 'ints';
         return {
           kind: 'bytes',
           accept: (d, a) => forEachPackedVarint(d, a, this.c.ctx, (lo, hi) => this.push('ints', () => fmtInt(lo, hi))),
         };
-      case 10:
+      case A.tensors:
         this.listKind = 'tensors';
         this.listTotal++;
         return SKIP;
-      case 22:
+      case A.sparse_tensor:
         this.value = 'sparse tensor';
         return SKIP;
-      case 23:
+      case A.sparse_tensors:
         this.listKind = 'sparse tensors';
         this.listTotal++;
         return SKIP;
-      case 14:
+      case A.tp:
         this.typeHandler = new TypeHandler();
         return { kind: 'message', handler: this.typeHandler };
-      case 15:
+      case A.type_protos:
         this.listKind = 'type protos';
         this.listTotal++;
         return SKIP;
@@ -507,23 +457,9 @@ class AttributeHandler implements MessageHandler {
   }
 }
 
-export const FUNCTION_FIELDS: Record<number, string> = {
-  1: 'name',
-  4: 'input',
-  5: 'output',
-  6: 'attribute',
-  7: 'node',
-  8: 'doc_string',
-  9: 'opset_import',
-  10: 'domain',
-  11: 'attribute_proto',
-  12: 'value_info',
-  13: 'overload',
-};
-
 /** FunctionProto: its nodes count like any others, labelled "fn:domain::name". */
 export class FunctionHandler implements MessageHandler {
-  readonly message = 'FunctionProto';
+  readonly proto = FunctionProto;
   private name = '';
   private domain = '';
   private nodes = 0;
@@ -545,31 +481,29 @@ export class FunctionHandler implements MessageHandler {
       c.graphs.push(this.record);
     }
   }
-  fieldName(f: number): string | undefined {
-    return FUNCTION_FIELDS[f];
-  }
   len(field: number): LenAction {
     const record = this.record;
-    if (record && (field === 4 || field === 5)) {
-      const list = field === 4 ? record.formalInputs : record.formalOutputs;
+    if (record && (field === FN.input || field === FN.output)) {
+      const list = field === FN.input ? record.formalInputs : record.formalOutputs;
       return { kind: 'bytes', accept: (d) => void list.push(text(d)) };
     }
-    if (record && field === 12) return { kind: 'message', handler: new ValueInfoHandler((v) => record.valueInfo.push(v)) };
-    if (field === 1)
+    if (record && field === FN.value_info)
+      return { kind: 'message', handler: new ValueInfoHandler((v) => record.valueInfo.push(v)) };
+    if (field === FN.name)
       return {
         kind: 'bytes',
         accept: (d) => {
           this.name = text(d);
         },
       };
-    if (field === 10)
+    if (field === FN.domain)
       return {
         kind: 'bytes',
         accept: (d) => {
           this.domain = text(d);
         },
       };
-    if (field === 7)
+    if (field === FN.node)
       return { kind: 'message', handler: new NodeHandler(this.c, () => `fn:${this.domain}::${this.name}`, this.nodes++, 0) };
     return SKIP;
   }
@@ -578,9 +512,8 @@ export class FunctionHandler implements MessageHandler {
   }
 }
 
-/** OperatorSetIdProto: domain=1, version=2. */
 export class OpsetHandler implements MessageHandler {
-  readonly message = 'OperatorSetIdProto';
+  readonly proto = OperatorSetIdProto;
   private domain = '';
   private version = 0;
   constructor(
@@ -588,12 +521,12 @@ export class OpsetHandler implements MessageHandler {
     private readonly onEnd: (o: { domain: string; version: number }) => void,
   ) {}
   varint(field: number, lo: number, hi: number, at: number): void {
-    if (field !== 2) return;
+    if (field !== OpsetProto.version) return;
     if (!isSafeU64(hi)) throw corrupt(this.ctx, `is corrupt: opset version at byte ${at} is out of range`);
     this.version = i64(lo, hi);
   }
   len(field: number): LenAction {
-    if (field === 1)
+    if (field === OpsetProto.domain)
       return {
         kind: 'bytes',
         accept: (d) => {

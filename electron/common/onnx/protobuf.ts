@@ -109,13 +109,81 @@ export type LenAction =
 
 export const SKIP: LenAction = { kind: 'skip' };
 
+/** A field's type as onnx.proto writes it ('repeated int64' may come packed or one by one). */
+export type FieldType =
+  | 'int32'
+  | 'int64'
+  | 'uint64'
+  | 'float'
+  | 'double'
+  | 'string'
+  | 'bytes'
+  | 'message'
+  | 'repeated int32'
+  | 'repeated int64'
+  | 'repeated uint64'
+  | 'repeated float'
+  | 'repeated double';
+
+const WIRES: Record<FieldType, readonly number[]> = {
+  int32: [WIRE_VARINT],
+  int64: [WIRE_VARINT],
+  uint64: [WIRE_VARINT],
+  float: [WIRE_I32],
+  double: [WIRE_I64],
+  string: [WIRE_LEN],
+  bytes: [WIRE_LEN],
+  message: [WIRE_LEN],
+  'repeated int32': [WIRE_VARINT, WIRE_LEN],
+  'repeated int64': [WIRE_VARINT, WIRE_LEN],
+  'repeated uint64': [WIRE_VARINT, WIRE_LEN],
+  'repeated float': [WIRE_I32, WIRE_LEN],
+  'repeated double': [WIRE_I64, WIRE_LEN],
+};
+
+/**
+ * One protobuf message's fields, each declared once with its number, name and type (as Netron's
+ * onnx-proto.js keeps them in one decode switch). Handlers compare with `field.name` constants,
+ * and error messages and the file sniffer name fields from the same declaration.
+ */
+export interface ProtoMessage<N extends string = string> {
+  readonly message: string;
+  /** Field numbers by name. */
+  readonly field: { readonly [K in N]: number };
+  /** The name of a field number, if the message declares it. */
+  nameOf(field: number): string | undefined;
+  /** Whether the message declares this field with this wire type. */
+  accepts(field: number, wire: number): boolean;
+}
+
+export function protoMessage<const F extends Record<string, readonly [number, FieldType]>>(
+  message: string,
+  fields: F,
+): ProtoMessage<keyof F & string> {
+  const byNumber = new Map<number, { name: string; type: FieldType }>();
+  const field = {} as Record<string, number>;
+  for (const [name, [n, type]] of Object.entries(fields)) {
+    byNumber.set(n, { name, type });
+    field[name] = n;
+  }
+  return {
+    message,
+    field: field as { readonly [K in keyof F & string]: number },
+    nameOf: (n) => byNumber.get(n)?.name,
+    accepts: (n, wire) => {
+      const f = byNumber.get(n);
+      return f !== undefined && WIRES[f.type].includes(wire);
+    },
+  };
+}
+
 /**
  * Receives the fields of one message. Varints arrive as two 32-bit halves (lo, hi) so int64
  * values stay exact; use u64/i64/bigI64 to convert. Unhandled wire types are skipped.
  */
 export interface MessageHandler {
-  readonly message: string;
-  fieldName?(field: number): string | undefined;
+  /** The message's declared fields (its name and field names in error messages). */
+  readonly proto: ProtoMessage;
   varint?(field: number, lo: number, hi: number, at: number): void;
   fixed32?(field: number, data: Uint8Array, at: number): void;
   fixed64?(field: number, data: Uint8Array, at: number): void;
@@ -201,7 +269,7 @@ export function readVarintAt(buf: Uint8Array, pos: number, limit: number): [numb
 }
 
 function fieldLabel(h: MessageHandler, field: number): string {
-  const n = h.fieldName?.(field);
+  const n = h.proto.nameOf(field);
   return n ? `field ${field} (${n})` : `field ${field}`;
 }
 
@@ -210,27 +278,30 @@ function tooLong(ctx: DecodeContext, h: MessageHandler, field: number, at: numbe
   if (end >= ctx.fileSize) {
     return corrupt(
       ctx,
-      `is truncated: ${label} of ${h.message} at byte ${at} claims ${length} bytes but the file ends at byte ${ctx.fileSize}`,
+      `is truncated: ${label} of ${h.proto.message} at byte ${at} claims ${length} bytes but the file ends at byte ${ctx.fileSize}`,
     );
   }
   return corrupt(
     ctx,
-    `is inconsistent: ${label} of ${h.message} at byte ${at} claims ${length} bytes but the enclosing ${h.message} ends at byte ${end}`,
+    `is inconsistent: ${label} of ${h.proto.message} at byte ${at} claims ${length} bytes but the enclosing ${h.proto.message} ends at byte ${end}`,
   );
 }
 
 function badVarint(ctx: DecodeContext, h: MessageHandler, what: string, at: number, end: number, code: number): WorkbenchError {
-  if (code === -2) return corrupt(ctx, `is corrupt: ${what} in ${h.message} at byte ${at} is longer than 10 bytes`);
+  if (code === -2) return corrupt(ctx, `is corrupt: ${what} in ${h.proto.message} at byte ${at} is longer than 10 bytes`);
   return end >= ctx.fileSize
-    ? corrupt(ctx, `is truncated: ${what} in ${h.message} at byte ${at} runs past the end of the file (byte ${ctx.fileSize})`)
+    ? corrupt(
+        ctx,
+        `is truncated: ${what} in ${h.proto.message} at byte ${at} runs past the end of the file (byte ${ctx.fileSize})`,
+      )
     : corrupt(
         ctx,
-        `is inconsistent: ${what} in ${h.message} at byte ${at} runs past the end of its enclosing message (byte ${end})`,
+        `is inconsistent: ${what} in ${h.proto.message} at byte ${at} runs past the end of its enclosing message (byte ${end})`,
       );
 }
 
 function badWire(ctx: DecodeContext, h: MessageHandler, wire: number, field: number, at: number): WorkbenchError {
-  return corrupt(ctx, `is corrupt: invalid wire type ${wire} for field ${field} in ${h.message} at byte ${at}`);
+  return corrupt(ctx, `is corrupt: invalid wire type ${wire} for field ${field} in ${h.proto.message} at byte ${at}`);
 }
 
 const MAX_DEPTH = 200;
@@ -257,7 +328,7 @@ export function walkBytes(
     const p1 = decodeVarint(buf, pos, end);
     if (p1 < 0) throw badVarint(ctx, h, 'a field tag', base + tagAt, base + end, p1);
     if (vHi !== 0 || vLo >>> 3 === 0)
-      throw corrupt(ctx, `is corrupt: invalid field number in ${h.message} at byte ${base + tagAt}`);
+      throw corrupt(ctx, `is corrupt: invalid field number in ${h.proto.message} at byte ${base + tagAt}`);
     const field = vLo >>> 3;
     const wire = vLo & 7;
     pos = p1;
@@ -323,7 +394,8 @@ export async function walkSource(
     let rel = pos - ws;
     const p1 = decodeVarint(buf, rel, limit);
     if (p1 < 0) throw badVarint(ctx, h, 'a field tag', tagAt, end, p1);
-    if (vHi !== 0 || vLo >>> 3 === 0) throw corrupt(ctx, `is corrupt: invalid field number in ${h.message} at byte ${tagAt}`);
+    if (vHi !== 0 || vLo >>> 3 === 0)
+      throw corrupt(ctx, `is corrupt: invalid field number in ${h.proto.message} at byte ${tagAt}`);
     const field = vLo >>> 3;
     const wire = vLo & 7;
     rel = p1;
@@ -359,7 +431,7 @@ export async function walkSource(
           if (length > MAX_INLINE_BYTES)
             throw corrupt(
               ctx,
-              `is corrupt: ${fieldLabel(h, field)} of ${h.message} at byte ${tagAt} is ${length} bytes, too large to be a name or a list`,
+              `is corrupt: ${fieldLabel(h, field)} of ${h.proto.message} at byte ${tagAt} is ${length} bytes, too large to be a name or a list`,
             );
           action.accept(await src.read(at, length), at);
         } else if (action.kind === 'message') {

@@ -30,6 +30,7 @@ import {
   type MessageHandler,
   type WindowedSource,
 } from './protobuf';
+import { ModelProto } from './onnx-proto';
 import { parseMetadataValue } from './python-literal';
 import { decodeRaw, decodeTyped, type TensorData } from './tensor-data';
 import { StringEntryHandler, dtypeFromOnnx, elementCount, isExternal, tensorBytes, type TensorHeader } from './tensor-proto';
@@ -39,23 +40,10 @@ export type { TensorData } from './tensor-data';
 /** Sub-messages up to this size are read whole and decoded in memory; bigger ones are streamed. */
 const INLINE_LIMIT = 1024 * 1024;
 
-const MODEL_FIELDS: Record<number, { name: string; wire: number }> = {
-  1: { name: 'ir_version', wire: 0 },
-  2: { name: 'producer_name', wire: 2 },
-  3: { name: 'producer_version', wire: 2 },
-  4: { name: 'domain', wire: 2 },
-  5: { name: 'model_version', wire: 0 },
-  6: { name: 'doc_string', wire: 2 },
-  7: { name: 'graph', wire: 2 },
-  8: { name: 'opset_import', wire: 2 },
-  14: { name: 'metadata_props', wire: 2 },
-  20: { name: 'training_info', wire: 2 },
-  25: { name: 'functions', wire: 2 },
-  26: { name: 'configuration', wire: 2 },
-};
+const M = ModelProto.field;
 
 class ModelHandler implements MessageHandler {
-  readonly message = 'ModelProto';
+  readonly proto = ModelProto;
   irVersion: number | null = null;
   modelVersion = 0;
   producer = { name: '', version: '' };
@@ -66,45 +54,42 @@ class ModelHandler implements MessageHandler {
   graph: GraphHandler | null = null;
   constructor(private readonly c: Collector) {}
 
-  fieldName(f: number): string | undefined {
-    return MODEL_FIELDS[f]?.name;
-  }
   varint(field: number, lo: number, hi: number): void {
-    if (field === 1) this.irVersion = i64(lo, hi);
-    else if (field === 5) this.modelVersion = i64(lo, hi);
+    if (field === M.ir_version) this.irVersion = i64(lo, hi);
+    else if (field === M.model_version) this.modelVersion = i64(lo, hi);
   }
   len(field: number): LenAction {
     const str = (set: (s: string) => void): LenAction => ({ kind: 'bytes', accept: (d) => set(text(d)) });
     switch (field) {
-      case 2:
+      case M.producer_name:
         return str((s) => {
           this.producer.name = s;
         });
-      case 3:
+      case M.producer_version:
         return str((s) => {
           this.producer.version = s;
         });
-      case 4:
+      case M.domain:
         return str((s) => {
           this.domain = s;
         });
-      case 6:
+      case M.doc_string:
         return str((s) => {
           this.docString = s;
         });
-      case 7:
+      case M.graph:
         this.graph = new GraphHandler(this.c, () => '', 0, true);
         return { kind: 'message', handler: this.graph };
-      case 8:
+      case M.opset_import:
         return { kind: 'message', handler: new OpsetHandler(this.c.ctx, (o) => this.opsets.push(o)) };
-      case 14:
+      case M.metadata_props:
         return {
           kind: 'message',
           handler: new StringEntryHandler((k, v) => {
             this.metadata[k] = v;
           }),
         };
-      case 25:
+      case M.functions:
         return { kind: 'message', handler: new FunctionHandler(this.c) };
       default:
         return SKIP;
@@ -164,8 +149,7 @@ function sniff(label: string, head: Uint8Array): void {
   if (tag.wire === 3 || tag.wire === 4 || tag.wire > 5) {
     throw notOnnx(label, `is not a protobuf message: invalid wire type ${tag.wire} at byte 0`);
   }
-  const known = MODEL_FIELDS[tag.field];
-  if (!known || known.wire !== tag.wire) {
+  if (!ModelProto.accepts(tag.field, tag.wire)) {
     throw notOnnx(
       label,
       `is not an ONNX model: it starts with field ${tag.field} (wire type ${tag.wire}), which an ONNX ModelProto does not have`,

@@ -3,7 +3,10 @@
 import type { DType } from '../../../shared/model-info';
 import { bfloat16ToFloat, halfToFloat } from '../../../shared/tensor';
 import { bigI64, corrupt, forEachPackedVarint, readVarintAt, text, type ByteSource, type DecodeContext } from './protobuf';
+import { TensorProto } from './onnx-proto';
 import type { TensorHeader } from './tensor-proto';
+
+const T = TensorProto.field;
 
 export type NumericData =
   | Float32Array
@@ -81,17 +84,18 @@ export async function decodeTyped(
       const d = await src.read(s.offset, Math.min(10, src.size - s.offset));
       const v = readVarintAt(d, 0, d.length);
       if (!v) throw corrupt(ctx, `is corrupt: bad varint in tensor "${t.name}" at byte ${s.offset}`);
-      if (s.field === 7 || s.field === 11) bigs.push(bigI64(v[0], v[1]));
+      if (s.field === T.int64_data || s.field === T.uint64_data) bigs.push(bigI64(v[0], v[1]));
       else nums.push(v[0] | 0);
       continue;
     }
     const d = await src.read(s.offset, s.wire === 'i32' ? 4 : s.wire === 'i64' ? 8 : s.length);
     const dv = new DataView(d.buffer, d.byteOffset, d.length);
-    if (s.field === 6) strings.push(text(d));
-    else if (s.field === 4) for (let k = 0; k + 4 <= d.length; k += 4) nums.push(dv.getFloat32(k, true));
-    else if (s.field === 10) for (let k = 0; k + 8 <= d.length; k += 8) nums.push(dv.getFloat64(k, true));
-    else if (s.field === 5) forEachPackedVarint(d, s.offset, ctx, (lo) => nums.push(lo | 0));
-    else if (s.field === 7 || s.field === 11) forEachPackedVarint(d, s.offset, ctx, (lo, hi) => bigs.push(bigI64(lo, hi)));
+    if (s.field === T.string_data) strings.push(text(d));
+    else if (s.field === T.float_data) for (let k = 0; k + 4 <= d.length; k += 4) nums.push(dv.getFloat32(k, true));
+    else if (s.field === T.double_data) for (let k = 0; k + 8 <= d.length; k += 8) nums.push(dv.getFloat64(k, true));
+    else if (s.field === T.int32_data) forEachPackedVarint(d, s.offset, ctx, (lo) => nums.push(lo | 0));
+    else if (s.field === T.int64_data || s.field === T.uint64_data)
+      forEachPackedVarint(d, s.offset, ctx, (lo, hi) => bigs.push(bigI64(lo, hi)));
   }
   const stored = dtype === 'string' ? strings.length : nums.length + bigs.length;
   const complex = dtype === 'complex64' || dtype === 'complex128';

@@ -12,6 +12,7 @@ import {
   type LenAction,
   type MessageHandler,
 } from './protobuf';
+import { StringStringEntryProto, TensorProto } from './onnx-proto';
 
 /** ONNX TensorProto.DataType numbers → our DType names (index = ONNX number; 0 is UNDEFINED). */
 const ONNX_DTYPES: readonly (DType | null)[] = [null, ...DTYPES];
@@ -64,23 +65,7 @@ export function bytesFor(dtype: DType, elements: number): number {
   return Math.ceil((elements * BITS[dtype]) / 8);
 }
 
-export const TENSOR_FIELDS: Record<number, string> = {
-  1: 'dims',
-  2: 'data_type',
-  3: 'segment',
-  4: 'float_data',
-  5: 'int32_data',
-  6: 'string_data',
-  7: 'int64_data',
-  8: 'name',
-  9: 'raw_data',
-  10: 'double_data',
-  11: 'uint64_data',
-  12: 'doc_string',
-  13: 'external_data',
-  14: 'data_location',
-  16: 'metadata_props',
-};
+const T = TensorProto.field;
 
 /** One stretch of stored data: a length-delimited payload, or a single unpacked element. */
 export interface DataSegment {
@@ -109,7 +94,7 @@ export interface TensorHeader {
 const MAX_SEGMENTS = 1 << 20;
 
 export class TensorHandler implements MessageHandler {
-  readonly message = 'TensorProto';
+  readonly proto = TensorProto;
   readonly t: TensorHeader = {
     name: '',
     dataType: 0,
@@ -125,10 +110,6 @@ export class TensorHandler implements MessageHandler {
     private readonly onEnd?: (t: TensorHeader) => void,
   ) {}
 
-  fieldName(f: number): string | undefined {
-    return TENSOR_FIELDS[f];
-  }
-
   private dim(lo: number, hi: number, at: number): void {
     if (!isSafeU64(hi)) throw corrupt(this.ctx, `is corrupt: tensor dim ${i64(lo, hi)} at byte ${at} is negative or too large`);
     this.t.dims.push(i64(lo, hi));
@@ -136,29 +117,29 @@ export class TensorHandler implements MessageHandler {
 
   varint(field: number, lo: number, hi: number, at: number): void {
     switch (field) {
-      case 1:
+      case T.dims:
         this.dim(lo, hi, at);
         break;
-      case 2:
+      case T.data_type:
         this.t.dataType = lo;
         break;
-      case 14:
+      case T.data_location:
         this.t.dataLocation = lo;
         break;
-      case 5:
-      case 7:
-      case 11:
+      case T.int32_data:
+      case T.int64_data:
+      case T.uint64_data:
         this.seg(field, 'varint', at, 0);
         break;
     }
   }
 
   fixed32(field: number, _d: Uint8Array, at: number): void {
-    if (field === 4) this.seg(field, 'i32', at, 4);
+    if (field === T.float_data) this.seg(field, 'i32', at, 4);
   }
 
   fixed64(field: number, _d: Uint8Array, at: number): void {
-    if (field === 10) this.seg(field, 'i64', at, 8);
+    if (field === T.double_data) this.seg(field, 'i64', at, 8);
   }
 
   private seg(field: number, wire: DataSegment['wire'], offset: number, length: number): void {
@@ -167,30 +148,30 @@ export class TensorHandler implements MessageHandler {
 
   len(field: number, length: number, at: number): LenAction {
     switch (field) {
-      case 1:
+      case T.dims:
         return { kind: 'bytes', accept: (d, a) => forEachPackedVarint(d, a, this.ctx, (lo, hi) => this.dim(lo, hi, a)) };
-      case 8:
+      case T.name:
         return {
           kind: 'bytes',
           accept: (d) => {
             this.t.name = text(d);
           },
         };
-      case 9:
+      case T.raw_data:
         this.t.raw = { offset: at, length };
         return SKIP;
-      case 6:
+      case T.string_data:
         this.t.stringBytes += length;
         this.seg(field, 'packed', at, length);
         return SKIP;
-      case 4:
-      case 5:
-      case 7:
-      case 10:
-      case 11:
+      case T.float_data:
+      case T.int32_data:
+      case T.int64_data:
+      case T.double_data:
+      case T.uint64_data:
         this.seg(field, 'packed', at, length);
         return SKIP;
-      case 13:
+      case T.external_data:
         return {
           kind: 'message',
           handler: new StringEntryHandler((k, v) => {
@@ -207,21 +188,20 @@ export class TensorHandler implements MessageHandler {
   }
 }
 
-/** StringStringEntryProto: key=1, value=2. */
 export class StringEntryHandler implements MessageHandler {
-  readonly message = 'StringStringEntryProto';
+  readonly proto = StringStringEntryProto;
   private key = '';
   private value = '';
   constructor(private readonly onEnd: (key: string, value: string) => void) {}
   len(field: number): LenAction {
-    if (field === 1)
+    if (field === StringStringEntryProto.field.key)
       return {
         kind: 'bytes',
         accept: (d) => {
           this.key = text(d);
         },
       };
-    if (field === 2)
+    if (field === StringStringEntryProto.field.value)
       return {
         kind: 'bytes',
         accept: (d) => {

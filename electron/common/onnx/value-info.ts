@@ -2,7 +2,22 @@
 
 import type { DType, Dim, ValueInfo, ValueKind } from '../../../shared/model-info';
 import { SKIP, i64, text, type LenAction, type MessageHandler } from './protobuf';
+import {
+  TensorShapeProto,
+  TensorShapeProtoDimension,
+  TypeProto,
+  TypeProtoMap,
+  TypeProtoOptional,
+  TypeProtoSequence,
+  TypeProtoTensor,
+  ValueInfoProto,
+} from './onnx-proto';
 import { dtypeFromOnnx, onnxTypeName } from './tensor-proto';
+
+const DIM = TensorShapeProtoDimension.field;
+const TENSOR_TYPE = TypeProtoTensor.field;
+const TYPE = TypeProto.field;
+const VALUE_INFO = ValueInfoProto.field;
 
 export interface TypeResult {
   kind: ValueKind;
@@ -14,17 +29,16 @@ export interface TypeResult {
 
 const UNKNOWN_TYPE: TypeResult = { kind: 'unknown', dtype: null, shape: null, label: 'unknown' };
 
-/** TensorShapeProto.Dimension: dim_value=1, dim_param=2, denotation=3. */
 class DimHandler implements MessageHandler {
-  readonly message = 'TensorShapeProto.Dimension';
+  readonly proto = TensorShapeProtoDimension;
   private dim: Dim = null;
   constructor(private readonly onEnd: (d: Dim) => void) {}
   varint(field: number, lo: number, hi: number): void {
-    if (field === 1) this.dim = i64(lo, hi);
+    if (field === DIM.dim_value) this.dim = i64(lo, hi);
   }
   len(field: number): LenAction {
     // An empty dim_param means "unnamed", same as absent.
-    if (field === 2)
+    if (field === DIM.dim_param)
       return {
         kind: 'bytes',
         accept: (d) => {
@@ -38,26 +52,25 @@ class DimHandler implements MessageHandler {
   }
 }
 
-/** TensorShapeProto: dim=1. */
 class ShapeHandler implements MessageHandler {
-  readonly message = 'TensorShapeProto';
+  readonly proto = TensorShapeProto;
   readonly dims: Dim[] = [];
   len(field: number): LenAction {
-    if (field === 1) return { kind: 'message', handler: new DimHandler((d) => this.dims.push(d)) };
+    if (field === TensorShapeProto.field.dim) return { kind: 'message', handler: new DimHandler((d) => this.dims.push(d)) };
     return SKIP;
   }
 }
 
-/** TypeProto.Tensor / TypeProto.SparseTensor: elem_type=1, shape=2. */
+/** TypeProto.Tensor / TypeProto.SparseTensor (the same fields). */
 class TensorTypeHandler implements MessageHandler {
-  readonly message = 'TypeProto.Tensor';
+  readonly proto = TypeProtoTensor;
   elem = 0;
   shape: ShapeHandler | null = null;
   varint(field: number, lo: number): void {
-    if (field === 1) this.elem = lo;
+    if (field === TENSOR_TYPE.elem_type) this.elem = lo;
   }
   len(field: number): LenAction {
-    if (field === 2) {
+    if (field === TENSOR_TYPE.shape) {
       this.shape = new ShapeHandler();
       return { kind: 'message', handler: this.shape };
     }
@@ -65,19 +78,20 @@ class TensorTypeHandler implements MessageHandler {
   }
 }
 
-/** Wrapper types with one inner TypeProto: Sequence (elem_type=1), Optional (elem_type=1), Map (key_type=1, value_type=2). */
+/** Wrapper types with one inner TypeProto: Sequence and Optional (elem_type), Map (key_type, value_type). */
 class WrapperHandler implements MessageHandler {
-  readonly message: string;
+  readonly proto: typeof TypeProtoSequence | typeof TypeProtoOptional | typeof TypeProtoMap;
   inner: TypeHandler | null = null;
   key = 0;
-  constructor(private readonly isMap: boolean) {
-    this.message = isMap ? 'TypeProto.Map' : 'TypeProto.Sequence';
+  constructor(readonly kind: 'sequence' | 'map' | 'optional') {
+    this.proto = kind === 'map' ? TypeProtoMap : kind === 'optional' ? TypeProtoOptional : TypeProtoSequence;
   }
   varint(field: number, lo: number): void {
-    if (this.isMap && field === 1) this.key = lo;
+    if (this.kind === 'map' && field === TypeProtoMap.field.key_type) this.key = lo;
   }
   len(field: number): LenAction {
-    if ((!this.isMap && field === 1) || (this.isMap && field === 2)) {
+    const inner = this.kind === 'map' ? TypeProtoMap.field.value_type : TypeProtoSequence.field.elem_type;
+    if (field === inner) {
       this.inner = new TypeHandler();
       return { kind: 'message', handler: this.inner };
     }
@@ -85,29 +99,32 @@ class WrapperHandler implements MessageHandler {
   }
 }
 
-/** TypeProto: tensor_type=1, sequence_type=4, map_type=5, denotation=6, sparse_tensor_type=8, optional_type=9. */
 export class TypeHandler implements MessageHandler {
-  readonly message = 'TypeProto';
+  readonly proto = TypeProto;
   private tensor: TensorTypeHandler | null = null;
   private sparse = false;
   private wrapper: WrapperHandler | null = null;
-  private wrapperKind: 'sequence' | 'map' | 'optional' = 'sequence';
   private denotation = '';
+
+  private wrap(kind: WrapperHandler['kind']): LenAction {
+    this.wrapper = new WrapperHandler(kind);
+    return { kind: 'message', handler: this.wrapper };
+  }
 
   len(field: number): LenAction {
     switch (field) {
-      case 1:
-      case 8:
-        this.sparse = field === 8;
+      case TYPE.tensor_type:
+      case TYPE.sparse_tensor_type:
+        this.sparse = field === TYPE.sparse_tensor_type;
         this.tensor = new TensorTypeHandler();
         return { kind: 'message', handler: this.tensor };
-      case 4:
-      case 5:
-      case 9:
-        this.wrapperKind = field === 4 ? 'sequence' : field === 5 ? 'map' : 'optional';
-        this.wrapper = new WrapperHandler(field === 5);
-        return { kind: 'message', handler: this.wrapper };
-      case 6:
+      case TYPE.sequence_type:
+        return this.wrap('sequence');
+      case TYPE.map_type:
+        return this.wrap('map');
+      case TYPE.optional_type:
+        return this.wrap('optional');
+      case TYPE.denotation:
         return {
           kind: 'bytes',
           accept: (d) => {
@@ -129,41 +146,41 @@ export class TypeHandler implements MessageHandler {
     }
     if (this.wrapper) {
       const inner = this.wrapper.inner ? this.wrapper.inner.result() : UNKNOWN_TYPE;
-      if (this.wrapperKind === 'map') {
+      const wrapperKind = this.wrapper.kind;
+      if (wrapperKind === 'map') {
         const key = onnxTypeName(dtypeFromOnnx(this.wrapper.key));
         return { kind: 'map', dtype: null, shape: null, label: `map(${key},${inner.label})`, ...den };
       }
-      const label = `${this.wrapperKind === 'sequence' ? 'seq' : 'optional'}(${inner.label})`;
-      const shape = this.wrapperKind === 'optional' ? inner.shape : null;
-      return { kind: this.wrapperKind, dtype: inner.dtype, shape, label, ...den };
+      const label = `${wrapperKind === 'sequence' ? 'seq' : 'optional'}(${inner.label})`;
+      const shape = wrapperKind === 'optional' ? inner.shape : null;
+      return { kind: wrapperKind, dtype: inner.dtype, shape, label, ...den };
     }
     return { ...UNKNOWN_TYPE, ...den };
   }
 }
 
-/** ValueInfoProto: name=1, type=2, doc_string=3. */
 export class ValueInfoHandler implements MessageHandler {
-  readonly message = 'ValueInfoProto';
+  readonly proto = ValueInfoProto;
   private name = '';
   private type: TypeHandler | null = null;
   private doc = '';
   constructor(private readonly onEnd: (v: ValueInfo) => void) {}
   len(field: number): LenAction {
-    if (field === 1)
+    if (field === VALUE_INFO.name)
       return {
         kind: 'bytes',
         accept: (d) => {
           this.name = text(d);
         },
       };
-    if (field === 3)
+    if (field === VALUE_INFO.doc_string)
       return {
         kind: 'bytes',
         accept: (d) => {
           this.doc = text(d);
         },
       };
-    if (field === 2) {
+    if (field === VALUE_INFO.type) {
       this.type = new TypeHandler();
       return { kind: 'message', handler: this.type };
     }

@@ -24,6 +24,7 @@ export const ENGINE_CHANNELS = [
   'image.preview',
   'image.guessRecipe',
   'run.outputValues',
+  'run.outputPlane',
   'run.saveOutput',
   'run.interpret',
   'run.exportResult',
@@ -33,6 +34,7 @@ export const ENGINE_CHANNELS = [
   'check.run',
   'batch.count',
   'batch.merge',
+  'eval.run',
   'providers.installCuda',
 ] as const satisfies readonly ChannelName[];
 export type ForwardedChannel = (typeof ENGINE_CHANNELS)[number];

@@ -5,10 +5,11 @@
 // makes the ones before it wait. Every finished file goes to the journal, so that a crash loses
 // at most the files in flight and a rerun resumes.
 import { join, relative, sep } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
 import {
+  type BatchFailure,
   type BatchItemRecord,
+  type BatchItemTimings,
   type BatchJob,
   type BatchJobInput,
   type BatchProgress,
@@ -24,7 +25,8 @@ import { decodeImage, type OriginalImage } from '../image/decode';
 import { allocateData, packPixels, type ImageTensorData } from '../image/pack';
 import { loadOrt } from '../ort';
 import { rasterToPng } from '../results/encode';
-import { interpretOutputs } from '../results/interpret';
+import { interpretOutputs, readLabelsFile } from '../results/interpret';
+import { metadataLabels } from '../../../shared/postprocess/labels';
 import { renderResultImage } from '../results/render';
 import type { SessionCache } from '../run/session-cache';
 import { describeMismatch } from '../tensors/match';
@@ -37,6 +39,7 @@ import { FolderMaker, type ItemRenderers, JOURNAL_FILE, writeItemOutputs, writeJ
 import { type JobPlan, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
 import { writeShardState } from './shard-state';
+import { type Clock, HeldTime, realClock } from './timing';
 
 export interface BatchRunOptions {
   sessions: Pick<SessionCache, 'get'>;
@@ -57,6 +60,10 @@ export interface BatchRunOptions {
   decoders?: number;
   /** Least time between progress events (default 100 ms; tests use 0 to see every change). */
   progressIntervalMs?: number;
+  /** Milliseconds for timings and speed (tests inject one). */
+  clock?: Clock;
+  /** Reads one image (tests wrap it to delay or observe decoding). */
+  decode?: typeof decodeImage;
 }
 
 const DECODERS = 2;
@@ -76,6 +83,10 @@ interface Decoded {
   transform: ImageTransform;
   original: OriginalImage;
   decodeMs: number;
+  /** Model runs that held the thread while it was decoded. */
+  heldMs: number;
+  /** When decoding ended (clock). */
+  decodedAt: number;
   /** The journal knew this file before this run: its earlier outputs are ours to replace. */
   known: boolean;
 }
@@ -86,10 +97,12 @@ interface RunItem {
   original: OriginalImage;
   outputs: Map<string, Tensor>;
   known: boolean;
-  ms: { decode: number; run: number };
+  ms: Required<Pick<BatchItemTimings, 'decode' | 'preprocess' | 'run' | 'wait'>>;
+  /** When its run ended (clock). */
+  ranAt: number;
 }
 
-const now = () => performance.now();
+const NO_TIME: BatchItemTimings = { decode: 0, run: 0, post: 0 };
 const errorText = (e: WorkbenchErrorInfo) => e.message;
 
 const renderers: ItemRenderers = { renderResultImage, rasterToPng };
@@ -111,6 +124,22 @@ function outputsSummary(outputs: Map<string, Tensor>): BatchResultSummary {
   });
   const text = list.map((o) => `${o.name} [${o.dims.join(',')}] ${o.min}..${o.max}`).join('; ');
   return { task: 'outputs', text, outputs: list };
+}
+
+/** A detection job's class names by index (for coco.json's categories), when the job knows them. */
+async function detectionLabels(plan: JobPlan): Promise<string[] | null> {
+  const task = plan.task;
+  if (task?.kind !== 'detection') return null;
+  switch (task.labels.kind) {
+    case 'list':
+      return task.labels.labels;
+    case 'file':
+      return readLabelsFile(task.labels.path).catch(() => null);
+    case 'auto':
+      return metadataLabels(plan.info);
+    default:
+      return null;
+  }
 }
 
 /** One image's share of a batch output: [N,…] sliced at k (a view, no copy). */
@@ -145,7 +174,12 @@ class BatchRun {
   private interpretedOk = 0;
   private buffer: ImageTensorData | null = null;
   private provider: BatchSummary['provider'];
-  private readonly started = now();
+  private readonly clock: Clock;
+  /** Model runs holding the engine's thread: left out of the timings of asynchronous work. */
+  private readonly held: HeldTime;
+  /** Failed files counted from the journal at the start, and those of them the listing found. */
+  private readonly failedBefore = new Set<string>();
+  private readonly failedBeforeSeen = new Set<string>();
 
   constructor(
     private readonly plan: JobPlan,
@@ -154,7 +188,12 @@ class BatchRun {
     private readonly jobId: string,
     private readonly gate: PauseGate,
   ) {
-    this.progress = new ProgressTracker(jobId, (p) => options.onProgress?.(p), options.progressIntervalMs);
+    this.clock = options.clock ?? realClock;
+    this.held = new HeldTime(this.clock);
+    this.progress = new ProgressTracker(jobId, (p) => options.onProgress?.(p), {
+      intervalMs: options.progressIntervalMs,
+      clock: this.clock,
+    });
     const b = plan.batchSize;
     this.decoded = new BoundedQueue(Math.max(2, 2 * b));
     this.toPost = new BoundedQueue(Math.max(2, b));
@@ -225,7 +264,7 @@ class BatchRun {
       file,
       status: 'failed',
       error,
-      ms: { decode: 0, run: 0, post: 0 },
+      ms: NO_TIME,
       key: this.plan.key,
       at: new Date().toISOString(),
       ...extra,
@@ -239,7 +278,7 @@ class BatchRun {
       // The last run started is the one the engine died in; earlier runs had ended (their files
       // were being written) and simply run again. Counted when the listing reaches them.
       const at = new Date().toISOString();
-      const ms = { decode: 0, run: 0, post: 0 };
+      const ms = NO_TIME;
       const records: Promise<void>[] = [];
       for (const file of this.journal.lastStarted) {
         const entry = this.journal.entries.get(file);
@@ -249,12 +288,17 @@ class BatchRun {
       }
       await Promise.all(records);
     }
+    const failures: BatchFailure[] = [];
     for (const [file, entry] of this.journal.entries) {
       const settled = this.crashedNow.has(file) ? null : this.settledStatus(entry);
       if (settled === 'ok') this.settledCount.ok += 1;
-      else if (settled === 'failed') this.settledCount.failed += 1;
+      else if (settled === 'failed') {
+        this.settledCount.failed += 1;
+        this.failedBefore.add(file);
+        failures.push({ file, error: entry.error ?? 'failed' });
+      }
     }
-    this.progress.settledBefore(this.settledCount.ok, this.settledCount.failed);
+    this.progress.settledBefore(this.settledCount.ok, this.settledCount.failed, failures);
     // A job resumed with more failures than it allows stops at once, as it did before.
     this.checkFailures();
     this.progress.setState(this.gate.paused ? 'paused' : 'running');
@@ -280,6 +324,7 @@ class BatchRun {
       throw error;
     }
     this.provider = session.provider;
+    this.progress.begin();
     const files = listImages(listOptions);
     const decoders = Array.from({ length: this.options.decoders ?? DECODERS }, () => this.decodeLoop(files));
     const decoding = Promise.all(decoders).then(() => this.decoded.close());
@@ -311,6 +356,7 @@ class BatchRun {
           latestItems(join(plan.stateDir, JOURNAL_FILE), plan.key),
           plan.job.output.write,
           plan.stateDir,
+          plan.job.output.write.includes('coco') ? await detectionLabels(plan) : null,
         );
         // A shard's results are in its own folder (merged by `batch merge`): named from the output folder.
         const dir = relative(plan.outputFolder, plan.resultsDir).split(sep).join('/');
@@ -323,12 +369,16 @@ class BatchRun {
       // Files the journal had settled but the listing no longer found (deleted, or filtered out).
       const c = this.settledCount;
       progress.settledBefore(c.seenOk - c.ok, c.seenFailed - c.failed);
+      const gone = (f: BatchFailure) => this.failedBefore.has(f.file) && !this.failedBeforeSeen.has(f.file);
+      for (let k = progress.failures.length - 1; k >= 0; k--) if (gone(progress.failures[k])) progress.failures.splice(k, 1);
     }
     if (!cancelled && !this.fatal) progress.total = progress.done;
     progress.current = null;
     progress.setState(this.fatal ? 'failed' : cancelled ? 'cancelled' : 'finished');
     progress.stop();
-    const elapsedMs = now() - this.started;
+    const elapsedMs = this.clock() - progress.startedAt;
+    const pausedMs = progress.pausedTotalMs;
+    const runningSecs = (elapsedMs - pausedMs) / 1000;
     return {
       jobId: this.jobId,
       ...(plan.job.name ? { name: plan.job.name } : {}),
@@ -340,7 +390,8 @@ class BatchRun {
       skipped: progress.skipped,
       processed: progress.processed,
       elapsedMs,
-      imagesPerSecond: elapsedMs > 0 ? Math.round((progress.processed / (elapsedMs / 1000)) * 100) / 100 : 0,
+      ...(pausedMs > 0 ? { pausedMs } : {}),
+      imagesPerSecond: runningSecs > 0 ? Math.round((progress.processed / runningSecs) * 100) / 100 : 0,
       outputFolder: plan.outputFolder,
       written,
       failures: [...progress.failures],
@@ -381,26 +432,33 @@ class BatchRun {
         if (this.crashedNow.has(file.rel))
           this.progress.finish({ file: file.rel, status: 'failed', text: CRASHED.message }, false);
         else if (settled === 'ok') this.settledCount.seenOk += 1;
-        else this.settledCount.seenFailed += 1;
+        else {
+          this.settledCount.seenFailed += 1;
+          this.failedBeforeSeen.add(file.rel);
+        }
         continue;
       }
-      const t0 = now();
+      const watch = this.held.start();
       let image;
       try {
-        image = await decodeImage(file.path, plan.recipe, { maxPixels: plan.job.maxPixels });
+        image = await (this.options.decode ?? decodeImage)(file.path, plan.recipe, { maxPixels: plan.job.maxPixels });
       } catch (error) {
         if (this.stopped) return;
+        const t = watch.stop();
         await this.roomToFinish();
-        this.failed(file.rel, toErrorInfo(error), { ms: { decode: now() - t0, run: 0, post: 0 } });
+        this.failed(file.rel, toErrorInfo(error), { ms: { ...NO_TIME, decode: t.work, wait: t.held } });
         continue;
       }
+      const decodedTime = watch.stop();
       const item: Decoded = {
         file,
         pixels: image.pixels,
         channels: image.channels,
         transform: image.transform,
         original: image.original,
-        decodeMs: now() - t0,
+        decodeMs: decodedTime.work,
+        heldMs: decodedTime.held,
+        decodedAt: this.clock(),
         known: entry !== undefined,
       };
       if (!(await this.decoded.put(item))) return;
@@ -430,7 +488,8 @@ class BatchRun {
     return batch;
   }
 
-  private pack(batch: Decoded[]): { data: ImageTensorData; dims: number[] } {
+  /** The batch's input tensor, and the time each image took to pack (synchronous: exact). */
+  private pack(batch: Decoded[]): { data: ImageTensorData; dims: number[]; packMs: number[] } {
     const { recipe, fixedBatch, stackable } = this.plan;
     const { tensorWidth: w, tensorHeight: h } = batch[0].transform;
     const c = channelCount(recipe);
@@ -440,9 +499,13 @@ class BatchRun {
     if (!this.buffer || this.buffer.length < per * n) this.buffer = allocateData(recipe.dtype, per * n);
     const data = this.buffer.subarray(0, per * n) as ImageTensorData;
     if (fixedBatch) data.fill(0);
-    batch.forEach((d, k) => packPixels(d.pixels, d.channels, w, h, recipe, data, k * per));
+    const packMs = batch.map((d, k) => {
+      const t0 = this.clock();
+      packPixels(d.pixels, d.channels, w, h, recipe, data, k * per);
+      return this.clock() - t0;
+    });
     const dims = stackable ? tensorDims(recipe.layout, c, h, w, n) : tensorDims(recipe.layout, c, h, w);
-    return { data, dims };
+    return { data, dims, packMs };
   }
 
   private async inferLoop(ort: typeof Ort, session: Ort.InferenceSession) {
@@ -456,7 +519,8 @@ class BatchRun {
       if (this.stopped) return;
       const batch = await this.nextBatch();
       if (!batch.length || this.stopped) return;
-      const { data, dims } = this.pack(batch);
+      const startedAt = this.clock();
+      const { data, dims, packMs } = this.pack(batch);
       const tensor = { dtype: plan.recipe.dtype, dims };
       if (this.runsOk === 0) {
         const mismatch = describeMismatch(plan.input, tensor, `the prepared image (${batch[0].file.rel})`);
@@ -470,17 +534,23 @@ class BatchRun {
         at: new Date().toISOString(),
       });
       this.progress.current = batch[batch.length - 1].file.rel;
-      const t0 = now();
+      const t0 = this.clock();
+      const endHold = this.held.holdForNextImmediate();
       let results: Ort.InferenceSession.ReturnType;
+      let heldMs = 0;
       try {
         results = await session.run({ [plan.input.name]: toOrtTensor(ort, { ...tensor, data }) });
+        heldMs = endHold();
       } catch (error) {
+        endHold();
         const message = `The model failed on ${batch.length > 1 ? `a batch of ${batch.length} images` : 'this image'}: ${(error as Error).message.split('\n')[0]}`;
         if (this.runsOk === 0) throw new WorkbenchError('RUNTIME_ERROR', `${message} (${batch[0].file.rel})`);
         for (const d of batch) this.failed(d.file.rel, { code: 'RUNTIME_ERROR', message }, this.size(d));
         continue;
       }
-      const runMs = now() - t0;
+      // The synchronous run itself (a session that does not defer it: the time its promise took).
+      const ranAt = this.clock();
+      const runMs = heldMs > 0 ? heldMs : ranAt - t0;
       this.runsOk += 1;
       const outputs = new Map<string, Tensor>();
       for (const name of session.outputNames) outputs.set(name, fromOrtTensor(results[name], `output '${name}'`));
@@ -493,7 +563,14 @@ class BatchRun {
           original: d.original,
           outputs: sliceOutputs(outputs, k, n),
           known: d.known,
-          ms: { decode: d.decodeMs, run: runMs / batch.length },
+          ms: {
+            decode: d.decodeMs,
+            preprocess: packMs[k],
+            run: runMs / batch.length,
+            // In the queue until its batch started, and the runs that held the thread while it was decoded.
+            wait: Math.max(0, startedAt - d.decodedAt) + d.heldMs,
+          },
+          ranAt,
         };
         if (!(await this.toPost.put(item))) return;
       }
@@ -531,8 +608,15 @@ class BatchRun {
 
   private async post(item: RunItem) {
     const { plan } = this;
-    const t0 = now();
+    const queued = Math.max(0, this.clock() - item.ranAt);
     const base = { file: item.file.rel, key: plan.key, ...this.size(item) };
+    const postWatch = this.held.start();
+    const ms = (post: { work: number; held: number }, write?: { work: number; held: number }): BatchItemTimings => ({
+      ...item.ms,
+      post: post.work,
+      ...(write ? { write: write.work } : {}),
+      wait: item.ms.wait + queued + post.held + (write?.held ?? 0),
+    });
     let interpreted;
     try {
       interpreted = await this.interpret(item);
@@ -540,9 +624,11 @@ class BatchRun {
     } catch (error) {
       // The outputs do not fit the task: every image would fail the same way, so the job stops.
       if (this.interpretedOk === 0) return this.fail(error);
-      this.failed(item.file.rel, toErrorInfo(error), { ...base, ms: { ...item.ms, post: now() - t0 } });
+      this.failed(item.file.rel, toErrorInfo(error), { ...base, ms: ms(postWatch.stop()) });
       return;
     }
+    const postTime = postWatch.stop();
+    const writeWatch = this.held.start();
     let written: string[] = [];
     try {
       written = await writeItemOutputs(
@@ -558,14 +644,14 @@ class BatchRun {
     } catch (error) {
       const info = toErrorInfo(error);
       if (info.code === 'WRITE_FAILED') return this.fail(error);
-      this.failed(item.file.rel, info, { ...base, ms: { ...item.ms, post: now() - t0 }, result: interpreted.summary });
+      this.failed(item.file.rel, info, { ...base, ms: ms(postTime, writeWatch.stop()), result: interpreted.summary });
       return;
     }
     const record: BatchItemRecord = {
       type: 'item',
       ...base,
       status: 'ok',
-      ms: { ...item.ms, post: now() - t0 },
+      ms: ms(postTime, writeWatch.stop()),
       result: interpreted.summary,
       ...(written.length ? { outputs: written } : {}),
       at: new Date().toISOString(),

@@ -16,6 +16,8 @@ export interface JournalEntry {
   key: string;
   /** Failed because the engine process stopped while it ran (not retried by the automatic restart). */
   crashed?: boolean;
+  /** Why it failed (the list of failures of a resumed job includes the earlier ones). */
+  error?: string;
 }
 
 function parseLine(line: string): BatchJournalRecord | null {
@@ -157,8 +159,10 @@ export class BatchJournal {
 
   private note(r: BatchJournalRecord) {
     if (r.type === 'item') {
-      const crashed = r.error?.code === 'ENGINE_CRASHED';
-      this.entries.set(r.file, crashed ? { status: r.status, key: r.key, crashed } : { status: r.status, key: r.key });
+      const entry: JournalEntry = { status: r.status, key: r.key };
+      if (r.error?.code === 'ENGINE_CRASHED') entry.crashed = true;
+      if (r.status === 'failed') entry.error = r.error?.message ?? 'failed';
+      this.entries.set(r.file, entry);
       this.keys.add(r.key);
     } else if (r.type === 'started') {
       for (const file of r.files) this.entries.set(file, { status: 'started', key: r.key });

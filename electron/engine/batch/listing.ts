@@ -107,11 +107,7 @@ export async function* readInputList(list: string, folder: string): AsyncGenerat
       yield { rel: posix, path };
     }
   } catch (error) {
-    if (error instanceof WorkbenchError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new WorkbenchError('NOT_FOUND', `Input list not found: ${list}`);
-    if (code === 'EISDIR') throw new WorkbenchError('INVALID_INPUT', `The input list ${list} is a folder, not a file`);
-    throw new WorkbenchError('IO_ERROR', `${list} cannot be read: ${(error as Error).message}`);
+    throw fsError(error, list, { what: 'input list' });
   } finally {
     lines.close();
     stream.destroy();

@@ -160,8 +160,11 @@ export const CSV_COLUMNS = [
   'area',
   'text',
   'decode_ms',
+  'preprocess_ms',
   'run_ms',
   'post_ms',
+  'write_ms',
+  'wait_ms',
 ] as const;
 
 /** RFC 4180: quoted when needed, quotes doubled. A leading =,+,-,@ is kept as is (these are data files, not sheets to trust). */
@@ -171,7 +174,7 @@ export function csvField(value: string | number | undefined | null): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const ms = (x: number) => Math.round(x * 10) / 10;
+const ms = (x: number | undefined) => (x === undefined ? undefined : Math.round(x * 10) / 10);
 
 export function csvRow(r: BatchItemRecord): string {
   const s = r.result;
@@ -191,8 +194,11 @@ export function csvRow(r: BatchItemRecord): string {
     s?.maskArea,
     text,
     ms(r.ms.decode),
+    ms(r.ms.preprocess),
     ms(r.ms.run),
     ms(r.ms.post),
+    ms(r.ms.write),
+    ms(r.ms.wait),
   ];
   return `${fields.map(csvField).join(',')}\r\n`;
 }
@@ -236,16 +242,35 @@ async function copyInto(from: string, to: BufferedFile): Promise<void> {
 }
 
 /**
+ * COCO category ids start at 1 (0 is read as "background" or "no category" by COCO tools), so a
+ * category's id is the model's class index + 1, and each category says its class index. The
+ * categories are the job's labels (every class, found or not), plus classes found beyond them.
+ */
+export const COCO_CATEGORY_NOTE = "category_id = the model's class index + 1; each category gives its class_index";
+
+export function cocoCategories(
+  labels: readonly string[] | null | undefined,
+  found: ReadonlyMap<number, string>,
+): { id: number; name: string; class_index: number }[] {
+  const names = new Map<number, string>();
+  labels?.forEach((name, k) => names.set(k, name || `class ${k}`));
+  for (const [k, name] of found) if (!names.has(k)) names.set(k, name);
+  return [...names].sort((a, b) => a[0] - b[0]).map(([k, name]) => ({ id: k + 1, name, class_index: k }));
+}
+
+/**
  * Rebuilds results.csv, results.jsonl and coco.json in `outputFolder` from one record per file
  * (a journal's latest for the job's key, or the merge of shards' journals), sorted by path; each
  * file replaced atomically. `scratchDir` holds a temporary file for COCO's annotations. Returns
  * the names written.
+ * `labels`: the job's class names by class index, for coco.json's categories.
  */
 export async function writeJobFiles(
   outputFolder: string,
   items: AsyncIterable<BatchItemRecord>,
   write: readonly BatchOutputKind[],
   scratchDir = join(outputFolder, STATE_DIR),
+  labels?: readonly string[] | null,
 ): Promise<string[]> {
   const wanted = (['csv', 'jsonl', 'coco'] as const).filter((k) => write.includes(k));
   if (!wanted.length) return [];
@@ -267,7 +292,8 @@ export async function writeJobFiles(
     const jsonl = files.get('jsonl');
     const coco = files.get('coco');
     await csv?.write(`${CSV_COLUMNS.join(',')}\r\n`);
-    await coco?.write('{"info":{"description":"ONNX Workbench batch job","version":"1.0"},"images":[');
+    const info = { description: 'ONNX Workbench batch job', version: '1.0', category_ids: COCO_CATEGORY_NOTE };
+    await coco?.write(`{"info":${JSON.stringify(info)},"images":[`);
     const categories = new Map<number, string>();
     let imageId = 0;
     let annId = 0;
@@ -286,7 +312,7 @@ export async function writeJobFiles(
           const ann = {
             id: annId,
             image_id: imageId,
-            category_id: d.classId,
+            category_id: d.classId + 1,
             bbox: [d.x1, d.y1, w, h].map((v) => Math.round(v * 100) / 100),
             area: Math.round(w * h * 100) / 100,
             score: d.score,
@@ -300,8 +326,7 @@ export async function writeJobFiles(
       await coco.write('],"annotations":[');
       await annotations.flush();
       await copyInto(annotations.path, coco);
-      const cats = [...categories].sort((a, b) => a[0] - b[0]).map(([id, name]) => ({ id, name }));
-      await coco.write(`],"categories":${JSON.stringify(cats)}}\n`);
+      await coco.write(`],"categories":${JSON.stringify(cocoCategories(labels, categories))}}\n`);
     }
     for (const f of files.values()) {
       await f.flush();

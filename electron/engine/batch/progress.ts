@@ -1,13 +1,23 @@
 // A batch job's counts, speed and ETA, sent about ten times a second at most (and at once when
 // the state changes), so that a job of 100,000 tiny images does not flood the UI.
-import { performance } from 'node:perf_hooks';
+//
+// Speed is a moving window over the last files this run completed, measured in running time:
+// time spent paused is left out, so a pause neither lowers the speed nor counts towards the ETA.
+// Images finish in bursts (a batch of 8 at once); the window ends now, not at the last burst, so
+// a stall shows as a falling speed rather than the speed of the last burst.
 import type { BatchFailure, BatchItemBrief, BatchProgress, BatchState } from '../../../shared/batch';
+import { type Clock, realClock } from './timing';
 
 const LATEST = 8;
 const FAILURES = 50;
-/** Images/s is measured over the last completions within this window. */
-const RATE_WINDOW_MS = 5_000;
-const RATE_SAMPLES = 256;
+/** Files in the speed window. */
+export const RATE_WINDOW_FILES = 64;
+
+export interface ProgressTrackerOptions {
+  /** Least time between events (default 100 ms; 0: every change). */
+  intervalMs?: number;
+  clock?: Clock;
+}
 
 export class ProgressTracker {
   state: BatchState = 'counting';
@@ -20,29 +30,63 @@ export class ProgressTracker {
   current: string | null = null;
   readonly latest: BatchItemBrief[] = [];
   readonly failures: BatchFailure[] = [];
-  private readonly times: number[] = [];
+  /** Running time at which each of the last files finished, oldest first (one more than the window: its start). */
+  private readonly finishedAt: number[] = [];
+  /** Running time at which the first image went into the model; null before. */
+  private begunAt: number | null = null;
+  private pausedMs = 0;
+  private pausedSince: number | null = null;
   private lastEmit = -Infinity;
   private timer: NodeJS.Timeout | null = null;
-  readonly startedAt = performance.now();
+  private readonly intervalMs: number;
+  readonly clock: Clock;
+  readonly startedAt: number;
 
   constructor(
     private readonly jobId: string,
     private readonly emit: (p: BatchProgress) => void,
-    private readonly intervalMs = 100,
-  ) {}
+    options: ProgressTrackerOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 100;
+    this.clock = options.clock ?? realClock;
+    this.startedAt = this.clock();
+  }
 
   get done(): number {
     return this.ok + this.failed;
   }
 
+  /** Wall time since the tracker started, less the time paused. */
+  runningMs(now = this.clock()): number {
+    const paused = this.pausedMs + (this.pausedSince === null ? 0 : now - this.pausedSince);
+    return now - this.startedAt - paused;
+  }
+
+  /** Time paused so far. */
+  get pausedTotalMs(): number {
+    return this.pausedMs + (this.pausedSince === null ? 0 : this.clock() - this.pausedSince);
+  }
+
+  /** The model is loaded and images start going through: the speed is measured from here. */
+  begin() {
+    this.begunAt ??= this.runningMs();
+  }
+
   /**
    * Files earlier runs settled, counted before the listing reaches them (a resumed job shows its
-   * progress at once); negative counts take back those the listing never found.
+   * progress at once); negative counts take back those the listing never found. `failures`: the
+   * files that failed in those runs, so that the list of failures is complete after a resume.
    */
-  settledBefore(ok: number, failed: number) {
+  settledBefore(ok: number, failed: number, failures: readonly BatchFailure[] = []) {
     this.ok += ok;
     this.failed += failed;
     this.skipped += ok + failed;
+    for (const f of failures) this.addFailure(f);
+  }
+
+  private addFailure(f: BatchFailure) {
+    this.failures.push(f);
+    if (this.failures.length > FAILURES) this.failures.shift();
   }
 
   /** A file finished in this run; `ran` false: settled without a run (left failed by a crash). */
@@ -51,18 +95,25 @@ export class ProgressTracker {
     if (brief.status === 'ok') this.ok += 1;
     else {
       this.failed += 1;
-      this.failures.push({ file: brief.file, error: brief.text });
-      if (this.failures.length > FAILURES) this.failures.shift();
+      this.addFailure({ file: brief.file, error: brief.text });
     }
     this.latest.push(brief);
     if (this.latest.length > LATEST) this.latest.shift();
-    if (ran) this.times.push(performance.now());
-    if (this.times.length > RATE_SAMPLES) this.times.shift();
+    if (ran) {
+      this.finishedAt.push(this.runningMs());
+      if (this.finishedAt.length > RATE_WINDOW_FILES + 1) this.finishedAt.shift();
+    }
     this.changed();
   }
 
   setState(state: BatchState) {
     if (this.state === state) return;
+    const now = this.clock();
+    if (state === 'paused' && this.pausedSince === null) this.pausedSince = now;
+    if (state !== 'paused' && this.pausedSince !== null) {
+      this.pausedMs += now - this.pausedSince;
+      this.pausedSince = null;
+    }
     this.state = state;
     this.flush();
   }
@@ -72,31 +123,37 @@ export class ProgressTracker {
     this.changed();
   }
 
-  imagesPerSecond(now = performance.now()): number {
-    const recent = this.times.filter((t) => now - t <= RATE_WINDOW_MS);
-    if (recent.length < 2) {
-      // Too few recent samples: the whole run's average.
-      const secs = (now - this.startedAt) / 1000;
-      return secs > 0 && this.processed > 0 ? this.processed / secs : 0;
-    }
-    // Up to now, not to the last completion: a stalled (paused) job's speed falls off.
-    const span = (now - recent[0]) / 1000;
-    return span > 0 ? (recent.length - 1) / span : 0;
+  /**
+   * Files per second of running time over the window: the files finished since its start, over
+   * the time from its start to now. The window starts at the file finished just before the last
+   * RATE_WINDOW_FILES ones, or, while fewer have finished, when the first image went in.
+   */
+  imagesPerSecond(): number {
+    const now = this.runningMs();
+    const full = this.finishedAt.length > RATE_WINDOW_FILES;
+    const start = full ? this.finishedAt[0] : this.begunAt;
+    const files = full ? this.finishedAt.length - 1 : this.finishedAt.length;
+    if (start === null || files === 0) return 0;
+    const secs = (now - start) / 1000;
+    return secs > 0 ? files / secs : 0;
   }
 
   snapshot(): BatchProgress {
     const ips = this.imagesPerSecond();
-    const remaining = this.total === null ? null : Math.max(0, this.total - this.done);
+    const left = this.total === null ? null : Math.max(0, this.total - this.done);
+    const eta = left === null ? null : left === 0 ? 0 : this.state === 'paused' || !(ips > 0) ? null : Math.round(left / ips);
     return {
       jobId: this.jobId,
       state: this.state,
       done: this.done,
+      left,
       ok: this.ok,
       failed: this.failed,
       skipped: this.skipped,
+      processed: this.processed,
       total: this.total,
       imagesPerSecond: Math.round(ips * 100) / 100,
-      etaSeconds: remaining === null ? null : remaining === 0 ? 0 : ips > 0 ? Math.round(remaining / ips) : null,
+      etaSeconds: eta,
       current: this.current,
       latest: [...this.latest],
       failures: [...this.failures],
@@ -105,7 +162,7 @@ export class ProgressTracker {
 
   /** Something changed: send now if the last event is old enough, else once the interval is over. */
   changed() {
-    const wait = this.lastEmit + this.intervalMs - performance.now();
+    const wait = this.lastEmit + this.intervalMs - this.clock();
     if (wait <= 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), wait);
   }
@@ -113,7 +170,7 @@ export class ProgressTracker {
   flush() {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.lastEmit = performance.now();
+    this.lastEmit = this.clock();
     this.emit(this.snapshot());
   }
 

@@ -4,7 +4,6 @@
 // Given folders may be test cases themselves or hold them at any depth (up to MAX_DEPTH).
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { WorkbenchError } from '../../../shared/result';
 
 export interface TestDataSet {
   name: string;
@@ -21,6 +20,8 @@ export interface TestCase {
   /** The model file, or null when the folder has data sets but no model. */
   model: string | null;
   sets: TestDataSet[];
+  /** A folder given that could not be checked at all (missing, a file, no test cases): why. */
+  problem?: string;
 }
 
 const MAX_DEPTH = 6;
@@ -72,29 +73,39 @@ async function scan(dir: string, depth: number, out: TestCase[]): Promise<void> 
   for (const s of subdirs) await scan(join(dir, s), depth + 1, out);
 }
 
-/** Test cases under each folder, in a stable order; a folder without any is an error. */
+/** Why a folder given cannot be checked at all, or null when it can be scanned. */
+async function folderProblem(dir: string): Promise<string | null> {
+  try {
+    if ((await stat(dir)).isDirectory()) return null;
+  } catch {
+    return `${basename(dir)}: no such folder (${dir})`;
+  }
+  return `${basename(dir)} is a file; choose a test folder (model.onnx with test_data_set_* folders) or a folder of them`;
+}
+
+/**
+ * Test cases under each folder, in a stable order. A folder that is missing, is a file, cannot be
+ * read or holds no test case is one failed entry (with its `problem`); the others are still checked.
+ */
 export async function findTestCases(dirs: readonly string[]): Promise<TestCase[]> {
   const out: TestCase[] = [];
   for (const dir of dirs) {
-    let isDir = false;
-    try {
-      isDir = (await stat(dir)).isDirectory();
-    } catch {
-      throw new WorkbenchError('NOT_FOUND', `${basename(dir)}: no such folder (${dir})`);
+    const failed = (problem: string) => out.push({ name: basename(dir), dir, model: null, sets: [], problem });
+    const problem = await folderProblem(dir);
+    if (problem) {
+      failed(problem);
+      continue;
     }
-    if (!isDir)
-      throw new WorkbenchError(
-        'INVALID_INPUT',
-        `${basename(dir)} is a file; choose a test folder (model.onnx with test_data_set_* folders) or a folder of them`,
-      );
     const before = out.length;
-    await scan(dir, 0, out);
-    if (out.length === before) {
-      throw new WorkbenchError(
-        'NOT_FOUND',
-        `${basename(dir)}: no test cases found (a test case is a folder with model.onnx and test_data_set_* folders)`,
-      );
+    try {
+      await scan(dir, 0, out);
+    } catch (error) {
+      out.splice(before);
+      failed(`${basename(dir)} cannot be read: ${(error as Error).message}`);
+      continue;
     }
+    if (out.length === before)
+      failed(`${basename(dir)}: no test cases found (a test case is a folder with model.onnx and test_data_set_* folders)`);
   }
   return out;
 }

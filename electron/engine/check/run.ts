@@ -17,6 +17,8 @@ import type { ValueInfo } from '../../../shared/model-info';
 import { WorkbenchError, toErrorInfo } from '../../../shared/result';
 import { readModelInfo } from '../../common/onnx/reader';
 import { loadOrt } from '../ort';
+import { probeProviders } from '../providers/probe';
+import { PROVIDER_NAMES, type ProviderStatus, isProviderId } from '../../../shared/providers';
 import { readTensorFile } from '../tensors/io';
 import { describeMismatch } from '../tensors/match';
 import { fromOrtTensor, toOrtTensor, type LoadedTensor } from '../tensors/tensor';
@@ -29,6 +31,8 @@ export interface RunCheckOptions {
   rtol?: number;
   signal?: AbortSignal;
   onProgress?: (p: CheckProgress) => void;
+  /** The providers' readiness (default: probed once per engine). */
+  providerStatuses?: () => Promise<ProviderStatus[]>;
 }
 
 const message = (e: unknown): string => toErrorInfo(e).message;
@@ -52,17 +56,34 @@ function assign(files: LoadedTensor[], names: readonly string[], paths: string[]
   });
 }
 
+/**
+ * Sequence, map and optional values (by the model's own types, file by file in order) cannot be
+ * fed to or read from onnxruntime-node: said by name instead of misreading the file as a tensor.
+ */
+function refuseNonTensors(paths: string[], names: readonly string[], values: Map<string, ValueInfo>, what: string) {
+  paths.forEach((p, k) => {
+    const v = values.get(names[k]);
+    if (v && v.kind !== 'tensor')
+      throw new Error(
+        `unsupported: ${v.kind} value in ${basename(p)} (${what} '${v.name}'); onnxruntime-node feeds and returns tensors only`,
+      );
+  });
+}
+
 async function runSet(
   ort: typeof Ort,
   session: Ort.InferenceSession,
-  inputs: Map<string, ValueInfo>,
+  values: { inputs: Map<string, ValueInfo>; outputs: Map<string, ValueInfo> },
   set: TestDataSet,
   tol: { atol: number; rtol: number },
 ): Promise<CheckSetResult> {
   const started = performance.now();
   const result: CheckSetResult = { name: set.name, dir: set.dir, pass: false, outputs: [], durationMs: 0 };
+  const { inputs } = values;
   try {
     if (set.outputs.length === 0) throw new Error('it has no output_N.pb files to compare with');
+    refuseNonTensors(set.inputs, session.inputNames, inputs, 'input');
+    refuseNonTensors(set.outputs, session.outputNames, values.outputs, 'output');
     const fed = await Promise.all(set.inputs.map((p) => readTensorFile(p)));
     const feedNames = assign(fed, session.inputNames, set.inputs, 'input');
     const feeds: Record<string, Ort.Tensor> = {};
@@ -120,13 +141,17 @@ async function runCase(
     for (const s of c.sets) onSet(s.name, false);
     return result;
   };
+  if (c.problem) return failAll(c.problem);
   if (!c.model) return failAll('the folder has test_data_set_* folders but no .onnx model');
   if (c.sets.length === 0) return failAll('the folder has a model but no test_data_set_* folders');
   let session: Ort.InferenceSession;
-  let inputs: Map<string, ValueInfo>;
+  let values: { inputs: Map<string, ValueInfo>; outputs: Map<string, ValueInfo> };
   try {
     const info = await readModelInfo(c.model);
-    inputs = new Map([...info.inputs, ...info.optionalInputs].map((v) => [v.name, v]));
+    values = {
+      inputs: new Map([...info.inputs, ...info.optionalInputs].map((v) => [v.name, v])),
+      outputs: new Map(info.outputs.map((v) => [v.name, v])),
+    };
     session = await ort.InferenceSession.create(c.model, { executionProviders: [options.provider ?? 'cpu'] });
   } catch (e) {
     return failAll(`${basename(c.model)} does not load: ${message(e)}`);
@@ -134,7 +159,7 @@ async function runCase(
   try {
     for (const set of c.sets) {
       throwIfCancelled(options.signal);
-      const r = await runSet(ort, session, inputs, set, tol);
+      const r = await runSet(ort, session, values, set, tol);
       result.sets.push(r);
       onSet(set.name, r.pass);
     }
@@ -147,6 +172,16 @@ async function runCase(
 
 export async function runCheck(cases: readonly TestCase[], options: RunCheckOptions = {}): Promise<CheckReport> {
   const ort = await loadOrt();
+  // A provider asked for that is not ready would fail every case with ORT's words: say it once.
+  const id = options.provider;
+  if (id && id !== 'cpu') {
+    const status = (await (options.providerStatuses ?? probeProviders)()).find((s) => s.id === id);
+    if (status?.status !== 'ready')
+      throw new WorkbenchError(
+        'PROVIDER_UNAVAILABLE',
+        `${isProviderId(id) ? PROVIDER_NAMES[id] : id} is not ready here: ${status?.reason ?? 'it was not probed on this machine'}`,
+      );
+  }
   const tol = { atol: options.atol ?? DEFAULT_ATOL, rtol: options.rtol ?? DEFAULT_RTOL };
   const total = cases.reduce((s, c) => s + Math.max(1, c.sets.length), 0);
   let done = 0;

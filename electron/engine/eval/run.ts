@@ -2,7 +2,7 @@
 // batch engine's), then its results scored against the truth; with `against`, the second model's
 // job over the same files and the files where the two disagree. Writes eval.json, per-file.jsonl
 // and the plots (SVG and PNG) to the output folder.
-import { mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchJob, BatchProgress } from '../../../shared/batch';
 import { boxIou } from '../../../shared/postprocess';
@@ -22,7 +22,7 @@ import { SegmentationTally, segmentationMetrics } from '../../../shared/eval/seg
 import { WorkbenchError } from '../../../shared/result';
 import { readModelInfo } from '../../common/onnx/reader';
 import { runBatchJob, type BatchRunOptions } from '../batch/job';
-import { writeAtomic } from '../batch/outputs';
+import { exists, writeAtomic } from '../../common/fs';
 import { loadDataset, type LoadedDataset } from './dataset';
 import { type ResultRow, readClassMask, readResults, scoreJob } from './score';
 
@@ -31,16 +31,58 @@ export interface EvalRunOptions extends Pick<BatchRunOptions, 'sessions' | 'sign
   onProgress?: (p: EvalProgress) => void;
 }
 
-/** The job as the evaluation needs it: over the dataset folder, results.jsonl (and masks) written. */
-function evalJob(job: BatchJob, dataset: LoadedDataset, root: string): BatchJob {
+export const EVAL_FORMAT = 'onnx-workbench/eval';
+const INPUTS_FILE = 'inputs.txt';
+
+/** The labelled files, one per line: the jobs take only these (not every image of the folder). */
+function labelledFiles(dataset: LoadedDataset): string[] {
+  const t = dataset.truth;
+  const keys =
+    t.task === 'classification'
+      ? t.labels.keys()
+      : t.task === 'detection'
+        ? (t.coco ?? t.yolo!).keys()
+        : t.task === 'segmentation'
+          ? t.masks.keys()
+          : t.texts.keys();
+  return [...keys].sort();
+}
+
+/** The job as the evaluation needs it: the labelled files of the dataset folder, results.jsonl (and masks) written. */
+function evalJob(job: BatchJob, dataset: LoadedDataset, root: string, list: string): BatchJob {
   const write = new Set(job.output.write);
   write.add('jsonl');
   if (dataset.truth.task === 'segmentation') write.add('masks');
   return {
     ...job,
-    input: { ...job.input, folder: root, exclude: [...job.input.exclude, ...dataset.exclude] },
+    input: { ...job.input, folder: root, list, exclude: [...job.input.exclude, ...dataset.exclude] },
     output: { ...job.output, write: [...write] },
   };
+}
+
+/** The output folder holds nothing of ours' names that we did not write (an earlier eval.json of ours is fine). */
+async function checkOutFolder(out: string): Promise<void> {
+  const report = join(out, 'eval.json');
+  if (await exists(report)) {
+    let format: unknown;
+    try {
+      format = (JSON.parse(await readFile(report, 'utf8')) as { format?: unknown }).format;
+    } catch {
+      format = undefined;
+    }
+    if (format !== EVAL_FORMAT)
+      throw new WorkbenchError(
+        'INVALID_INPUT',
+        `${report} was not written by an ONNX Workbench evaluation; it was kept: choose another output folder`,
+      );
+    return;
+  }
+  for (const name of ['per-file.jsonl', INPUTS_FILE])
+    if (await exists(join(out, name)))
+      throw new WorkbenchError(
+        'INVALID_INPUT',
+        `${join(out, name)} is in the output folder but not from an evaluation; it was kept: choose another output folder`,
+      );
 }
 
 async function isBinary(job: BatchJob): Promise<boolean> {
@@ -65,7 +107,7 @@ async function evaluateModel(
   phase: 'a' | 'b',
   options: EvalRunOptions,
 ): Promise<{ evaluation: ModelEvaluation; perFile: EvalFileResult[]; warnings: string[] }> {
-  const summary = await runBatchJob(evalJob(job, dataset, request.dataset.root), {
+  const summary = await runBatchJob(evalJob(job, dataset, request.dataset.root, join(request.out, INPUTS_FILE)), {
     sessions: options.sessions,
     signal: options.signal,
     gate: options.gate,
@@ -218,10 +260,9 @@ async function writeReport(
   perFile: EvalFileResult[],
   plots: Record<string, string>,
 ): Promise<string[]> {
-  await mkdir(out, { recursive: true });
-  const written: string[] = [];
+  const written: string[] = [INPUTS_FILE];
   const put = async (name: string, bytes: string | Uint8Array) => {
-    await writeAtomic(join(out, name), bytes, true);
+    await writeAtomic(join(out, name), bytes, { mkdir: true });
     written.push(name);
   };
   await put('per-file.jsonl', perFile.map((f) => JSON.stringify(f)).join('\n') + (perFile.length ? '\n' : ''));
@@ -231,12 +272,18 @@ async function writeReport(
     await put(name.replace(/\.svg$/, '.png'), await sharp(Buffer.from(text)).png().toBuffer());
   }
   written.push('eval.json');
-  await writeAtomic(join(out, 'eval.json'), JSON.stringify({ ...report, written }, null, 2), true);
+  await writeAtomic(join(out, 'eval.json'), JSON.stringify({ format: EVAL_FORMAT, ...report, written }, null, 2), {
+    mkdir: true,
+  });
   return written;
 }
 
 export async function runEval(request: EvalRequest, options: EvalRunOptions): Promise<EvalReport> {
   const dataset = await loadDataset(request.dataset);
+  await checkOutFolder(request.out);
+  // eval.json marks the folder as ours from the start, so a run killed midway resumes here.
+  await writeAtomic(join(request.out, 'eval.json'), JSON.stringify({ format: EVAL_FORMAT, state: 'running' }), { mkdir: true });
+  await writeAtomic(join(request.out, INPUTS_FILE), labelledFiles(dataset).join('\n') + '\n');
   const a = await evaluateModel(request.job, dataset, request, 'a', options);
   const b = request.against ? await evaluateModel(request.against, dataset, request, 'b', options) : undefined;
   const files = a.perFile.map((f) => f.file);

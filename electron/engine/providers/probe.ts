@@ -102,8 +102,10 @@ export async function gatherFacts(deps: ProbeDeps, refresh: boolean): Promise<Pr
 async function probeOne(id: ProviderId, facts: ProviderFacts, deps: ProbeDeps): Promise<ProviderStatus> {
   const start = performance.now();
   const base = { id, label: PROVIDER_LABELS[id], bundled: facts.backends.get(id) ?? false };
-  if (!facts.backends.has(id)) {
-    // Nothing to load: asking ORT would only print "backend not found".
+  // Nothing to load: asking ORT would only print "backend not found". WebGPU on Linux without
+  // the Vulkan loader cannot start either, and Dawn says so on stderr past any log setting.
+  const noVulkan = id === 'webgpu' && facts.platform === 'linux' && facts.vulkanLoader.missing.length > 0;
+  if (!facts.backends.has(id) || noVulkan) {
     return { ...base, status: 'unavailable', reason: unavailableReason(id, '', facts), probeMs: performance.now() - start };
   }
   try {

@@ -14,10 +14,12 @@ import {
   type SessionOptions,
   latencyStats,
 } from '../../../shared/run';
+import type { OutputPlane } from '../../../shared/tensor';
 import { writeNew } from '../../common/fs';
 import { readModelInfo } from '../../common/onnx/reader';
 import { loadOrt } from '../ort';
 import { encodeTensor, formatOf } from '../tensors/io';
+import { tensorPlane } from '../tensors/plane';
 import { previewValue, summarizeTensor } from '../tensors/summary';
 import { type Tensor, fromOrtTensor } from '../tensors/tensor';
 import { type ImageLoader, prepareInputs } from './inputs';
@@ -153,6 +155,7 @@ export class ModelRunner {
     return {
       provider: session.provider,
       createMs: session.createMs,
+      cached: session.cached,
       warmup: request.warmup,
       runs: request.runs,
       latencyMs: latencyStats(samples),
@@ -182,6 +185,11 @@ export class ModelRunner {
     const values: (number | string)[] = [];
     for (let k = offset; k < Math.min(total, offset + count); k++) values.push(previewValue(t, k));
     return { total, values };
+  }
+
+  /** One plane of an output, downsampled (the UI's heatmap of the whole tensor). */
+  outputPlane(runId: string, name: string, index: number[], maxSize: number): OutputPlane {
+    return tensorPlane(this.output(runId, name), index, maxSize, name);
   }
 
   /** Saves one output as .npy, .pb or .json; never overwrites an existing file. */

@@ -17,7 +17,7 @@ import { WorkbenchError } from '../../../shared/result';
 import { exists, moveNew } from '../../common/fs';
 import type { SessionOptions } from '../../../shared/run';
 import { loadOrt } from '../ort';
-import { explainRuntimeError, loadErrorContext } from '../runtime-check';
+import { explainRuntimeError, isExternalDataError, loadErrorContext } from '../runtime-check';
 
 export interface CachedSession {
   session: Ort.InferenceSession;
@@ -50,6 +50,15 @@ export interface SessionCacheOptions {
   maxBytes?: number;
   platform?: string;
 }
+
+/** What a caller gets of a session just made. */
+const created = (e: Entry): CachedSession => ({
+  session: e.session,
+  provider: e.provider,
+  createMs: e.createMs,
+  cached: false,
+  profiling: e.profiling,
+});
 
 const GRAPH_LEVELS = { disabled: 'disabled', basic: 'basic', extended: 'extended', all: 'all' } as const;
 
@@ -98,8 +107,16 @@ export class SessionCache {
     }
     const statuses = await this.options.providerStatuses();
     const choice = chooseProvider(options.provider, statuses, { platform: this.options.platform ?? process.platform });
+    if (options.fallback === 'none' && choice.requested !== 'auto' && choice.used !== choice.requested) {
+      const status = statuses.find((st) => st.id === choice.requested);
+      throw new WorkbenchError(
+        'PROVIDER_UNAVAILABLE',
+        `${PROVIDER_NAMES[choice.requested]} is not ready here: ${status?.reason ?? 'it was not probed on this machine'}`,
+      );
+    }
     if (options.profiling || options.saveOptimizedModel) return this.oneOff(path, choice, options);
-    const key = JSON.stringify([path, s.size, s.mtimeMs, choice.used, { ...options, provider: undefined }]);
+    // Whether a fallback was allowed does not change the session (a strict request that got here is not falling back).
+    const key = JSON.stringify([path, s.size, s.mtimeMs, choice.used, { ...options, provider: undefined, fallback: undefined }]);
     const hit = this.entries.get(key);
     if (hit) {
       hit.lastUsed = performance.now();
@@ -113,14 +130,7 @@ export class SessionCache {
       pending = this.create(key, path, s.size, choice, options).finally(() => this.creating.delete(key));
       this.creating.set(key, pending);
     }
-    const entry = await pending;
-    return {
-      session: entry.session,
-      provider: entry.provider,
-      createMs: entry.createMs,
-      cached: false,
-      profiling: entry.profiling,
-    };
+    return created(await pending);
   }
 
   /**
@@ -163,11 +173,7 @@ export class SessionCache {
       }
     }
     return {
-      session: entry.session,
-      provider: entry.provider,
-      createMs: entry.createMs,
-      cached: false,
-      profiling: entry.profiling,
+      ...created(entry),
       optimizedModelPath,
       finish: async () => {
         let profilePath: string | undefined;
@@ -202,22 +208,27 @@ export class SessionCache {
       session = await ort.InferenceSession.create(path, { ...ortOptions(choice.used, options), ...defined(extra) });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      if (choice.used === 'cpu')
+      const context = await loadErrorContext(path);
+      if (choice.used === 'cpu') {
+        const code = isExternalDataError(detail) ? 'EXTERNAL_DATA' : 'RUNTIME_ERROR';
+        throw new WorkbenchError(code, `${path}: ${explainRuntimeError(detail, context)} (${detail.split('\n')[0]})`);
+      }
+      if (options.fallback === 'none')
         throw new WorkbenchError(
-          'RUNTIME_ERROR',
-          `${path}: ${explainRuntimeError(detail, await loadErrorContext(path))} (${detail.split('\n')[0]})`,
+          'PROVIDER_UNAVAILABLE',
+          `${PROVIDER_NAMES[choice.used]} could not load ${path}: ${explainRuntimeError(detail, context)}`,
         );
       // The provider is ready but could not take this model: run it on the CPU and say why.
       session = await ort.InferenceSession.create(path, { ...ortOptions('cpu', options), ...defined(extra) }).catch(
         async (e: unknown) => {
           const msg = e instanceof Error ? e.message : String(e);
-          throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg, await loadErrorContext(path))}`);
+          throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg, context)}`);
         },
       );
       provider = {
         requested: choice.requested,
         used: 'cpu',
-        fallbackReason: `${PROVIDER_NAMES[choice.used]} could not load this model (${explainRuntimeError(detail)}); using CPU instead`,
+        fallbackReason: `${PROVIDER_NAMES[choice.used]} could not load this model (${explainRuntimeError(detail, context)}); using CPU instead`,
       };
     }
     const entry: Entry = {

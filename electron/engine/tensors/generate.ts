@@ -2,7 +2,7 @@
 // same tensor on every machine: mulberry32 for uniform values, Box-Muller on top for normal ones.
 import type { ValueInfo } from '../../../shared/model-info';
 import { WorkbenchError } from '../../../shared/result';
-import { floatToHalf, isFeedable, type FeedableDType, type GeneratorKind } from '../../../shared/tensor';
+import { INT_RANGE, floatToHalf, isFeedable, type FeedableDType, type GeneratorKind } from '../../../shared/tensor';
 import { allocate, elementCount, type Tensor } from './tensor';
 
 export interface GenerateOptions {
@@ -28,17 +28,6 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-const INT_RANGE: Partial<Record<FeedableDType, [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
-  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  uint64: [0, Number.MAX_SAFE_INTEGER],
-};
 
 /** Default ranges: [0, 1) for floats, [0, 10) for integers. */
 export function generateTensor(o: GenerateOptions): Tensor {

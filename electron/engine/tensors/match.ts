@@ -3,7 +3,7 @@
 // the UI may offer when only the dtype is off.
 import type { Dim, ValueInfo } from '../../../shared/model-info';
 import { WorkbenchError } from '../../../shared/result';
-import { floatToHalf, formatDims, halfToFloat, isFeedable, type FeedableDType } from '../../../shared/tensor';
+import { INT_RANGE, floatToHalf, formatDims, halfToFloat, isFeedable, type FeedableDType } from '../../../shared/tensor';
 import { allocate, type Tensor } from './tensor';
 
 /** Whether castTensor can turn `from` into `to` (numbers and bools among themselves). */
@@ -38,15 +38,6 @@ export function describeMismatch(input: ValueInfo, t: Pick<Tensor, 'dtype' | 'di
   return `input '${input.name}' expects ${expects}; ${holder} holds ${t.dtype} ${formatDims(t.dims)} (${problems.join('; ')})`;
 }
 
-const INT_LIMITS: Partial<Record<FeedableDType, [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
-};
-
 function bigLimits(out: BigInt64Array | BigUint64Array): [bigint, bigint] {
   return out instanceof BigInt64Array ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
 }
@@ -73,7 +64,7 @@ export function castTensor(t: Tensor, dtype: FeedableDType): Tensor {
     return { dtype, dims: t.dims, data: out };
   }
   const get = (k: number): number => (t.dtype === 'float16' ? halfToFloat(src[k] as number) : Number(src[k]));
-  const limits = INT_LIMITS[dtype];
+  const limits = INT_RANGE[dtype];
   for (let k = 0; k < n; k++) {
     const x = get(k);
     if (dtype === 'bool') out[k] = x !== 0 && !Number.isNaN(x) ? 1 : 0;

@@ -59,6 +59,9 @@ export function outputUnavailable(kind: BatchOutputKind, task: TaskKindId | unde
 export const BATCH_SIZES = ['auto', 1, 2, 4, 8, 16, 32, 64] as const;
 export type BatchSizeChoice = (typeof BATCH_SIZES)[number];
 
+/** How long to wait before listing the jobs again after the connection to the main side was lost. */
+const RECONNECT_DELAY_MS = 1_000;
+
 /** How long the folder and filters must rest before the files are counted again (typing). */
 export const COUNT_DELAY_MS = 300;
 
@@ -524,7 +527,10 @@ export class BatchSession {
   async #follow(run: BatchRun): Promise<void> {
     this.run = run;
     await run.follow();
-    if (this.run === run) void this.loadJobs();
+    if (this.run !== run) return;
+    // A lost connection ends the watch, not the job: list the jobs again (which re-attaches).
+    if (run.watch.error?.code === 'IO_ERROR') setTimeout(() => void this.loadJobs(), RECONNECT_DELAY_MS);
+    else void this.loadJobs();
   }
 
   /**

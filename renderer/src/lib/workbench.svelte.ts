@@ -36,6 +36,9 @@ export interface FileBrowserRequest {
   onChoose(path: string): void;
 }
 
+/** How long to wait before following the engine's activity again after the stream ended. */
+const ACTIVITY_RETRY_MS = 3000;
+
 export class Workbench {
   readonly api: Api;
   appInfo = $state.raw<AppInfo | null>(null);
@@ -138,6 +141,9 @@ export class Workbench {
     this.api.onCommand((command) => this.handleCommand(command));
     this.api.onOpenPath((path) => void this.openModel(path));
     void this.library.loadRecent();
+    void this.#watchActivity();
+    // A job still running (started before a reload, or in another tab) shows again.
+    void this.batch.loadJobs();
     const [info, samples] = await Promise.all([this.api.call('app.info', {}), this.api.call('samples.list', {})]);
     if (info.ok) {
       this.appInfo = info.value;
@@ -281,6 +287,16 @@ export class Workbench {
     this.run = null;
     this.error = null;
     this.view = 'start';
+  }
+
+  /** Follows the engine's activity events for the window's life; a lost connection is retried. */
+  async #watchActivity(): Promise<void> {
+    for (;;) {
+      const result = await this.api.call('engine.activity', {}, { onEvent: (a) => this.engine.apply(a) });
+      // An older host without the channel: the window's own calls stand in (see `activity`).
+      if (!result.ok && result.error.code === 'UNSUPPORTED') return;
+      await new Promise((resolve) => setTimeout(resolve, ACTIVITY_RETRY_MS));
+    }
   }
 
   async #showFolder(path: string): Promise<string | null> {
