@@ -45,6 +45,13 @@ Usage:
       --charset FILE        text-recognition characters, one per line (ppocr_keys_v1.txt)
       --conf X  --iou Y     detection confidence and NMS IoU thresholds, 0..1
       --top K               classification: how many classes to list (default 5)
+      --task speech-activity  a voice-activity model (Silero VAD) over one --input FILE.wav of any
+                            length, chunk by chunk with its state carried over: prints
+                            "speech 2.02 s – 6.24 s" lines and a summary; --json the segments,
+                            duration and speech_share (seconds); --out DIR writes speech.json and
+                            speech.csv (start,end); --sample-rate 16000 (default) or 8000
+      --threshold X (0.5) --min-speech MS (250) --min-silence MS (100) --pad MS (30)
+                            speech-activity: speech starts at X, ends after MS below X - 0.15
       --json                the RunResult as JSON on stdout
   onnx-workbench bench MODEL [options]      Latency min/p50/p90/p99/max/mean and runs/s
       --runs N (100) --warmup N (10) --provider P (repeatable: one row each) --threads N

@@ -22,6 +22,7 @@ import { mergeShards } from './batch/merge';
 import { runEval } from './eval/run';
 import { SessionCache } from './run/session-cache';
 import { readTensorForInput } from './run/tensor-read';
+import { exportSpeech, speechChannel } from './audio/speech-channel';
 
 export interface EngineContext {
   signal: AbortSignal;
@@ -111,6 +112,8 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     'engine.batchControl': async ({ jobId, action }) => batches.control(jobId, action),
     'image.preview': ({ path, recipe }) => imagePreview(path, recipe),
     'image.guessRecipe': ({ modelPath, input }) => recipeFor(modelPath, input),
+    'audio.speech': (request, ctx) => speechChannel(request, sessions, ctx),
+    'audio.exportSpeech': (request) => exportSpeech(request),
     'model.close': async ({ path }) => ({ released: await sessions.release(path) }),
     async 'debug.sleep'({ ms, blocking }, ctx) {
       debugOnly();

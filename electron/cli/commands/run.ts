@@ -10,6 +10,7 @@ import { formatRunResult } from '../format';
 import { buildInputs, namedDims } from '../inputs';
 import { type InterpretedRun, formatTaskResult, interpretRun, planTask, saveTaskFiles, taskFlags, taskRecord } from '../task';
 import { exists } from '../../common/fs';
+import { SPEECH_TASK, checkSpeechFlags, speechCommand, speechFlags } from './speech';
 
 export const inputFlags = {
   input: { type: 'string', multiple: true },
@@ -80,6 +81,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
       ...taskFlags,
       profile: { type: 'boolean' },
       'save-optimized': { type: 'string' },
+      ...speechFlags,
     },
     allowPositionals: true,
   });
@@ -95,6 +97,8 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
     if (await exists(to)) throw new CliFailure(`${to} already exists: choose another --save-optimized name`);
     options.saveOptimizedModel = to;
   }
+  checkSpeechFlags(values, values.task);
+  if (values.task === SPEECH_TASK) return speechCommand(model, values, options, ctx);
   const sampleRate = parseCount('--sample-rate', values['sample-rate'], 16000, 1000);
   const outDir = values.out === undefined ? undefined : resolve(values.out);
   const info = await readModelInfo(model);

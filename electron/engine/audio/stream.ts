@@ -6,7 +6,7 @@
 import type * as Ort from 'onnxruntime-node';
 import type { ModelInfo, ValueInfo } from '../../../shared/model-info';
 import { WorkbenchError } from '../../../shared/result';
-import { type SpeechSettings, type SpeechTimeline, speechSegments } from '../../../shared/audio/speech';
+import { type SpeechSettings, type SpeechTimeline, resegment } from '../../../shared/audio/speech';
 import { loadOrt } from '../ort';
 
 /** How a stateful chunked model is fed, found from its inputs and outputs. */
@@ -99,15 +99,14 @@ export function speechTimeline(
   totalSamples: number,
   settings: SpeechSettings,
 ): SpeechTimeline {
-  const segments = speechSegments(probs, plan.chunk, plan.sampleRate, totalSamples, settings);
-  const duration = totalSamples / plan.sampleRate;
-  const speech = segments.reduce((a, s) => a + (s.end - s.start), 0);
-  return {
+  const base = {
     sampleRate: plan.sampleRate,
     chunk: plan.chunk,
-    duration,
+    duration: totalSamples / plan.sampleRate,
     probabilities: probs.map((p) => Math.round(p * 1e4) / 1e4),
-    segments,
-    speechShare: duration ? speech / duration : 0,
+    segments: [],
+    speechShare: 0,
   };
+  // Segmented from the exact probabilities; the rounded ones are what the answer carries.
+  return { ...resegment({ ...base, probabilities: probs }, settings), probabilities: base.probabilities };
 }
