@@ -33,8 +33,7 @@ interface SpeechValues {
 export function checkSpeechFlags(values: SpeechValues, task: string | undefined) {
   if (task === SPEECH_TASK) return;
   for (const flag of Object.keys(speechFlags))
-    if (values[flag as keyof typeof speechFlags] !== undefined)
-      throw new UsageError(`--${flag} goes with --task ${SPEECH_TASK}`);
+    if (values[flag as keyof typeof speechFlags] !== undefined) throw new UsageError(`--${flag} goes with --task ${SPEECH_TASK}`);
 }
 
 const fmt = (s: number) => s.toFixed(2);
@@ -52,8 +51,7 @@ export function formatSpeech(r: SpeechResult): string {
 
 export async function speechCommand(model: string, values: SpeechValues, options: SessionOptionsInput, ctx: CliContext) {
   const inputs = values.input ?? [];
-  if (inputs.length !== 1 || !/\.wav$/i.test(inputs[0]))
-    throw new UsageError(`--task ${SPEECH_TASK} takes one --input FILE.wav`);
+  if (inputs.length !== 1 || !/\.wav$/i.test(inputs[0])) throw new UsageError(`--task ${SPEECH_TASK} takes one --input FILE.wav`);
   const audio = resolve(inputs[0]);
   const rate = values['sample-rate'] === undefined ? 16000 : Number(values['sample-rate']);
   if (rate !== 16000 && rate !== 8000)

@@ -65,8 +65,7 @@ export async function speechChannel(
   const { model, audio: path, settings, sampleRate } = request;
   const info = await readModelInfo(model);
   const plan = planStream(info, sampleRate);
-  if (typeof plan === 'string')
-    throw new WorkbenchError('UNSUPPORTED', `${basename(model)} does not take audio chunks: ${plan}`);
+  if (typeof plan === 'string') throw new WorkbenchError('UNSUPPORTED', `${basename(model)} does not take audio chunks: ${plan}`);
   ctx.emit({ stage: 'decoding' });
   const audio = await readWav(path);
   const samples = resample(audio.samples, audio.sampleRate, plan.sampleRate);

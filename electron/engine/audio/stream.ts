@@ -27,7 +27,8 @@ const dimsOf = (v: ValueInfo) => (v.shape ?? []).map((d) => (typeof d === 'numbe
 export function planStream(info: Pick<ModelInfo, 'inputs' | 'outputs'>, sampleRate: number): StreamPlan | string {
   if (sampleRate !== 16000 && sampleRate !== 8000) return `Silero VAD takes 16 kHz or 8 kHz audio, not ${sampleRate} Hz`;
   const floats = info.inputs.filter((v) => v.kind === 'tensor' && v.dtype === 'float32');
-  const audio = floats.find((v) => (v.shape?.length ?? 0) === 2) ?? floats.find((v) => /input|audio|x/i.test(v.name));
+  // A [batch, samples] input; one of unknown shape only by its name (an image's 4-D input never).
+  const audio = floats.find((v) => v.shape?.length === 2) ?? floats.find((v) => !v.shape && /input|audio|x/i.test(v.name));
   if (!audio) return 'the model has no [batch, samples] float input for the audio';
   const rate = info.inputs.find((v) => v.dtype === 'int64' && /sr|rate/i.test(v.name)) ?? null;
   const outs = info.outputs.filter((v) => v.kind === 'tensor');
