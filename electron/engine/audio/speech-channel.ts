@@ -1,7 +1,6 @@
 // The `audio.speech` channel: a .wav of any length through a stateful chunked model (Silero VAD),
 // answered as a speech timeline and a small waveform envelope; and `audio.exportSpeech`, the
 // timeline written as JSON or CSV, never over an existing file.
-import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { z } from 'zod';
 import {
@@ -15,6 +14,7 @@ import {
 import { WorkbenchError } from '../../../shared/result';
 import { readModelInfo } from '../../common/onnx/reader';
 import { fsError, writeNew } from '../../common/fs';
+import { openRegularFile } from '../../common/regular-file';
 import type { SessionCache } from '../run/session-cache';
 import { decodeWav, resample } from '../tensors/wav';
 import { planStream, speechTimeline, streamProbabilities } from './stream';
@@ -46,13 +46,16 @@ export function waveEnvelope(samples: Float32Array, bins = 2000): WaveEnvelope {
 async function readWav(path: string) {
   let bytes: Uint8Array;
   try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new WorkbenchError('INVALID_INPUT', `${path} is not a file`);
-    if (s.size > MAX_WAV_BYTES) throw new WorkbenchError('INVALID_INPUT', `${path} is larger than 2 GiB`);
-    bytes = await readFile(path);
+    const { fh, size } = await openRegularFile(path, 'a .wav file');
+    try {
+      if (size > MAX_WAV_BYTES) throw new WorkbenchError('INVALID_INPUT', `${path} is larger than 2 GiB`);
+      bytes = await fh.readFile();
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     if (e instanceof WorkbenchError) throw e;
-    throw fsError(e, path);
+    throw fsError(e, path, { what: '.wav file' });
   }
   return decodeWav(bytes, path);
 }
