@@ -62,7 +62,7 @@ describe('SpeechTimelineView', () => {
     // At 0.8 the 0.6 stretch falls below 0.8 − 0.15: the first segment ends where it begins.
     await fireEvent.input(screen.getByLabelText('Threshold'), { target: { value: '0.8' } });
     expect(rows()[0]).toEqual(['1', '0.64', '1.60', '0.96']);
-    expect(container.querySelector('line.thr')?.getAttribute('y1')).toBe(String(160 - 0.8 * 160));
+    expect(container.querySelector('line.thr')?.getAttribute('y1')).toBe(String(160 - 2 - 0.8 * 156));
     await fireEvent.input(screen.getByLabelText('Threshold'), { target: { value: '0.5' } });
     // A min silence of 600 ms bridges the 160 ms gap: one segment.
     await fireEvent.input(screen.getByLabelText('Min silence'), { target: { value: '600' } });
