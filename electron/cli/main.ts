@@ -54,6 +54,9 @@ Usage:
                             speech.csv (start,end); --sample-rate 16000 (default) or 8000
       --threshold X (0.5) --min-speech MS (250) --min-silence MS (100) --pad MS (30)
                             speech-activity: speech starts at X, ends after MS below X - 0.15
+      --expect DIR          compare the outputs with reference tensors saved earlier (NAME.npy,
+                            .pb or .json as *Save* and --out write them, or output_N.pb);
+                            --atol A (1e-5) --rtol R (1e-3); exit 1 when one is out of tolerance
       --json                the RunResult as JSON on stdout
   onnx-workbench bench MODEL [options]      Latency min/p50/p90/p99/max/mean and runs/s
       --runs N (100) --warmup N (10) --provider P (repeatable: one row each) --threads N
