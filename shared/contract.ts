@@ -28,6 +28,7 @@ import { type ProfileProgress, type ProfileSummary, profileRequestSchema } from 
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
 import type { GraphData } from './graph/data';
 import { graphExpandSchema } from './graph/export';
+import { type SpeechResult, speechExportSchema, speechRequestSchema } from './audio/speech';
 import { type EvalProgress, type EvalReport, evalRequestSchema } from './eval/report';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
@@ -273,6 +274,13 @@ export const contract = {
    * as the first event, then every change (at most ~10 a second), until the call is cancelled.
    */
   'engine.activity': channel<null, EngineActivity>()(noInput),
+  /**
+   * A .wav of any length through a voice-activity model (Silero VAD) chunk by chunk, its state
+   * carried over: the speech timeline and a waveform envelope (never the samples).
+   */
+  'audio.speech': channel<SpeechResult, { stage: string; done?: number; total?: number }>()(speechRequestSchema),
+  /** Speech segments written as .json or .csv (by the extension), never over an existing file. */
+  'audio.exportSpeech': channel<ExportResult>()(speechExportSchema),
   /** Reads a recipe file and saves it as the model's recipe. */
   'recipe.import': channel<SavedRecipe>()(z.strictObject({ path: absolutePath, from: absolutePath })),
 } as const;

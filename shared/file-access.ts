@@ -45,6 +45,7 @@ export const FILE_WRITES = {
   'pipeline.run': ({ annotatedImage }) =>
     annotatedImage ? [{ path: annotatedImage, extensions: EXPORT_EXTENSIONS.image, overwrite: false }] : [],
   'recipe.export': ({ to }) => [{ path: to, extensions: ['.json'], overwrite: false }],
+  'audio.exportSpeech': ({ to }) => [{ path: to, extensions: ['.json', '.csv'], overwrite: false }],
   'batch.saveJob': ({ to, overwrite }) => [{ path: to, extensions: ['.json'], overwrite: overwrite ?? false }],
 } satisfies WritesOf;
 
@@ -77,6 +78,7 @@ export const FILE_READS: { [C in ChannelName]?: string } = {
   'recipe.import': 'from: a recipe JSON file',
   'files.list': 'path: a folder (listed: names, sizes, dates)',
   'library.addFolder': 'path: a folder scanned for models',
+  'audio.speech': 'model and audio: a model file and a .wav file',
 };
 
 /** The files a request would write, or none. */

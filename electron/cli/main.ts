@@ -47,6 +47,13 @@ Usage:
       --charset FILE        text-recognition characters, one per line (ppocr_keys_v1.txt)
       --conf X  --iou Y     detection confidence and NMS IoU thresholds, 0..1
       --top K               classification: how many classes to list (default 5)
+      --task speech-activity  a voice-activity model (Silero VAD) over one --input FILE.wav of any
+                            length, chunk by chunk with its state carried over: prints
+                            "speech 2.02 s – 6.24 s" lines and a summary; --json the segments,
+                            duration and speech_share (seconds); --out DIR writes speech.json and
+                            speech.csv (start,end); --sample-rate 16000 (default) or 8000
+      --threshold X (0.5) --min-speech MS (250) --min-silence MS (100) --pad MS (30)
+                            speech-activity: speech starts at X, ends after MS below X - 0.15
       --expect DIR          compare the outputs with reference tensors saved earlier (NAME.npy,
                             .pb or .json as *Save* and --out write them, or output_N.pb);
                             --atol A (1e-5) --rtol R (1e-3); exit 1 when one is out of tolerance

@@ -24,6 +24,7 @@ import { expectOutputs } from './run/expect';
 import { SessionCache } from './run/session-cache';
 import { profileModel } from './profile/run';
 import { readTensorForInput } from './run/tensor-read';
+import { exportSpeech, speechChannel } from './audio/speech-channel';
 
 export interface EngineContext {
   signal: AbortSignal;
@@ -119,6 +120,8 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     'engine.batchControl': async ({ jobId, action }) => batches.control(jobId, action),
     'image.preview': ({ path, recipe }) => imagePreview(path, recipe),
     'image.guessRecipe': ({ modelPath, input }) => recipeFor(modelPath, input),
+    'audio.speech': (request, ctx) => speechChannel(request, sessions, ctx),
+    'audio.exportSpeech': (request) => exportSpeech(request),
     'model.close': async ({ path }) => ({ released: await sessions.release(path) }),
     async 'debug.sleep'({ ms, blocking }, ctx) {
       debugOnly();

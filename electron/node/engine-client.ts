@@ -134,6 +134,8 @@ const DEFAULT_DEADLINES: Partial<Record<EngineChannel, number | null>> = {
   'engine.batchRun': null,
   // Progress events restart the clock; scoring a big dataset may be quiet for a while.
   'eval.run': LONG_MS,
+  // Progress events every 200 chunks (6.4 s of audio) restart the clock.
+  'audio.speech': LONG_MS,
 };
 const DEFAULT_DEADLINE_MS = 5 * 60_000;
 /** A cancelled run stuck in native code is ended sooner than other calls: the user is waiting. */

@@ -70,6 +70,7 @@ function writeRequest(channel: keyof typeof FILE_WRITES, to: string, overwrite =
     'model.bench': { path: model, inputs: {}, options: { saveOptimizedModel: to } },
     'graph.export': { path: model, to, expand: 'overview' },
     'batch.merge': { folder: to },
+    'audio.exportSpeech': { to, duration: 1, segments: [] },
     'pipeline.run': {
       file: join(ROOT, 'resources', 'pipelines', 'paddleocr.json'),
       input: join(dir, 'x.png'),
@@ -89,6 +90,7 @@ const EXT: Record<keyof typeof FILE_WRITES, string> = {
   'pipeline.run': '.png',
   'graph.export': '.svg',
   'batch.merge': '.csv',
+  'audio.exportSpeech': '.csv',
 };
 // batch.merge names a folder, not a file: its own case below.
 const WRITING = (Object.keys(FILE_WRITES) as (keyof typeof FILE_WRITES)[]).filter((c) => c !== 'batch.merge');

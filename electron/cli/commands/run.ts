@@ -21,6 +21,7 @@ import { formatRunResult } from '../format';
 import { buildInputs, namedDims } from '../inputs';
 import { type InterpretedRun, formatTaskResult, interpretRun, planTask, saveTaskFiles, taskFlags, taskRecord } from '../task';
 import { exists } from '../../common/fs';
+import { SPEECH_TASK, checkSpeechFlags, speechCommand, speechFlags } from './speech';
 
 export const inputFlags = {
   input: { type: 'string', multiple: true },
@@ -100,6 +101,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
       ...taskFlags,
       profile: { type: 'boolean' },
       'save-optimized': { type: 'string' },
+      ...speechFlags,
       expect: { type: 'string' },
       atol: { type: 'string' },
       rtol: { type: 'string' },
@@ -122,6 +124,11 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
     if (!to.toLowerCase().endsWith('.onnx')) throw new UsageError('--save-optimized needs a file name ending in .onnx');
     if (await exists(to)) throw new CliFailure(`${to} already exists: choose another --save-optimized name`);
     options.saveOptimizedModel = to;
+  }
+  checkSpeechFlags(values, values.task);
+  if (values.task === SPEECH_TASK) {
+    if (expectDir) throw new UsageError(`--expect does not go with --task ${SPEECH_TASK}`);
+    return speechCommand(model, values, options, ctx);
   }
   const sampleRate = parseCount('--sample-rate', values['sample-rate'], 16000, 1000);
   const outDir = values.out === undefined ? undefined : resolve(values.out);

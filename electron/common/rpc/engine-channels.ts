@@ -37,6 +37,8 @@ export const ENGINE_CHANNELS = [
   'batch.merge',
   'eval.run',
   'providers.installCuda',
+  'audio.speech',
+  'audio.exportSpeech',
 ] as const satisfies readonly ChannelName[];
 export type ForwardedChannel = (typeof ENGINE_CHANNELS)[number];
 

@@ -6,7 +6,7 @@
 import type * as Ort from 'onnxruntime-node';
 import type { ModelInfo, ValueInfo } from '../../../shared/model-info';
 import { WorkbenchError } from '../../../shared/result';
-import { type SpeechSettings, type SpeechTimeline, speechSegments } from '../../../shared/audio/speech';
+import { type SpeechSettings, type SpeechTimeline, resegment } from '../../../shared/audio/speech';
 import { loadOrt } from '../ort';
 
 /** How a stateful chunked model is fed, found from its inputs and outputs. */
@@ -27,7 +27,8 @@ const dimsOf = (v: ValueInfo) => (v.shape ?? []).map((d) => (typeof d === 'numbe
 export function planStream(info: Pick<ModelInfo, 'inputs' | 'outputs'>, sampleRate: number): StreamPlan | string {
   if (sampleRate !== 16000 && sampleRate !== 8000) return `Silero VAD takes 16 kHz or 8 kHz audio, not ${sampleRate} Hz`;
   const floats = info.inputs.filter((v) => v.kind === 'tensor' && v.dtype === 'float32');
-  const audio = floats.find((v) => (v.shape?.length ?? 0) === 2) ?? floats.find((v) => /input|audio|x/i.test(v.name));
+  // A [batch, samples] input; one of unknown shape only by its name (an image's 4-D input never).
+  const audio = floats.find((v) => v.shape?.length === 2) ?? floats.find((v) => !v.shape && /input|audio|x/i.test(v.name));
   if (!audio) return 'the model has no [batch, samples] float input for the audio';
   const rate = info.inputs.find((v) => v.dtype === 'int64' && /sr|rate/i.test(v.name)) ?? null;
   const outs = info.outputs.filter((v) => v.kind === 'tensor');
@@ -99,15 +100,14 @@ export function speechTimeline(
   totalSamples: number,
   settings: SpeechSettings,
 ): SpeechTimeline {
-  const segments = speechSegments(probs, plan.chunk, plan.sampleRate, totalSamples, settings);
-  const duration = totalSamples / plan.sampleRate;
-  const speech = segments.reduce((a, s) => a + (s.end - s.start), 0);
-  return {
+  const base = {
     sampleRate: plan.sampleRate,
     chunk: plan.chunk,
-    duration,
+    duration: totalSamples / plan.sampleRate,
     probabilities: probs.map((p) => Math.round(p * 1e4) / 1e4),
-    segments,
-    speechShare: duration ? speech / duration : 0,
+    segments: [],
+    speechShare: 0,
   };
+  // Segmented from the exact probabilities; the rounded ones are what the answer carries.
+  return { ...resegment({ ...base, probabilities: probs }, settings), probabilities: base.probabilities };
 }

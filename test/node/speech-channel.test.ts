@@ -1,0 +1,173 @@
+// audio.speech through the engine from source, and `run --task speech-activity` from the CLI:
+// speech (espeak-ng) padded with silence; segments cover the speech and none lie in the silence.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SpeechResult } from '../../shared/audio/speech';
+import { decodeWav } from '../../electron/engine/tensors/wav';
+import { MODELS, ROOT, testServices } from '../helpers';
+
+let dir: string;
+let wav: string;
+/** Where the voice is, in seconds, from the samples' energy (independent of the model). */
+let speech: { from: number; to: number };
+let duration: number;
+const { services, call, failure } = testServices();
+
+/** A 16-bit mono PCM .wav of `samples` at `rate`. */
+function wavBytes(samples: Float32Array, rate: number): Buffer {
+  const b = Buffer.alloc(44 + samples.length * 2);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + samples.length * 2, 4);
+  b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);
+  b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(samples.length * 2, 40);
+  samples.forEach((x, i) => b.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x)) * 32767), 44 + i * 2));
+  return b;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'owb-speech-channel-'));
+  const spoken = join(dir, 'spoken.wav');
+  const r = spawnSync('espeak-ng', ['-w', spoken, 'Hello, this is a test of the speech detector. It should find these words.']);
+  if (r.status !== 0) throw new Error(`espeak-ng is needed for this test (apt-get install espeak-ng): ${r.error ?? r.stderr}`);
+  const audio = decodeWav(await readFile(spoken), spoken);
+  const rate = audio.sampleRate; // espeak-ng's own (22050 Hz): the channel resamples it
+  const padded = new Float32Array(3 * rate + audio.samples.length + 4 * rate);
+  padded.set(audio.samples, 3 * rate);
+  const first = padded.findIndex((x) => Math.abs(x) > 0.02);
+  let last = padded.length - 1;
+  while (last > 0 && Math.abs(padded[last]) <= 0.02) last--;
+  speech = { from: first / rate, to: last / rate };
+  duration = padded.length / rate;
+  wav = join(dir, 'speech.wav');
+  await writeFile(wav, wavBytes(padded, rate));
+  await writeFile(join(dir, 'bad.wav'), 'not audio at all');
+});
+
+afterAll(async () => {
+  await services.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function expectSpeechCovered(segments: { start: number; end: number }[]) {
+  expect(segments.length).toBeGreaterThan(0);
+  for (const s of segments) {
+    expect(s.start).toBeGreaterThanOrEqual(speech.from - 0.15);
+    expect(s.end).toBeLessThanOrEqual(speech.to + 0.3);
+  }
+  const covered = segments.reduce((a, s) => a + Math.min(s.end, speech.to) - Math.max(s.start, speech.from), 0);
+  expect(covered / (speech.to - speech.from)).toBeGreaterThan(0.8);
+}
+
+describe('audio.speech through the engine', () => {
+  it('streams the whole file and answers segments, probabilities and an envelope, not samples', async () => {
+    const events: unknown[] = [];
+    const result = await services.client.call(
+      'audio.speech',
+      { model: MODELS.vadV5, audio: wav, options: { provider: 'cpu' } },
+      { onEvent: (e) => events.push(e) },
+    );
+    if (!result.ok) throw new Error(result.error.message);
+    const t: SpeechResult = result.value;
+    expect(t.sampleRate).toBe(16000);
+    expect(t.duration).toBeCloseTo(duration, 2);
+    expect(t.probabilities).toHaveLength(Math.ceil((duration * 16000) / 512));
+    expect(t.source.sampleRate).toBe(22050);
+    expectSpeechCovered(t.segments);
+    expect(t.envelope.min.length).toBeLessThanOrEqual(2000);
+    expect(t.envelope.min.length).toBe(t.envelope.max.length);
+    // The silent start is flat in the envelope; the speech is not.
+    expect(Math.max(...t.envelope.max.slice(0, 100))).toBeLessThan(0.01);
+    expect(Math.max(...t.envelope.max)).toBeGreaterThan(0.1);
+    expect(events).toContainEqual(expect.objectContaining({ stage: 'running', done: t.probabilities.length }));
+  });
+
+  it('a higher min-speech drops short segments (settings reach the segmenter)', async () => {
+    const t = await call('audio.speech', { model: MODELS.vadV5, audio: wav, settings: { minSpeechMs: 60_000 } });
+    expect(t.segments).toEqual([]);
+    expect(t.settings.minSpeechMs).toBe(60_000);
+  });
+
+  it('names the file when it is not a WAV, and the reason when the model takes no audio chunks', async () => {
+    const bad = await failure('audio.speech', { model: MODELS.vadV5, audio: join(dir, 'bad.wav') });
+    expect(bad.code).toBe('INVALID_INPUT');
+    expect(bad.message).toContain(join(dir, 'bad.wav'));
+    expect(bad.message).toMatch(/not a WAV file/);
+    const notVad = await failure('audio.speech', { model: MODELS.ocrCls, audio: wav });
+    expect(notVad.code).toBe('UNSUPPORTED');
+    expect(notVad.message).toMatch(/does not take audio chunks: /);
+    const missing = await failure('audio.speech', { model: MODELS.vadV5, audio: join(dir, 'none.wav') });
+    expect(missing.message).toContain(join(dir, 'none.wav'));
+  });
+
+  it('exports JSON and CSV, never over an existing file', async () => {
+    const segments = [{ start: 1.5, end: 2.25 }];
+    const to = join(dir, 'export.csv');
+    await call('audio.exportSpeech', { to, duration: 4, segments });
+    expect(await readFile(to, 'utf8')).toBe('start,end\n1.5,2.25\n');
+    const again = await failure('audio.exportSpeech', { to, duration: 4, segments: [] });
+    expect(again.message).toMatch(/exists/);
+    expect(await readFile(to, 'utf8')).toBe('start,end\n1.5,2.25\n');
+    const json = join(dir, 'export.json');
+    await call('audio.exportSpeech', { to: json, duration: 4, segments });
+    expect(JSON.parse(await readFile(json, 'utf8'))).toMatchObject({ duration: 4, speech_share: 0.1875, segments });
+  });
+});
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: join(dir, 'data') },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('run --task speech-activity', () => {
+  it('--json: segments cover the speech, none in the silence', () => {
+    const r = cli('run', MODELS.vadV5, '--input', wav, '--task', 'speech-activity', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.duration).toBeCloseTo(duration, 2);
+    expectSpeechCovered(out.segments);
+    expect(out.speech_share).toBeGreaterThan(0);
+    expect(out.speech_share).toBeLessThan(1);
+  });
+
+  it('prints lines in seconds and --out writes speech.json and speech.csv, never over them', async () => {
+    const out = join(dir, 'out');
+    const r = cli('run', MODELS.vadLegacy, '--input', wav, '--task', 'speech-activity', '--min-silence', '300', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^speech \d+\.\d\d s – \d+\.\d\d s$/m);
+    expect(r.stdout).toMatch(/speech segments?, [\d.]+ s of [\d.]+ s/);
+    const csv = (await readFile(join(out, 'speech.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('start,end');
+    const json = JSON.parse(await readFile(join(out, 'speech.json'), 'utf8'));
+    expect(csv).toHaveLength(json.segments.length + 1);
+    expect(json.settings.minSilenceMs).toBe(300);
+    const again = cli('run', MODELS.vadLegacy, '--input', wav, '--task', 'speech-activity', '--out', out);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it('a bad wav is a clear error naming the file, exit 1; flags without the task are usage errors', () => {
+    const bad = join(dir, 'bad.wav');
+    const r = cli('run', MODELS.vadV5, '--input', bad, '--task', 'speech-activity');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${bad}: is not a WAV file`);
+    const u = cli('run', MODELS.vadV5, '--input', bad, '--threshold', '0.4');
+    expect(u.code).toBe(2);
+    expect(u.stderr).toMatch(/--threshold goes with --task speech-activity/);
+  });
+});
