@@ -16,6 +16,18 @@ export default defineConfig({
         },
       },
       {
+        // Tests that attack: hostile requests, pages, files and models; kills of running jobs.
+        test: {
+          name: 'attack',
+          environment: 'node',
+          include: ['test/attack/**/*.test.ts'],
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         plugins: [svelte(), svelteTesting()],
         test: {
           name: 'component',

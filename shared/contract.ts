@@ -24,6 +24,7 @@ import { type Interpretation, type TaskSuggestion, exportResultRequestSchema, in
 import { type RecipeGuess, preprocessRecipeSchema } from './recipe';
 import { type BenchmarkResult, type ImagePreview, type RunResult, benchRequestSchema, runRequestSchema } from './run';
 import { type OutputPlane, TensorSource, type TensorSummary } from './tensor';
+import { type ProfileProgress, type ProfileSummary, profileRequestSchema } from './profile';
 import type { InitializerInfo, ModelInfo, NodeInfo, TensorStats, ValueInfo } from './model-info';
 import type { GraphData } from './graph/data';
 import { graphExpandSchema } from './graph/export';
@@ -145,6 +146,8 @@ export const contract = {
   'model.run': channel<RunResult, { stage: string }>()(runRequestSchema),
   /** N runs after a warm-up: latency min/p50/p90/p99/max and throughput. */
   'model.bench': channel<BenchmarkResult, { done: number; total: number; lastMs: number }>()(benchRequestSchema),
+  /** Runs with onnxruntime's profiler on (a warm-up run, then N): per node, op type and provider. */
+  'run.profile': channel<ProfileSummary, ProfileProgress>()(profileRequestSchema),
   /** Releases a model's cached sessions (the user closed it). */
   'model.close': channel<{ released: number }>()(z.strictObject({ path: absolutePath.optional() })),
   /** Loads a tensor file or generator, summarised, and checked against a model input. */

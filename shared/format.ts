@@ -35,3 +35,22 @@ export function formatCount(n: number): string {
 export function isDynamicDim(d: Dim): boolean {
   return typeof d !== 'number';
 }
+
+/**
+ * Text from a model or a file made safe to print on a terminal: C0 and C1 control characters and
+ * DEL become visible escapes (`\x1b`, `\n`), so no metadata can move the cursor, recolour, set
+ * the window title or hide text. `keepLayout` keeps newlines and tabs (our own layout).
+ */
+export function printable(text: string, keepLayout = false): string {
+  let out = '';
+  for (const c of text) {
+    const code = c.charCodeAt(0);
+    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
+    if (!control || (keepLayout && (c === '\n' || c === '\t'))) out += c;
+    else if (c === '\n') out += '\\n';
+    else if (c === '\t') out += '\\t';
+    else if (c === '\r') out += '\\r';
+    else out += `\\x${code.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}

@@ -59,13 +59,18 @@ export function testServices(options: { env?: NodeJS.ProcessEnv; dataDir?: strin
     resourcesDir: join(ROOT, 'resources'),
     dataDir: options.dataDir ?? tmpDataDir(),
   });
+  // The tests' user chose the system temp folder (as in a dialog): their exports go there.
+  // test/attack/files.test.ts checks the grants themselves on services without this.
+  const chosen = services.backend.grants.grantTree(tmpdir(), 'dialog');
   // Inputs stay `unknown` here: tests send literals the schemas narrow, and bad ones on purpose.
   async function call<C extends ChannelName>(channel: C, input: unknown): Promise<ChannelOutput<C>> {
+    await chosen;
     const result = await services.client.callUntyped(channel, input);
     if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
     return result.value as ChannelOutput<C>;
   }
   async function failure(channel: ChannelName, input: unknown) {
+    await chosen;
     const result = await services.client.callUntyped(channel, input);
     if (result.ok) throw new Error(`${channel} should have failed`);
     return result.error;

@@ -2,6 +2,7 @@
 // a channel so that a failed Result becomes an error that names the file.
 import { join } from 'node:path';
 import type { ChannelEvent, ChannelInput, ChannelName, ChannelOutput } from '../../shared/contract';
+import { printable } from '../../shared/format';
 import { type ErrorCode, WorkbenchError, toErrorInfo } from '../../shared/result';
 import { defaultDataDir } from '../common/data-dir';
 import { type Services, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
@@ -41,12 +42,12 @@ export function die(error: unknown): never {
     process.exit(2);
   }
   if (error instanceof CliFailure) {
-    process.stderr.write(`onnx-workbench: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.stderr.write(`onnx-workbench: ${printable(error.message.replace(/\s*\n\s*/g, ' '))}\n`);
     process.exit(error.exitCode);
   }
   const info = toErrorInfo(error);
   const hint = info.code === 'PROVIDER_UNAVAILABLE' ? `; ${PROVIDER_HINT}` : '';
-  process.stderr.write(`onnx-workbench: ${info.message.replace(/\s*\n\s*/g, ' ')}${hint}\n`);
+  process.stderr.write(`onnx-workbench: ${printable(info.message.replace(/\s*\n\s*/g, ' '))}${hint}\n`);
   process.exit(EXIT[info.code] ?? 1);
 }
 
@@ -70,6 +71,7 @@ export function startServices(ctx: CliContext): Services {
         : { entry: layout.engineEntry },
     ),
     host: serverHost(),
+    caller: 'command-line',
     resourcesDir: layout.resourcesDir,
     dataDir: defaultDataDir(),
     log: (level, message) => {

@@ -1,13 +1,15 @@
 // The readable summary of `onnx-workbench inspect` (like `polygraphy inspect model`).
-import { formatBytes, formatCount, formatShape, formatType } from '../../shared/format';
+import { formatBytes, formatCount, formatShape, formatType, printable } from '../../shared/format';
 import type { CheckReport } from '../../shared/compare';
 import type { ModelInfo, ValueInfo } from '../../shared/model-info';
 import { type HardwareReport, PROVIDER_NAMES, type ProviderChoice } from '../../shared/providers';
 import type { BenchmarkResult, RunResult } from '../../shared/run';
 import { type TensorSummary, formatDims } from '../../shared/tensor';
 
-export function table(rows: string[][], indent = '    '): string {
-  if (rows.length === 0) return `${indent}(none)\n`;
+export function table(cells: string[][], indent = '    '): string {
+  if (cells.length === 0) return `${indent}(none)\n`;
+  // Names and values come from model files: never a terminal escape sequence.
+  const rows = cells.map((r) => r.map((cell) => printable(cell)));
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return (
     rows.map((r) => indent + r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n') +
@@ -20,6 +22,10 @@ function values(list: ValueInfo[]): string {
 }
 
 export function formatModelInfo(info: ModelInfo): string {
+  return printable(modelInfoText(info), true);
+}
+
+function modelInfoText(info: ModelInfo): string {
   const out: string[] = [];
   out.push(`Model: ${info.file.path} (${formatBytes(info.file.size)})\n`);
   const opsets = info.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ');
@@ -83,6 +89,10 @@ export function formatProvider(p: ProviderChoice): string {
 }
 
 export function formatRunResult(r: RunResult): string {
+  return printable(formatRunResultText(r), true);
+}
+
+function formatRunResultText(r: RunResult): string {
   const t = r.timings;
   const out = [formatProvider(r.provider)];
   out.push(
@@ -97,6 +107,10 @@ export function formatRunResult(r: RunResult): string {
 }
 
 export function formatBenchTable(rows: BenchmarkResult[]): string {
+  return printable(formatBenchTableText(rows), true);
+}
+
+function formatBenchTableText(rows: BenchmarkResult[]): string {
   const head = ['provider', 'session ms', 'min', 'p50', 'p90', 'p99', 'max', 'mean', 'runs/s'];
   const body = rows.map((b) => [
     // A fallback row says what ran, and that it is not what was asked for.
@@ -121,6 +135,10 @@ function errors(o: { maxAbsError: number; maxRelError: number }): string {
 }
 
 export function formatCheckReport(r: CheckReport): string {
+  return printable(formatCheckReportText(r), true);
+}
+
+function formatCheckReportText(r: CheckReport): string {
   const out: string[] = [`Checking on ${r.provider} (atol ${r.atol}, rtol ${r.rtol})\n`];
   for (const c of r.cases) {
     out.push(`${c.pass ? 'pass' : 'FAIL'}  ${c.name}${c.reason ? `: ${c.reason}` : ''}\n`);
@@ -136,6 +154,10 @@ export function formatCheckReport(r: CheckReport): string {
 }
 
 export function formatHardware(h: HardwareReport, auto: ProviderChoice): string {
+  return printable(formatHardwareText(h, auto), true);
+}
+
+function formatHardwareText(h: HardwareReport, auto: ProviderChoice): string {
   const out: string[] = [
     `Machine: ${h.platform} ${h.arch} · ${h.cpu.model} (${h.cpu.cores} cores) · ${formatBytes(h.memoryBytes)}\n`,
   ];

@@ -8,7 +8,7 @@ import type { PreprocessRecipe } from '../../shared/recipe';
 import type { RunInputSource } from '../../shared/run';
 import { isFloatDType } from '../../shared/tensor';
 import { fsError } from '../common/fs';
-import { type Caller, CliFailure, UsageError } from './args';
+import { type Caller, CliFailure, UsageError, parseCount, parsePairs } from './args';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.bmp', '.heic']);
 
@@ -24,6 +24,24 @@ export interface InputOptions {
   missing: 'zeros' | 'random' | null;
   /** Where guessed-recipe notes go (nowhere with --json). */
   note(line: string): void;
+}
+
+/** InputOptions from the flags run, bench and profile share (inputFlags). */
+export function inputOptions(
+  values: { input?: string[]; recipe?: string; 'sample-rate'?: string; set?: string[] },
+  dims: Map<string, number>,
+  missing: InputOptions['missing'],
+  note: (line: string) => void,
+): InputOptions {
+  return {
+    specs: values.input ?? [],
+    recipeFile: values.recipe,
+    sampleRate: parseCount('--sample-rate', values['sample-rate'], 16000, 1000),
+    constants: parsePairs('--set', values.set),
+    dims,
+    missing,
+    note,
+  };
 }
 
 interface Given {

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { readModelInfo } from '../common/onnx/reader';
 import { defaultDataDir } from '../common/data-dir';
 import { APP_VERSION, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
-import { startServer } from '../node/server';
+import { installProcessGuards, startServer } from '../node/server';
 import { UsageError, die } from './args';
 import { batchCommand } from './commands/batch';
 import { benchCommand } from './commands/bench';
@@ -12,6 +12,7 @@ import { checkCommand } from './commands/check';
 import { evalCommand } from './commands/eval';
 import { graphCommand } from './commands/graph';
 import { pipelineCommand } from './commands/pipeline';
+import { profileCommand } from './commands/profile';
 import { providersCommand } from './commands/providers';
 import { runCommand } from './commands/run';
 import { formatModelInfo } from './format';
@@ -31,8 +32,9 @@ Usage:
       --sample-rate HZ      rate .wav audio is resampled to (default 16000)
       --provider P          auto (default), cpu, cuda, tensorrt, dml, coreml, webgpu; one asked
                             for by name that is not ready here is an error (exit 6)
-      --fallback cpu        instead, run on the CPU and say why (run, bench, batch, pipeline)
+      --fallback cpu        instead, run on the CPU and say why (run, bench, batch, pipeline, profile)
       --threads N           intra-op threads (0: onnxruntime decides)
+      --optimization L      graph optimisation: disabled, basic, extended, all (default all)
       --profile             write onnxruntime's per-node profile (JSON for chrome://tracing)
       --save-optimized FILE write the graph as onnxruntime optimised it (.onnx, never overwrites)
       --out DIR             save each output as NAME.npy plus result.json (never overwrites)
@@ -48,8 +50,15 @@ Usage:
       --json                the RunResult as JSON on stdout
   onnx-workbench bench MODEL [options]      Latency min/p50/p90/p99/max/mean and runs/s
       --runs N (100) --warmup N (10) --provider P (repeatable: one row each) --threads N
+      --optimization L
       --input, --recipe, --set, --dim as for run; inputs not given are generated
       (floats uniform 0..1, others zeros) --json: the BenchmarkResult(s)
+  onnx-workbench profile MODEL [options]    onnxruntime's profile: time, provider, output shapes and
+                                            MACs per node; totals per op type and provider; nodes
+                                            that fell back to the CPU and copies between devices
+      --runs N (10, after 1 warm-up) --provider P --optimization L --threads N --top N (15)
+      --input, --recipe, --set, --dim as for run; inputs not given are generated
+      --json: {total_ms, macs, nodes, ops, providers, …} with every node
   onnx-workbench check DIR... [--provider P] [--atol A] [--rtol R] [--json]
                                             ONNX test-data folders (model.onnx + test_data_set_*)
                                             against their expected outputs; exit 1 if any fails
@@ -122,7 +131,10 @@ async function inspect(args: string[]) {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one model file');
   const info = await readModelInfo(resolve(positionals[0]));
-  process.stdout.write(values.json ? `${JSON.stringify(info, null, 2)}\n` : formatModelInfo(info));
+  // JSON escapes C0 controls; C1 (U+0080–U+009F, CSI included) too, so no terminal acts on them.
+  const json = () =>
+    JSON.stringify(info, null, 2).replace(/[\u0080-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  process.stdout.write(values.json ? `${json()}\n` : formatModelInfo(info));
 }
 
 async function serve(args: string[], root: string, resourcesDir?: string) {
@@ -141,6 +153,8 @@ async function serve(args: string[], root: string, resourcesDir?: string) {
       if (verbose || level === 'error' || level === 'warn') process.stderr.write(`[${level}] ${message}\n`);
     },
   });
+  // A long-running server: one request's bug is logged, never the end of the process.
+  installProcessGuards((message) => process.stderr.write(`[error] ${message}\n`));
   const server = await startServer({ backend: services.backend, rendererDir: layout.rendererDir, port });
   process.stdout.write(
     `ONNX Workbench is serving on 127.0.0.1 only. Open this URL in your browser:\n\n    ${server.url}\n\nPress Ctrl+C to stop.\n`,
@@ -152,6 +166,7 @@ async function serve(args: string[], root: string, resourcesDir?: string) {
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+  process.once('SIGHUP', () => void stop());
 }
 
 export async function main(argv: string[], root: string, resourcesDir?: string): Promise<void> {
@@ -176,6 +191,8 @@ export async function main(argv: string[], root: string, resourcesDir?: string):
         return await runCommand(rest, { root, resourcesDir });
       case 'bench':
         return await benchCommand(rest, { root, resourcesDir });
+      case 'profile':
+        return await profileCommand(rest, { root, resourcesDir });
       case 'check':
         return await checkCommand(rest, { root, resourcesDir });
       case 'pipeline':

@@ -9,8 +9,8 @@ import { type ErrorCode, WorkbenchError } from '../../shared/result';
 const ERRNO: Record<string, { code: ErrorCode; why: string }> = {
   ENOENT: { code: 'NOT_FOUND', why: 'no such file or folder' },
   // A file stands where a parent folder should be: for a reader, the path does not exist either.
-  ENOTDIR: { code: 'NOT_FOUND', why: 'a file stands where a folder should be' },
-  EISDIR: { code: 'INVALID_INPUT', why: 'a folder stands where the file should be' },
+  ENOTDIR: { code: 'NOT_FOUND', why: 'a file stands where a folder is needed' },
+  EISDIR: { code: 'INVALID_INPUT', why: 'a folder stands where the file should go' },
   EACCES: { code: 'PERMISSION_DENIED', why: 'permission denied' },
   EPERM: { code: 'PERMISSION_DENIED', why: 'permission denied' },
   EEXIST: { code: 'IO_ERROR', why: 'it already exists' },

@@ -21,6 +21,7 @@ import { BatchJobs } from './batch/jobs';
 import { mergeShards } from './batch/merge';
 import { runEval } from './eval/run';
 import { SessionCache } from './run/session-cache';
+import { profileModel } from './profile/run';
 import { readTensorForInput } from './run/tensor-read';
 
 export interface EngineContext {
@@ -35,6 +36,9 @@ export type EngineHandlers = {
     ctx: EngineContext & { emit(event: EngineEvent<C>): void },
   ) => Promise<EngineOutput<C>>;
 };
+
+/** Nodes of a profile sent across processes unless the request asks for another bound. */
+const DEFAULT_PROFILE_NODES = 20_000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -91,6 +95,8 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     'providers.installCuda': (_params, ctx) => installCudaProviderLibraries({ signal: ctx.signal, onProgress: ctx.emit }),
     'model.run': (params, ctx) => runner.run(params, ctx),
     'model.bench': (params, ctx) => runner.benchmark(params, ctx),
+    'run.profile': (params, ctx) =>
+      profileModel({ maxNodes: DEFAULT_PROFILE_NODES, ...params }, { sessions, loadImage: loadImageInput }, ctx),
     'tensor.read': (params) => readTensorForInput(params),
     'run.outputValues': async ({ runId, name, offset, count }) => runner.outputValues(runId, name, offset, count),
     'run.outputPlane': async ({ runId, name, index, maxSize }) => runner.outputPlane(runId, name, index, maxSize),

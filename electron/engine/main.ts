@@ -21,7 +21,7 @@ const handlers = createHandlers({ debug });
 const handle = tableHandler(handlers, { what: 'engine channel', context: (ctx) => ({ ...ctx, log }) });
 // The supervisor bounds what it sends; no per-connection cap here. Requests are acknowledged as
 // they are taken, so the supervisor's watchdog can tell a busy engine from a stopped one.
-serveRpc(port, handle, {
+const rpc = serveRpc(port, handle, {
   maxInFlight: Number.POSITIVE_INFINITY,
   ack: true,
 });
@@ -37,5 +37,13 @@ process.on('disconnect', () => process.exit(0));
 // Ctrl+C in a terminal reaches the whole process group: the supervisor decides (a batch job
 // finishes its files and flushes its journal first); the engine ends when the supervisor goes.
 process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
+// A SIGTERM aimed at the engine alone ends it as Ctrl+C ends a job: every request is cancelled
+// (batch jobs finish their files, journal and results files), answered, and then it leaves.
+process.once('SIGTERM', () => {
+  rpc.close();
+  const leaveWhenIdle = () => (rpc.inFlight === 0 ? setTimeout(() => process.exit(0), 200) : setTimeout(leaveWhenIdle, 50));
+  leaveWhenIdle();
+});
 
 port.send({ type: 'notice', topic: 'ready', data: { pid: process.pid } });

@@ -1,6 +1,7 @@
 // The Electron main process: windows, menus, dialogs, and binding the contract to the
 // services. Everything else lives in electron/node and electron/engine.
-import { app, BrowserWindow, dialog, ipcMain, Notification, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, session, shell } from 'electron';
+import { lstat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { WorkbenchError } from '../../shared/result';
@@ -10,11 +11,12 @@ import { batchProgressObserver, systemNotifier } from './batch-progress';
 import { bindIpc } from './ipc';
 import { installMenu } from './menu';
 import { startOpenFiles } from './open-files';
-import { createMainWindow, isAppUrl } from './window';
+import { createMainWindow, installPermissionHandlers, isAppUrl } from './window';
 
 const outDir = join(import.meta.dirname, '..');
 const rendererDir = join(outDir, 'renderer');
 const devUrl = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : null;
+const development = !app.isPackaged;
 const resourcesDir = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
 
 let mainWindow: BrowserWindow | null = null;
@@ -44,21 +46,32 @@ async function start() {
         const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
         return result.canceled ? null : (result.filePaths[0] ?? null);
       },
+      // The backend passes only folders the app wrote; openPath would also run a file, so a
+      // folder it must be, and not a link to something else.
       showFolder: async (path) => {
+        const s = await lstat(path).catch(() => null);
+        if (!s?.isDirectory()) throw new WorkbenchError('PERMISSION_DENIED', `${path} is not a folder ONNX Workbench wrote.`);
         const problem = await shell.openPath(path);
         if (problem) throw new WorkbenchError('IO_ERROR', `Could not open ${path}: ${problem}`);
       },
     },
   });
+  const trusted = (url: string) => isAppUrl(url, devUrl, rendererDir);
+  installPermissionHandlers(session.defaultSession, trusted);
   bindIpc(
     ipcMain,
     (channel, input, ctx) => services.backend.dispatch(channel, input, ctx),
-    (frame) => !!frame && isAppUrl(frame.url, devUrl, rendererDir),
+    (frame) => !!frame && trusted(frame.url),
   );
   services.backend.batch.observe(batchProgressObserver({ window: () => mainWindow, notify: systemNotifier(Notification) }));
-  installMenu(() => mainWindow);
+  installMenu(() => mainWindow, { development });
   const open = () => {
-    const win = createMainWindow({ preload: join(outDir, 'preload', 'index.cjs'), devUrl, rendererDir });
+    const win = createMainWindow({
+      preload: join(outDir, 'preload', 'index.cjs'),
+      devUrl,
+      rendererDir,
+      devTools: development,
+    });
     mainWindow = win;
     win.on('closed', () => (mainWindow = null));
     openFiles?.attach(win);

@@ -2,7 +2,25 @@
 import { Menu, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 import { IPC, type MenuCommand } from '../../shared/ipc';
 
-export function installMenu(getWindow: () => BrowserWindow | null): void {
+/** The View menu: zoom and full screen; reload and DevTools only in development. */
+export function viewMenu(development: boolean): MenuItemConstructorOptions {
+  const always: MenuItemConstructorOptions[] = [
+    { role: 'resetZoom' },
+    { role: 'zoomIn' },
+    { role: 'zoomOut' },
+    { type: 'separator' },
+    { role: 'togglefullscreen' },
+  ];
+  const dev: MenuItemConstructorOptions[] = [
+    { role: 'reload' },
+    { role: 'forceReload' },
+    { role: 'toggleDevTools' },
+    { type: 'separator' },
+  ];
+  return { label: 'View', submenu: development ? [...dev, ...always] : always };
+}
+
+export function installMenu(getWindow: () => BrowserWindow | null, options: { development: boolean }): void {
   const send = (command: MenuCommand) => getWindow()?.webContents.send(IPC.command, command);
   const isMac = process.platform === 'darwin';
   const template: MenuItemConstructorOptions[] = [
@@ -17,7 +35,7 @@ export function installMenu(getWindow: () => BrowserWindow | null): void {
       ],
     },
     { role: 'editMenu' },
-    { role: 'viewMenu' },
+    viewMenu(options.development),
     { role: 'windowMenu' },
   ];
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));

@@ -16,6 +16,7 @@ const VERBS: Record<string, string> = {
   'model.checkRuntime': 'Loading',
   'model.run': 'Running',
   'model.bench': 'Benchmarking',
+  'run.profile': 'Profiling',
   'model.close': 'Closing',
   'tensor.read': 'Reading tensor',
   'image.preview': 'Preparing',

@@ -21,6 +21,7 @@ import { BatchService } from './batch-service';
 import type { EngineClient } from './engine-client';
 import { listDirectory } from './file-browser';
 import type { ModelLibrary } from './library';
+import { PathGrants } from './path-grants';
 import type { RecipeStore } from './recipes';
 
 export interface CallContext<E> {
@@ -52,6 +53,8 @@ export interface BackendOptions {
   /** Batch jobs; absent: a service that keeps its job list in memory. */
   batch?: BatchService;
   recipes: RecipeStore;
+  /** What the user chose in this session; every write a renderer names is checked against it. */
+  grants?: PathGrants;
 }
 
 /** The zod issues of a rejected request, as one line. */
@@ -70,10 +73,12 @@ function valueOf<T>(result: Result<T>): T {
 
 export class Backend {
   readonly handlers: Handlers;
+  readonly grants: PathGrants;
   readonly batch: BatchService;
   readonly activity: EngineActivityFeed;
 
   constructor(private readonly options: BackendOptions) {
+    this.grants = options.grants ?? new PathGrants();
     const { engine, host, library } = options;
     const batch = options.batch ?? new BatchService({ engine });
     this.batch = batch;
@@ -91,6 +96,11 @@ export class Backend {
       'app.showFolder': async ({ path }) => {
         if (!host.showFolder) {
           throw new WorkbenchError('UNSUPPORTED', 'In browser mode the folder cannot be opened for you; copy its path instead.');
+        }
+        // openPath runs files: only folders the app wrote (this session, or a past batch job's output).
+        const pastOutputs = (await batch.jobs()).map((j) => j.outputFolder);
+        if (!pastOutputs.includes(path) && !(await this.grants.wroteInto(path))) {
+          throw new WorkbenchError('PERMISSION_DENIED', `${path} is not a folder ONNX Workbench wrote; it was not opened.`);
         }
         await host.showFolder(path);
         return { opened: true as const };
@@ -136,15 +146,26 @@ export class Backend {
     }
     const signal = ctx.signal ?? new AbortController().signal;
     const emit = ctx.emit ?? (() => {});
+    // Every file the request would write is checked against the user's choices first
+    // (electron/node/path-grants.ts, shared/file-access.ts); what it chose or wrote is recorded.
+    try {
+      await this.grants.checkRequest(channel, parsed.data);
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error) };
+    }
+    const record = (value: unknown) => this.grants.recordRequest(channel, parsed.data, value).catch(() => {});
     if (isForwarded(channel)) {
       const result = await this.options.engine.call(channel, parsed.data as never, { signal, onEvent: emit });
+      if (result.ok) await record(result.value);
       // A fresh engine loads the newly installed libraries and probes again.
       if (channel === 'providers.installCuda' && result.ok) this.options.engine.kill();
       return result;
     }
     const handler = this.handlers[channel] as (input: unknown, ctx: CallContext<unknown>) => Promise<unknown>;
     try {
-      return { ok: true, value: await handler(parsed.data, { signal, emit }) };
+      const value = await handler(parsed.data, { signal, emit });
+      await record(value);
+      return { ok: true, value };
     } catch (error) {
       return { ok: false, error: signal.aborted ? { code: 'CANCELLED', message: 'Cancelled.' } : toErrorInfo(error) };
     }

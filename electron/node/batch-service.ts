@@ -6,8 +6,8 @@
 // runs until it ends or is cancelled. Jobs can be saved as JSON files and loaded again.
 import { randomUUID } from 'node:crypto';
 import type { ActiveJob } from '../../shared/activity';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { readRegularFile } from '../common/regular-file';
 import {
   type BatchAction,
   type BatchFailure,
@@ -245,7 +245,7 @@ export class BatchService {
   async loadJob(path: string): Promise<BatchJob> {
     let raw: unknown;
     try {
-      raw = JSON.parse(await readFile(path, 'utf8'));
+      raw = JSON.parse((await readRegularFile(path, 'a batch job file')).toString('utf8'));
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw fsError(error, path, { what: 'job file' });
       throw new WorkbenchError('INVALID_INPUT', `${path} is not a JSON batch job: ${error.message}`);

@@ -126,6 +126,7 @@ const LONG_MS = 30 * 60_000;
 const DEFAULT_DEADLINES: Partial<Record<EngineChannel, number | null>> = {
   'model.run': LONG_MS,
   'model.bench': LONG_MS,
+  'run.profile': LONG_MS,
   'model.checkRuntime': LONG_MS,
   'pipeline.run': LONG_MS,
   'check.run': LONG_MS,
@@ -135,6 +136,8 @@ const DEFAULT_DEADLINES: Partial<Record<EngineChannel, number | null>> = {
   'eval.run': LONG_MS,
 };
 const DEFAULT_DEADLINE_MS = 5 * 60_000;
+/** A cancelled run stuck in native code is ended sooner than other calls: the user is waiting. */
+const CANCEL_GRACE_MS: Partial<Record<EngineChannel, number>> = { 'model.run': 1_000, 'pipeline.run': 1_000 };
 
 interface CallState {
   channel: EngineChannel;
@@ -281,9 +284,12 @@ export class EngineClient {
       if (state.controller.signal.aborted) return;
       state.controller.abort();
       // A synchronous native call never reads the cancel message: end it by ending the process.
-      graceTimer = setTimeout(() => {
-        if (running.calls.has(callId)) this.killRunning(running, 'cancel');
-      }, options.cancelGraceMs ?? this.cancelGraceMs);
+      graceTimer = setTimeout(
+        () => {
+          if (running.calls.has(callId)) this.killRunning(running, 'cancel');
+        },
+        options.cancelGraceMs ?? CANCEL_GRACE_MS[channel] ?? this.cancelGraceMs,
+      );
     };
     const stop = () => state.stop();
     options.signal?.addEventListener('abort', stop, { once: true });

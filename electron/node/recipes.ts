@@ -1,12 +1,13 @@
 // Recipes saved per model in the app's data folder (one small JSON file per model), exported to
 // and imported from files the user chooses. A recipe is found again by the model's absolute path.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type ModelRecipeInput, type SavedRecipe, modelRecipeSchema, parseRecipeFile } from '../../shared/model-recipe';
 import { WorkbenchError } from '../../shared/result';
 import { fsError, writeNew } from '../common/fs';
 import { JsonStore } from '../common/json-store';
+import { readRegularFile } from '../common/regular-file';
 
 interface Saved {
   model: string;
@@ -65,7 +66,7 @@ export class RecipeStore {
   async importFrom(modelPath: string, from: string): Promise<SavedRecipe> {
     let raw: unknown;
     try {
-      raw = JSON.parse(await readFile(from, 'utf8'));
+      raw = JSON.parse((await readRegularFile(from, 'a recipe file')).toString('utf8'));
     } catch (error) {
       if (error instanceof SyntaxError) throw new WorkbenchError('INVALID_INPUT', `${from} is not JSON: ${error.message}`);
       throw fsError(error, from, { what: 'recipe file' });

@@ -11,6 +11,7 @@ import { Backend, type BackendHost } from './backend';
 import { BatchService } from './batch-service';
 import { EngineClient, type EngineLauncher, type EngineLogger, forkLauncher } from './engine-client';
 import { ModelLibrary } from './library';
+import { PathGrants } from './path-grants';
 import { RecipeStore } from './recipes';
 import { sampleCatalog } from './samples';
 
@@ -58,6 +59,8 @@ export function createServices(options: {
   /** Where the library and other app state are kept. */
   dataDir: string;
   log?: EngineLogger;
+  /** Who names the paths written: a renderer (checked against the user's choices) or the command line. */
+  caller?: 'renderer' | 'command-line';
 }): Services {
   const engine = new EngineClient({ launch: options.launch, log: options.log });
   const library = new ModelLibrary({
@@ -72,6 +75,7 @@ export function createServices(options: {
     library,
     recipes: new RecipeStore(join(options.dataDir, 'recipes')),
     batch: new BatchService({ engine, file: join(options.dataDir, 'batch-jobs.json'), log: options.log }),
+    grants: new PathGrants(options.caller),
   });
   const client = inProcessClient(backend);
   return {

@@ -186,7 +186,9 @@ export class GraphHierarchy {
     const io = group.children.filter((c) => this.ioItem(c));
     let items = group.children.filter((c) => !this.ioItem(c));
     if (items.length > MAX_CHILDREN) {
-      const size = Math.ceil(items.length / MAX_CHILDREN);
+      // Few runs of similar size when that fits (63 → 2 × 32), else MAX_CHILDREN runs cut again.
+      const runs0 = Math.ceil(items.length / MAX_CHILDREN);
+      const size = runs0 <= MAX_CHILDREN ? Math.ceil(items.length / runs0) : Math.ceil(items.length / MAX_CHILDREN);
       const runs: number[] = [];
       for (let k = 0; k < items.length; k += size) {
         const run = this.newGroup('run', '', g);

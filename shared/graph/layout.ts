@@ -58,7 +58,7 @@ export function handleLayoutMessage(msg: LayoutMessage): LayoutReply {
 // ---- sizes ----
 
 export const NODE_H = 30;
-export const IO_H = 24;
+export const IO_H = 32;
 export const GROUP_H = 46;
 export const HEADER = 26;
 export const PAD = 14;

@@ -15,7 +15,7 @@ export type OutputOf<T extends ChannelTable, C extends keyof T> = Exclude<T[C]['
 export type EventOf<T extends ChannelTable, C extends keyof T> = NonNullable<T[C]['event']>;
 
 export interface CallOptions<E> {
-  /** Aborting sends a cancel; the call then answers CANCELLED whatever the other side says. */
+  /** Aborting sends a cancel; the call then answers CANCELLED whatever the other side says (its events until then still arrive). */
   signal?: AbortSignal;
   onEvent?: (event: E) => void;
   /** The transport id; generated when absent. One still in flight is refused. */
@@ -154,11 +154,10 @@ export class RpcClient<T extends ChannelTable> {
       case 'ack':
         this.pending.get(msg.callId)?.onAck?.();
         break;
-      case 'event': {
-        const entry = this.pending.get(msg.callId);
-        if (entry && !entry.cancelled) entry.onEvent?.(msg.event);
+      case 'event':
+        // Events still come while a cancelled call winds down (a batch job's last counts).
+        this.pending.get(msg.callId)?.onEvent?.(msg.event);
         break;
-      }
       case 'response': {
         const entry = this.pending.get(msg.callId);
         if (!entry) return;

@@ -34,6 +34,28 @@ async function tour(name: string, search: string): Promise<void> {
   await page.getByRole('button', { name: 'Next hit' }).click();
   await page.waitForTimeout(600);
   await shot('4-panel');
+  if (process.env.PROFILE === '1') {
+    // "Profile this model": onnxruntime's profile laid over the graph (time, then provider).
+    await page.getByRole('searchbox', { name: 'Search the graph' }).fill('');
+    await page.getByRole('button', { name: /Profile this model/ }).click();
+    await page
+      .getByText(/faster → slower/)
+      .or(page.getByRole('alert'))
+      .waitFor({ timeout: 240_000 })
+      .catch(() => undefined);
+    await shot('5-profiled');
+    await page.getByRole('button', { name: 'Overview' }).click();
+    await page.waitForTimeout(800);
+    await shot('5-time');
+    await page.getByRole('button', { name: 'Expand all' }).click();
+    await page.waitForTimeout(1500);
+    await page.getByRole('button', { name: 'Fit' }).click();
+    await page.waitForTimeout(500);
+    await shot('6-time-expanded');
+    await page.getByRole('combobox', { name: 'Overlay' }).selectOption('provider');
+    await page.waitForTimeout(500);
+    await shot('7-provider');
+  }
 }
 
 try {

@@ -24,7 +24,7 @@ export async function serve(options: { dataDir?: string } = {}): Promise<Served>
     const timer = setTimeout(() => reject(new Error(`serve printed no URL:\n${output}`)), 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(output);
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]);

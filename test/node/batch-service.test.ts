@@ -164,10 +164,14 @@ describe('batch jobs through the services', () => {
     const to = join(dir, 'jobs', 'my-job.json');
     await mkdir(join(dir, 'jobs'), { recursive: true });
     const job = classifierJob(slowModel, join(dir, 'x'), join(dir, 'y'), { name: 'holiday photos' });
+    // The user picks the folder in the file browser: the app may write there.
+    await call('files.list', { path: join(dir, 'jobs') });
     expect(await call('batch.saveJob', { job, to })).toEqual({ path: to });
     const loaded = await call<Record<string, unknown>>('batch.loadJob', { path: to });
     expect(loaded).toMatchObject({ format: 'onnx-workbench/batch-job', version: 1, name: 'holiday photos', model: slowModel });
     await expect(call('batch.saveJob', { job, to })).rejects.toThrow(/already exists/);
+    // Asked to, it replaces the file it wrote itself.
+    expect(await call('batch.saveJob', { job, to, overwrite: true })).toEqual({ path: to });
     await writeFile(join(dir, 'jobs', 'bad.json'), JSON.stringify({ model: 'relative.onnx' }));
     await expect(call('batch.loadJob', { path: join(dir, 'jobs', 'bad.json') })).rejects.toThrow(
       /is not a valid batch job: model/,

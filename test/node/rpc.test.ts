@@ -72,6 +72,23 @@ describe('the RPC core', () => {
     expect(held[0].signal.aborted).toBe(true);
   });
 
+  it('still delivers the events a cancelled call sends while it winds down', async () => {
+    const [near, far] = memoryPortPair();
+    serveRpc(far, async (_channel, _input, ctx) => {
+      await new Promise((r) => ctx.signal.addEventListener('abort', r));
+      ctx.emit({ final: 42 });
+      return { ok: true, value: null };
+    });
+    const client = new RpcClient<Table>(near);
+    const controller = new AbortController();
+    const events: unknown[] = [];
+    const call = client.callUntyped('hold', {}, { signal: controller.signal, onEvent: (e) => events.push(e) });
+    await new Promise((r) => setTimeout(r, 0));
+    controller.abort();
+    expect(await call).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+    expect(events).toEqual([{ final: 42 }]);
+  });
+
   it('fails every pending call when the port closes, and calls after it at once', async () => {
     const { client, held, far } = setup();
     const a = client.call('hold', {});

@@ -1,6 +1,6 @@
 // Browser mode's server: loopback only, token required, foreign Host/Origin refused, and the
 // contract over WebSocket (including validation errors and cancel).
-import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,39 +82,37 @@ function call(
 }
 
 describe('browser-mode server', () => {
-  it('listens on loopback and prints a URL with the token', () => {
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=secret-token`);
+  it('listens on loopback and prints a URL with the token in its fragment', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/#token=secret-token`);
   });
 
-  it('refuses pages without the token', async () => {
-    const reply = await get('/');
-    expect(reply.status).toBe(403);
-    expect(reply.body).toMatch(/token/);
-  });
-
-  it('refuses a wrong token', async () => {
-    expect((await get('/?token=wrong')).status).toBe(403);
-  });
-
-  it('trades the token for an HttpOnly cookie and serves the app with a CSP', async () => {
-    const first = await get('/?token=secret-token');
-    expect(first.status).toBe(302);
-    const cookie = String(first.headers['set-cookie']).split(';')[0];
-    expect(String(first.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
-    const page = await get('/', { cookie });
-    expect(page.status).toBe(200);
+  it('serves the app (which holds no secret) with a CSP, and never sets a cookie', async () => {
+    for (const path of ['/', '/?token=secret-token', '/assets/app.js']) {
+      const reply = await get(path);
+      expect(reply.status).toBe(200);
+      expect(reply.headers['set-cookie']).toBeUndefined();
+    }
+    const page = await get('/');
     expect(page.body).toContain('ONNX Workbench');
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
-    const asset = await get('/assets/app.js', { cookie });
-    expect(asset.status).toBe(200);
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+  });
+
+  it('refuses the API without the token, with a wrong one, or with the token only in a cookie', async () => {
+    const upload = (headers: Record<string, string>) =>
+      get('/api/upload?name=a.onnx', { origin: `http://127.0.0.1:${server.port}`, ...headers }, 'POST', Buffer.from('x'));
+    expect((await upload({})).status).toBe(403);
+    expect((await upload({ authorization: 'Bearer wrong' })).status).toBe(403);
+    expect((await upload({ cookie: `owb_token_${server.port}=secret-token` })).status).toBe(403);
+    expect((await upload({ authorization: 'Bearer secret-token' })).status).toBe(200);
   });
 
   it('refuses a foreign Host header (DNS rebinding) even with the token', async () => {
-    expect((await get('/?token=secret-token', { host: 'evil.example:80' })).status).toBe(403);
+    expect((await get('/', { host: 'evil.example:80', authorization: 'Bearer secret-token' })).status).toBe(403);
   });
 
   it('refuses a foreign Origin even with the token', async () => {
-    expect((await get('/?token=secret-token', { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await get('/', { origin: 'http://evil.example', authorization: 'Bearer secret-token' })).status).toBe(403);
   });
 
   it('does not serve files outside the renderer folder', async () => {
@@ -124,8 +122,20 @@ describe('browser-mode server', () => {
     expect(encoded.status).toBe(404);
   });
 
-  it('refuses WebSocket upgrades without the token or from a foreign origin', async () => {
+  it('takes the token as a WebSocket subprotocol and never echoes it', async () => {
+    const ws = await new Promise<WebSocket>((resolve, reject) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws`, ['owb', 'owb-token.secret-token']);
+      socket.once('open', () => resolve(socket));
+      socket.once('error', reject);
+    });
+    expect(ws.protocol).toBe('owb');
+    expect((await call(ws, { type: 'request', callId: 'p1', channel: 'app.info', input: {} })).result.ok).toBe(true);
+    ws.close();
+  });
+
+  it('refuses WebSocket upgrades without the token, with it only in a cookie, or from a foreign origin', async () => {
     await expect(connect({}, '')).rejects.toThrow(/403/);
+    await expect(connect({ cookie: `owb_token_${server.port}=secret-token` }, '')).rejects.toThrow(/403/);
     await expect(connect({ origin: 'http://evil.example' })).rejects.toThrow(/403/);
   });
 
@@ -163,10 +173,10 @@ describe('browser-mode server', () => {
     ws.close();
   });
 
-  it('stores a dropped file upload privately and answers its path', async () => {
+  it('stores a dropped file upload in its private folder and answers its path', async () => {
     const bytes = await readFile(MODELS.ocrCls);
     const reply = await get(
-      '/api/upload?name=../../evil%2Fname.onnx',
+      '/api/upload?name=my%20model.onnx',
       {
         authorization: 'Bearer secret-token',
         origin: `http://127.0.0.1:${server.port}`,
@@ -177,8 +187,10 @@ describe('browser-mode server', () => {
     );
     const answer = JSON.parse(reply.body) as { ok: boolean; value: string };
     expect(answer.ok).toBe(true);
-    expect(answer.value).toMatch(/onnx-workbench-uploads\/[0-9a-f]{16}\/name\.onnx$/);
+    expect(answer.value.startsWith(`${server.uploadDir}/`)).toBe(true);
+    expect(answer.value).toMatch(/\/[0-9a-f]{16}\/my model\.onnx$/);
     expect((await readFile(answer.value)).equals(bytes)).toBe(true);
+    expect((await stat(server.uploadDir)).mode & 0o777).toBe(0o700);
   });
 
   it('refuses an upload without an Origin header', async () => {

@@ -5,7 +5,7 @@ import type { BenchmarkResult } from '../../../shared/run';
 import { readModelInfo } from '../../common/onnx/reader';
 import { type CliContext, UsageError, parseCount, parsePairs, printJson, withServices } from '../args';
 import { formatBenchTable } from '../format';
-import { buildInputs } from '../inputs';
+import { buildInputs, inputOptions } from '../inputs';
 import { inputFlags, parseProvider, sessionOptions } from './run';
 
 export async function benchCommand(args: string[], ctx: CliContext): Promise<void> {
@@ -25,24 +25,15 @@ export async function benchCommand(args: string[], ctx: CliContext): Promise<voi
   const runs = parseCount('--runs', values.runs, 100, 1);
   const warmup = parseCount('--warmup', values.warmup, 10, 0);
   const dims = parsePairs('--dim', values.dim);
-  const sampleRate = parseCount('--sample-rate', values['sample-rate'], 16000, 1000);
   const info = await readModelInfo(model);
   const note = values.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
 
   const results = await withServices(ctx, async (call) => {
-    const inputs = await buildInputs(call, model, info, {
-      specs: values.input ?? [],
-      recipeFile: values.recipe,
-      sampleRate,
-      constants: parsePairs('--set', values.set),
-      dims,
-      missing: 'random',
-      note,
-    });
+    const inputs = await buildInputs(call, model, info, inputOptions(values, dims, 'random', note));
     const rows: BenchmarkResult[] = [];
     for (const provider of providers) {
       if (!values.json) process.stderr.write(`Benchmarking on ${provider}…\n`);
-      const options = sessionOptions(provider, values.threads, dims, values.fallback);
+      const options = sessionOptions(provider, values.threads, dims, values.fallback, values.optimization);
       rows.push(await call('model.bench', { path: model, inputs, options, runs, warmup }));
     }
     return rows;

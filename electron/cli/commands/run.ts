@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROVIDER_IDS, type ProviderId } from '../../../shared/providers';
-import type { RunResult, SessionOptionsInput } from '../../../shared/run';
+import { GRAPH_OPTIMIZATION_LEVELS, type RunResult, type SessionOptionsInput } from '../../../shared/run';
 import { readModelInfo } from '../../common/onnx/reader';
 import { type Caller, type CliContext, CliFailure, UsageError, parseCount, parsePairs, printJson, withServices } from '../args';
 import { formatRunResult } from '../format';
@@ -18,6 +18,7 @@ export const inputFlags = {
   set: { type: 'string', multiple: true },
   dim: { type: 'string', multiple: true },
   threads: { type: 'string' },
+  optimization: { type: 'string' },
   fallback: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -38,14 +39,22 @@ export function parseProvider(value: string): ProviderId | 'auto' {
   throw new UsageError(`unknown provider "${value}" (one of: auto, ${PROVIDER_IDS.join(', ')})`);
 }
 
+export function parseOptimization(value: string): (typeof GRAPH_OPTIMIZATION_LEVELS)[number] {
+  if ((GRAPH_OPTIMIZATION_LEVELS as readonly string[]).includes(value))
+    return value as (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
+  throw new UsageError(`unknown optimization level "${value}" (one of: ${GRAPH_OPTIMIZATION_LEVELS.join(', ')})`);
+}
+
 export function sessionOptions(
   provider: ProviderId | 'auto',
   threads: string | undefined,
   dims: Map<string, number>,
   fallback?: string,
+  optimization?: string,
 ) {
   const options: SessionOptionsInput = { provider, fallback: parseFallback(fallback) };
   if (threads !== undefined) options.intraOpThreads = parseCount('--threads', threads, 0);
+  if (optimization !== undefined) options.graphOptimization = parseOptimization(optimization);
   const free = namedDims(dims);
   if (free) options.freeDimensionOverrides = free;
   return options;
@@ -87,7 +96,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
   const model = resolve(positionals[0]);
   const provider = parseProvider(values.provider ?? 'auto');
   const dims = parsePairs('--dim', values.dim);
-  const options = sessionOptions(provider, values.threads, dims, values.fallback);
+  const options = sessionOptions(provider, values.threads, dims, values.fallback, values.optimization);
   if (values.profile) options.profiling = true;
   if (values['save-optimized'] !== undefined) {
     const to = resolve(values['save-optimized']);

@@ -3,8 +3,9 @@
 // Message handlers describe what to do with each field once; the same handler runs over an
 // in-memory buffer (small messages, synchronous) or over the file (big messages, async).
 
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { WorkbenchError } from '../../../shared/result';
+import { openRegularFile } from '../regular-file';
 
 export const WIRE_VARINT = 0;
 export const WIRE_I64 = 1;
@@ -54,15 +55,14 @@ export class FileSource implements WindowedSource {
     private readonly windowSize: number,
   ) {}
 
-  static async open(path: string, windowSize = DEFAULT_WINDOW): Promise<FileSource> {
-    const fh = await open(path, 'r');
-    try {
-      const st = await fh.stat();
-      return new FileSource(fh, st.size, windowSize);
-    } catch (e) {
-      await fh.close();
-      throw e;
-    }
+  /** Opens a regular file only (never a FIFO, device or socket); `noFollow`: not through a link. */
+  static async open(
+    path: string,
+    windowSize = DEFAULT_WINDOW,
+    options: { what?: string; noFollow?: boolean } = {},
+  ): Promise<FileSource> {
+    const { fh, size } = await openRegularFile(path, options.what ?? 'an ONNX model', { noFollow: options.noFollow });
+    return new FileSource(fh, size, windowSize);
   }
 
   close(): Promise<void> {

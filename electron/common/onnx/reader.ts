@@ -1,8 +1,8 @@
 // Reads an ONNX model's structure lazily: one streaming pass over ModelProto that skips weight
 // bytes by seeking. Public API: readModelInfo, readNodes, readInitializers, readInitializerData.
 
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type {
   DType,
   ExternalDataFile,
@@ -32,6 +32,7 @@ import {
 } from './protobuf';
 import { ModelProto } from './onnx-proto';
 import { parseMetadataValue } from './python-literal';
+import { readRegularFile } from '../regular-file';
 import { decodeRaw, decodeTyped, type TensorData } from './tensor-data';
 import { StringEntryHandler, dtypeFromOnnx, elementCount, isExternal, tensorBytes, type TensorHeader } from './tensor-proto';
 
@@ -100,7 +101,7 @@ class ModelHandler implements MessageHandler {
 /** Benchmarks' baseline: the whole file read into memory first, then decoded there. */
 class WholeFileSource extends BufferSource {
   static async open(path: string): Promise<WholeFileSource> {
-    return new WholeFileSource(await readFile(path));
+    return new WholeFileSource(await readRegularFile(path, 'an ONNX model'));
   }
   close(): Promise<void> {
     return Promise.resolve();
@@ -188,6 +189,7 @@ async function walkModel(path: string, opts: WalkOptions & { wholeFile?: boolean
       if (model.irVersion === null) throw notOnnx(label, 'is not an ONNX model: it has neither a graph nor an IR version');
       throw new WorkbenchError('CORRUPT_MODEL', `${label} has no graph (is the file truncated? it is ${src.size} bytes)`);
     }
+    checkDeclaredSizes(label, collector, src.size);
     return { model, graph: model.graph, collector, src, ctx };
   } catch (e) {
     await src.close();
@@ -219,6 +221,24 @@ function initializerInfo(e: InitializerEntry): InitializerInfo {
   return { name: t.name, dtype: dtypeFromOnnx(t.dataType), shape: [...t.dims], elements, bytes, location };
 }
 
+/**
+ * Where a tensor's external data may live: onnxruntime's rule, a relative path inside the
+ * model's folder (subfolders allowed), never absolute, never through "..".
+ */
+export function externalDataPath(modelPath: string, location: string): string | null {
+  if (!location || location.includes('\0') || isAbsolute(location) || /^[\\/]|^[A-Za-z]:/.test(location)) return null;
+  if (location.split(/[\\/]/).some((part) => part === '..')) return null;
+  return resolve(dirname(resolve(modelPath)), location);
+}
+
+/** The external file's real path when it is inside the model's real folder (links may not lead out). */
+async function externalInside(modelPath: string, location: string): Promise<string | null> {
+  const path = externalDataPath(modelPath, location);
+  if (!path) return null;
+  const [folder, target] = await Promise.all([realpath(dirname(resolve(modelPath))), realpath(path)]);
+  return target.startsWith(folder.endsWith(sep) ? folder : folder + sep) ? target : null;
+}
+
 async function externalFiles(modelPath: string, entries: InitializerEntry[]): Promise<ExternalDataFile[]> {
   const byLocation = new Map<string, number>();
   for (const e of entries) {
@@ -230,15 +250,45 @@ async function externalFiles(modelPath: string, entries: InitializerEntry[]): Pr
   const dir = dirname(resolve(modelPath));
   return Promise.all(
     [...byLocation].map(async ([location, referencedBytes]) => {
-      const path = resolve(dir, location);
+      // A location outside the model's folder is never looked at: not even whether it exists.
+      const inside = await externalInside(modelPath, location).catch(() => null);
       // stat only: inspecting must never read external weights.
-      const size = await stat(path).then(
-        (s) => (s.isFile() ? s.size : null),
-        () => null,
-      );
-      return { location, path, size, referencedBytes };
+      const size = inside
+        ? await stat(inside).then(
+            (s) => (s.isFile() ? s.size : null),
+            () => null,
+          )
+        : null;
+      return {
+        location,
+        path: externalDataPath(modelPath, location) ?? join(dir, '(outside the model folder)'),
+        size,
+        referencedBytes,
+      };
     }),
   );
+}
+
+/**
+ * A tensor that declares more bytes than the file could hold (dims of 2^40 × 2^40) is a broken
+ * model, named as such, before anything is summed, allocated or read.
+ */
+function checkDeclaredSizes(label: string, collector: Collector, fileSize: number): void {
+  const check = (t: TensorHeader, external: boolean) => {
+    const bytes = tensorBytes(t);
+    const badDims = t.dims.some((d) => !Number.isSafeInteger(d) || d < 0);
+    if (badDims || !Number.isSafeInteger(bytes) || bytes < 0 || (!external && bytes > fileSize)) {
+      throw new WorkbenchError(
+        'CORRUPT_MODEL',
+        `${label}: tensor "${t.name}" declares dims [${t.dims.join(', ')}], more data than the file can hold (${fileSize} bytes)`,
+      );
+    }
+  };
+  for (const e of collector.initializers) {
+    check(e.header, isExternal(e.header));
+    if (e.indices) check(e.indices, isExternal(e.indices));
+  }
+  for (const t of collector.constants) check(t, isExternal(t));
 }
 
 function summarize(entries: InitializerEntry[], constants: TensorHeader[]): InitializerSummary {
@@ -349,21 +399,38 @@ export async function readInitializers(path: string): Promise<InitializerInfo[]>
 
 async function readExternal(modelPath: string, label: string, t: TensorHeader, expected: number): Promise<Uint8Array> {
   const location = t.external.location ?? '';
-  const file = resolve(dirname(resolve(modelPath)), location);
   const offset = Number(t.external.offset ?? 0);
   const length = t.external.length !== undefined ? Number(t.external.length) : expected;
-  const what = `${label}: tensor "${t.name}" stores its data in "${location}" (${file})`;
   if (!location) throw new WorkbenchError('EXTERNAL_DATA', `${label}: tensor "${t.name}" is marked external but names no file`);
+  const file = externalDataPath(modelPath, location);
+  if (!file) {
+    throw new WorkbenchError(
+      'EXTERNAL_DATA',
+      `${label}: tensor "${t.name}" stores its data in "${location}", outside the model's folder; external data must be a file in the model's folder (as onnxruntime requires)`,
+    );
+  }
+  const what = `${label}: tensor "${t.name}" stores its data in "${location}" (${file})`;
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
     throw new WorkbenchError(
       'EXTERNAL_DATA',
       `${what} with an invalid offset/length (${t.external.offset}/${t.external.length})`,
     );
   }
+  if (length !== expected) {
+    throw new WorkbenchError('CORRUPT_MODEL', `${what} as ${length} bytes, but its dims [${t.dims.join(', ')}] need ${expected}`);
+  }
   let ext: FileSource;
   try {
-    ext = await FileSource.open(file);
+    const inside = await externalInside(modelPath, location);
+    if (!inside) {
+      throw new WorkbenchError('EXTERNAL_DATA', `${what}, which is a link that leads out of the model's folder`);
+    }
+    // The real path, opened without following a link swapped in since.
+    ext = await FileSource.open(inside, undefined, { what: 'an external data file', noFollow: true });
   } catch (e) {
+    if (e instanceof WorkbenchError) {
+      throw e.code === 'EXTERNAL_DATA' ? e : new WorkbenchError('EXTERNAL_DATA', `${what}: ${e.message}`);
+    }
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new WorkbenchError('EXTERNAL_DATA', `${what}, which does not exist`);
     throw new WorkbenchError('EXTERNAL_DATA', `${what}, which cannot be read: ${(e as Error).message}`);

@@ -18,6 +18,7 @@ export const ENGINE_CHANNELS = [
   'model.checkRuntime',
   'model.run',
   'model.bench',
+  'run.profile',
   'model.close',
   'tensor.read',
   'image.preview',

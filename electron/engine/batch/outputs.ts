@@ -48,6 +48,9 @@ export async function writeAtomic(path: string, bytes: Uint8Array | string, repl
     const fh = await open(tmp, 'wx');
     try {
       await fh.writeFile(bytes);
+      // On disk before its journal line says "ok": a power cut never leaves an ok row pointing
+      // at an empty file.
+      await fh.sync();
     } finally {
       await fh.close();
     }

@@ -52,29 +52,37 @@ function join2<T>(truth: Map<string, T>, rows: Map<string, ResultRow>) {
   return [...truth.keys()].sort().map((file) => ({ file, truth: truth.get(file)!, row: rows.get(file) }));
 }
 
-function outcome(file: string, row: ResultRow | undefined): EvalFileResult | null {
-  if (!row) return { file, status: 'missing' };
-  if (row.status === 'failed') return { file, status: 'failed', error: row.error?.message ?? 'failed' };
-  return null;
+/** Per-file results, with the files the job failed on or did not reach counted apart. */
+class FileTally {
+  readonly perFile: EvalFileResult[] = [];
+  failed = 0;
+  missing = 0;
+
+  /** True (and recorded) when the job has no usable result for the file. */
+  skip(file: string, row: ResultRow | undefined, truth?: string): boolean {
+    if (row?.status === 'ok') return false;
+    if (!row) this.missing += 1;
+    else this.failed += 1;
+    this.perFile.push({
+      file,
+      status: row ? 'failed' : 'missing',
+      ...(row ? { error: row.error?.message ?? 'failed' } : {}),
+      ...(truth !== undefined ? { truth } : {}),
+    });
+    return true;
+  }
 }
 
 function scoreClassification(labels: Map<string, string>, rows: Map<string, ResultRow>): Scored {
   const names = [...new Set(labels.values())].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const index = new Map(names.map((n, i) => [norm(n), i]));
   const numeric = names.every((n) => /^\d+$/.test(n));
-  const perFile: EvalFileResult[] = [];
+  const tally = new FileTally();
+  const perFile = tally.perFile;
   const samples: ClassificationSample[] = [];
-  let failed = 0;
-  let missing = 0;
   const seen = new Set<string>();
   for (const { file, truth, row } of join2(labels, rows)) {
-    const bad = outcome(file, row);
-    if (bad) {
-      if (bad.status === 'failed') failed += 1;
-      else missing += 1;
-      perFile.push({ ...bad, truth });
-      continue;
-    }
+    if (tally.skip(file, row, truth)) continue;
     const top = row!.result?.top ?? [];
     // A prediction is a dataset class by name (case and separators aside), or by index when the classes are numbers.
     const ranked = top.map((c) => {
@@ -109,8 +117,8 @@ function scoreClassification(labels: Map<string, string>, rows: Map<string, Resu
   return {
     metrics: { task: 'classification', classification: classificationMetrics(samples, names) },
     perFile,
-    failed,
-    missing,
+    failed: tally.failed,
+    missing: tally.missing,
     warnings,
   };
 }
@@ -118,10 +126,9 @@ function scoreClassification(labels: Map<string, string>, rows: Map<string, Resu
 function scoreDetection(truth: Extract<Truth, { task: 'detection' }>, rows: Map<string, ResultRow>): Scored {
   const gts: GroundTruthBox[] = [];
   const dts: PredictedBox[] = [];
-  const perFile: EvalFileResult[] = [];
+  const tally = new FileTally();
+  const perFile = tally.perFile;
   const names = new Map<number, string>(truth.categories);
-  let failed = 0;
-  let missing = 0;
   // COCO ids are names' keys; a model's class index maps to the category of the same name, else
   // to the index-th category by id (the usual 80-of-91 COCO mapping).
   const byName = new Map([...truth.categories].map(([id, name]) => [norm(name), id]));
@@ -129,13 +136,7 @@ function scoreDetection(truth: Extract<Truth, { task: 'detection' }>, rows: Map<
   const files = truth.coco ?? truth.yolo!;
   for (const file of [...files.keys()].sort()) {
     const row = rows.get(file);
-    const bad = outcome(file, row);
-    if (bad) {
-      if (bad.status === 'failed') failed += 1;
-      else missing += 1;
-      perFile.push(bad);
-      continue;
-    }
+    if (tally.skip(file, row)) continue;
     if (truth.coco) gts.push(...truth.coco.get(file)!);
     else {
       const w = row!.width ?? 0;
@@ -151,7 +152,13 @@ function scoreDetection(truth: Extract<Truth, { task: 'detection' }>, rows: Map<
     }
     perFile.push({ file, status: 'ok', predicted: row!.result?.text ?? `${found.length} boxes` });
   }
-  return { metrics: { task: 'detection', detection: detectionMetrics(gts, dts, names) }, perFile, failed, missing, warnings: [] };
+  return {
+    metrics: { task: 'detection', detection: detectionMetrics(gts, dts, names) },
+    perFile,
+    failed: tally.failed,
+    missing: tally.missing,
+    warnings: [],
+  };
 }
 
 async function loadSharp() {
@@ -196,20 +203,13 @@ async function scoreSegmentation(
   binary: boolean,
   ignore: number,
 ): Promise<Scored> {
-  const perFile: EvalFileResult[] = [];
+  const tally = new FileTally();
+  const perFile = tally.perFile;
   const pairs: { file: string; truth: Uint8Array; predicted: Uint8Array }[] = [];
   const names = new Map<number, string>();
-  let failed = 0;
-  let missing = 0;
   let classes = binary ? 2 : 0;
   for (const { file, truth, row } of join2(masks, rows)) {
-    const bad = outcome(file, row);
-    if (bad) {
-      if (bad.status === 'failed') failed += 1;
-      else missing += 1;
-      perFile.push(bad);
-      continue;
-    }
+    if (tally.skip(file, row)) continue;
     const predPath = row!.outputs?.find((o) => o.startsWith('masks/'));
     try {
       if (!predPath) throw new WorkbenchError('INVALID_INPUT', `the job wrote no mask for ${file}`);
@@ -230,7 +230,7 @@ async function scoreSegmentation(
       for (const s of row!.result?.segments ?? []) names.set(s.classId, s.label);
       pairs.push({ file, truth: t.data, predicted: p.data });
     } catch (error) {
-      failed += 1;
+      tally.failed += 1;
       perFile.push({ file, status: 'failed', error: (error as Error).message });
     }
   }
@@ -249,30 +249,29 @@ async function scoreSegmentation(
   return {
     metrics: { task: 'segmentation', segmentation: segmentationMetrics(total, classNames) },
     perFile,
-    failed,
-    missing,
+    failed: tally.failed,
+    missing: tally.missing,
     warnings: [],
   };
 }
 
 function scoreText(texts: Map<string, string>, rows: Map<string, ResultRow>): Scored {
-  const perFile: EvalFileResult[] = [];
+  const tally = new FileTally();
+  const perFile = tally.perFile;
   const samples: { truth: string; predicted: string }[] = [];
-  let failed = 0;
-  let missing = 0;
   for (const { file, truth, row } of join2(texts, rows)) {
-    const bad = outcome(file, row);
-    if (bad) {
-      if (bad.status === 'failed') failed += 1;
-      else missing += 1;
-      perFile.push({ ...bad, truth });
-      continue;
-    }
+    if (tally.skip(file, row, truth)) continue;
     const predicted = (row!.result?.lines ?? []).map((l) => l.text).join(' ');
     samples.push({ truth, predicted });
     perFile.push({ file, status: 'ok', truth, predicted, correct: predicted === truth });
   }
-  return { metrics: { task: 'text-recognition', text: textMetrics(samples) }, perFile, failed, missing, warnings: [] };
+  return {
+    metrics: { task: 'text-recognition', text: textMetrics(samples) },
+    perFile,
+    failed: tally.failed,
+    missing: tally.missing,
+    warnings: [],
+  };
 }
 
 export async function scoreJob(

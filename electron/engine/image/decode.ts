@@ -1,7 +1,7 @@
 // Reading an image with sharp: header checks before any decoding, then orient, alpha, resize,
 // crop and pad exactly as planResize says, ending in 8-bit sRGB pixels (3 or 4 channels, HWC).
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { assertRegularFile } from '../../common/regular-file';
 import sharp, { type Metadata } from 'sharp';
 import { fsError } from '../../common/fs';
 import { planResize, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
@@ -48,9 +48,8 @@ const fmtPixels = (n: number): string => n.toLocaleString('en-US');
 async function checkFile(path: string, name: string): Promise<void> {
   let size: number;
   try {
-    const s = await stat(path);
-    if (s.isDirectory()) throw new WorkbenchError('INVALID_INPUT', `${name} is a folder, not an image`);
-    size = s.size;
+    // A regular file only: a FIFO would hang sharp, a device never ends.
+    size = await assertRegularFile(path, 'an image');
   } catch (e) {
     throw fsError(e, path, { what: 'image' });
   }

@@ -1,9 +1,9 @@
 // Runs a pipeline on one image: each step's model through the session cache, images prepared by
 // the image code, outputs read by the task postprocessors. A step on regions runs once per region
 // of an earlier step, on the upright crop of the original image, and its result goes to that region.
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { readRegularFile } from '../../common/regular-file';
 import type { ModelInfo, ValueInfo } from '../../../shared/model-info';
 import {
   type Pipeline,
@@ -52,7 +52,7 @@ export async function loadPipeline(params: Pick<PipelineParams, 'file' | 'pipeli
   const file = params.file;
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readRegularFile(file, 'a pipeline file')).toString('utf8');
   } catch (error) {
     throw fsError(error, file, { what: 'pipeline file' });
   }

@@ -2,13 +2,14 @@
 // engine's tensors, with the label and charset files the settings name (read here, cached by
 // path and modification time) and the ImageNet list from resources/ when it may be needed.
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ModelInfo } from '../../../shared/model-info';
 import { type PostprocessContext, postprocess } from '../../../shared/postprocess';
 import { parseLabelsFile } from '../../../shared/postprocess/labels';
 import type { ImageTransform, PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
+import { readRegularFile } from '../../common/regular-file';
 import { fsError } from '../../common/fs';
 import type { OutputTensor, Raster, TaskResult, TaskSettings } from '../../../shared/tasks';
 import { halfToFloat } from '../../../shared/tensor';
@@ -86,7 +87,7 @@ async function cachedRead(path: string, what: string, parse: (text: string) => s
   if (hit && hit.mtimeMs === facts.mtimeMs && hit.size === facts.size) return hit.value;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readRegularFile(path, 'a labels file')).toString('utf8');
   } catch (error) {
     throw new WorkbenchError('IO_ERROR', `${what} ${path} cannot be read: ${(error as Error).message}`);
   }

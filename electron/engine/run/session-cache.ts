@@ -4,6 +4,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { fileKind, notRegular } from '../../common/regular-file';
 import { performance } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
 import {
@@ -17,7 +18,7 @@ import { WorkbenchError } from '../../../shared/result';
 import { exists, moveNew } from '../../common/fs';
 import type { SessionOptions } from '../../../shared/run';
 import { loadOrt } from '../ort';
-import { explainRuntimeError, isExternalDataError } from '../runtime-check';
+import { explainRuntimeError, isExternalDataError, loadErrorContext } from '../runtime-check';
 
 export interface CachedSession {
   session: Ort.InferenceSession;
@@ -105,6 +106,8 @@ export class SessionCache {
     } catch {
       throw new WorkbenchError('NOT_FOUND', `File not found: ${path}`);
     }
+    // onnxruntime opens the path itself: a FIFO would hang it, a device never end.
+    if (!s.isFile()) throw notRegular(path, fileKind(s), 'an ONNX model');
     const statuses = await this.options.providerStatuses();
     const choice = chooseProvider(options.provider, statuses, { platform: this.options.platform ?? process.platform });
     if (options.fallback === 'none' && choice.requested !== 'auto' && choice.used !== choice.requested) {
@@ -208,26 +211,27 @@ export class SessionCache {
       session = await ort.InferenceSession.create(path, { ...ortOptions(choice.used, options), ...defined(extra) });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
+      const context = await loadErrorContext(path);
       if (choice.used === 'cpu') {
         const code = isExternalDataError(detail) ? 'EXTERNAL_DATA' : 'RUNTIME_ERROR';
-        throw new WorkbenchError(code, `${path}: ${explainRuntimeError(detail)} (${detail.split('\n')[0]})`);
+        throw new WorkbenchError(code, `${path}: ${explainRuntimeError(detail, context)} (${detail.split('\n')[0]})`);
       }
       if (options.fallback === 'none')
         throw new WorkbenchError(
           'PROVIDER_UNAVAILABLE',
-          `${PROVIDER_NAMES[choice.used]} could not load ${path}: ${explainRuntimeError(detail)}`,
+          `${PROVIDER_NAMES[choice.used]} could not load ${path}: ${explainRuntimeError(detail, context)}`,
         );
       // The provider is ready but could not take this model: run it on the CPU and say why.
       session = await ort.InferenceSession.create(path, { ...ortOptions('cpu', options), ...defined(extra) }).catch(
-        (e: unknown) => {
+        async (e: unknown) => {
           const msg = e instanceof Error ? e.message : String(e);
-          throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg)}`);
+          throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg, context)}`);
         },
       );
       provider = {
         requested: choice.requested,
         used: 'cpu',
-        fallbackReason: `${PROVIDER_NAMES[choice.used]} could not load this model (${explainRuntimeError(detail)}); using CPU instead`,
+        fallbackReason: `${PROVIDER_NAMES[choice.used]} could not load this model (${explainRuntimeError(detail, context)}); using CPU instead`,
       };
     }
     const entry: Entry = {

@@ -1,8 +1,9 @@
 // Tensors from and to files, and from a recipe's TensorSource; the format follows the extension.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { ValueInfo } from '../../../shared/model-info';
 import { WorkbenchError } from '../../../shared/result';
+import { readRegularFile } from '../../common/regular-file';
 import { fsError } from '../../common/fs';
 import { isFeedable, type FeedableDType, type TensorSource } from '../../../shared/tensor';
 import { generateTensor, generatedDtype, resolveDims } from './generate';
@@ -17,7 +18,7 @@ export const AUDIO_EXTENSIONS = ['.wav'] as const;
 
 async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    return await readRegularFile(path, 'a tensor file');
   } catch (e) {
     throw fsError(e, path, { what: 'tensor file' });
   }

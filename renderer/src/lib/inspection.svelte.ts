@@ -5,6 +5,7 @@ import type { Api } from '../../../shared/api';
 import type { RuntimeCheck } from '../../../shared/contract';
 import type { InitializerInfo, NodeInfo, TensorStats } from '../../../shared/model-info';
 import type { GraphData } from '../../../shared/graph/data';
+import { ModelProfile } from './profile.svelte';
 import { Task } from './task.svelte';
 
 export class ModelInspection {
@@ -14,6 +15,8 @@ export class ModelInspection {
   /** The graph's nodes and tensors as compact columns (Graph tab). */
   readonly graph: Task<GraphData>;
   readonly runtime: Task<RuntimeCheck, { stage: string }>;
+  /** onnxruntime's profile of this model (Run view's Profile panel, Graph tab overlays). */
+  readonly profile: ModelProfile;
   /** Initializer name → its statistics task (kept while the model stays open). */
   readonly stats = new SvelteMap<string, Task<TensorStats>>();
   /** Text typed into the Nodes tab's search; kept when switching tabs. */
@@ -31,6 +34,7 @@ export class ModelInspection {
     this.initializers = new Task((o) => api.call('model.initializers', { path }, o));
     this.graph = new Task((o) => api.call('model.graph', { path }, o));
     this.runtime = new Task((o) => api.call('model.checkRuntime', { path }, o));
+    this.profile = new ModelProfile(api);
   }
 
   statsFor(name: string): Task<TensorStats> {

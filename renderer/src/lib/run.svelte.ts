@@ -236,7 +236,7 @@ export class RunSession {
   readonly modelPath: string;
   readonly model: ModelInfo;
   readonly forms: InputForm[];
-  tab = $state<'run' | 'compare' | 'check' | 'bench'>('run');
+  tab = $state<'run' | 'compare' | 'check' | 'bench' | 'profile'>('run');
 
   provider = $state<ProviderId | 'auto'>('auto');
   intraOpThreads = $state(0);
@@ -455,6 +455,28 @@ export class RunSession {
       inputs[f.input.name] = s.source;
     }
     return { path: this.modelPath, inputs, options: this.options(provider) };
+  }
+
+  /**
+   * What a profile runs: the form's inputs and options; with `generateMissing`, inputs not chosen
+   * yet are generated (and named in `generated`), so that a profile is one click from anywhere.
+   */
+  profileRequest(
+    generateMissing = false,
+  ):
+    | { path: string; inputs: Record<string, RunInputSource>; options: SessionOptionsInput; generated: string[] }
+    | { missing: string } {
+    const inputs: Record<string, RunInputSource> = {};
+    const generated: string[] = [];
+    for (const f of this.forms) {
+      const s = f.source();
+      if ('source' in s) inputs[f.input.name] = s.source;
+      else if (generateMissing) {
+        inputs[f.input.name] = f.generated();
+        generated.push(f.input.name);
+      } else return { missing: s.missing };
+    }
+    return { path: this.modelPath, inputs, options: this.options(), generated };
   }
 
   async start(): Promise<void> {

@@ -7,6 +7,7 @@ import type { Api } from '../../../shared/api';
 import type { AppInfo, SampleModel } from '../../../shared/contract';
 import type { MenuCommand } from '../../../shared/ipc';
 import type { ModelInfo } from '../../../shared/model-info';
+import type { ProfileSummary } from '../../../shared/profile';
 import type { WorkbenchErrorInfo } from '../../../shared/result';
 import { BatchSession } from './batch.svelte';
 import { EvalSession } from './eval.svelte';
@@ -87,6 +88,11 @@ export class Workbench {
 
   get loading(): boolean {
     return this.loadingPath !== null;
+  }
+
+  /** The open model's latest profile (the Graph tab overlays it), or null. */
+  get profile(): ProfileSummary | null {
+    return this.inspection?.profile.summary ?? null;
   }
 
   get modelName(): string | null {

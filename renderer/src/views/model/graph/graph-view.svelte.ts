@@ -132,8 +132,11 @@ export class GraphView {
   }
 
   setProfile(profile: ProfileSummary | null): void {
+    const first = !this.profile;
     this.profile = profile ? new ProfileOverlay(this.h, profile) : null;
     if (!profile) this.overlayMode = 'none';
+    // A profile that just arrived is what the user wants to see.
+    else if (first && this.overlayMode === 'none') this.overlayMode = 'time';
     if (this.scene) labelEdges(this.scene, this.h, this.profile?.shapes());
   }
 
