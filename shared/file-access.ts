@@ -71,6 +71,8 @@ export const FILE_READS: { [C in ChannelName]?: string } = {
   'batch.start': 'job.inputFolder: a folder of images (never written); job.output.folder: written inside',
   'batch.loadJob': 'path: a job JSON file',
   'batch.merge': 'folder: the shards of a batch job (their journals)',
+  'eval.run':
+    "dataset.root, list, annotations, masks: the labelled images and their truth; out and the jobs' output folders: written inside",
   'model.graph': 'path: a model file',
   'recipe.import': 'from: a recipe JSON file',
   'files.list': 'path: a folder (listed: names, sizes, dates)',

@@ -100,6 +100,13 @@ export class PathGrants {
   async checkRequest(channel: ChannelName, input: unknown): Promise<void> {
     if (channel === 'batch.start')
       await this.grantBatchOutput((input as { job: { output: { folder: string } } }).job.output.folder);
+    if (channel === 'eval.run') {
+      // An evaluation writes its report into `out` and its jobs' results into their output folders;
+      // the engine keeps any report file there that no evaluation wrote.
+      const r = input as { out: string; job: { output: { folder: string } }; against?: { output: { folder: string } } };
+      for (const folder of [r.out, r.job.output.folder, r.against?.output.folder])
+        if (folder) await this.grantBatchOutput(folder);
+    }
     for (const target of writeTargets(channel, input)) await this.checkWrite(target);
   }
 

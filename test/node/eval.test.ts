@@ -112,6 +112,24 @@ describe('classification over class folders', () => {
     expect(second.a.metrics).toEqual(report.a.metrics);
   });
 
+  it('keeps report files in the output folder that no evaluation wrote', async () => {
+    for (const [name, text] of [
+      ['eval.json', '{"mine": true}'],
+      ['confusion.png', 'a picture of mine'],
+    ]) {
+      const out = join(dir, `eval-foreign-${name}`);
+      await mkdir(out, { recursive: true });
+      await writeFile(join(out, name), text);
+      await expect(
+        runEval(request(classifierJob(model, root, join(out, 'job')), { dataset: { task: 'classification', root }, out }), {
+          sessions,
+          progressIntervalMs: 0,
+        }),
+      ).rejects.toThrow(new RegExp(`${name.replace('.', '\\.')} .*it was kept: choose another output folder`));
+      expect(await readFile(join(out, name), 'utf8')).toBe(text);
+    }
+  });
+
   it('A/B against a copy with one moved weight lists exactly the files that change', async () => {
     const b = join(dir, 'moved.onnx');
     await writeFile(b, movedWeightModel(1, 3)); // green → "c3"

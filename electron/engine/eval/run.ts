@@ -77,7 +77,10 @@ async function checkOutFolder(out: string): Promise<void> {
       );
     return;
   }
-  for (const name of ['per-file.jsonl', INPUTS_FILE])
+  const plots = ['confusion', 'recall', 'precision', 'ap', 'pr', 'iou'].flatMap((n) =>
+    ['', 'a-', 'b-'].flatMap((p) => [`${p}${n}.svg`, `${p}${n}.png`]),
+  );
+  for (const name of ['per-file.jsonl', INPUTS_FILE, ...plots])
     if (await exists(join(out, name)))
       throw new WorkbenchError(
         'INVALID_INPUT',
