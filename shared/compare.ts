@@ -202,3 +202,21 @@ export interface RunComparison {
   pass: boolean;
   outputs: (CompareResult & { name: string })[];
 }
+
+// ---- A run's outputs against reference files saved earlier (run --expect DIR) ----------------
+
+export interface ExpectedOutputResult extends CompareResult {
+  name: string;
+  /** The reference file compared with, or null when the folder has none for this output. */
+  file: string | null;
+}
+
+export interface RunExpectation {
+  runId: string;
+  dir: string;
+  atol: number;
+  rtol: number;
+  /** Every output with a reference file is within tolerance (and at least one has one). */
+  pass: boolean;
+  outputs: ExpectedOutputResult[];
+}

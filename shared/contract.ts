@@ -17,7 +17,7 @@ import {
 import type { EngineActivity } from './activity';
 import type { LibraryScanProgress, LibrarySnapshot } from './library';
 import { type SavedRecipe, modelRecipeSchema } from './model-recipe';
-import type { CheckProgress, CheckReport, RunComparison } from './compare';
+import type { CheckProgress, CheckReport, RunComparison, RunExpectation } from './compare';
 import type { HardwareReport } from './providers';
 import { type PipelineProgress, type PipelineResult, pipelineRequestSchema } from './pipeline';
 import { type Interpretation, type TaskSuggestion, exportResultRequestSchema, interpretRequestSchema } from './interpretation';
@@ -245,6 +245,18 @@ export const contract = {
     z.strictObject({
       a: z.string().min(1).max(100),
       b: z.string().min(1).max(100),
+      atol: z.number().min(0).optional(),
+      rtol: z.number().min(0).optional(),
+    }),
+  ),
+  /**
+   * A kept run's outputs against reference tensors saved earlier in a folder: NAME.npy / .pb /
+   * .json by output name, else output_N.pb (ONNX test-data layout) by the name inside or position.
+   */
+  'run.expect': channel<RunExpectation>()(
+    z.strictObject({
+      runId: z.string().min(1).max(100),
+      dir: absolutePath,
       atol: z.number().min(0).optional(),
       rtol: z.number().min(0).optional(),
     }),

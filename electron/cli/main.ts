@@ -47,6 +47,9 @@ Usage:
       --charset FILE        text-recognition characters, one per line (ppocr_keys_v1.txt)
       --conf X  --iou Y     detection confidence and NMS IoU thresholds, 0..1
       --top K               classification: how many classes to list (default 5)
+      --expect DIR          compare the outputs with reference tensors saved earlier (NAME.npy,
+                            .pb or .json as *Save* and --out write them, or output_N.pb);
+                            --atol A (1e-5) --rtol R (1e-3); exit 1 when one is out of tolerance
       --json                the RunResult as JSON on stdout
   onnx-workbench bench MODEL [options]      Latency min/p50/p90/p99/max/mean and runs/s
       --runs N (100) --warmup N (10) --provider P (repeatable: one row each) --threads N

@@ -20,6 +20,7 @@ import { writeNew } from '../common/fs';
 import { BatchJobs } from './batch/jobs';
 import { mergeShards } from './batch/merge';
 import { runEval } from './eval/run';
+import { expectOutputs } from './run/expect';
 import { SessionCache } from './run/session-cache';
 import { profileModel } from './profile/run';
 import { readTensorForInput } from './run/tensor-read';
@@ -102,6 +103,7 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     'run.outputPlane': async ({ runId, name, index, maxSize }) => runner.outputPlane(runId, name, index, maxSize),
     'run.saveOutput': ({ runId, name, to }) => runner.saveOutput(runId, name, to),
     'run.compare': async ({ a, b, atol, rtol }) => runner.compare(a, b, { atol, rtol }),
+    'run.expect': ({ runId, dir, atol, rtol }) => expectOutputs(runId, runner.stored(runId).outputs, dir, { atol, rtol }),
     'run.interpret': (params) => results.interpret(params),
     'run.exportResult': (params) => results.exportResult(params),
     'task.suggest': (params) => results.suggestTask(params),

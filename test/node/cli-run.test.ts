@@ -149,3 +149,47 @@ describe('onnx-workbench bench, check, providers', () => {
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe('run --expect', () => {
+  it('passes against the outputs it saved, fails naming the output when they differ', async () => {
+    const refs = join(dir, 'refs');
+    const saved = cli(...vadArgs(), '--out', refs);
+    expect(saved.code).toBe(0);
+    const same = cli(...vadArgs(), '--expect', refs);
+    expect(same.stderr).toBe('');
+    expect(same.code).toBe(0);
+    expect(same.stdout).toMatch(/Expected \(.*refs, atol 0\.00001, rtol 0\.001\): 2 of 2 outputs within tolerance/);
+
+    // Other audio: the speech probability and the state change.
+    const other = join(dir, 'other.npy');
+    await writeFile(
+      other,
+      npyBytes({ descr: '<f4', shape: [1, 512], values: Array.from({ length: 512 }, (_, k) => ((k * 7919) % 97) / 97 - 0.5) }),
+    );
+    const differ = cli(
+      'run',
+      MODELS.vadV5,
+      '--input',
+      `input=${other}`,
+      '--generate-missing',
+      '--set',
+      'sr=16000',
+      '--expect',
+      refs,
+      '--json',
+    );
+    expect(differ.code).toBe(1);
+    const report = JSON.parse(differ.stdout).expect;
+    expect(report.pass).toBe(false);
+    expect(report.outputs.map((o: { name: string; file: string }) => [o.name, o.file])).toEqual([
+      ['output', 'output.npy'],
+      ['stateN', 'stateN.npy'],
+    ]);
+    expect(report.outputs.some((o: { pass: boolean }) => !o.pass)).toBe(true);
+
+    const none = cli(...vadArgs(), '--expect', join(dir, 'nowhere'));
+    expect(none.code).toBe(3);
+    expect(none.stderr).toMatch(/nowhere/);
+    expect(cli(...vadArgs(), '--atol', '0.1').code).toBe(2);
+  });
+});

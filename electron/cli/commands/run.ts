@@ -5,7 +5,18 @@ import { parseArgs } from 'node:util';
 import { PROVIDER_IDS, type ProviderId } from '../../../shared/providers';
 import { GRAPH_OPTIMIZATION_LEVELS, type RunResult, type SessionOptionsInput } from '../../../shared/run';
 import { readModelInfo } from '../../common/onnx/reader';
-import { type Caller, type CliContext, CliFailure, UsageError, parseCount, parsePairs, printJson, withServices } from '../args';
+import type { RunExpectation } from '../../../shared/compare';
+import {
+  type Caller,
+  type CliContext,
+  CliFailure,
+  UsageError,
+  parseCount,
+  parseNumber,
+  parsePairs,
+  printJson,
+  withServices,
+} from '../args';
 import { formatRunResult } from '../format';
 import { buildInputs, namedDims } from '../inputs';
 import { type InterpretedRun, formatTaskResult, interpretRun, planTask, saveTaskFiles, taskFlags, taskRecord } from '../task';
@@ -89,9 +100,17 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
       ...taskFlags,
       profile: { type: 'boolean' },
       'save-optimized': { type: 'string' },
+      expect: { type: 'string' },
+      atol: { type: 'string' },
+      rtol: { type: 'string' },
     },
     allowPositionals: true,
   });
+  if ((values.atol !== undefined || values.rtol !== undefined) && values.expect === undefined)
+    throw new UsageError('--atol and --rtol go with --expect DIR');
+  const expectDir = values.expect === undefined ? undefined : resolve(values.expect);
+  const tolerance = { atol: parseNumber('--atol', values.atol), rtol: parseNumber('--rtol', values.rtol) };
+  let expectation: RunExpectation | undefined;
   if (positionals.length !== 1) throw new UsageError('run takes exactly one model file');
   const model = resolve(positionals[0]);
   const provider = parseProvider(values.provider ?? 'auto');
@@ -124,17 +143,42 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
     const run = await call('model.run', { path: model, inputs, options });
     if (task) interpreted = await interpretRun(call, run, inputs, task, note);
     if (outDir) await saveRun(call, run, outDir, interpreted);
+    if (expectDir) expectation = await call('run.expect', { runId: run.runId, dir: expectDir, ...tolerance });
     return run;
   });
   if (values.json)
-    printJson(interpreted ? { ...result, task: interpreted.settings, result: taskRecord(interpreted, !!outDir) } : result);
+    printJson({
+      ...result,
+      ...(interpreted ? { task: interpreted.settings, result: taskRecord(interpreted, !!outDir) } : {}),
+      ...(expectation ? { expect: expectation } : {}),
+    });
   else {
     process.stdout.write(formatRunResult(result));
     for (const r of interpreted?.interpretation.results ?? []) process.stdout.write(`\n${formatTaskResult(r)}`);
     if (outDir) process.stdout.write(`\nSaved ${result.outputs.length} outputs and result.json to ${outDir}\n`);
     const drawn = Object.values(interpreted?.files ?? {}).filter((f) => f !== undefined);
     if (outDir && drawn.length) process.stdout.write(`Saved the result as ${drawn.join(' and ')}\n`);
+    if (expectation) process.stdout.write(`\n${formatExpectation(expectation)}`);
   }
+  if (expectation && !expectation.pass) process.exitCode = 1;
+}
+
+/** "Expected (DIR, atol 1e-5, rtol 0.001): 2 of 2 outputs within tolerance" and a line per output. */
+function formatExpectation(e: RunExpectation): string {
+  const compared = e.outputs.filter((o) => o.file);
+  const ok = compared.filter((o) => o.pass).length;
+  const lines = [`Expected (${e.dir}, atol ${e.atol}, rtol ${e.rtol}): ${ok} of ${compared.length} outputs within tolerance`];
+  for (const o of e.outputs) {
+    if (!o.file) lines.push(`    ${o.name}: not compared (${o.reason})`);
+    else if (o.pass) lines.push(`    ${o.name}: ok (max abs error ${o.maxAbsError.toExponential(2)}) ← ${o.file}`);
+    else {
+      const first = o.firstMismatch
+        ? `; first at ${o.firstMismatch.index}: ${o.firstMismatch.actual} vs ${o.firstMismatch.expected}`
+        : '';
+      lines.push(`    ${o.name}: FAILED ${o.reason ?? `${o.mismatches} values out of tolerance${first}`} ← ${o.file}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 async function saveRun(call: Caller, run: RunResult, dir: string, interpreted?: InterpretedRun) {

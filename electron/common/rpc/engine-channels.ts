@@ -29,6 +29,7 @@ export const ENGINE_CHANNELS = [
   'run.interpret',
   'run.exportResult',
   'run.compare',
+  'run.expect',
   'task.suggest',
   'pipeline.run',
   'check.run',
