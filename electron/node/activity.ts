@@ -28,6 +28,7 @@ const VERBS: Record<string, string> = {
   'pipeline.run': 'Running pipeline on',
   'check.run': 'Checking test data',
   'batch.count': 'Counting files in',
+  'eval.run': 'Evaluating on',
   'providers.installCuda': 'Installing CUDA libraries',
   'engine.probeProviders': 'Probing execution providers',
 };

@@ -33,7 +33,10 @@ export function classificationMetrics(
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let top1 = 0;
   let top5 = 0;
+  // Files per true class, counting those whose top-1 is outside the classes (not in the matrix).
+  const truths = new Array<number>(k).fill(0);
   for (const s of samples) {
+    if (s.truth >= 0 && s.truth < k) truths[s.truth] += 1;
     const predicted = s.ranked[0];
     if (predicted === s.truth) top1 += 1;
     if (s.ranked.slice(0, 5).includes(s.truth)) top5 += 1;
@@ -42,7 +45,7 @@ export function classificationMetrics(
   }
   const perClass = classNames.map((name, c) => {
     const tp = confusion[c][c];
-    const support = confusion[c].reduce((a, b) => a + b, 0);
+    const support = truths[c];
     const predicted = confusion.reduce((a, row) => a + row[c], 0);
     return {
       index: c,

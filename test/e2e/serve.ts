@@ -12,10 +12,11 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export async function serve(): Promise<Served> {
+/** `dataDir`: the app's data folder (default: a new temporary one), e.g. to save a recipe before. */
+export async function serve(options: { dataDir?: string } = {}): Promise<Served> {
   const child = spawn(process.execPath, [join(ROOT, 'bin/onnx-workbench.js'), 'serve', '--port', '0'], {
     cwd: ROOT,
-    env: { ...process.env, OWB_DATA_DIR: mkdtempSync(join(tmpdir(), 'owb-e2e-data-')) },
+    env: { ...process.env, OWB_DATA_DIR: options.dataDir ?? mkdtempSync(join(tmpdir(), 'owb-e2e-data-')) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

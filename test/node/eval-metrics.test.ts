@@ -135,6 +135,25 @@ describe('classification metrics', () => {
     expect(m.perClass[1].precision).toBeNull();
     expect(m.perClass[1].recall).toBe(0);
   });
+
+  it('counts a file whose top-1 is outside the classes in its class support and recall', () => {
+    // The model's class 7 is no class of the dataset: the file is wrong, not left out.
+    const m = classificationMetrics(
+      [
+        { truth: 1, ranked: [1] },
+        { truth: 1, ranked: [7] },
+        { truth: 1, ranked: [7] },
+        { truth: 0, ranked: [0] },
+      ],
+      ['a', 'b'],
+    );
+    expect(m.perClass[1].support).toBe(3);
+    expect(m.perClass[1].recall).toBeCloseTo(1 / 3, 12);
+    expect(m.confusion).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+  });
 });
 
 describe('segmentation metrics', () => {

@@ -31,6 +31,7 @@ export const ICON_PATHS = {
   batch: 'M8 8h12v12H8V8Zm-4 8V4h12M11 17l3-4 2 2.5 1.5-1.5 1.5 3',
   pipeline: 'M3 4h7v6H3V4Zm11 10h7v6h-7v-6ZM6.5 10v5.5A1.5 1.5 0 0 0 8 17h6m-2.5-2.5L14 17l-2.5 2.5',
   graph: 'M9 3h6v5H9V3ZM3 16h6v5H3v-5Zm12 0h6v5h-6v-5ZM12 8v4m0 0H6v4m6-4h6v4',
+  target: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18Zm0-4a5 5 0 1 0 0-10 5 5 0 0 0 0 10Zm0-4a1 1 0 1 0 0-2 1 1 0 0 0 0 2Z',
   external: 'M14 4h6v6m0-6-9 9M18 14v6H4V6h6',
 } as const;
 export type IconName = keyof typeof ICON_PATHS;

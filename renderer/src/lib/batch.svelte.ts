@@ -170,6 +170,31 @@ export function newBatchJobId(now = Date.now()): string {
   return `job-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/** What a batch job of a model is made of, as the Batch and Evaluate views build it. */
+export interface ModelJobParts {
+  model: string;
+  /** The model's saved recipe (null: the engine guesses one from the model). */
+  recipe: BatchJobInput['recipe'] | null;
+  input: BatchJobInput['input'];
+  output: BatchJobInput['output'];
+  provider: ProviderId | 'auto';
+  /** 0 lets onnxruntime decide. */
+  threads: number;
+  batchSize: BatchSizeChoice;
+}
+
+/** A batch job of a model with its recipe, session options and batch size. */
+export function modelBatchJob(p: ModelJobParts): BatchJobInput {
+  return {
+    model: p.model,
+    ...(p.recipe ? { recipe: p.recipe } : {}),
+    input: p.input,
+    output: p.output,
+    options: { provider: p.provider, ...(p.threads > 0 ? { intraOpThreads: p.threads } : {}) },
+    batchSize: p.batchSize,
+  };
+}
+
 export class BatchSession {
   readonly api: Api;
   readonly #openModel: () => string | null;
@@ -348,26 +373,23 @@ export class BatchSession {
     if (this.types.length === 0) return { missing: 'choose at least one image type' };
     const write = this.effectiveWrite;
     if (write.length === 0) return { missing: 'choose at least one output to write' };
-    const recipe = $state.snapshot(this.recipe);
     const { name, maxPixels, allowInsideInput } = this.#loaded;
-    return {
-      job: {
-        ...(name !== undefined ? { name } : {}),
-        model,
-        ...(recipe ? { recipe } : {}),
-        input: {
-          folder: input,
-          recursive: this.recursive,
-          include: parseGlobs(this.include),
-          exclude: parseGlobs(this.exclude),
-          types: [...this.types],
-        },
-        output: { folder: output, write, overwrite: this.overwrite, ...(allowInsideInput ? { allowInsideInput } : {}) },
-        options: { provider: this.provider, ...(this.threads > 0 ? { intraOpThreads: this.threads } : {}) },
-        batchSize: this.batchSize,
-        ...(maxPixels !== undefined ? { maxPixels } : {}),
+    const job = modelBatchJob({
+      model,
+      recipe: $state.snapshot(this.recipe),
+      input: {
+        folder: input,
+        recursive: this.recursive,
+        include: parseGlobs(this.include),
+        exclude: parseGlobs(this.exclude),
+        types: [...this.types],
       },
-    };
+      output: { folder: output, write, overwrite: this.overwrite, ...(allowInsideInput ? { allowInsideInput } : {}) },
+      provider: this.provider,
+      threads: this.threads,
+      batchSize: this.batchSize,
+    });
+    return { job: { ...(name !== undefined ? { name } : {}), ...job, ...(maxPixels !== undefined ? { maxPixels } : {}) } };
   }
 
   /** Fills the form from a saved job. */

@@ -43,7 +43,7 @@ export interface DimField {
 }
 
 /** Shows an image as it is: no crop, RGB, 0..1 floats. */
-const NEUTRAL_RECIPE: PreprocessRecipe = preprocessRecipeSchema.parse({
+export const NEUTRAL_RECIPE: PreprocessRecipe = preprocessRecipeSchema.parse({
   resize: { mode: 'fit-inside', width: 512, height: 512, multipleOf: 1 },
   layout: 'NCHW',
   channels: 'RGB',

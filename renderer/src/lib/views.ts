@@ -2,6 +2,7 @@
 import type { Component } from 'svelte';
 import type { IconName } from '../components/icons';
 import BatchView from '../views/BatchView.svelte';
+import EvaluateView from '../views/EvaluateView.svelte';
 import HardwareView from '../views/HardwareView.svelte';
 import LibraryView from '../views/LibraryView.svelte';
 import ModelView from '../views/ModelView.svelte';
@@ -33,6 +34,7 @@ export const VIEWS: ViewDef[] = [
   { id: 'run', label: 'Run', icon: 'play', component: RunView },
   { id: 'pipeline', label: 'Pipeline', icon: 'pipeline', component: PipelineView },
   { id: 'batch', label: 'Batch', icon: 'batch', component: BatchView },
+  { id: 'evaluate', label: 'Evaluate', icon: 'target', component: EvaluateView },
   { id: 'library', label: 'Library', icon: 'folder', component: LibraryView },
   { id: 'hardware', label: 'Hardware', icon: 'cpu', component: HardwareView },
 ];

@@ -10,6 +10,7 @@ import type { ModelInfo } from '../../../shared/model-info';
 import type { ProfileSummary } from '../../../shared/profile';
 import type { WorkbenchErrorInfo } from '../../../shared/result';
 import { BatchSession } from './batch.svelte';
+import { EvalSession } from './eval.svelte';
 import { EngineStatus, localActivity } from './engine-status.svelte';
 import { Hardware } from './hardware.svelte';
 import { ModelInspection } from './inspection.svelte';
@@ -18,7 +19,7 @@ import { baseName } from './paths';
 import { PipelineSession } from './pipeline.svelte';
 import { RunSession } from './run.svelte';
 
-export type ViewId = 'start' | 'model' | 'run' | 'pipeline' | 'batch' | 'library' | 'hardware';
+export type ViewId = 'start' | 'model' | 'run' | 'pipeline' | 'batch' | 'evaluate' | 'library' | 'hardware';
 export type ModelTab = 'overview' | 'operators' | 'nodes' | 'graph' | 'weights' | 'runtime';
 
 export interface OpenError {
@@ -67,6 +68,8 @@ export class Workbench {
   /** The pipeline and batch forms live as long as the app, so a running job survives switching views. */
   readonly pipeline: PipelineSession;
   readonly batch: BatchSession;
+  /** The Evaluate view's form and its evaluation (it survives switching views too). */
+  readonly evaluation: EvalSession;
   /** What the engine is doing, for the status bar. */
   readonly engine: EngineStatus;
 
@@ -79,6 +82,7 @@ export class Workbench {
     this.hardware = new Hardware(api);
     this.pipeline = new PipelineSession(api);
     this.batch = new BatchSession(api, () => this.modelPath);
+    this.evaluation = new EvalSession(api, () => this.modelPath);
     this.engine = new EngineStatus();
   }
 
@@ -117,6 +121,7 @@ export class Workbench {
     add(r?.check.running, 'check.run', 'Checking test data');
     add(r?.benchRunning, 'model.bench', `Benchmarking ${name}`);
     add(this.pipeline.run.running, 'pipeline.run', `Running pipeline ${this.pipeline.fileName}`.trim());
+    add(this.evaluation.running, 'eval.run', 'Evaluating on labelled data');
     return calls;
   }
 
