@@ -36,6 +36,10 @@ const PLACEHOLDERS = [
 ];
 const EXECUTABLES = ['electron', 'chrome-sandbox', 'chrome_crashpad_handler'];
 
+/** @electron/fuses' marker, then wire version 1, 8 fuses, and Electron's own defaults ('1' on, '0' off). */
+export const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+const DEFAULT_FUSES = '10110001';
+
 export async function createStandInElectron(root: string, parent = tmpdir()): Promise<StandInElectron> {
   const version = await installedElectronVersion(root);
   const dir = await mkdtemp(join(parent, 'owb-electron-stand-in-'));
@@ -44,7 +48,17 @@ export async function createStandInElectron(root: string, parent = tmpdir()): Pr
   await writeFile(join(dir, 'version'), version);
   for (const name of PLACEHOLDERS) await writeFile(join(dir, name), `stand-in for Electron ${version}: ${name}\n`);
   for (const name of EXECUTABLES) {
-    await writeFile(join(dir, name), `#!/bin/sh\necho "stand-in Electron ${version}: not runnable" >&2\nexit 1\n`);
+    const script = `#!/bin/sh\necho "stand-in Electron ${version}: not runnable" >&2\nexit 1\n`;
+    // The fuse wire, as a real binary carries it, so that electron-builder can flip the fuses it is configured with.
+    const wire =
+      name === 'electron'
+        ? Buffer.concat([
+            Buffer.from(`# ${FUSE_SENTINEL}`),
+            Buffer.from([1, DEFAULT_FUSES.length]),
+            Buffer.from(`${DEFAULT_FUSES}\n`),
+          ])
+        : Buffer.alloc(0);
+    await writeFile(join(dir, name), Buffer.concat([Buffer.from(script), wire]));
     await chmod(join(dir, name), 0o755);
   }
   return { dir, version };

@@ -189,7 +189,7 @@ export const pipelineRequestSchema = z
     input: absolutePath,
     /** Sessions are shared with runs: profiling and saving the optimised model are not offered here. */
     options: sessionOptionsSchema
-      .pick({ provider: true, intraOpThreads: true, interOpThreads: true, graphOptimization: true })
+      .pick({ provider: true, fallback: true, intraOpThreads: true, interOpThreads: true, graphOptimization: true })
       .default({ provider: 'auto' }),
     /** Also save the original with the regions (and their text) drawn on it: .png, .jpg or .jpeg; never overwrites. */
     annotatedImage: absolutePath.optional(),

@@ -77,7 +77,17 @@ describe('Graph tab', () => {
     expect(await panel.textContent()).toContain('depthwise_conv2d_5.tmp_0');
 
     await page.getByRole('button', { name: 'Export' }).click();
+    // A folder other than the model's: chosen in the file browser (writes go only where the user chose).
+    await page.getByRole('button', { name: 'Folder…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'File system' }).click();
+    for (const part of dir.split('/').filter(Boolean))
+      await dialog.getByRole('listbox').getByText(part, { exact: true }).dblclick();
+    await dialog.getByRole('button', { name: 'Choose this folder' }).click();
+    await dialog.waitFor({ state: 'detached' });
     const to = join(dir, 'det.svg');
+    expect(await page.getByRole('textbox', { name: 'Export to' }).inputValue()).toMatch(new RegExp(`^${dir}/`));
     await page.getByRole('textbox', { name: 'Export to' }).fill(to);
     await page.getByRole('radio', { name: 'every group expanded' }).check();
     await page.getByRole('button', { name: 'Write' }).click();

@@ -119,6 +119,12 @@ describe('backend over the real engine', () => {
       library: new ModelLibrary({ file: join(tmpdir(), `owb-never-${process.pid}.json`), inspect: async () => ({}) as never }),
       recipes: new RecipeStore(join(tmpdir(), `owb-never-recipes-${process.pid}`)),
     });
+    // Only folders the app wrote are opened (openPath would run a file).
+    expect(await desktop.dispatch('app.showFolder', { path: '/tmp/out' })).toMatchObject({
+      ok: false,
+      error: { code: 'PERMISSION_DENIED' },
+    });
+    await desktop.grants.grantBatchOutput('/tmp/out');
     expect(await desktop.dispatch('app.showFolder', { path: '/tmp/out' })).toEqual({ ok: true, value: { opened: true } });
     expect(shown).toEqual(['/tmp/out']);
   });

@@ -93,7 +93,7 @@ describe('onnx-workbench batch', () => {
     await writeFile(join(dir, 'taken'), 'a file');
     const unwritable = cli(model, input, '--out', join(dir, 'taken', 'results'), '--recipe', recipe);
     expect(unwritable.code).toBe(1);
-    expect(unwritable.stderr).toMatch(/Could not write .*taken.*a file stands where a folder should be/);
+    expect(unwritable.stderr).toMatch(/Could not write .*taken.*a file stands where a folder is needed/);
 
     await mkdir(join(dir, 'o3'), { recursive: true });
     const usage = cli(model, input);

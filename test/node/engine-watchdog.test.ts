@@ -38,8 +38,9 @@ describe('the engine pipe', () => {
     proc.port.send({ type: 'request', callId: 'same', channel: 'engine.ping', input: {} });
     await waitFor(() => heard.some((m) => m.type === 'error'));
     expect(heard.find((m) => m.type === 'error')).toMatchObject({ callId: 'same', error: { code: 'INVALID_INPUT' } });
-    // The pipe closing (the process ends) fails the call still pending.
-    proc.kill();
+    // The pipe closing (the process dies, with no time to answer) fails the call still pending.
+    // (A SIGTERM would let the engine answer CANCELLED first.)
+    process.kill(proc.pid!, 'SIGKILL');
     expect(await sleeping).toMatchObject({ ok: false, error: { code: 'IO_ERROR' } });
   });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PackageFacts, collectFacts, ensureBuilt, findProblems, packageLinuxDir } from '../../scripts/check-package';
-import { createStandInElectron } from '../../scripts/stand-in-electron';
+import { FUSE_SENTINEL, createStandInElectron } from '../../scripts/stand-in-electron';
 
 const root = join(import.meta.dirname, '..', '..');
 let output = '';
@@ -26,6 +26,14 @@ afterAll(async () => {
 describe('the packaged Linux x64 app', () => {
   it('passes every check', () => {
     expect(findProblems(facts)).toEqual([]);
+  });
+
+  it('has its fuses flipped as electron-builder.yml says (RunAsNode kept on for the CLI; SECURITY.md)', async () => {
+    const binary = await readFile(join(facts.appDir, 'onnx-workbench'));
+    const at = binary.indexOf(FUSE_SENTINEL) + FUSE_SENTINEL.length;
+    expect(at).toBeGreaterThan(FUSE_SENTINEL.length);
+    // RunAsNode, cookie encryption, NODE_OPTIONS, --inspect, asar integrity, only app.asar, V8 snapshot, file: privileges.
+    expect(binary.subarray(at + 2, at + 2 + 8).toString()).toBe('11001101');
   });
 
   it('holds the built app in app.asar', () => {
