@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS, ROOT } from '../helpers';
-import { type Served, launchChromium, serve } from './serve';
+import { type Served, chooseInFileBrowser, launchChromium, serve } from './serve';
 
 let served: Served;
 let browser: Browser;
@@ -34,19 +34,7 @@ afterAll(async () => {
 
 async function openThroughFileBrowser(path: string) {
   await page.keyboard.press('Control+o');
-  await chooseInFileBrowser(path);
-}
-
-/** Picks a file in the open file-browser dialog by walking down from the file system root. */
-async function chooseInFileBrowser(path: string) {
-  const dialog = page.getByRole('dialog');
-  await dialog.waitFor();
-  await dialog.getByRole('button', { name: 'File system' }).click();
-  for (const part of path.split('/').filter(Boolean).slice(0, -1)) {
-    await dialog.getByRole('listbox').getByText(part, { exact: true }).dblclick();
-  }
-  await dialog.getByRole('listbox').getByText(path.split('/').at(-1)!, { exact: true }).dblclick();
-  await dialog.waitFor({ state: 'detached' });
+  await chooseInFileBrowser(page, path);
 }
 
 describe('browser mode, end to end', () => {
@@ -109,7 +97,7 @@ describe('running a model, end to end', () => {
     await page.getByRole('button', { name: /Run…/ }).click();
     const card = page.getByRole('region', { name: 'Input x' });
     await card.getByRole('button', { name: /Choose image/ }).click();
-    await chooseInFileBrowser(join(dir, 'hello.png'));
+    await chooseInFileBrowser(page, join(dir, 'hello.png'));
     // The guessed recipe's preview of the exact tensor appears before running.
     await card
       .getByRole('img', { name: /tensor/i })

@@ -4,10 +4,10 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifierJob, classifierModel, imageFolder } from '../node/batch-fixtures';
-import { type Served, launchChromium, serve } from './serve';
+import { type Served, chooseInFileBrowser, launchChromium, serve } from './serve';
 
 let served: Served;
 let browser: Browser;
@@ -31,16 +31,6 @@ afterAll(async () => {
   await browser?.close();
   await served?.stop();
 });
-
-async function chooseInFileBrowser(page: Page, path: string) {
-  const dialog = page.getByRole('dialog');
-  await dialog.waitFor();
-  await dialog.getByRole('button', { name: 'File system' }).click();
-  for (const part of path.split('/').filter(Boolean).slice(0, -1))
-    await dialog.getByRole('listbox').getByText(part, { exact: true }).dblclick();
-  await dialog.getByRole('listbox').getByText(path.split('/').at(-1)!, { exact: true }).dblclick();
-  await dialog.waitFor({ state: 'detached' });
-}
 
 describe('batch progress', () => {
   it('shows speed and time left while running, and neither moving while paused', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifierJob, classifierModel, imageFolder } from '../node/batch-fixtures';
-import { type Served, launchChromium, serve } from './serve';
+import { type Served, chooseInFileBrowser, launchChromium, serve } from './serve';
 
 let served: Served;
 let browser: Browser;
@@ -33,18 +33,6 @@ afterAll(async () => {
   await browser?.close();
   await served?.stop();
 });
-
-/** Picks a file in the open file-browser dialog by walking down from the file system root. */
-async function chooseInFileBrowser(page: Page, path: string) {
-  const dialog = page.getByRole('dialog');
-  await dialog.waitFor();
-  await dialog.getByRole('button', { name: 'File system' }).click();
-  for (const part of path.split('/').filter(Boolean).slice(0, -1)) {
-    await dialog.getByRole('listbox').getByText(part, { exact: true }).dblclick();
-  }
-  await dialog.getByRole('listbox').getByText(path.split('/').at(-1)!, { exact: true }).dblclick();
-  await dialog.waitFor({ state: 'detached' });
-}
 
 async function openBatchView(page: Page) {
   await page

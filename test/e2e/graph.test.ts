@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Served, launchChromium, serve } from './serve';
+import { type Served, chooseFolderInFileBrowser, launchChromium, serve } from './serve';
 
 let served: Served;
 let browser: Browser;
@@ -79,13 +79,7 @@ describe('Graph tab', () => {
     await page.getByRole('button', { name: 'Export' }).click();
     // A folder other than the model's: chosen in the file browser (writes go only where the user chose).
     await page.getByRole('button', { name: 'Folder…' }).click();
-    const dialog = page.getByRole('dialog');
-    await dialog.waitFor();
-    await dialog.getByRole('button', { name: 'File system' }).click();
-    for (const part of dir.split('/').filter(Boolean))
-      await dialog.getByRole('listbox').getByText(part, { exact: true }).dblclick();
-    await dialog.getByRole('button', { name: 'Choose this folder' }).click();
-    await dialog.waitFor({ state: 'detached' });
+    await chooseFolderInFileBrowser(page, dir);
     const to = join(dir, 'det.svg');
     expect(await page.getByRole('textbox', { name: 'Export to' }).inputValue()).toMatch(new RegExp(`^${dir}/`));
     await page.getByRole('textbox', { name: 'Export to' }).fill(to);

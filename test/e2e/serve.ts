@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
 import { ROOT } from '../helpers';
 
 export interface Served {
@@ -60,17 +60,39 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Opens a model through the app's own file browser (Ctrl+O → File system → the path's folders). */
-export async function openThroughBrowser(page: Page, file: string, shot?: (name: string) => Promise<unknown>): Promise<void> {
-  await page.keyboard.press('Control+o');
+/** In the open file-browser dialog: File system, then down through `folders` (the dialog stays open). */
+async function walkFileBrowser(page: Page, folders: string[], pause = 0): Promise<Locator> {
   const dialog = page.getByRole('dialog');
   await dialog.waitFor();
   await dialog.getByRole('button', { name: 'File system' }).click();
-  for (const part of file.split('/').filter(Boolean).slice(0, -1)) {
+  for (const part of folders) {
     await dialog.getByRole('listbox').getByText(part, { exact: true }).dblclick();
-    await page.waitForTimeout(150);
+    if (pause) await page.waitForTimeout(pause);
   }
-  await dialog.getByRole('listbox').getByText(file.split('/').at(-1)!, { exact: true }).click();
+  return dialog;
+}
+
+const partsOf = (path: string) => path.split('/').filter(Boolean);
+
+/** Picks a file in the open file-browser dialog by walking down from the file system root. */
+export async function chooseInFileBrowser(page: Page, path: string): Promise<void> {
+  const dialog = await walkFileBrowser(page, partsOf(path).slice(0, -1));
+  await dialog.getByRole('listbox').getByText(partsOf(path).at(-1)!, { exact: true }).dblclick();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+/** Picks a folder in the open file-browser dialog (folder mode). */
+export async function chooseFolderInFileBrowser(page: Page, folder: string): Promise<void> {
+  const dialog = await walkFileBrowser(page, partsOf(folder));
+  await dialog.getByRole('button', { name: 'Choose this folder' }).click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+/** Opens a model through the app's own file browser (Ctrl+O → File system → the path's folders). */
+export async function openThroughBrowser(page: Page, file: string, shot?: (name: string) => Promise<unknown>): Promise<void> {
+  await page.keyboard.press('Control+o');
+  const dialog = await walkFileBrowser(page, partsOf(file).slice(0, -1), 150);
+  await dialog.getByRole('listbox').getByText(partsOf(file).at(-1)!, { exact: true }).click();
   await shot?.('08-file-browser');
   await dialog.getByRole('button', { name: 'Open', exact: true }).click();
   await dialog.waitFor({ state: 'detached' });
