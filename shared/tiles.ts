@@ -45,8 +45,3 @@ export function featherRamp(size: number, before: number, after: number): Float3
   }
   return w;
 }
-
-/** The overlap used when none is given: an eighth of the tile, at least 8 pixels. */
-export function defaultOverlap(tile: number): number {
-  return Math.max(8, Math.round(tile / 8));
-}

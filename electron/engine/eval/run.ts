@@ -15,7 +15,6 @@ import {
   type EvalReport,
   type EvalRequest,
   type ModelEvaluation,
-  headlineMetrics,
 } from '../../../shared/eval/report';
 import { classBarsSvg, confusionMatrixSvg, prCurvesSvg } from '../../../shared/eval/plots';
 import { SegmentationTally, segmentationMetrics } from '../../../shared/eval/segmentation';
@@ -304,5 +303,3 @@ export async function runEval(request: EvalRequest, options: EvalRunOptions): Pr
   report.written = await writeReport(request.out, report, a.perFile, plots);
   return report;
 }
-
-export { headlineMetrics };
