@@ -158,6 +158,12 @@ export function summarizeResults(results: readonly TaskResult<unknown>[]): Batch
         y1: round(d.y1, 2),
         x2: round(d.x2, 2),
         y2: round(d.y2, 2),
+        // Outlines of instance masks and rotated boxes (COCO polygons), keypoints of pose models.
+        ...(d.polygon ? { polygon: d.polygon.map(([x, y]): [number, number] => [round(x, 2), round(y, 2)]) } : {}),
+        ...(d.angle !== undefined ? { angle: round(d.angle, 5) } : {}),
+        ...(d.keypoints
+          ? { keypoints: d.keypoints.map((k) => ({ x: round(k.x, 2), y: round(k.y, 2), score: round(k.score, 4) })) }
+          : {}),
       }));
       const classes = countLabels(detections);
       const list = classes.map((c) => (c.count > 1 ? `${c.label} ×${c.count}` : c.label)).join(', ');

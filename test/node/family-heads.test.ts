@@ -10,7 +10,13 @@ import { COCO_SKELETON, DOTA_V1_LABELS } from '../../shared/postprocess/pose';
 import { polygonIou, rotatedCorners, rotatedIou } from '../../shared/postprocess/rotated';
 import { identityTransform, planResize, resizeSchema } from '../../shared/recipe';
 import { drawResult, drawingToSvg } from '../../shared/drawing';
-import { taskSettingsSchema, type DetectionResult, type OutputTensor, type TaskSettingsInput } from '../../shared/tasks';
+import {
+  taskSettingsSchema,
+  type DetectionResult,
+  type EncodedRaster,
+  type OutputTensor,
+  type TaskSettingsInput,
+} from '../../shared/tasks';
 
 const tensor = (name: string, dims: number[], data: ArrayLike<number>): OutputTensor => ({
   name,
@@ -25,6 +31,8 @@ const ctxOf = (outputs: OutputTensor[], extra: Partial<PostprocessContext> = {})
   metadataParsed: {},
   ...extra,
 });
+/** The result without its rasters, as the drawing code takes it (outlines only). */
+const vectors = (r: DetectionResult): DetectionResult<EncodedRaster> => ({ ...r, instances: undefined });
 const detect = (settings: TaskSettingsInput, ctx: PostprocessContext): DetectionResult =>
   postprocess(taskSettingsSchema.parse(settings), ctx)[0] as DetectionResult;
 
@@ -82,7 +90,7 @@ describe('YOLOv8-seg', () => {
     const json = resultJson(r, { files: { mask: 'a.mask.png' } }) as { mask: string; detections: { polygon: number[][] }[] };
     expect(json.mask).toBe('a.mask.png');
     expect(json.detections[0].polygon).toHaveLength(4);
-    const svg = drawingToSvg(drawResult({ ...r, instances: undefined }, { maskOpacity: 0.5, showLabels: true }));
+    const svg = drawingToSvg(drawResult(vectors(r), { maskOpacity: 0.5, showLabels: true }));
     expect(svg).toContain('class="box"');
   });
 
@@ -121,7 +129,7 @@ describe('YOLOv8-pose', () => {
     );
     expect(r.detections[0].keypoints).toHaveLength(17);
     expect(r.skeleton).toEqual(COCO_SKELETON);
-    const svg = drawingToSvg(drawResult(r, { maskOpacity: 0.5, showLabels: false }));
+    const svg = drawingToSvg(drawResult(vectors(r), { maskOpacity: 0.5, showLabels: false }));
     expect(svg.match(/<circle /g)).toHaveLength(16);
     // Edges touching the hidden keypoint 3 ([1, 3], [3, 5]) are not drawn.
     expect(svg.match(/<line /g)).toHaveLength(COCO_SKELETON.length - 2);
@@ -175,7 +183,7 @@ describe('rotated boxes', () => {
     expect(c.angle).toBeCloseTo(Math.PI / 2, 6);
     // Bounds clipped to the 64×64 image.
     expect(c).toMatchObject({ x1: 45, y1: 30, x2: 55, y2: 64 });
-    const svg = drawingToSvg(drawResult(r, { maskOpacity: 0.5, showLabels: true }));
+    const svg = drawingToSvg(drawResult(vectors(r), { maskOpacity: 0.5, showLabels: true }));
     expect(svg.match(/<polygon /g)).toHaveLength(3);
   });
 });

@@ -138,11 +138,15 @@ function batching(
 function checkOutputs(job: BatchJob, task: TaskSettings | undefined) {
   const write = job.output.write;
   const kind = task?.kind;
-  if ((write.includes('masks') || write.includes('cutouts')) && kind !== 'segmentation')
+  // Instance masks: detection with a -seg head (cut-outs stay a segmentation output).
+  const instanceMasks = task?.kind === 'detection' && task.layout === 'yolov8-seg';
+  if (write.includes('masks') && kind !== 'segmentation' && !instanceMasks)
     throw new WorkbenchError(
       'INVALID_INPUT',
-      `Masks and cut-outs need a segmentation task; this job's task is ${kind ?? 'not set'}`,
+      `Masks need a segmentation task or a detection task with the YOLOv8-seg layout; this job's task is ${kind ?? 'not set'}`,
     );
+  if (write.includes('cutouts') && kind !== 'segmentation')
+    throw new WorkbenchError('INVALID_INPUT', `Cut-outs need a segmentation task; this job's task is ${kind ?? 'not set'}`);
   if (write.includes('coco') && kind !== 'detection')
     throw new WorkbenchError('INVALID_INPUT', `COCO JSON holds detections; this job's task is ${kind ?? 'not set'}`);
   if (write.includes('images') && !task)
