@@ -1,26 +1,18 @@
 // `onnx-workbench batch` with no --task and no recipe: the family preset alone decides what the
 // outputs are read as, so an ISNet model writes masks and cut-outs and a YOLOv8-layout detector
 // writes COCO and drawn images.
-import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers';
+import { sourceCli } from '../helpers';
 import { isnetModel, yoloLayoutModel } from '../fixtures/family-models';
 import { buildModel } from '../fixtures/onnx-builder';
 
 let dir: string;
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), 'batch', ...args], {
-    encoding: 'utf8',
-    cwd: ROOT,
-    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: join(dir, 'data') },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => sourceCli('batch', args, join(dir, 'data'));
 
 /** A 64×64 picture: black, with a bright square (red, or green) at x 4..52, y 4..52 (56% of the pixels). */
 async function picture(path: string, color: [number, number, number]): Promise<void> {
