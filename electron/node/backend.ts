@@ -108,7 +108,12 @@ export class Backend {
       'library.get': ({ refresh }, ctx) => library.snapshot({ refresh, signal: ctx.signal, onProgress: ctx.emit }),
       'library.addFolder': ({ path }, ctx) => library.addFolder(path, { signal: ctx.signal, onProgress: ctx.emit }),
       'library.removeFolder': ({ path }) => library.removeFolder(path),
-      'library.opened': ({ path }) => library.markOpened(path),
+      'library.opened': async ({ path }, ctx) => {
+        const recent = await library.markOpened(path);
+        // The first time a model is opened its suggested task is stored in its recipe.
+        await this.recipeWithTask(path, ctx.signal).catch(() => {});
+        return recent;
+      },
       'library.forgetRecent': ({ path }) => library.forgetRecent(path),
       'batch.start': async ({ job, jobId }) => batch.start(job, jobId),
       'batch.resume': async ({ jobId, retryFailed }) => batch.resume(jobId, { retryFailed }),
@@ -119,7 +124,7 @@ export class Backend {
       'batch.saveJob': ({ job, to, overwrite }) => batch.saveJob(job, to, overwrite),
       'batch.loadJob': ({ path }) => batch.loadJob(path),
       'engine.activity': (_input, ctx) => this.activity.follow(ctx),
-      'recipe.get': ({ path }) => options.recipes.get(path),
+      'recipe.get': ({ path }, ctx) => this.recipeWithTask(path, ctx.signal),
       'recipe.save': ({ path, recipe }) => options.recipes.save(path, recipe),
       'recipe.export': ({ path, to, recipe }) => options.recipes.exportTo(path, to, recipe),
       'recipe.import': ({ path, from }) => options.recipes.importFrom(path, from),
@@ -131,6 +136,14 @@ export class Backend {
         return hardwareReport(facts, providers);
       },
     };
+  }
+
+  /** The model's saved recipe; without a task yet, the suggested one is stored first (RecipeStore.getWithTask). */
+  recipeWithTask(path: string, signal: AbortSignal) {
+    return this.options.recipes.getWithTask(
+      path,
+      async () => valueOf(await this.options.engine.call('task.suggest', { path }, { signal })).settings,
+    );
   }
 
   /** Parses and answers one request from any wire; never throws. */

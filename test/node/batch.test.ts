@@ -547,10 +547,10 @@ describe('outputs by task', () => {
     const { input, output } = await fresh('misfit');
     await imageFolder(input, 1);
     await expect(run(classifierJob(model, input, output, { output: { folder: output, write: ['masks'] } }))).rejects.toThrow(
-      /Masks and cut-outs need a segmentation task; this job's task is classification/,
+      /Masks needs a segmentation task; this job's task is classification/,
     );
     await expect(run(classifierJob(model, input, output, { output: { folder: output, write: ['coco'] } }))).rejects.toThrow(
-      /COCO JSON holds detections/,
+      /COCO JSON \(detections\) needs a detection task; this job's task is classification/,
     );
   });
 });
