@@ -4,7 +4,9 @@ import App from '../../renderer/src/App.svelte';
 import type { BatchJobRecord, BatchProgress, BatchSummary } from '../../shared/batch';
 import { batchJobSchema } from '../../shared/batch';
 import type { CallOptions } from '../../shared/api';
+import type { TaskSuggestion } from '../../shared/interpretation';
 import { modelRecipeSchema } from '../../shared/model-recipe';
+import { taskSettingsSchema } from '../../shared/tasks';
 import type { Result } from '../../shared/result';
 import { browserInfo, desktopInfo, fakeApi, type Handlers } from './fake-api';
 import { listing, modelInfo, samples } from './fixtures';
@@ -551,11 +553,11 @@ describe('batch view', () => {
 });
 
 describe('the task in the batch form', () => {
-  const suggestion = {
-    settings: { kind: 'segmentation', mode: 'binary', activation: 'auto', threshold: 0.5, soft: false, labels: { kind: 'auto' } },
+  const suggestion: TaskSuggestion = {
+    settings: taskSettingsSchema.parse({ kind: 'segmentation', mode: 'binary' }),
     reason: 'output "mask" [1, 1, 224, 224] is a one-channel mask at input size: binary segmentation or matting',
     readable: { ok: true, outputs: ['mask'] },
-  } as const;
+  };
 
   it('changes the task with the Result tab controls: outputs follow it, the recipe keeps it, the job uses it', async () => {
     const run = jobRun();
