@@ -114,6 +114,7 @@ export class GraphHierarchy {
     this.count(this.root);
     this.titles(this.root, '');
     this.depth = new Int32Array(this.parent.length).fill(-1);
+    this.childIndex = new Int32Array(this.parent.length).fill(-1);
     this.depths(this.root, 0);
     this.buildEdges(subgraphsOf);
   }
@@ -121,9 +122,15 @@ export class GraphHierarchy {
   /** Depth of every item below the root (0), -1 for items outside the tree (Constant nodes). */
   readonly depth: Int32Array;
 
+  /** Position of every item in its parent's children (-1 outside the tree). */
+  readonly childIndex: Int32Array;
+
   private depths(g: number, d: number): void {
     this.depth[g] = d;
-    for (const c of this.group(g).children) {
+    const children = this.group(g).children;
+    for (let k = 0; k < children.length; k++) {
+      const c = children[k];
+      this.childIndex[c] = k;
       if (this.isGroup(c)) this.depths(c, d + 1);
       else this.depth[c] = d + 1;
     }

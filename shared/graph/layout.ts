@@ -5,7 +5,11 @@ import dagre from '@dagrejs/dagre';
 import { formatShape } from './format';
 import type { GraphHierarchy } from './hierarchy';
 
-/** One group to lay out: its children with their sizes, and the edges between them. */
+/**
+ * One group to lay out: its children with their sizes, and the edges between them. Node ids are
+ * the children's positions in the group, so groups of the same shape (the layers of a
+ * transformer, the blocks of a ResNet) share one request and one layout.
+ */
 export interface LayoutRequest {
   key: string;
   nodes: { id: number; w: number; h: number }[];
@@ -16,9 +20,9 @@ export interface GroupLayout {
   key: string;
   width: number;
   height: number;
-  /** Centre of each requested node, relative to the group's inner top-left. */
+  /** Centre of each requested node (by id), relative to the group's inner top-left. */
   pos: Record<number, [number, number]>;
-  /** Edge routes between children, keyed "a>b", as flat [x0, y0, x1, y1, …]. */
+  /** Edge routes between children, keyed "a>b" by ids, as flat [x0, y0, x1, y1, …]. */
   routes: Record<string, number[]>;
 }
 
@@ -160,7 +164,7 @@ export class EdgeIndex {
 
 export type LayoutRunner = (requests: LayoutRequest[]) => Promise<GroupLayout[]>;
 
-/** Layouts computed so far, by request key (a group and its children's sizes). */
+/** Layouts computed so far, by request key (the sizes of a group's children and their edges). */
 export class LayoutCache {
   readonly byKey = new Map<string, GroupLayout>();
   readonly edges: EdgeIndex;
@@ -198,14 +202,17 @@ export async function layoutScene(
   const sizeOf = (id: number) => size.get(id) ?? boxSize(h, id);
   for (const level of visibleGroups(h, expanded)) {
     const requests: LayoutRequest[] = [];
+    const asked = new Set<string>();
     for (const g of level) {
       const kids = h.group(g).children;
-      const nodes = kids.map((id) => ({ id, ...sizeOf(id) }));
-      const key = `${g}:${nodes.map((n) => `${n.w}x${n.h}`).join(',')}`;
+      const nodes = kids.map((id, k) => ({ id: k, ...sizeOf(id) }));
+      const pairs = cache.edges.byGroup.get(g);
+      const edges: [number, number][] = pairs ? [...pairs.values()].map(([a, b]) => [h.childIndex[a], h.childIndex[b]]) : [];
+      const key = `${nodes.map((n) => `${n.w}x${n.h}`).join(',')}|${edges.map(([a, b]) => `${a}>${b}`).join(',')}`;
       keyOf.set(g, key);
-      if (!cache.byKey.has(key)) {
-        const pairs = cache.edges.byGroup.get(g);
-        requests.push({ key, nodes, edges: pairs ? [...pairs.values()] : [] });
+      if (!cache.byKey.has(key) && !asked.has(key)) {
+        asked.add(key);
+        requests.push({ key, nodes, edges });
       }
     }
     if (requests.length) for (const l of await run(requests)) cache.byKey.set(l.key, l);
@@ -241,7 +248,7 @@ function compose(
     origin.set(id, [ox, oy]);
     for (const c of h.group(id).children) {
       const cs = sizeOf(c);
-      const [cx, cy] = l.pos[c];
+      const [cx, cy] = l.pos[h.childIndex[c]];
       place(c, ox + cx - cs.w / 2, oy + cy - cs.h / 2, depth + 1);
     }
   };
@@ -285,7 +292,7 @@ function compose(
     const end = [B.x + B.w / 2, B.y];
     // Route through the lowest common group's layout when dagre routed that pair.
     const [g, ca, cb] = commonChildren(h, edge.from, edge.to);
-    const route = g >= 0 ? cache.byKey.get(keyOf.get(g) ?? '')?.routes[`${ca}>${cb}`] : undefined;
+    const route = g >= 0 ? cache.byKey.get(keyOf.get(g) ?? '')?.routes[`${h.childIndex[ca]}>${h.childIndex[cb]}`] : undefined;
     const o = origin.get(g);
     const mid: number[] = [];
     if (route && o && route.length > 4) {
