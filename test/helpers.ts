@@ -88,3 +88,13 @@ export function testServices(options: { env?: NodeJS.ProcessEnv; dataDir?: strin
   }
   return { services, call, failure };
 }
+
+/** `onnx-workbench ARGS…` spawned from source with the engine from source, its data in `dataDir`. */
+export function cliFromSource(dataDir: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: dataDir },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}

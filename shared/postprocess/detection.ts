@@ -241,6 +241,9 @@ function ssdPlan(outputs: OutputShape[], names: Settings['outputs'], explicit: b
   };
 }
 
+/** Detectors name at most a few thousand classes (LVIS: 1203, Objects365: 365). */
+const MAX_DETECTOR_CLASSES = 2000;
+
 export function planDetection(
   settings: Settings,
   outputs: OutputShape[],
@@ -256,8 +259,9 @@ export function planDetection(
   }
   for (const o of numeric) {
     const p = singlePlan(o, settings.layout, hint, hints);
-    if (typeof p !== 'string') return { ok: true, plan: p };
-    if (settings.layout !== 'auto' && settings.layout !== 'ssd' && o === numeric[0] && numeric.length === 1)
+    // More "classes" than any detector has: a text recogniser's characters ([N, T, 6625]), not boxes.
+    if (typeof p !== 'string' && !('classes' in p && p.classes > MAX_DETECTOR_CLASSES)) return { ok: true, plan: p };
+    if (typeof p === 'string' && settings.layout !== 'auto' && settings.layout !== 'ssd' && numeric.length === 1)
       return {
         ok: false,
         reason: `${DETECTION_NEED} (layout ${LAYOUT_NAMES[settings.layout]}); output ${describeOutput(o)} ${p}`,
