@@ -14,7 +14,10 @@ const tx = (x: number): number => x * 0.5;
 const ty = (y: number): number => y * 0.5 + 40;
 
 /** A model whose outputs are these constants (shapes and values), after touching the input. */
-function constantModel(metadata: Record<string, string>, outputs: { name: string; dims: number[]; data: Float32Array }[]): ModelSpec {
+function constantModel(
+  metadata: Record<string, string>,
+  outputs: { name: string; dims: number[]; data: Float32Array }[],
+): ModelSpec {
   return {
     metadata: { author: 'Ultralytics', stride: '32', imgsz: `[${SIDE}, ${SIDE}]`, ...metadata },
     inputs: [{ name: 'images', dtype: 'float32', shape: [1, 3, SIDE, SIDE] }],
