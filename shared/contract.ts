@@ -127,8 +127,13 @@ export const contract = {
   'model.initializers': channel<InitializerInfo[]>()(modelPath),
   /** Every node and tensor as compact columns, for the Graph tab (nodes in model.nodes order). */
   'model.graph': channel<GraphData>()(modelPath),
-  /** The graph laid out and written as .svg or .png (by the extension), never over an existing file. */
-  'graph.export': channel<ExportResult>()(z.strictObject({ path: absolutePath, to: absolutePath, expand: graphExpandSchema })),
+  /**
+   * The graph laid out and written as .svg or .png (by the extension), never over an existing file;
+   * events name the stage (reading, laying out, drawing, writing).
+   */
+  'graph.export': channel<ExportResult, { stage: string }>()(
+    z.strictObject({ path: absolutePath, to: absolutePath, expand: graphExpandSchema }),
+  ),
   'model.initializerStats': channel<TensorStats>()(z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000) })),
   'model.exportInitializer': channel<ExportResult>()(
     z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000), to: absolutePath }),

@@ -116,7 +116,12 @@ export class Backend {
       'library.get': ({ refresh }, ctx) => library.snapshot({ refresh, signal: ctx.signal, onProgress: ctx.emit }),
       'library.addFolder': ({ path }, ctx) => library.addFolder(path, { signal: ctx.signal, onProgress: ctx.emit }),
       'library.removeFolder': ({ path }) => library.removeFolder(path),
-      'library.opened': ({ path }) => library.markOpened(path),
+      'library.opened': async ({ path }, ctx) => {
+        const recent = await library.markOpened(path);
+        // The first time a model is opened its suggested task is stored in its recipe.
+        await this.recipeWithTask(path, ctx.signal).catch(() => {});
+        return recent;
+      },
       'library.forgetRecent': ({ path }) => library.forgetRecent(path),
       'batch.start': async ({ job, jobId }) => batch.start(job, jobId),
       'batch.resume': async ({ jobId, retryFailed }) => batch.resume(jobId, { retryFailed }),
@@ -132,7 +137,7 @@ export class Backend {
       'jobs.control': ({ jobId, action }) => jobs.control(jobId, action),
       'jobs.list': async () => jobs.list(),
       'engine.activity': (_input, ctx) => this.activity.follow(ctx),
-      'recipe.get': ({ path }) => options.recipes.get(path),
+      'recipe.get': ({ path }, ctx) => this.recipeWithTask(path, ctx.signal),
       'recipe.save': ({ path, recipe }) => options.recipes.save(path, recipe),
       'recipe.export': ({ path, to, recipe }) => options.recipes.exportTo(path, to, recipe),
       'recipe.import': ({ path, from }) => options.recipes.importFrom(path, from),
@@ -153,6 +158,14 @@ export class Backend {
     const work = engineJobWork(this.options.engine, job.kind, job.request as never);
     void this.jobs.start({ jobId, label, ...job } as never, work);
     return { jobId };
+  }
+
+  /** The model's saved recipe; without a task yet, the suggested one is stored first (RecipeStore.getWithTask). */
+  recipeWithTask(path: string, signal: AbortSignal) {
+    return this.options.recipes.getWithTask(
+      path,
+      async () => valueOf(await this.options.engine.call('task.suggest', { path }, { signal })).settings,
+    );
   }
 
   /** Parses and answers one request from any wire; never throws. */

@@ -142,7 +142,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
   }
   const outDir = values.out === undefined ? undefined : resolve(values.out);
   const info = await readModelInfo(model);
-  const task = await planTask(values);
+  const task = await planTask(values, model, info, note);
   let interpreted: InterpretedRun | undefined;
 
   const result = await withServices(ctx, async (call) => {
