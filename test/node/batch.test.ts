@@ -262,6 +262,33 @@ describe('journal and resume', () => {
     expect(rows).toHaveLength(5);
   });
 
+  it('lists every failure after a resume, in the first event and the summary, less those that are ok now', async () => {
+    const { input, output } = await fresh('many-failures');
+    await imageFolder(input, 2);
+    // More failures than a progress event carries (the last 50).
+    for (let k = 0; k < 70; k++) await writeFile(join(input, `bad-${String(k).padStart(2, '0')}.jpg`), 'not a picture');
+    const first = await run(classifierJob(model, input, output));
+    expect(first).toMatchObject({ ok: 2, failed: 70 });
+    expect(first.failures).toHaveLength(70);
+
+    const events: BatchProgress[] = [];
+    const again = await run(classifierJob(model, input, output), { onProgress: (p) => events.push(p) });
+    expect(again).toMatchObject({ failed: 70, skipped: 72, processed: 0 });
+    const bad = (f: { file: string }[]) => f.map((x) => x.file).sort();
+    expect(bad(again.failures)).toEqual(bad(first.failures));
+    expect(again.failures[0].error).toMatch(/bad-00\.jpg|not|image|decode|format/i);
+    // The first event after a resume names them all, so a watcher's list is complete too.
+    expect(bad(events.find((p) => p.failures.length > 0)!.failures)).toEqual(bad(first.failures));
+
+    // Retry failed: the two that are pictures now drop out of the list.
+    await solidImage(join(input, 'bad-00.jpg'), 'red');
+    await solidImage(join(input, 'bad-01.jpg'), 'green');
+    const retry = await run(classifierJob(model, input, output, { retryFailed: true }));
+    expect(retry).toMatchObject({ ok: 4, failed: 68 });
+    expect(retry.failures).toHaveLength(68);
+    expect(retry.failures.map((f) => f.file)).not.toContain('bad-00.jpg');
+  });
+
   it('records files a dead engine left in flight as failed, and does not run them again', async () => {
     const { input, output } = await fresh('inflight');
     await imageFolder(input, 6);
