@@ -220,7 +220,12 @@ class BatchRun {
   private finish(record: BatchItemRecord, text: string) {
     const p = this.journal.append(record).then(
       () => {
-        this.progress.finish({ file: record.file, status: record.status, text });
+        this.progress.finish({
+          file: record.file,
+          status: record.status,
+          text,
+          ...(record.outputs ? { outputs: record.outputs } : {}),
+        });
         if (record.status === 'failed') this.checkFailures();
       },
       (e: unknown) => this.fail(e),
