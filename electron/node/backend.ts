@@ -18,6 +18,10 @@ import { detectHardware, hardwareReport } from '../common/hardware';
 import { type ForwardedChannel, isForwarded } from '../common/rpc/engine-channels';
 import { EngineActivityFeed } from './activity';
 import { BatchService } from './batch-service';
+import { randomUUID } from 'node:crypto';
+import type { JobRequest } from '../../shared/jobs';
+import { describeJob, engineJobWork } from './job-kinds';
+import type { JobRegistry } from './jobs';
 import type { EngineClient } from './engine-client';
 import { listDirectory } from './file-browser';
 import type { ModelLibrary } from './library';
@@ -75,6 +79,8 @@ export class Backend {
   readonly handlers: Handlers;
   readonly grants: PathGrants;
   readonly batch: BatchService;
+  /** Every running job, of every kind (the batch service's registry). */
+  readonly jobs: JobRegistry;
   readonly activity: EngineActivityFeed;
 
   constructor(private readonly options: BackendOptions) {
@@ -82,7 +88,9 @@ export class Backend {
     const { engine, host, library } = options;
     const batch = options.batch ?? new BatchService({ engine });
     this.batch = batch;
-    this.activity = new EngineActivityFeed(engine, batch);
+    const jobs = batch.registry;
+    this.jobs = jobs;
+    this.activity = new EngineActivityFeed(engine, jobs);
     this.handlers = {
       'app.info': async () => ({ name: 'ONNX Workbench', version: options.version, ...host.info }),
       'samples.list': () => options.samples(),
@@ -123,6 +131,11 @@ export class Backend {
       'batch.jobs': () => batch.jobs(),
       'batch.saveJob': ({ job, to, overwrite }) => batch.saveJob(job, to, overwrite),
       'batch.loadJob': ({ path }) => batch.loadJob(path),
+      'jobs.start': ({ job, jobId }) => this.startJob(job as JobRequest, jobId ?? randomUUID()),
+      'jobs.watch': ({ jobId }, ctx) => jobs.watch(jobId, ctx),
+      'jobs.cancel': async ({ jobId }) => jobs.cancel(jobId),
+      'jobs.control': ({ jobId, action }) => jobs.control(jobId, action),
+      'jobs.list': async () => jobs.list(),
       'engine.activity': (_input, ctx) => this.activity.follow(ctx),
       'recipe.get': ({ path }, ctx) => this.recipeWithTask(path, ctx.signal),
       'recipe.save': ({ path, recipe }) => options.recipes.save(path, recipe),
@@ -136,6 +149,15 @@ export class Backend {
         return hardwareReport(facts, providers);
       },
     };
+  }
+
+  /** Starts a job of any kind; a batch job goes through the batch service (crashes, journal, past jobs). */
+  private async startJob(job: JobRequest, jobId: string): Promise<{ jobId: string }> {
+    if (job.kind === 'batch') return this.batch.start(job.request, jobId);
+    const { label } = describeJob(job);
+    const work = engineJobWork(this.options.engine, job.kind, job.request as never);
+    void this.jobs.start({ jobId, label, ...job } as never, work);
+    return { jobId };
   }
 
   /** The model's saved recipe; without a task yet, the suggested one is stored first (RecipeStore.getWithTask). */
@@ -161,12 +183,17 @@ export class Backend {
     const emit = ctx.emit ?? (() => {});
     // Every file the request would write is checked against the user's choices first
     // (electron/node/path-grants.ts, shared/file-access.ts); what it chose or wrote is recorded.
+    // A job is checked as the one-off call of its kind (jobs.start of an evaluation as eval.run).
+    const asCall =
+      channel === 'jobs.start'
+        ? describeJob((parsed.data as { job: JobRequest }).job)
+        : { channel, input: parsed.data as unknown };
     try {
-      await this.grants.checkRequest(channel, parsed.data);
+      await this.grants.checkRequest(asCall.channel, asCall.input);
     } catch (error) {
       return { ok: false, error: toErrorInfo(error) };
     }
-    const record = (value: unknown) => this.grants.recordRequest(channel, parsed.data, value).catch(() => {});
+    const record = (value: unknown) => this.grants.recordRequest(asCall.channel, asCall.input, value).catch(() => {});
     if (isForwarded(channel)) {
       const result = await this.options.engine.call(channel, parsed.data as never, { signal, onEvent: emit });
       if (result.ok) await record(result.value);

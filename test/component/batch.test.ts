@@ -4,6 +4,7 @@ import App from '../../renderer/src/App.svelte';
 import type { BatchJobRecord, BatchProgress, BatchSummary } from '../../shared/batch';
 import { batchJobSchema } from '../../shared/batch';
 import type { CallOptions } from '../../shared/api';
+import type { JobInfo } from '../../shared/jobs';
 import type { TaskSuggestion } from '../../shared/interpretation';
 import { modelRecipeSchema } from '../../shared/model-recipe';
 import { taskSettingsSchema } from '../../shared/tasks';
@@ -103,6 +104,23 @@ const pastJobs: BatchJobRecord[] = [
     updatedAt: '2026-11-19T09:05:00Z',
   },
 ];
+
+/** The running job of `pastJobs[0]` as the main side lists it, with the job it was started with. */
+const liveInfo: JobInfo = {
+  jobId: 'job-live',
+  kind: 'batch',
+  label: 'holiday',
+  state: 'running',
+  startedAt: 0,
+  done: 600,
+  total: 5000,
+  request: batchJobSchema.parse({
+    model: MODEL,
+    recipe,
+    input: { folder: '/data/holiday', recursive: false, include: ['**/*.jpg'] },
+    output: { folder: '/data/holiday-results' },
+  }),
+};
 
 /** A long call the test finishes by hand, with the options the view passed. */
 function pending<T, E>() {
@@ -501,16 +519,26 @@ describe('batch view', () => {
     await waitFor(() => expect(api.callsTo('batch.control')).toEqual([{ jobId: 'job-old', action: 'pause' }]));
   });
 
-  it('re-attaches to a job still running after a reload (or started in another tab), and cancels it by id', async () => {
+  it('re-attaches to a job still running after a reload (or started in another tab), shows its settings, and cancels it by id', async () => {
     const run = jobRun();
     const live = { ...pastJobs[0], id: 'job-live', state: 'running' as const };
-    const api = await openBatch({ ...run.handlers, 'batch.jobs': () => ({ ok: true, value: [live, pastJobs[1]] }) });
+    const api = await openBatch({
+      ...run.handlers,
+      'batch.jobs': () => ({ ok: true, value: [live, pastJobs[1]] }),
+      'jobs.list': () => ({ ok: true, value: [liveInfo] }),
+    });
     // The page lists the jobs and follows the running one without being asked.
     await waitFor(() => expect(run.calls).toHaveLength(1));
     expect(run.calls[0].input).toEqual({ jobId: 'job-live' });
     run.calls[0].options.onEvent?.(progress({ jobId: 'job-live', done: 700 }));
     await waitFor(() => expect(stat('Done')).toHaveTextContent('700 / 1,234'));
     expect(screen.getByRole('region', { name: 'Job progress' })).toHaveTextContent('/data/holiday → /data/holiday-results');
+    // The form shows the job's settings, locked while it runs.
+    expect(folder('Input folder')).toHaveValue('/data/holiday');
+    expect(folder('Output folder')).toHaveValue('/data/holiday-results');
+    expect(screen.getByRole('textbox', { name: 'Include' })).toHaveValue('**/*.jpg');
+    expect(screen.getByRole('checkbox', { name: 'Include subfolders' })).not.toBeChecked();
+    expect(screen.getByRole('group', { name: 'Job setup' })).toBeDisabled();
     expect(api.callsTo('batch.start')).toHaveLength(0);
     await fireEvent.click(screen.getByRole('button', { name: /Cancel/ }));
     await waitFor(() => expect(api.callsTo('batch.cancel')).toEqual([{ jobId: 'job-live' }]));
@@ -521,7 +549,11 @@ describe('batch view', () => {
   it('watches the job again after the connection to the main side drops', async () => {
     const run = jobRun();
     const live = { ...pastJobs[0], id: 'job-live', state: 'running' as const };
-    await openBatch({ ...run.handlers, 'batch.jobs': () => ({ ok: true, value: [live] }) });
+    await openBatch({
+      ...run.handlers,
+      'batch.jobs': () => ({ ok: true, value: [live] }),
+      'jobs.list': () => ({ ok: true, value: [liveInfo] }),
+    });
     await waitFor(() => expect(run.calls).toHaveLength(1));
     run.finish({ ok: false, error: { code: 'IO_ERROR', message: 'The connection to the ONNX Workbench server was lost.' } });
     // The job lives on the main side: the page lists the jobs again and follows it once more.

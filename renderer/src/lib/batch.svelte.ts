@@ -21,6 +21,7 @@ import { isAbsolutePath } from '../../../shared/paths';
 import type { ProviderId } from '../../../shared/providers';
 import { type PreprocessRecipe, channelNames, matchingPreset, normalizes } from '../../../shared/recipe';
 import type { Result, WorkbenchErrorInfo } from '../../../shared/result';
+import { type JobInfo, isRunningJob, newJobId } from '../../../shared/jobs';
 import { BatchRun, type RunLabel, isLive } from './batch-run.svelte';
 import { BatchThumbnails } from './batch-thumbnails.svelte';
 
@@ -133,11 +134,6 @@ export function describeRecipe(recipe: ModelRecipe): { inputs: { name: string; r
 
 /** Where the recipe on screen came from. */
 export type RecipeSource = 'saved' | 'job' | 'none';
-
-/** A job id chosen here, so that Pause works before the first progress event. */
-export function newBatchJobId(now = Date.now()): string {
-  return `job-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-}
 
 /** What a batch job of a model is made of, as the Batch and Evaluate views build it. */
 export interface ModelJobParts {
@@ -533,7 +529,7 @@ export class BatchSession {
     if ('missing' in built) return;
     const job = built.job;
     const label = { model: job.model, input: job.input.folder, output: job.output.folder, resumed: false };
-    await this.#launch(label, () => this.api.call('batch.start', { job, jobId: newBatchJobId() }));
+    await this.#launch(label, () => this.api.call('batch.start', { job, jobId: newJobId() }));
   }
 
   /** Runs a past job again from its journal; `retryFailed` runs its failures again too. */
@@ -562,20 +558,28 @@ export class BatchSession {
     await run.follow();
     if (this.run !== run) return;
     // A lost connection ends the watch, not the job: list the jobs again (which re-attaches).
-    if (run.watch.error?.code === 'IO_ERROR') setTimeout(() => void this.loadJobs(), RECONNECT_DELAY_MS);
+    if (run.job.error?.code === 'IO_ERROR') setTimeout(() => void this.loadJobs(), RECONNECT_DELAY_MS);
     else void this.loadJobs();
   }
 
   /**
-   * Follows a job still running on the main side that this page is not following yet (the page
-   * was reloaded, or the job was started in another tab or window).
+   * Follows a batch job still running on the main side that this page is not following yet (the
+   * page was reloaded, or the job was started in another tab or window); the form shows its settings.
    */
-  reattach(records: readonly BatchJobRecord[] = this.jobs): void {
+  attach(info: JobInfo): void {
+    if (this.running || info.kind !== 'batch' || !isRunningJob(info)) return;
+    const job = info.request;
+    this.applyJob(job);
+    const label = { model: job.model, input: job.input.folder, output: job.output.folder, resumed: false };
+    void this.#follow(new BatchRun(this.api, info.jobId, label));
+  }
+
+  /** Asks which jobs run now and follows a batch job among them, as `attach`. */
+  async reattach(): Promise<void> {
     if (this.running) return;
-    const live = records.find(isLive);
-    if (!live) return;
-    const label = { model: live.model, input: live.inputFolder, output: live.outputFolder, resumed: false };
-    void this.#follow(new BatchRun(this.api, live.id, label));
+    const result = await this.api.call('jobs.list', {});
+    const live = result.ok ? result.value.find((j) => j.kind === 'batch' && isRunningJob(j)) : undefined;
+    if (live) this.attach(live);
   }
 
   /** Pause or resume the running job (between images; the one in flight finishes). */
@@ -597,7 +601,8 @@ export class BatchSession {
     if (result.ok) {
       this.jobs = result.value;
       this.jobsError = null;
-      this.reattach(result.value);
+      // A job another page started (or one that ran before a reload) shows here.
+      if (result.value.some(isLive)) void this.reattach();
     } else this.jobsError = result.error;
   }
 }
