@@ -68,12 +68,13 @@ describe('a pure ×2 resize, tiled', () => {
     const tiled = await runTiled(pixels, 3, width, height, {
       session: fixed,
       input: 'x',
-      output: 'y',
+      outputs: ['y'],
       recipe,
       tile: { width: 32, height: 32 },
       overlap: 8,
     });
-    expect([tiled.width, tiled.height, tiled.channels, tiled.scale]).toEqual([300, 180, 3, 2]);
+    const [y] = tiled.outputs;
+    expect([y.width, y.height, y.channels, y.scale]).toEqual([300, 180, 3, 2]);
     expect(tiled.tiles).toBe(6 * 4);
 
     // The reference: the whole image through the same resize at once.
@@ -82,7 +83,7 @@ describe('a pure ×2 resize, tiled', () => {
     for (let i = 0; i < width * height; i++) for (let c = 0; c < 3; c++) x[c * width * height + i] = pixels[i * 3 + c] / 255;
     const ref = (await whole.run({ x: new ort.Tensor('float32', x, [1, 3, height, width]) })).y.data as Float32Array;
     let worst = 0;
-    for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ref[i] - tiled.data[i]));
+    for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ref[i] - y.data[i]));
     expect(worst).toBeLessThan(1 / 255);
     await fixed.release();
     await whole.release();

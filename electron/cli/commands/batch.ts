@@ -5,6 +5,7 @@
 // SIGHUP the counts done and left are printed. `--shard I/N|auto` runs one shard of the folder;
 // `batch merge DIR` puts the shards' results together.
 import { readFile } from 'node:fs/promises';
+import { freemem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -22,12 +23,13 @@ import { ANY_INPUT, recipeForInput } from '../../../shared/model-recipe';
 import type { ModelInfo } from '../../../shared/model-info';
 import { suggestTask } from '../../../shared/postprocess';
 import { guessRecipe } from '../../../shared/recipe';
+import { planInputTiles } from '../../../shared/tiles';
 import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
 import { WorkbenchError } from '../../../shared/result';
 import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFromEnv } from '../../../shared/shard';
 import { readModelInfo } from '../../common/onnx/reader';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
-import { readRecipeFile } from '../inputs';
+import { parseTileFlags, readRecipeFile, tileFlags } from '../inputs';
 import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
 import { taskFlags, taskSettings, type TaskFlags } from '../task';
 import { parseFallback, parseProvider } from './run';
@@ -59,6 +61,7 @@ const flags = {
   shard: { type: 'string' },
   'input-list': { type: 'string' },
   'max-failures': { type: 'string' },
+  ...tileFlags,
 } as const;
 
 /** Flags that may go with --job (the rest of the job comes from the file). */
@@ -176,7 +179,19 @@ export async function jobFromFlags(
       ? 'auto'
       : parseCount('--batch-size', values['batch-size'] as string, 1, 1);
   if (batchSize !== 'auto' && batchSize > MAX_BATCH_SIZE) throw new UsageError(`--batch-size must be at most ${MAX_BATCH_SIZE}`);
+  const tile = parseTileFlags(values as { tile?: string; 'tile-overlap'?: string });
+  const tiled = tile === undefined ? recipe.tile : tile === 'off' ? undefined : tile;
+  if (tiled) {
+    if (batchSize !== 'auto' && batchSize > 1) throw new UsageError('--batch-size does not go with tiles: a tiled image is one run per tile');
+    const target = info.inputs.find((v) => v.name === inputName) ?? input;
+    try {
+      note(`Tiles: ${planInputTiles(tiled, target, recipe.layout, freemem()).note}`);
+    } catch (error) {
+      throw new CliFailure(`Tiles: ${(error as Error).message}`, 2);
+    }
+  }
   return {
+    ...(tile !== undefined ? { tile } : {}),
     ...(values.name ? { name: values.name as string } : {}),
     model,
     recipe: { inputs: { [inputName]: recipe }, ...(task ? { task } : {}) },

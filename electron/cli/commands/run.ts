@@ -18,7 +18,7 @@ import {
   withServices,
 } from '../args';
 import { formatRunResult } from '../format';
-import { buildInputs, namedDims } from '../inputs';
+import { buildInputs, namedDims, parseTileFlags, tileFlags, withTiles } from '../inputs';
 import { type InterpretedRun, formatTaskResult, interpretRun, planTask, saveTaskFiles, taskFlags, taskRecord } from '../task';
 import { exists } from '../../common/fs';
 import { SPEECH_TASK, checkSpeechFlags, speechCommand, speechFlags } from './speech';
@@ -105,9 +105,11 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
       expect: { type: 'string' },
       atol: { type: 'string' },
       rtol: { type: 'string' },
+      ...tileFlags,
     },
     allowPositionals: true,
   });
+  const tile = parseTileFlags(values);
   if ((values.atol !== undefined || values.rtol !== undefined) && values.expect === undefined)
     throw new UsageError('--atol and --rtol go with --expect DIR');
   const expectDir = values.expect === undefined ? undefined : resolve(values.expect);
@@ -128,6 +130,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
   checkSpeechFlags(values, values.task);
   if (values.task === SPEECH_TASK) {
     if (expectDir) throw new UsageError(`--expect does not go with --task ${SPEECH_TASK}`);
+    if (tile !== undefined) throw new UsageError(`--tile does not go with --task ${SPEECH_TASK}: tiles are for images`);
     return speechCommand(model, values, options, ctx);
   }
   const sampleRate = parseCount('--sample-rate', values['sample-rate'], 16000, 1000);
@@ -138,7 +141,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
   let interpreted: InterpretedRun | undefined;
 
   const result = await withServices(ctx, async (call) => {
-    const inputs = await buildInputs(call, model, info, {
+    const built = await buildInputs(call, model, info, {
       specs: values.input ?? [],
       recipeFile: values.recipe,
       sampleRate,
@@ -147,6 +150,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
       missing: values['generate-missing'] ? 'zeros' : null,
       note,
     });
+    const inputs = withTiles(built, tile);
     const run = await call('model.run', { path: model, inputs, options });
     if (task) interpreted = await interpretRun(call, run, inputs, task, note);
     if (outDir) await saveRun(call, run, outDir, interpreted);
