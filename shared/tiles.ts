@@ -34,19 +34,28 @@ export function tileGrid(width: number, height: number, size: { width: number; h
 
 /**
  * Weights along one axis of a tile of `size` pixels whose first `before` and last `after` pixels
- * overlap a neighbour: a linear ramp up over `before`, down over `after`, 1 elsewhere; never 0,
- * so a pixel covered by one tile only keeps its value.
+ * overlap a neighbour. The outer quarter of an overlap is where the tile's edge (zero padding,
+ * missing context) spoils the model's output, so it weighs almost nothing; over the middle half
+ * the weight ramps linearly (two neighbours' ramps add up to 1 there); 1 elsewhere. Never 0, so a
+ * pixel covered by one tile only keeps its value.
  */
 export function featherRamp(size: number, before: number, after: number): Float32Array {
   const w = new Float32Array(size);
+  const ramp = (i: number, n: number): number => {
+    const margin = Math.floor(n / 4);
+    return Math.min(1, Math.max(EDGE_WEIGHT, (i + 0.5 - margin) / (n - 2 * margin)));
+  };
   for (let i = 0; i < size; i++) {
     let v = 1;
-    if (before > 0) v = Math.min(v, (i + 0.5) / before);
-    if (after > 0) v = Math.min(v, (size - i - 0.5) / after);
+    if (before > 0) v = Math.min(v, ramp(i, before));
+    if (after > 0) v = Math.min(v, ramp(size - 1 - i, after));
     w[i] = v;
   }
   return w;
 }
+
+/** The weight of a tile's pixels next to its edge, where a neighbour covers them. */
+const EDGE_WEIGHT = 1e-3;
 
 // ---- Tile settings (part of an image input's recipe) -------------------------------------------
 

@@ -1,13 +1,14 @@
 // Turns `--input [NAME=]FILE`, `--recipe`, `--set` and `--dim` into the model.run inputs:
 // images through a recipe, tensor files, .wav audio, and generated values for the rest.
 import { readFile } from 'node:fs/promises';
+import { freemem } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import type { ModelInfo, ValueInfo } from '../../shared/model-info';
 import { type ModelRecipe, parseRecipeFile, recipeForInput } from '../../shared/model-recipe';
 import type { PreprocessRecipe } from '../../shared/recipe';
 import type { RunInputSource } from '../../shared/run';
 import { isFloatDType } from '../../shared/tensor';
-import type { TileSettings } from '../../shared/tiles';
+import { type TilePlan, type TileSettings, planInputTiles } from '../../shared/tiles';
 import { fsError } from '../common/fs';
 import { type Caller, CliFailure, UsageError, parseCount, parsePairs } from './args';
 
@@ -193,6 +194,7 @@ export function parseTileFlags(values: { tile?: string; 'tile-overlap'?: string 
 
 /** The run's image inputs with the tiles asked for (or without any, for 'off'). */
 export function withTiles(
+  info: ModelInfo,
   inputs: Record<string, RunInputSource>,
   tile: TileSettings | 'off' | undefined,
 ): Record<string, RunInputSource> {
@@ -204,6 +206,17 @@ export function withTiles(
     if (source.kind !== 'image') continue;
     const { tile: _, ...recipe } = source.recipe;
     out[name] = { ...source, recipe: tile === 'off' ? recipe : { ...recipe, tile } };
+    const input = info.inputs.find((v) => v.name === name);
+    if (tile !== 'off' && input) checkTiles(tile, input, recipe.layout);
   }
   return out;
+}
+
+/** Tiles that cannot fit the model are a usage error (exit 2), said before anything runs. */
+export function checkTiles(tile: TileSettings, input: ValueInfo, layout: string): TilePlan {
+  try {
+    return planInputTiles(tile, input, layout, freemem());
+  } catch (error) {
+    throw new CliFailure(`Tiles: ${(error as Error).message}`, 2);
+  }
 }

@@ -5,7 +5,6 @@
 // SIGHUP the counts done and left are printed. `--shard I/N|auto` runs one shard of the folder;
 // `batch merge DIR` puts the shards' results together.
 import { readFile } from 'node:fs/promises';
-import { freemem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -23,13 +22,12 @@ import { ANY_INPUT, recipeForInput } from '../../../shared/model-recipe';
 import type { ModelInfo } from '../../../shared/model-info';
 import { suggestTask } from '../../../shared/postprocess';
 import { guessRecipe } from '../../../shared/recipe';
-import { planInputTiles } from '../../../shared/tiles';
 import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
 import { WorkbenchError } from '../../../shared/result';
 import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFromEnv } from '../../../shared/shard';
 import { readModelInfo } from '../../common/onnx/reader';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
-import { parseTileFlags, readRecipeFile, tileFlags } from '../inputs';
+import { checkTiles, parseTileFlags, readRecipeFile, tileFlags } from '../inputs';
 import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
 import { taskFlags, taskSettings, type TaskFlags } from '../task';
 import { parseFallback, parseProvider } from './run';
@@ -184,11 +182,7 @@ export async function jobFromFlags(
   if (tiled) {
     if (batchSize !== 'auto' && batchSize > 1) throw new UsageError('--batch-size does not go with tiles: a tiled image is one run per tile');
     const target = info.inputs.find((v) => v.name === inputName) ?? input;
-    try {
-      note(`Tiles: ${planInputTiles(tiled, target, recipe.layout, freemem()).note}`);
-    } catch (error) {
-      throw new CliFailure(`Tiles: ${(error as Error).message}`, 2);
-    }
+    note(`Tiles: ${checkTiles(tiled, target, recipe.layout).note}`);
   }
   return {
     ...(tile !== undefined ? { tile } : {}),

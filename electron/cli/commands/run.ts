@@ -150,7 +150,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
       missing: values['generate-missing'] ? 'zeros' : null,
       note,
     });
-    const inputs = withTiles(built, tile);
+    const inputs = withTiles(info, built, tile);
     const run = await call('model.run', { path: model, inputs, options });
     if (task) interpreted = await interpretRun(call, run, inputs, task, note);
     if (outDir) await saveRun(call, run, outDir, interpreted);
