@@ -122,7 +122,9 @@ export function planTiles(settings: TileSettings, input: TileInputSize, freeByte
     // One side fixed, the other free: square tiles would not fit; the fixed side sets both.
     const side = (input.width ?? input.height)!;
     if (settings.size !== 'auto' && settings.size !== side)
-      throw new Error(`the model's input has one side fixed at ${side}, so its tiles are ${side}×${side}: ask for tile size auto or ${side}`);
+      throw new Error(
+        `the model's input has one side fixed at ${side}, so its tiles are ${side}×${side}: ask for tile size auto or ${side}`,
+      );
     [width, height] = [side, side];
     note = `tiles of ${side}×${side}, the model's fixed side`;
   } else if (settings.size === 'auto') {
@@ -134,7 +136,8 @@ export function planTiles(settings: TileSettings, input: TileInputSize, freeByte
   }
   const side = Math.min(width, height);
   const overlap = settings.overlap === 'auto' ? autoOverlap(side) : settings.overlap;
-  if (overlap >= side) throw new Error(`a tile overlap of ${overlap} does not fit tiles of ${width}×${height}: give less than ${side}`);
+  if (overlap >= side)
+    throw new Error(`a tile overlap of ${overlap} does not fit tiles of ${width}×${height}: give less than ${side}`);
   return { width, height, overlap, note: `${note}, overlapping by ${overlap} pixels` };
 }
 
@@ -151,10 +154,15 @@ export function planInputTiles(
   const what = `input '${input.name}'`;
   if (layout !== 'NCHW') throw new Error(`tiles are cut for NCHW inputs, and the recipe of ${what} is ${layout}`);
   const shape = input.shape;
-  if (shape && shape.length !== 4) throw new Error(`${what} is not an image [N, C, H, W] (rank ${shape.length}), so it cannot be tiled`);
+  if (shape && shape.length !== 4)
+    throw new Error(`${what} is not an image [N, C, H, W] (rank ${shape.length}), so it cannot be tiled`);
   const side = (d: Dim | undefined): number | null => (typeof d === 'number' && d > 0 ? d : null);
   try {
-    return planTiles(settings ?? { size: 'auto', overlap: 'auto' }, { height: side(shape?.[2]), width: side(shape?.[3]) }, freeBytes);
+    return planTiles(
+      settings ?? { size: 'auto', overlap: 'auto' },
+      { height: side(shape?.[2]), width: side(shape?.[3]) },
+      freeBytes,
+    );
   } catch (error) {
     throw new Error(`${what}: ${(error as Error).message}`);
   }

@@ -69,7 +69,9 @@ beforeAll(async () => {
       for (let c = 0; c < 3; c++)
         pixels[(y * W + x) * 3 + c] = Math.round(127.5 + 127 * Math.sin((x * (c + 1)) / 11 + (y * (3 - c)) / 7));
   image = join(dir, 'picture.png');
-  await sharp(pixels, { raw: { width: W, height: H, channels: 3 } }).png().toFile(image);
+  await sharp(pixels, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toFile(image);
   sessions = new SessionCache({
     providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
   });
@@ -90,7 +92,9 @@ describe('a tiled run in the engine', () => {
     expect(worst(tiled.tensor.data as Float32Array, whole.tensor.data as Float32Array)).toBeLessThan(1 / 255);
     // The input summary is one tile, and says how the image was cut.
     expect(tiled.run.inputs[0].dims).toEqual([1, 3, 32, 32]);
-    expect(tiled.run.inputs[0].notes[0]).toMatch(/150×90 in 24 tiles \(tiles of 32×32, the model's fixed input size, overlapping by 8 pixels\)/);
+    expect(tiled.run.inputs[0].notes[0]).toMatch(
+      /150×90 in 24 tiles \(tiles of 32×32, the model's fixed input size, overlapping by 8 pixels\)/,
+    );
     expect(tiled.run.transforms.x[0]).toMatchObject({ originalWidth: W, tensorWidth: W, scaleX: 1 });
   });
 
@@ -149,7 +153,9 @@ describe('a tiled batch job', () => {
     const whole = await runBatchJob(job(model('resize-any'), 'whole-out') as never, { sessions });
     expect([tiled.ok, whole.ok]).toEqual([1, 1]);
     const picture = async (out: string) =>
-      sharp(join(dir, out, 'images', 'a.png.png')).raw().toBuffer({ resolveWithObject: true });
+      sharp(join(dir, out, 'images', 'a.png.png'))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
     const a = await picture('tiled-out');
     const b = await picture('whole-out');
     expect([a.info.width, a.info.height]).toEqual([2 * W, 2 * H]);
@@ -180,11 +186,15 @@ describe('the CLI --tile flags', () => {
   it('refuses tiles that do not fit, and flags that do not go together', () => {
     const wrong = cli('run', model('resize-fixed'), '--input', image, '--tile', '100');
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toContain("the model's input is fixed at 32×32, so its tiles are 32×32: ask for tile size auto or 32, not 100");
+    expect(wrong.stderr).toContain(
+      "the model's input is fixed at 32×32, so its tiles are 32×32: ask for tile size auto or 32, not 100",
+    );
     expect(cli('run', model('resize-fixed'), '--input', image, '--tile-overlap', '4').stderr).toContain(
       '--tile-overlap goes with --tile auto|N',
     );
-    expect(cli('run', model('resize-fixed'), '--input', image, '--tile', 'big').stderr).toContain('--tile must be a whole number ≥ 16');
+    expect(cli('run', model('resize-fixed'), '--input', image, '--tile', 'big').stderr).toContain(
+      '--tile must be a whole number ≥ 16',
+    );
     expect(cli('run', model('resize-fixed'), '--input', image, '--tile', '32', '--tile-overlap', '32').stderr).toContain(
       '--tile-overlap must be less than the tile size 32',
     );

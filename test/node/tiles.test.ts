@@ -104,7 +104,9 @@ describe('tile plans', () => {
     expect(() => planTiles({ size: 256, overlap: 'auto' }, { width: 128, height: 128 }, 1e9)).toThrow(
       "the model's input is fixed at 128×128, so its tiles are 128×128: ask for tile size auto or 128, not 256",
     );
-    expect(() => planTiles({ size: 'auto', overlap: 64 }, { width: 64, height: 64 }, 1e9)).toThrow(/overlap of 64 does not fit tiles of 64×64/);
+    expect(() => planTiles({ size: 'auto', overlap: 64 }, { width: 64, height: 64 }, 1e9)).toThrow(
+      /overlap of 64 does not fit tiles of 64×64/,
+    );
   });
 
   it('sizes tiles of a model that takes any size from the free memory, or as asked', () => {
@@ -114,12 +116,18 @@ describe('tile plans', () => {
     expect(big.width).toBe(1024);
     expect(small.note).toMatch(/takes any size, so the size was chosen from the 64 MiB of free memory/);
     expect(autoTileSide(2 * 2 ** 30)).toBe(512);
-    expect(planTiles({ size: 200, overlap: 'auto' }, { width: null, height: null }, 0)).toMatchObject({ width: 200, height: 200, overlap: 25 });
+    expect(planTiles({ size: 200, overlap: 'auto' }, { width: null, height: null }, 0)).toMatchObject({
+      width: 200,
+      height: 200,
+      overlap: 25,
+    });
   });
 
   it('says why an input cannot be tiled', () => {
     expect(() => planInputTiles(undefined, { name: 'x', shape: [1, 3, 64, 64] }, 'NHWC', 1e9)).toThrow(/NCHW inputs/);
-    expect(() => planInputTiles(undefined, { name: 'x', shape: [1, 64] }, 'NCHW', 1e9)).toThrow(/not an image \[N, C, H, W\] \(rank 2\)/);
+    expect(() => planInputTiles(undefined, { name: 'x', shape: [1, 64] }, 'NCHW', 1e9)).toThrow(
+      /not an image \[N, C, H, W\] \(rank 2\)/,
+    );
     expect(planInputTiles(undefined, { name: 'x', shape: [1, 3, 'h', 'w'] }, 'NCHW', 2 * 2 ** 30).width).toBe(512);
   });
 });

@@ -180,7 +180,8 @@ export async function jobFromFlags(
   const tile = parseTileFlags(values as { tile?: string; 'tile-overlap'?: string });
   const tiled = tile === undefined ? recipe.tile : tile === 'off' ? undefined : tile;
   if (tiled) {
-    if (batchSize !== 'auto' && batchSize > 1) throw new UsageError('--batch-size does not go with tiles: a tiled image is one run per tile');
+    if (batchSize !== 'auto' && batchSize > 1)
+      throw new UsageError('--batch-size does not go with tiles: a tiled image is one run per tile');
     const target = info.inputs.find((v) => v.name === inputName) ?? input;
     note(`Tiles: ${checkTiles(tiled, target, recipe.layout).note}`);
   }

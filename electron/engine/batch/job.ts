@@ -611,7 +611,8 @@ class BatchRun {
     const ranAt = this.clock();
     this.runsOk += 1;
     const outputs = new Map<string, Tensor>();
-    for (const o of done.outputs) outputs.set(o.name, { dtype: 'float32', dims: [1, o.channels, o.height, o.width], data: o.data });
+    for (const o of done.outputs)
+      outputs.set(o.name, { dtype: 'float32', dims: [1, o.channels, o.height, o.width], data: o.data });
     const item: RunItem = {
       file: d.file,
       transform: d.transform,

@@ -152,10 +152,7 @@ export async function runTiled(
         const a = assemblies.get(name) ?? start(name, out, size, width, height, xs, ys);
         assemblies.set(name, a);
         if (out.dims.some((d, i) => d !== [1, a.channels, a.tileHeight, a.tileWidth][i]))
-          throw new WorkbenchError(
-            'INVALID_INPUT',
-            `Output "${name}" changed shape between tiles: [${out.dims.join(', ')}]`,
-          );
+          throw new WorkbenchError('INVALID_INPUT', `Output "${name}" changed shape between tiles: [${out.dims.join(', ')}]`);
         add(a, floats(out, name), xi, yi);
       }
       n += 1;

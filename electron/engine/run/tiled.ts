@@ -54,7 +54,10 @@ export async function runImageTiled(
   options: { outputs?: string[]; signal?: AbortSignal; onTile?: (done: number, total: number) => void; maxPixels?: number },
 ): Promise<TiledRunResult> {
   if (source.paths.length !== 1)
-    throw new WorkbenchError('INVALID_INPUT', `A tiled run takes one image, not ${source.paths.length}: a batch job takes a folder`);
+    throw new WorkbenchError(
+      'INVALID_INPUT',
+      `A tiled run takes one image, not ${source.paths.length}: a batch job takes a folder`,
+    );
   const others = info.inputs.filter((v) => v.name !== name);
   if (others.length)
     throw new WorkbenchError(
@@ -66,7 +69,10 @@ export async function runImageTiled(
   const plan = planTilesFor(input, source.recipe);
   const outputs = options.outputs ?? tileableOutputs(info);
   if (!outputs.length)
-    throw new WorkbenchError('UNSUPPORTED', 'None of the model\'s outputs is image-shaped [1, C, H, W], so tiles cannot be put together');
+    throw new WorkbenchError(
+      'UNSUPPORTED',
+      "None of the model's outputs is image-shaped [1, C, H, W], so tiles cannot be put together",
+    );
   const image = await decodeImage(source.paths[0], source.recipe, { maxPixels: options.maxPixels });
   const done = await runTiled(image.pixels, image.channels, image.original.width, image.original.height, {
     session,
