@@ -190,7 +190,7 @@ describe('evaluate view', () => {
 
     await setDataset('/data/colours');
     expect(field('Output folder')).toHaveValue('/data/colours-eval');
-    await fireEvent.input(screen.getByLabelText('List file (file,label)'), { target: { value: '/data/colours/labels.csv' } });
+    await fireEvent.input(field('List file (file,label)'), { target: { value: '/data/colours/labels.csv' } });
     await start();
     await waitFor(() => expect(run.calls).toHaveLength(1));
     const req = run.calls[0].input;
@@ -258,7 +258,7 @@ describe('evaluate view', () => {
     await openEvaluate({ 'eval.run': run.handler });
     await fireEvent.change(screen.getByRole('combobox', { name: 'Task' }), { target: { value: 'detection' } });
     await setDataset('/data/boxes');
-    await fireEvent.input(screen.getByLabelText('Annotations file (COCO JSON)'), { target: { value: '/data/boxes/coco.json' } });
+    await fireEvent.input(field('Annotations file (COCO JSON)'), { target: { value: '/data/boxes/coco.json' } });
     await start();
     await waitFor(() => expect(run.calls).toHaveLength(1));
     const req = run.calls[0].input;
@@ -281,7 +281,7 @@ describe('evaluate view', () => {
     const run = pendingEval();
     const api = await openEvaluate({ 'eval.run': run.handler });
     await setDataset('/data/colours');
-    await fireEvent.input(screen.getByLabelText('Compare with model B (optional)'), { target: { value: MODEL_B } });
+    await fireEvent.input(field('Compare with model B (optional)'), { target: { value: MODEL_B } });
     await fireEvent.click(screen.getByRole('button', { name: 'Start evaluation of A and B' }));
     await waitFor(() => expect(run.calls).toHaveLength(1));
     const req = run.calls[0].input;
