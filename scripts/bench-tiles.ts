@@ -7,7 +7,7 @@
 //   (c) a batch job of the photo writing the full-resolution output picture (JPEG, as the input), as Upscayl does;
 // and, for scale, the bytes of the output tensor itself (float32) and of the output picture (RGB).
 // Run: npm run bench:tiles [-- --scale 4 --size 64 --overlap 16]
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { batchJobSchema } from '../shared/batch';
 import type { Result } from '../shared/result';
 import { runRequestSchema } from '../shared/run';
 import { EngineClient, forkLauncher } from '../electron/node/engine-client';
-import { buildModel } from '../test/fixtures/onnx-builder';
+import { resizeModel } from '../test/fixtures/image-models';
 import { writeBenchPhoto } from './bench-photo';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -71,17 +71,9 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'owb-bench-tiles-'));
   try {
     const model = join(dir, `upscale-x${SCALE}.onnx`);
-    await writeFile(
-      model,
-      buildModel({
-        inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, SIZE, SIZE] }],
-        outputs: [{ name: 'y', dtype: 'float32', shape: [1, 3, SIZE * SCALE, SIZE * SCALE] }],
-        initializers: [{ name: 'scales', dtype: 'float32', dims: [4], data: [1, 1, SCALE, SCALE] }],
-        nodes: [{ op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['y'], attrs: { mode: 'nearest' } }],
-      }),
-    );
+    await writeFile(model, resizeModel([1, 3, SIZE, SIZE], SCALE, 'nearest'));
     const photo = join(dir, 'in', 'photo.jpg');
-    await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'in')));
+    await mkdir(join(dir, 'in'));
     await writeBenchPhoto(photo);
     const recipe = { resize: { mode: 'stretch', width: SIZE, height: SIZE }, tile: { size: 'auto', overlap: OVERLAP } };
     const [W, H] = [4000 * SCALE, 3000 * SCALE];

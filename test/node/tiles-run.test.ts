@@ -1,7 +1,6 @@
 // Tiles end to end: a run through the engine, a batch job and the CLI of fixed-input models
 // (a pure ×2 resize, a one-channel "matting" map) against the same models taking the whole image
 // at once, with no seams beyond 1/255; the CLI's --tile flags and what it says when they do not fit.
-import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatchJob } from '../../electron/engine/batch/job';
 import { SessionCache } from '../../electron/engine/run/session-cache';
 import { decodeNpy } from '../../electron/engine/tensors/npy';
+import { resizeModel } from '../fixtures/image-models';
 import { buildModel } from '../fixtures/onnx-builder';
-import { ROOT, testServices } from '../helpers';
+import { sourceCli, testServices } from '../helpers';
 
 const { services, call, failure } = testServices();
 let dir: string;
@@ -19,14 +19,6 @@ let image: string;
 let sessions: SessionCache;
 const W = 150;
 const H = 90;
-
-const resize = (shape: (number | string)[]) =>
-  buildModel({
-    inputs: [{ name: 'x', dtype: 'float32', shape }],
-    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 3, 'H', 'W'] }],
-    initializers: [{ name: 'scales', dtype: 'float32', dims: [4], data: [1, 1, 2, 2] }],
-    nodes: [{ op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['y'], attrs: { mode: 'linear' } }],
-  });
 
 /** A matting-shaped model: a 3×3 blur of the grey level into one sigmoid channel, same size. */
 const matte = (shape: (number | string)[]) =>
@@ -59,8 +51,8 @@ function worst(a: ArrayLike<number>, b: ArrayLike<number>) {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-tiles-run-'));
-  await writeFile(model('resize-fixed'), resize([1, 3, 32, 32]));
-  await writeFile(model('resize-any'), resize([1, 3, 'h', 'w']));
+  await writeFile(model('resize-fixed'), resizeModel([1, 3, 32, 32]));
+  await writeFile(model('resize-any'), resizeModel([1, 3, 'h', 'w']));
   await writeFile(model('matte-fixed'), matte([1, 3, 40, 40]));
   await writeFile(model('matte-any'), matte([1, 3, 'h', 'w']));
   const pixels = Buffer.alloc(W * H * 3);
@@ -164,14 +156,7 @@ describe('a tiled batch job', () => {
 });
 
 describe('the CLI --tile flags', () => {
-  function cli(...args: string[]) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), ...args], {
-      encoding: 'utf8',
-      cwd: ROOT,
-      env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: join(dir, 'data') },
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
+  const cli = (...args: string[]) => sourceCli(join(dir, 'data'), ...args);
 
   it('runs tiles, and says what they are for a model that takes any size', () => {
     const fixed = cli('run', model('resize-fixed'), '--input', image, '--tile', 'auto', '--tile-overlap', '6');

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { preprocessRecipeSchema } from '../../shared/recipe';
 import { autoTileSide, featherRamp, planInputTiles, planTiles, tileGrid, tileStarts } from '../../shared/tiles';
 import { runTiled } from '../../electron/engine/image/tiles';
-import { buildModel } from '../fixtures/onnx-builder';
+import { resizeModel } from '../fixtures/image-models';
 
 describe('tile grid', () => {
   it('starts at 0, ends flush with the edge, and overlaps by at least the asked amount', () => {
@@ -43,18 +43,10 @@ describe('tile grid', () => {
 
 describe('a pure ×2 resize, tiled', () => {
   let dir: string;
-  const resize = (shape: (number | string)[]) =>
-    buildModel({
-      inputs: [{ name: 'x', dtype: 'float32', shape }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 3, 'H', 'W'] }],
-      initializers: [{ name: 'scales', dtype: 'float32', dims: [4], data: [1, 1, 2, 2] }],
-      nodes: [{ op: 'Resize', inputs: ['x', '', 'scales'], outputs: ['y'], attrs: { mode: 'linear' } }],
-    });
-
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'owb-tiles-'));
-    await writeFile(join(dir, 'fixed.onnx'), resize([1, 3, 32, 32]));
-    await writeFile(join(dir, 'dynamic.onnx'), resize([1, 3, 'h', 'w']));
+    await writeFile(join(dir, 'fixed.onnx'), resizeModel([1, 3, 32, 32]));
+    await writeFile(join(dir, 'dynamic.onnx'), resizeModel([1, 3, 'h', 'w']));
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
