@@ -79,8 +79,8 @@ export function testServices(options: { env?: NodeJS.ProcessEnv; dataDir?: strin
   return { services, call, failure };
 }
 
-/** The CLI from source with the engine from source, its data in `dataDir`: exit code and output. */
-export function sourceCli(dataDir: string, ...args: string[]) {
+/** `onnx-workbench ARGS…` spawned from source with the engine from source, its data in `dataDir`. */
+export function cliFromSource(dataDir: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), ...args], {
     encoding: 'utf8',
     cwd: ROOT,

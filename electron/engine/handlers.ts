@@ -2,8 +2,9 @@
 // onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
 import { WorkbenchError } from '../../shared/result';
 import type { EngineChannel, EngineEvent, EngineInput, EngineOutput } from '../common/rpc/engine-channels';
-import { readGraph, readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
+import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
 import { exportGraph } from './graph-export';
+import { GraphCache } from './graph-cache';
 import { tensorStats } from '../common/onnx/tensor-stats';
 import { encodeNpy } from '../common/onnx/npy';
 import { checkRuntime } from './runtime-check';
@@ -52,11 +53,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function createHandlers(options: { debug: boolean }): EngineHandlers {
+export function createHandlers(options: { debug: boolean; graphWorker?: URL | null }): EngineHandlers {
   const sessions = new SessionCache({ providerStatuses: () => probeProviders() });
   const runner = new ModelRunner(sessions, loadImageInput);
   const batches = new BatchJobs(sessions);
   const results = new RunResults(runner);
+  const graphs = new GraphCache();
   const debugOnly = () => {
     if (!options.debug) throw new WorkbenchError('UNSUPPORTED', 'Debug methods are off in this engine.');
   };
@@ -73,8 +75,9 @@ export function createHandlers(options: { debug: boolean }): EngineHandlers {
     'model.inspect': ({ path }) => readModelInfo(path),
     'model.nodes': ({ path }) => readNodes(path),
     'model.initializers': ({ path }) => readInitializers(path),
-    'model.graph': ({ path }) => readGraph(path),
-    'graph.export': (params) => exportGraph(params),
+    'model.graph': ({ path }) => graphs.get(path),
+    'graph.export': (params, ctx) =>
+      exportGraph(params, { worker: options.graphWorker ?? null, signal: ctx.signal, onStage: (stage) => ctx.emit({ stage }) }),
     async 'model.initializerStats'({ path, name }) {
       const { data } = await readInitializerData(path, name);
       return tensorStats(data);

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npyBytes, writeTestCase } from '../fixtures/tensor-files';
-import { MODELS, sourceCli } from '../helpers';
+import { MODELS, cliFromSource } from '../helpers';
 
 let dir: string;
 
-const cli = (...args: string[]) => sourceCli(join(dir, 'data'), ...args);
+const cli = (...args: string[]) => cliFromSource(join(dir, 'data'), args);
 
 const vadArgs = () => [
   'run',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeechResult } from '../../shared/audio/speech';
 import { decodeWav } from '../../electron/engine/tensors/wav';
-import { MODELS, sourceCli, testServices } from '../helpers';
+import { MODELS, cliFromSource, testServices } from '../helpers';
 
 let dir: string;
 let wav: string;
@@ -124,7 +124,7 @@ describe('audio.speech through the engine', () => {
   });
 });
 
-const cli = (...args: string[]) => sourceCli(join(dir, 'data'), ...args);
+const cli = (...args: string[]) => cliFromSource(join(dir, 'data'), args);
 
 describe('run --task speech-activity', () => {
   it('--json: segments cover the speech, none in the silence', () => {

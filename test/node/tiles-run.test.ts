@@ -11,7 +11,7 @@ import { SessionCache } from '../../electron/engine/run/session-cache';
 import { decodeNpy } from '../../electron/engine/tensors/npy';
 import { resizeModel } from '../fixtures/image-models';
 import { buildModel } from '../fixtures/onnx-builder';
-import { sourceCli, testServices } from '../helpers';
+import { cliFromSource, testServices } from '../helpers';
 
 const { services, call, failure } = testServices();
 let dir: string;
@@ -156,7 +156,7 @@ describe('a tiled batch job', () => {
 });
 
 describe('the CLI --tile flags', () => {
-  const cli = (...args: string[]) => sourceCli(join(dir, 'data'), ...args);
+  const cli = (...args: string[]) => cliFromSource(join(dir, 'data'), args);
 
   it('runs tiles, and says what they are for a model that takes any size', () => {
     const fixed = cli('run', model('resize-fixed'), '--input', image, '--tile', 'auto', '--tile-overlap', '6');
