@@ -8,6 +8,7 @@ import type { ProviderChoice } from './providers';
 import type { WorkbenchErrorInfo } from './result';
 import { sessionOptionsSchema } from './run';
 import { MAX_SHARDS } from './shard';
+import { tileSettingsSchema } from './tiles';
 import type { ClassScore, Detection, TaskKindId, TaskResult, TextLine } from './tasks';
 
 export const BATCH_JOB_FORMAT = 'onnx-workbench/batch-job';
@@ -72,7 +73,9 @@ export const batchJobSchema = z.strictObject({
   }),
   /** Session options; they override the recipe's. */
   options: sessionOptionsSchema.partial().optional(),
-  /** Images per run; auto: 1 when the model's batch dim is fixed, else 8 (4 for big inputs). */
+  /** Tiles for this job's images (see PreprocessRecipe.tile); they override the recipe's; 'off': whole images. */
+  tile: z.union([tileSettingsSchema, z.literal('off')]).optional(),
+  /** Images per run; auto: 1 when the model's batch dim is fixed, else 8 (4 for big inputs); 1 with tiles. */
   batchSize: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_BATCH_SIZE)]).default('auto'),
   /** Images with more pixels are refused from their header, before any decoding. */
   maxPixels: z

@@ -9,6 +9,7 @@
 // rounds to nearest and clamps to the type's range. float16 rounds to nearest even.
 import { z } from 'zod';
 import type { Dim, ValueInfo } from './model-info';
+import { tileSettingsSchema } from './tiles';
 
 export const RESIZE_MODES = ['stretch', 'letterbox', 'center-crop', 'shorter-side-crop', 'fit-height', 'fit-inside'] as const;
 export type ResizeMode = (typeof RESIZE_MODES)[number];
@@ -63,6 +64,12 @@ export const preprocessRecipeSchema = z
     dtype: z.enum(RECIPE_DTYPES).default('float32'),
     /** Apply scale/mean/std also for uint8, int8 and int32 tensors. */
     normalizeIntegers: z.boolean().default(false),
+    /**
+     * Run tile by tile over the image at its own size, blended over the overlaps (shared/tiles.ts):
+     * for image-to-image and segmentation/matting models with a fixed input smaller than the
+     * image. `resize` is then not used.
+     */
+    tile: tileSettingsSchema.optional(),
   })
   .superRefine((r, ctx) => {
     const c = channelCount(r);

@@ -26,7 +26,7 @@ import { WorkbenchError } from '../../../shared/result';
 import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFromEnv } from '../../../shared/shard';
 import { readModelInfo } from '../../common/onnx/reader';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
-import { readRecipeFile } from '../inputs';
+import { checkTiles, parseTileFlags, readRecipeFile, tileFlags } from '../inputs';
 import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
 import { suggestTaskFor } from '../../common/task-suggest';
 import { resolveTask, taskFlags, taskSettings, type TaskFlags } from '../task';
@@ -59,6 +59,7 @@ const flags = {
   shard: { type: 'string' },
   'input-list': { type: 'string' },
   'max-failures': { type: 'string' },
+  ...tileFlags,
 } as const;
 
 /** Flags that may go with --job (the rest of the job comes from the file). */
@@ -184,7 +185,16 @@ export async function jobFromFlags(
       ? 'auto'
       : parseCount('--batch-size', values['batch-size'] as string, 1, 1);
   if (batchSize !== 'auto' && batchSize > MAX_BATCH_SIZE) throw new UsageError(`--batch-size must be at most ${MAX_BATCH_SIZE}`);
+  const tile = parseTileFlags(values as { tile?: string; 'tile-overlap'?: string });
+  const tiled = tile === undefined ? recipe.tile : tile === 'off' ? undefined : tile;
+  if (tiled) {
+    if (batchSize !== 'auto' && batchSize > 1)
+      throw new UsageError('--batch-size does not go with tiles: a tiled image is one run per tile');
+    const target = info.inputs.find((v) => v.name === inputName) ?? input;
+    note(`Tiles: ${checkTiles(tiled, target, recipe.layout).note}`);
+  }
   return {
+    ...(tile !== undefined ? { tile } : {}),
     ...(values.name ? { name: values.name as string } : {}),
     model,
     recipe: { inputs: { [inputName]: recipe }, ...(task ? { task } : {}) },
