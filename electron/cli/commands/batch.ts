@@ -20,7 +20,7 @@ import {
 } from '../../../shared/batch';
 import { ANY_INPUT, recipeForInput } from '../../../shared/model-recipe';
 import type { ModelInfo } from '../../../shared/model-info';
-import { guessRecipe } from '../../../shared/recipe';
+import { guessModelRecipe } from '../../../shared/recipe';
 import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
 import { WorkbenchError } from '../../../shared/result';
 import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFromEnv } from '../../../shared/shard';
@@ -170,7 +170,7 @@ export async function jobFromFlags(
   const inputName = named[0] ?? input.name;
   let recipe = recipeFile ? recipeForInput(recipeFile, inputName) : undefined;
   if (!recipe) {
-    const guess = guessRecipe(input, info.metadata, info.outputs);
+    const guess = guessModelRecipe(info, input);
     note(`Recipe for "${input.name}" (guessed; save one and pass --recipe to change it):`);
     for (const n of guess.notes) note(`  - ${n}`);
     recipe = guess.recipe;

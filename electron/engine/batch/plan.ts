@@ -6,7 +6,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type BatchJob, type BatchOutputKind, MAX_BATCH_SIZE, PER_IMAGE_OUTPUTS, outputUnavailable } from '../../../shared/batch';
 import type { ModelInfo, ValueInfo } from '../../../shared/model-info';
-import { type PreprocessRecipe, channelCount, guessRecipe } from '../../../shared/recipe';
+import { type PreprocessRecipe, channelCount, guessModelRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import { type SessionOptions, sessionOptionsSchema } from '../../../shared/run';
 import { shardDirName } from '../../../shared/shard';
@@ -91,7 +91,7 @@ function imageInput(info: ModelInfo, job: BatchJob): { input: ValueInfo; recipe:
   } else {
     input = info.inputs[0];
     if (!input) throw new WorkbenchError('INVALID_INPUT', `${basename(job.model)} has no inputs to feed images to`);
-    recipe = guessRecipe(input, info.metadata, info.outputs).recipe;
+    recipe = guessModelRecipe(info, input).recipe;
     guessed = true;
   }
   const others = info.inputs.filter((v) => v.name !== input.name);
@@ -172,7 +172,7 @@ function checkOutputs(job: BatchJob, task: TaskSettings | undefined) {
     tensors: 'Raw outputs',
   };
   for (const kind of job.output.write) {
-    const why = outputUnavailable(kind, task?.kind);
+    const why = outputUnavailable(kind, task?.kind, task?.kind === 'detection' ? task.layout : undefined);
     if (why) throw new WorkbenchError('INVALID_INPUT', `${names[kind]} ${why}; this job's task is ${task?.kind ?? 'not set'}`);
   }
 }
