@@ -27,9 +27,9 @@ export async function writeBenchPhoto(file: string): Promise<void> {
 function paint(width: number, height: number, random: () => number): Buffer {
   const px = Buffer.allocUnsafe(width * height * 3);
   // Texture: a coarse grid of random values, one every CELL pixels, interpolated bilinearly.
-  const CELL = 6;
+  const CELL = 3;
   const gw = Math.ceil(width / CELL) + 2;
-  const grid = new Float32Array(gw * (Math.ceil(height / CELL) + 2)).map(() => (random() - 0.5) * 36);
+  const grid = new Float32Array(gw * (Math.ceil(height / CELL) + 2)).map(() => (random() - 0.5) * 70);
   const texture = (x: number, y: number) => {
     const gx = x / CELL;
     const gy = y / CELL;
@@ -61,7 +61,7 @@ function paint(width: number, height: number, random: () => number): Buffer {
         noise ^= noise << 13;
         noise ^= noise >>> 17;
         noise ^= noise << 5;
-        const v = c0[c] + (c1[c] - c0[c]) * t + wave + ((noise & 15) - 8);
+        const v = c0[c] + (c1[c] - c0[c]) * t + wave + ((noise & 31) - 16);
         px[o++] = v < 0 ? 0 : v > 255 ? 255 : v;
       }
     }
