@@ -2,6 +2,8 @@
 // process.parentPort) and under child_process.fork (messages on process IPC), so the CLI,
 // browser mode and tests use exactly the engine the desktop app uses. It serves its channel
 // table (electron/common/rpc/engine-channels.ts) through the same RPC core as every other wire.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentProcessPort } from '../common/rpc/process-port';
 import { serveRpc, tableHandler } from '../../shared/rpc/server';
 import { createHandlers } from './handlers';
@@ -17,7 +19,12 @@ function log(level: 'debug' | 'info' | 'warn' | 'error', message: string) {
   port.send({ type: 'notice', topic: 'log', data: { level, message } });
 }
 
-const handlers = createHandlers({ debug });
+// Batch jobs decode on a worker thread: built beside this file, or from its source when the
+// engine runs from source through tsx.
+const decodeWorker = [join(import.meta.dirname, 'decode-worker.js'), join(import.meta.dirname, 'image', 'decode-worker.ts')].find(
+  (f) => existsSync(f),
+);
+const handlers = createHandlers({ debug, ...(decodeWorker ? { decodeWorker } : {}) });
 const handle = tableHandler(handlers, { what: 'engine channel', context: (ctx) => ({ ...ctx, log }) });
 // The supervisor bounds what it sends; no per-connection cap here. Requests are acknowledged as
 // they are taken, so the supervisor's watchdog can tell a busy engine from a stopped one.

@@ -20,10 +20,11 @@ import {
   batchJobSchema,
   summarizeResults,
 } from '../../../shared/batch';
-import { channelCount, tensorDims, type ImageTransform } from '../../../shared/recipe';
+import { channelCount, tensorDims, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError, toErrorInfo, type WorkbenchErrorInfo } from '../../../shared/result';
 import type { Raster, TaskResult } from '../../../shared/tasks';
-import { decodeImage, type OriginalImage } from '../image/decode';
+import { type DecodeOptions, decodeImage, type OriginalImage } from '../image/decode';
+import type { TimedImage } from '../image/decode-pool';
 import { allocateData, packPixels, type ImageTensorData } from '../image/pack';
 import { loadOrt } from '../ort';
 import { rasterToPng } from '../results/encode';
@@ -69,6 +70,15 @@ export interface BatchRunOptions {
   clock?: Clock;
   /** Reads one image (tests wrap it to delay or observe decoding). */
   decode?: typeof decodeImage;
+  /**
+   * Decodes on a thread of its own, at most `concurrency` at once (the engine's DecodeWorker):
+   * the job keeps a batch more in flight, so the thread goes on while a run holds this one.
+   */
+  decoder?: {
+    decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions): Promise<TimedImage>;
+    concurrency: number;
+    warm?(): void;
+  };
 }
 
 /** Decoders per core, within these bounds: sharp decodes each image on one thread (libuv's pool has 4). */
@@ -349,7 +359,10 @@ class BatchRun {
     making.catch(() => {});
     this.progress.begin();
     const files = listImages(listOptions);
-    this.decoderCount = this.options.decoders ?? Math.min(MAX_DECODERS, Math.max(MIN_DECODERS, plan.cores));
+    const { decoder } = this.options;
+    this.decoderCount =
+      this.options.decoders ??
+      (decoder ? decoder.concurrency + plan.batchSize : Math.min(MAX_DECODERS, Math.max(MIN_DECODERS, plan.cores)));
     const decoders = Array.from({ length: this.decoderCount }, () => this.decodeLoop(files));
     const decoding = Promise.all(decoders).then(() => this.decoded.close());
     let session;
@@ -494,9 +507,11 @@ class BatchRun {
       }
       this.live?.take(file.rel);
       const watch = this.held.start();
-      let image;
+      let image: TimedImage;
       try {
-        image = await (this.options.decode ?? decodeImage)(file.path, plan.recipe, { maxPixels: plan.job.maxPixels });
+        const options = { maxPixels: plan.job.maxPixels };
+        image = await (this.options.decoder?.decode(file.path, plan.recipe, options) ??
+          (this.options.decode ?? decodeImage)(file.path, plan.recipe, options));
       } catch (error) {
         if (this.stopped) return;
         const t = watch.stop();
@@ -507,6 +522,8 @@ class BatchRun {
         continue;
       }
       const decodedTime = watch.stop();
+      // Off the thread, the worker's own time is the decode's; runs did not hold it.
+      if (image.ms !== undefined) Object.assign(decodedTime, { work: image.ms, held: 0 });
       const item: Decoded = {
         file,
         pixels: image.pixels,
@@ -737,6 +754,7 @@ class BatchRun {
 /** Runs a batch job to its end (or cancel, or a write failure); resumes from the output folder's journal. */
 export async function runBatchJob(input: BatchJob | BatchJobInput, options: BatchRunOptions): Promise<BatchSummary> {
   const job = batchJobSchema.parse(input);
+  options.decoder?.warm?.();
   const jobId = options.jobId ?? `job-${Date.now().toString(36)}`;
   const plan = await planJob(job);
   const folder = await openOutputFolder(plan, jobId);

@@ -45,8 +45,13 @@ class LiveFile {
     this.writing = null;
   }
 
-  async close(): Promise<void> {
+  /** Waits for the rows given so far to be written. */
+  async settled(): Promise<void> {
     while (this.writing) await this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.settled();
     try {
       if (this.failure) throw this.failure;
       await this.fh.sync();
@@ -118,6 +123,11 @@ export class LiveResults {
     this.last = r.file;
     this.files.get('csv')?.append(csvRow(r));
     this.files.get('jsonl')?.append(jsonlRow(r));
+  }
+
+  /** Waits for the rows put out so far to reach the files (not their disk). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.files.values()].map((f) => f.settled()));
   }
 
   /**
