@@ -19,11 +19,16 @@ import { type ModelSpec, writeModelFile } from '../test/fixtures/onnx-builder';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const keep = args.includes('--keep');
+/** `--only REGEX`: just the models whose name matches (e.g. `--only "scoped 20k"`). */
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? new RegExp(args[onlyAt + 1], 'i') : null;
 
 interface Row {
   model: string;
   nodes: number;
   drawnMs: number;
+  /** Milliseconds from the click: the graph arrived, was indexed, was laid out. */
+  phases: { data: number; indexed: number; laidOut: number };
   boxes: number;
   expandMs: number | null;
   fps: number;
@@ -39,9 +44,11 @@ for (const n of sizes) {
     ['scoped', scopedModel(n)],
     ['flat', flatModel(n)],
   ] as [string, ModelSpec][]) {
+    const name = `${kind} ${n / 1000}k`;
+    if (only && !only.test(name)) continue;
     const path = join(dir, `${kind}-${n / 1000}k.onnx`);
     await writeModelFile(path, spec);
-    models.push({ name: `${kind} ${n / 1000}k`, path, nodes: spec.nodes.length });
+    models.push({ name, path, nodes: spec.nodes.length });
   }
 }
 const samples = [
@@ -53,7 +60,7 @@ const served = await serve();
 const browser = await launchChromium();
 const rows: Row[] = [];
 try {
-  for (const m of [...samples, ...models]) {
+  for (const m of [...samples, ...models].filter((x) => !only || only.test(x.name))) {
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     await page.goto(served.url);
     await page.getByRole('button', { name: /open sample PaddleOCR v4 text detection/i }).waitFor();
@@ -74,6 +81,15 @@ try {
         { timeout: 600_000, polling: 'raf' },
       )
     ).jsonValue();
+    // Where the time went: the graph arrived (engine + transfer), was indexed, laid out (worker).
+    // (No named functions inside evaluate: tsx would wrap them in a helper the page lacks.)
+    const [data, indexed, laidOut] = await page.evaluate(() =>
+      ['data', 'indexed', 'laid-out'].map(
+        (name) =>
+          (performance.getEntriesByName(`graph:${name}`).at(-1)?.startTime ?? NaN) - (window as unknown as { t0: number }).t0,
+      ),
+    );
+    const phases = { data, indexed, laidOut };
     const canvas = page.locator('canvas[data-boxes]');
     const read = () =>
       canvas.evaluate((c: HTMLCanvasElement) => ({
@@ -125,6 +141,7 @@ try {
       model: m.name,
       nodes: m.nodes,
       drawnMs,
+      phases,
       boxes: before.boxes,
       expandMs,
       fps,
@@ -132,7 +149,7 @@ try {
       heapMB: heap === null ? null : heap / 2 ** 20,
     });
     console.error(
-      `${m.name}: drawn ${drawnMs.toFixed(0)} ms, ${before.boxes} boxes, open ${expandMs?.toFixed(0) ?? '–'} ms, ${fps.toFixed(0)} fps`,
+      `${m.name}: drawn ${drawnMs.toFixed(0)} ms (data ${phases.data.toFixed(0)}, indexed ${phases.indexed.toFixed(0)}, laid out ${phases.laidOut.toFixed(0)}), ${before.boxes} boxes, open ${expandMs?.toFixed(0) ?? '–'} ms, ${fps.toFixed(0)} fps`,
     );
     await page.context().close();
   }
@@ -143,7 +160,7 @@ try {
 
 // The CLI on the 20k-node models.
 const cli: { model: string; out: string; ms: number; ok: boolean }[] = [];
-for (const m of models.filter((x) => x.nodes >= 20_000 && x.nodes < 50_000)) {
+for (const m of args.includes('--no-cli') ? [] : models.filter((x) => x.nodes >= 20_000 && x.nodes < 50_000)) {
   for (const ext of ['svg', 'png']) {
     const out = join(dir, `${m.name.replace(/\s/g, '-')}.${ext}`);
     const t = performance.now();

@@ -203,6 +203,7 @@ const APP_FILES = [
   'out/main/index.js',
   'out/main/engine.js',
   'out/main/cli.js',
+  'out/main/graph-worker.js',
   'out/preload/index.cjs',
   'out/renderer/index.html',
   'package.json',

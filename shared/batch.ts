@@ -25,6 +25,17 @@ export type BatchOutputKind = (typeof BATCH_OUTPUTS)[number];
 /** The kinds written once per image (they are part of what "the same job" means on resume). */
 export const PER_IMAGE_OUTPUTS = ['images', 'masks', 'cutouts', 'tensors'] as const satisfies readonly BatchOutputKind[];
 
+/**
+ * Why an output kind cannot be written for a task (null: it can), in words that finish "COCO JSON …".
+ * The Batch form greys the kind with this reason; the engine refuses a job that asks for it anyway.
+ */
+export function outputUnavailable(kind: BatchOutputKind, task: TaskKindId | 'speech-activity' | undefined): string | null {
+  if ((kind === 'masks' || kind === 'cutouts') && task !== 'segmentation') return 'needs a segmentation task';
+  if (kind === 'coco' && task !== 'detection') return 'needs a detection task';
+  if (kind === 'images' && !task) return 'needs a task in the recipe';
+  return null;
+}
+
 /** 100 megapixels: a 10000×10000 scan passes; a 30000×30000 one is refused before decoding. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 export const MAX_BATCH_SIZE = 64;

@@ -30,6 +30,7 @@ import type { GraphData } from './graph/data';
 import { graphExpandSchema } from './graph/export';
 import { type SpeechResult, speechExportSchema, speechRequestSchema } from './audio/speech';
 import { type EvalProgress, type EvalReport, evalRequestSchema } from './eval/report';
+import { type JobInfo, type JobOutcome, type JobProgress, jobIdSchema, jobRequestSchema } from './jobs';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
 export interface Channel<I extends z.ZodType, O, E> {
@@ -126,8 +127,13 @@ export const contract = {
   'model.initializers': channel<InitializerInfo[]>()(modelPath),
   /** Every node and tensor as compact columns, for the Graph tab (nodes in model.nodes order). */
   'model.graph': channel<GraphData>()(modelPath),
-  /** The graph laid out and written as .svg or .png (by the extension), never over an existing file. */
-  'graph.export': channel<ExportResult>()(z.strictObject({ path: absolutePath, to: absolutePath, expand: graphExpandSchema })),
+  /**
+   * The graph laid out and written as .svg or .png (by the extension), never over an existing file;
+   * events name the stage (reading, laying out, drawing, writing).
+   */
+  'graph.export': channel<ExportResult, { stage: string }>()(
+    z.strictObject({ path: absolutePath, to: absolutePath, expand: graphExpandSchema }),
+  ),
   'model.initializerStats': channel<TensorStats>()(z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000) })),
   'model.exportInitializer': channel<ExportResult>()(
     z.strictObject({ path: absolutePath, name: z.string().min(1).max(10_000), to: absolutePath }),
@@ -241,6 +247,28 @@ export const contract = {
     z.strictObject({ job: batchJobSchema, to: absolutePath, overwrite: z.boolean().optional() }),
   ),
   'batch.loadJob': channel<BatchJob>()(z.strictObject({ path: absolutePath })),
+  /**
+   * Starts a job of any kind (shared/jobs.ts: a batch, an evaluation, a benchmark over providers, a
+   * profile) and answers its id at once. It runs until it ends or is cancelled, whatever happens to
+   * the window or tab that started it.
+   */
+  'jobs.start': channel<{ jobId: string }>()(
+    z.strictObject({ job: jobRequestSchema, /** Chosen by the caller (optional). */ jobId: jobIdSchema.optional() }),
+  ),
+  /**
+   * A job's progress (the latest at once, then as it goes) and its outcome when it ends; a job that
+   * ended lately answers at once. Cancelling the call stops watching, not the job.
+   */
+  'jobs.watch': channel<JobOutcome, JobProgress>()(z.strictObject({ jobId: jobIdSchema })),
+  /** Cancels a running job of any kind by id, from any window or tab. */
+  'jobs.cancel': channel<{ cancelled: boolean }>()(z.strictObject({ jobId: jobIdSchema })),
+  /** Pause or resume a running job (batch jobs, between images; other kinds answer UNSUPPORTED). */
+  'jobs.control': channel<{ paused: boolean }>()(z.strictObject({ jobId: jobIdSchema, action: z.enum(BATCH_ACTIONS) })),
+  /**
+   * The jobs running in the app and those ended lately, newest first, each with the request it was
+   * started with: a reloaded page or a new tab re-attaches to them and shows their settings.
+   */
+  'jobs.list': channel<JobInfo[]>()(noInput),
   /** Two kept runs of the same inputs compared output by output (e.g. one provider against another). */
   'run.compare': channel<RunComparison>()(
     z.strictObject({

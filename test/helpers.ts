@@ -1,4 +1,5 @@
 // Shared test helpers: the engine from source (through tsx), real models from devDependencies.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +77,14 @@ export function testServices(options: { env?: NodeJS.ProcessEnv; dataDir?: strin
     return result.error;
   }
   return { services, call, failure };
+}
+
+/** `onnx-workbench ARGS…` spawned from source with the engine from source, its data in `dataDir`. */
+export function cliFromSource(dataDir: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: dataDir },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

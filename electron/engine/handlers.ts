@@ -3,8 +3,9 @@
 import { availableParallelism } from 'node:os';
 import { WorkbenchError } from '../../shared/result';
 import type { EngineChannel, EngineEvent, EngineInput, EngineOutput } from '../common/rpc/engine-channels';
-import { readGraph, readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
+import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
 import { exportGraph } from './graph-export';
+import { GraphCache } from './graph-cache';
 import { tensorStats } from '../common/onnx/tensor-stats';
 import { encodeNpy } from '../common/onnx/npy';
 import { checkRuntime } from './runtime-check';
@@ -54,7 +55,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function createHandlers(options: { debug: boolean; decodeWorker?: string }): EngineHandlers {
+export function createHandlers(options: { debug: boolean; graphWorker?: URL | null; decodeWorker?: URL | null }): EngineHandlers {
   const sessions = new SessionCache({ providerStatuses: () => probeProviders() });
   const runner = new ModelRunner(sessions, loadImageInput);
   // Sharp decodes an image on one thread: as many at once as cores, 2 to 4 (libuv's pool has 4).
@@ -64,6 +65,7 @@ export function createHandlers(options: { debug: boolean; decodeWorker?: string 
     options.decodeWorker ? new DecodeWorker(options.decodeWorker, decodeThreads) : undefined,
   );
   const results = new RunResults(runner);
+  const graphs = new GraphCache();
   const debugOnly = () => {
     if (!options.debug) throw new WorkbenchError('UNSUPPORTED', 'Debug methods are off in this engine.');
   };
@@ -80,8 +82,9 @@ export function createHandlers(options: { debug: boolean; decodeWorker?: string 
     'model.inspect': ({ path }) => readModelInfo(path),
     'model.nodes': ({ path }) => readNodes(path),
     'model.initializers': ({ path }) => readInitializers(path),
-    'model.graph': ({ path }) => readGraph(path),
-    'graph.export': (params) => exportGraph(params),
+    'model.graph': ({ path }) => graphs.get(path),
+    'graph.export': (params, ctx) =>
+      exportGraph(params, { worker: options.graphWorker ?? null, signal: ctx.signal, onStage: (stage) => ctx.emit({ stage }) }),
     async 'model.initializerStats'({ path, name }) {
       const { data } = await readInitializerData(path, name);
       return tensorStats(data);

@@ -2,11 +2,10 @@
 // process.parentPort) and under child_process.fork (messages on process IPC), so the CLI,
 // browser mode and tests use exactly the engine the desktop app uses. It serves its channel
 // table (electron/common/rpc/engine-channels.ts) through the same RPC core as every other wire.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parentProcessPort } from '../common/rpc/process-port';
 import { serveRpc, tableHandler } from '../../shared/rpc/server';
 import { createHandlers } from './handlers';
+import { workerUrl } from './worker-url';
 
 // Works offline: onnxruntime's telemetry would otherwise write a device id under ~/.cache and
 // try to upload usage data. Set before onnxruntime is first loaded (lazily, by loadOrt).
@@ -19,12 +18,10 @@ function log(level: 'debug' | 'info' | 'warn' | 'error', message: string) {
   port.send({ type: 'notice', topic: 'log', data: { level, message } });
 }
 
-// Batch jobs decode on a worker thread: built beside this file, or from its source when the
-// engine runs from source through tsx.
-const decodeWorker = [join(import.meta.dirname, 'decode-worker.js'), join(import.meta.dirname, 'image', 'decode-worker.ts')].find(
-  (f) => existsSync(f),
-);
-const handlers = createHandlers({ debug, ...(decodeWorker ? { decodeWorker } : {}) });
+// Worker threads beside this entry (built) or from source: graph export's layout, batch jobs' decoding.
+const graphWorker = workerUrl(import.meta.url, 'graph-worker.js', './graph-worker.ts');
+const decodeWorker = workerUrl(import.meta.url, 'decode-worker.js', './image/decode-worker.ts');
+const handlers = createHandlers({ debug, graphWorker, decodeWorker });
 const handle = tableHandler(handlers, { what: 'engine channel', context: (ctx) => ({ ...ctx, log }) });
 // The supervisor bounds what it sends; no per-connection cap here. Requests are acknowledged as
 // they are taken, so the supervisor's watchdog can tell a busy engine from a stopped one.

@@ -127,6 +127,8 @@ export interface RequestOptions<E> {
    * its thread) before the watchdog counts it as wedged.
    */
   deadlineMs?: number | null;
+  /** The job this call does the work of (the status bar shows the job, not the call). */
+  jobId?: string;
 }
 
 /** Deadlines of the channels that run native code for long (a session create, a long benchmark). */
@@ -152,6 +154,7 @@ const CANCEL_GRACE_MS: Partial<Record<EngineChannel, number>> = { 'model.run': 1
 interface CallState {
   channel: EngineChannel;
   input: unknown;
+  jobId?: string;
   since: number;
   acked: boolean;
   /** Silence the engine may keep while this call is in flight (native code blocking its thread). */
@@ -195,7 +198,7 @@ export interface EngineClientOptions {
 
 /** What the engine is doing, for the status bar (jobs are added by the batch service). */
 export type EngineState = Pick<EngineActivity, 'engine' | 'lastExit'> & {
-  calls: { callId: string; channel: EngineChannel; input: unknown; since: number }[];
+  calls: { callId: string; channel: EngineChannel; input: unknown; since: number; jobId?: string }[];
 };
 
 export class EngineClient {
@@ -243,7 +246,13 @@ export class EngineClient {
     const r = this.running;
     return {
       engine: !r ? (this.crashed ? 'crashed' : 'stopped') : r.exit || !this.isReady(r) ? 'starting' : 'ready',
-      calls: r ? [...r.calls].map(([callId, c]) => ({ callId, channel: c.channel, input: c.input, since: c.since })) : [],
+      calls: r ? [...r.calls].map(([callId, c]) => ({
+            callId,
+            channel: c.channel,
+            input: c.input,
+            since: c.since,
+            ...(c.jobId ? { jobId: c.jobId } : {}),
+          })) : [],
       ...(this.lastExit ? { lastExit: this.lastExit } : {}),
     };
   }
@@ -278,6 +287,7 @@ export class EngineClient {
     const state: CallState = {
       channel,
       input,
+      ...(options.jobId ? { jobId: options.jobId } : {}),
       since: Date.now(),
       acked: false,
       silenceMs: deadlineMs ?? LONG_MS,

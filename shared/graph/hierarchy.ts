@@ -29,13 +29,6 @@ export const MAX_CHILDREN = 40;
 /** The first view expands groups while at most this many boxes show. */
 export const OVERVIEW_BUDGET = 150;
 
-/** Name scopes of a node name: "/encoder/layer.3/attn/MatMul" → ["encoder", "layer.3", "attn"]. */
-export function scopeOf(name: string): string[] {
-  if (!name.includes('/')) return [];
-  const parts = name.split('/').filter((p) => p !== '');
-  return parts.slice(0, -1);
-}
-
 /**
  * Item ids: node i is item i; the main graph's inputs and outputs follow (IoItem); then groups.
  * Every item has one parent group; the root's parent is -1.
@@ -78,25 +71,37 @@ export class GraphHierarchy {
 
     const rootGroup = this.group(this.root);
     for (let k = 0; k < this.io.length; k++) if (this.io[k].kind === 'input') this.attach(this.nodeCount + k, rootGroup);
-    const scopes = new Map<string, number>();
+    const constant = data.ops.indexOf('Constant');
+    // Scope groups by (container, name prefix): one lookup per node, as scopeOf splits the name.
+    const scopes = new Map<number, Map<string, number>>();
+    const scopeGroup = (container: number, prefix: string): number => {
+      let byPrefix = scopes.get(container);
+      if (!byPrefix) scopes.set(container, (byPrefix = new Map()));
+      let g = byPrefix.get(prefix);
+      if (g !== undefined) return g;
+      const cut = prefix.lastIndexOf('/');
+      const parent = cut < 0 ? container : scopeGroup(container, prefix.slice(0, cut));
+      const part = prefix.slice(cut + 1);
+      if (part === '') g = parent;
+      else {
+        g = this.newGroup('scope', part, -1);
+        this.attach(g, this.group(parent));
+      }
+      byPrefix.set(prefix, g);
+      return g;
+    };
     for (let i = 0; i < this.nodeCount; i++) {
       // Constant nodes are drawn as what they are, weights: listed on the nodes that read them.
-      if (this.isHidden(i)) continue;
+      if (data.node.op[i] === constant && model.inputCount(i) === 0) continue;
       const container = containers[model.graphOf(i)] ?? this.root;
-      let at = container;
-      let key = String(container);
-      for (const part of scopeOf(model.name(i))) {
-        key += `/${part}`;
-        let g = scopes.get(key);
-        if (g === undefined) {
-          g = this.newGroup('scope', part, -1);
-          this.attach(g, this.group(at));
-          scopes.set(key, g);
-        }
-        at = g;
-      }
-      this.attach(i, this.group(at));
-      for (const sub of subgraphsOf.get(i) ?? []) this.attach(sub, this.group(at));
+      let name = model.name(i);
+      let end = name.length;
+      while (end > 0 && name.charCodeAt(end - 1) === 47) end--; // trailing "/": scopeOf ignores them
+      if (end < name.length) name = name.slice(0, end);
+      const cut = name.lastIndexOf('/');
+      const at = this.group(cut < 0 ? container : scopeGroup(container, name.slice(0, cut)));
+      this.attach(i, at);
+      for (const sub of subgraphsOf.get(i) ?? []) this.attach(sub, at);
     }
     data.graphs.forEach((g, gi) => {
       const c = containers[gi];
@@ -108,7 +113,27 @@ export class GraphHierarchy {
     this.cutRuns(this.root);
     this.count(this.root);
     this.titles(this.root, '');
+    this.depth = new Int32Array(this.parent.length).fill(-1);
+    this.childIndex = new Int32Array(this.parent.length).fill(-1);
+    this.depths(this.root, 0);
     this.buildEdges(subgraphsOf);
+  }
+
+  /** Depth of every item below the root (0), -1 for items outside the tree (Constant nodes). */
+  readonly depth: Int32Array;
+
+  /** Position of every item in its parent's children (-1 outside the tree). */
+  readonly childIndex: Int32Array;
+
+  private depths(g: number, d: number): void {
+    this.depth[g] = d;
+    const children = this.group(g).children;
+    for (let k = 0; k < children.length; k++) {
+      const c = children[k];
+      this.childIndex[c] = k;
+      if (this.isGroup(c)) this.depths(c, d + 1);
+      else this.depth[c] = d + 1;
+    }
   }
 
   private addIo(kind: IoItem['kind'], tensor: number): void {
@@ -130,9 +155,9 @@ export class GraphHierarchy {
     if (this.isGroup(item)) this.group(item).parent = g.id;
   }
 
-  /** A Constant node (no box of its own; its consumers list it as an input). */
+  /** A Constant node (no box of its own; its consumers list it as an input): the one node outside the tree. */
   isHidden(item: number): boolean {
-    return this.isNode(item) && this.model.op(item) === 'Constant' && this.model.inputs(item).length === 0;
+    return this.isNode(item) && this.parent[item] === -1;
   }
 
   isGroup(item: number): boolean {
@@ -250,23 +275,36 @@ export class GraphHierarchy {
     for (let t = 0; t < m.tensorCount; t++) {
       const p = m.producer[t];
       if (p >= 0 && this.isHidden(p)) continue;
-      const sources = p >= 0 ? [p] : this.ioItemsOf(t).filter((k) => this.ioItem(k)!.kind === 'input');
+      const io = this.ioOfTensor.has(t) ? this.ioItemsOf(t) : [];
+      const sources = p >= 0 ? [p] : io.filter((k) => this.ioItem(k)!.kind === 'input');
       if (sources.length === 0) continue;
-      const sinks = [...m.consumers(t), ...this.ioItemsOf(t).filter((k) => this.ioItem(k)!.kind === 'output')];
+      const sinks = m.consumers(t);
+      for (const k of io) if (this.ioItem(k)!.kind === 'output') sinks.push(k);
       for (const s of sources) for (const c of sinks) if (c !== s) add(s, c, t);
     }
     for (const [owner, subs] of subgraphsOf) for (const s of subs) add(owner, s, -1);
   }
 
+  private readonly opCountsOf = new Map<number, Map<string, number>>();
+
+  /** Op type → count of the nodes inside a group (kept: every box of the group asks again). */
+  private opCounts(g: number): Map<string, number> {
+    let counts = this.opCountsOf.get(g);
+    if (counts) return counts;
+    counts = new Map();
+    for (const c of this.group(g).children) {
+      if (this.isNode(c)) {
+        const op = this.model.opType(c);
+        counts.set(op, (counts.get(op) ?? 0) + 1);
+      } else if (this.isGroup(c)) for (const [op, n] of this.opCounts(c)) counts.set(op, (counts.get(op) ?? 0) + n);
+    }
+    this.opCountsOf.set(g, counts);
+    return counts;
+  }
+
   /** Op types inside a group, most frequent first. */
   opSummary(g: number, top = 3): { op: string; count: number }[] {
-    const counts = new Map<string, number>();
-    const walk = (id: number) => {
-      if (this.isNode(id)) counts.set(this.model.opType(id), (counts.get(this.model.opType(id)) ?? 0) + 1);
-      else if (this.isGroup(id)) for (const c of this.group(id).children) walk(c);
-    };
-    walk(g);
-    return [...counts]
+    return [...this.opCounts(g)]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([op, count]) => ({ op, count }));

@@ -5,7 +5,11 @@ import dagre from '@dagrejs/dagre';
 import { formatShape } from './format';
 import type { GraphHierarchy } from './hierarchy';
 
-/** One group to lay out: its children with their sizes, and the edges between them. */
+/**
+ * One group to lay out: its children with their sizes, and the edges between them. Node ids are
+ * the children's positions in the group, so groups of the same shape (the layers of a
+ * transformer, the blocks of a ResNet) share one request and one layout.
+ */
 export interface LayoutRequest {
   key: string;
   nodes: { id: number; w: number; h: number }[];
@@ -16,9 +20,9 @@ export interface GroupLayout {
   key: string;
   width: number;
   height: number;
-  /** Centre of each requested node, relative to the group's inner top-left. */
+  /** Centre of each requested node (by id), relative to the group's inner top-left. */
   pos: Record<number, [number, number]>;
-  /** Edge routes between children, keyed "a>b", as flat [x0, y0, x1, y1, …]. */
+  /** Edge routes between children, keyed "a>b" by ids, as flat [x0, y0, x1, y1, …]. */
   routes: Record<string, number[]>;
 }
 
@@ -141,15 +145,16 @@ function boxSize(h: GraphHierarchy, id: number): { w: number; h: number } {
 /** For every item-level edge: the lowest group holding both ends, and its two children. */
 export class EdgeIndex {
   /** Group id → unique child pairs "a>b" with one tensor each. */
-  readonly byGroup = new Map<number, Map<string, [number, number]>>();
+  readonly byGroup = new Map<number, Map<number, [number, number]>>();
   constructor(h: GraphHierarchy) {
     const e = h.edges;
+    const items = h.parent.length;
     for (let k = 0; k < e.from.length; k++) {
       const [g, a, b] = commonChildren(h, e.from[k], e.to[k]);
       if (g < 0 || a === b) continue;
       let pairs = this.byGroup.get(g);
       if (!pairs) this.byGroup.set(g, (pairs = new Map()));
-      const key = `${a}>${b}`;
+      const key = a * items + b;
       if (!pairs.has(key)) pairs.set(key, [a, b]);
     }
   }
@@ -159,7 +164,7 @@ export class EdgeIndex {
 
 export type LayoutRunner = (requests: LayoutRequest[]) => Promise<GroupLayout[]>;
 
-/** Layouts computed so far, by request key (a group and its children's sizes). */
+/** Layouts computed so far, by request key (the sizes of a group's children and their edges). */
 export class LayoutCache {
   readonly byKey = new Map<string, GroupLayout>();
   readonly edges: EdgeIndex;
@@ -197,14 +202,17 @@ export async function layoutScene(
   const sizeOf = (id: number) => size.get(id) ?? boxSize(h, id);
   for (const level of visibleGroups(h, expanded)) {
     const requests: LayoutRequest[] = [];
+    const asked = new Set<string>();
     for (const g of level) {
       const kids = h.group(g).children;
-      const nodes = kids.map((id) => ({ id, ...sizeOf(id) }));
-      const key = `${g}:${nodes.map((n) => `${n.w}x${n.h}`).join(',')}`;
+      const nodes = kids.map((id, k) => ({ id: k, ...sizeOf(id) }));
+      const pairs = cache.edges.byGroup.get(g);
+      const edges: [number, number][] = pairs ? [...pairs.values()].map(([a, b]) => [h.childIndex[a], h.childIndex[b]]) : [];
+      const key = `${nodes.map((n) => `${n.w}x${n.h}`).join(',')}|${edges.map(([a, b]) => `${a}>${b}`).join(',')}`;
       keyOf.set(g, key);
-      if (!cache.byKey.has(key)) {
-        const pairs = cache.edges.byGroup.get(g);
-        requests.push({ key, nodes, edges: pairs ? [...pairs.values()] : [] });
+      if (!cache.byKey.has(key) && !asked.has(key)) {
+        asked.add(key);
+        requests.push({ key, nodes, edges });
       }
     }
     if (requests.length) for (const l of await run(requests)) cache.byKey.set(l.key, l);
@@ -240,7 +248,7 @@ function compose(
     origin.set(id, [ox, oy]);
     for (const c of h.group(id).children) {
       const cs = sizeOf(c);
-      const [cx, cy] = l.pos[c];
+      const [cx, cy] = l.pos[h.childIndex[c]];
       place(c, ox + cx - cs.w / 2, oy + cy - cs.h / 2, depth + 1);
     }
   };
@@ -251,24 +259,25 @@ function compose(
   for (const [k, v] of index) index.set(k, v - 1);
 
   // Visible ends of every edge: the topmost collapsed group above an item, else the item.
-  const rep = (item: number): number => {
-    let out = item;
-    for (let g = h.parent[item]; g >= 0; g = h.parent[g]) if (!expanded.has(g)) out = g;
-    return out;
-  };
-  const edges = new Map<string, SceneEdge>();
-  const e = h.edges;
-  const repCache = new Map<number, number>();
-  const repOf = (item: number) => {
-    let r = repCache.get(item);
-    if (r === undefined) repCache.set(item, (r = rep(item)));
+  const items = h.parent.length;
+  const repCache = new Int32Array(items).fill(-2);
+  const repOf = (item: number): number => {
+    let r = repCache[item];
+    if (r !== -2) return r;
+    const g = h.parent[item];
+    // Above a collapsed group nothing else matters; an open parent passes its own answer down.
+    const above = g < 0 ? -1 : repOf(g);
+    r = above >= 0 && above !== g ? above : g >= 0 && !expanded.has(g) ? g : item;
+    repCache[item] = r;
     return r;
   };
+  const edges = new Map<number, SceneEdge>();
+  const e = h.edges;
   for (let k = 0; k < e.from.length; k++) {
     const a = repOf(e.from[k]);
     const b = repOf(e.to[k]);
     if (a === b || !index.has(a) || !index.has(b)) continue;
-    const key = `${a}>${b}`;
+    const key = a * items + b;
     const have = edges.get(key);
     if (have) {
       if (e.tensor[k] >= 0 && e.tensor[k] !== have.tensor) have.count++;
@@ -283,7 +292,7 @@ function compose(
     const end = [B.x + B.w / 2, B.y];
     // Route through the lowest common group's layout when dagre routed that pair.
     const [g, ca, cb] = commonChildren(h, edge.from, edge.to);
-    const route = g >= 0 ? cache.byKey.get(keyOf.get(g) ?? '')?.routes[`${ca}>${cb}`] : undefined;
+    const route = g >= 0 ? cache.byKey.get(keyOf.get(g) ?? '')?.routes[`${h.childIndex[ca]}>${h.childIndex[cb]}`] : undefined;
     const o = origin.get(g);
     const mid: number[] = [];
     if (route && o && route.length > 4) {
@@ -296,19 +305,19 @@ function compose(
 
 /** The lowest group holding both items, and its children that hold each; -1s when none. */
 export function commonChildren(h: GraphHierarchy, a: number, b: number): [number, number, number] {
-  const up = (x: number) => {
-    const out = [x];
-    for (let g = h.parent[x]; g >= 0; g = h.parent[g]) out.push(g);
-    return out;
-  };
-  const ua = up(a);
-  const ub = up(b);
-  const inB = new Map(ub.map((g, k) => [g, k]));
-  for (let k = 1; k < ua.length; k++) {
-    const kb = inB.get(ua[k]);
-    if (kb !== undefined && kb > 0) return [ua[k], ua[k - 1], ub[kb - 1]];
+  const { depth, parent } = h;
+  if (depth[a] < 0 || depth[b] < 0) return [-1, -1, -1];
+  // Climb the deeper end to the other's depth, then both until they share a parent.
+  let x = a;
+  let y = b;
+  while (depth[x] > depth[y]) x = parent[x];
+  while (depth[y] > depth[x]) y = parent[y];
+  while (x !== y && parent[x] !== parent[y]) {
+    x = parent[x];
+    y = parent[y];
   }
-  return [-1, -1, -1];
+  const g = parent[x];
+  return g < 0 ? [-1, -1, -1] : [g, x, y];
 }
 
 /** Shape labels for the scene's edges: value_info first, else a profile's output shapes. */

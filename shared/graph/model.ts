@@ -10,9 +10,15 @@ export class GraphModel {
   /** Consumers of tensor t: consumers[consStart[t] .. consStart[t + 1]]. */
   private readonly consStart: Int32Array;
   private readonly cons: Int32Array;
+  /** Op types without their domain, by op index (asked for per box, per search, per group summary). */
+  private readonly opTypes: string[];
 
   constructor(readonly data: GraphData) {
     const n = data.node;
+    this.opTypes = data.ops.map((op) => {
+      const cut = op.lastIndexOf('::');
+      return cut < 0 ? op : op.slice(cut + 2);
+    });
     this.nodeCount = n.name.length;
     this.tensorCount = data.tensor.name.length;
     this.producer = new Int32Array(this.tensorCount).fill(-1);
@@ -48,9 +54,12 @@ export class GraphModel {
   }
   /** The op type without its domain. */
   opType(i: number): string {
-    const op = this.op(i);
-    const cut = op.lastIndexOf('::');
-    return cut < 0 ? op : op.slice(cut + 2);
+    return this.opTypes[this.data.node.op[i]];
+  }
+  /** Number of inputs (empty optional ones included) without copying them. */
+  inputCount(i: number): number {
+    const n = this.data.node;
+    return n.inStart[i + 1] - n.inStart[i];
   }
   domain(i: number): string {
     const op = this.op(i);

@@ -133,6 +133,9 @@ function ssdPlan(outputs: OutputShape[], names: Settings['outputs'], explicit: b
   };
 }
 
+/** Detectors name at most a few thousand classes (LVIS: 1203, Objects365: 365). */
+const MAX_DETECTOR_CLASSES = 2000;
+
 export function planDetection(settings: Settings, outputs: OutputShape[], hint: number | null = null): Planned {
   const numeric = outputs.filter((o) => o.dtype !== 'string');
   const multi = settings.layout === 'ssd' || settings.outputs !== undefined;
@@ -143,7 +146,8 @@ export function planDetection(settings: Settings, outputs: OutputShape[], hint: 
   }
   for (const o of numeric) {
     const p = singlePlan(o, settings.layout, hint);
-    if (typeof p !== 'string') return { ok: true, plan: p };
+    // More "classes" than any detector has: a text recogniser's characters ([N, T, 6625]), not boxes.
+    if (typeof p !== 'string' && !('classes' in p && p.classes > MAX_DETECTOR_CLASSES)) return { ok: true, plan: p };
   }
   const as = settings.layout === 'auto' ? '' : ` (layout ${LAYOUT_NAMES[settings.layout]})`;
   return { ok: false, reason: `${DETECTION_NEED}${as}; this model has ${describeOutputs(outputs)}` };

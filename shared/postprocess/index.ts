@@ -35,7 +35,7 @@ import { canReadText, readTextDetection, readTextRecognition } from './text';
 
 export type { PostprocessContext } from './context';
 export { RESULT_FORMAT, resultRasters, type ResultExtra, type ResultFiles } from './json';
-export { parseLabelsFile, resolveLabels, labelOf } from './labels';
+export { parseLabelsFile, resolveLabels, labelOf, metadataLabels } from './labels';
 export { nms, boxIou, type NmsOptions } from './nms';
 export { paletteColor, colormapLut } from './colormap';
 
@@ -106,7 +106,7 @@ export function resultJson<R>(result: TaskResult<R>, extra: ResultExtra = {}): J
 }
 
 /** A model's declared outputs as canRead sees them: symbolic dims become -1. */
-function declaredShapes(info: Pick<ModelInfo, 'outputs'>): OutputShape[] {
+export function declaredShapes(info: Pick<ModelInfo, 'outputs'>): OutputShape[] {
   return info.outputs
     .filter((v) => v.kind === 'tensor')
     .map((v) => ({
@@ -114,6 +114,15 @@ function declaredShapes(info: Pick<ModelInfo, 'outputs'>): OutputShape[] {
       dtype: v.dtype ?? 'float32',
       dims: (v.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)),
     }));
+}
+
+/**
+ * Whether a task can read a model's outputs as it declares them, checked before anything runs
+ * (`run`/`batch --task`). An output of unknown rank could be anything: then the run decides.
+ */
+export function canReadModel(settings: TaskSettings, info: Pick<ModelInfo, 'outputs'>): Readable {
+  if (info.outputs.some((v) => v.kind === 'tensor' && v.shape === null)) return { ok: true, outputs: [] };
+  return canRead(settings, declaredShapes(info));
 }
 
 /** OCR detection gives a one-channel map; recognition gives scores per step and character [N, T, K]. */

@@ -6,6 +6,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchItemRecord, BatchProgress } from '../../shared/batch';
 import { describeSpeed } from '../../shared/batch';
@@ -21,6 +22,7 @@ import { decodeImage } from '../../electron/engine/image/decode';
 import { DecodeWorker } from '../../electron/engine/image/decode-pool';
 import { parseRecipe } from '../../electron/engine/image/preprocess';
 import { SessionCache } from '../../electron/engine/run/session-cache';
+import { workerUrl } from '../../electron/engine/worker-url';
 import { EngineClient, type EngineProcess } from '../../electron/node/engine-client';
 import { ROOT } from '../helpers';
 import { RECIPE, classifierJob, classifierModel, imageFolder, parseCsv } from './batch-fixtures';
@@ -216,7 +218,11 @@ describe('the session is made while the first images decode', () => {
 });
 
 describe('decoding on a thread of its own', () => {
-  const entry = join(ROOT, 'electron/engine/image/decode-worker.ts');
+  const entry = workerUrl(
+    pathToFileURL(join(ROOT, 'electron/engine/main.ts')).href,
+    'decode-worker.js',
+    './image/decode-worker.ts',
+  );
 
   it('gives the pixels, size and transform decodeImage gives, and the same errors naming the file', async () => {
     const { input, names } = await fresh('worker', 4);
@@ -237,6 +243,16 @@ describe('decoding on a thread of its own', () => {
       });
     } finally {
       await worker.close();
+    }
+  });
+
+  it('decodes in place when no thread can start', async () => {
+    const { input, names } = await fresh('no-worker', 2);
+    const recipe = parseRecipe(RECIPE);
+    const worker = new DecodeWorker(pathToFileURL(join(dir, 'missing-worker.js')), 2);
+    for (const n of names) {
+      const got = await worker.decode(join(input, n), recipe);
+      expect(Buffer.from(got.pixels).equals(Buffer.from((await decodeImage(join(input, n), recipe)).pixels))).toBe(true);
     }
   });
 

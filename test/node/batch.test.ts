@@ -13,8 +13,16 @@ import { runBatchJob } from '../../electron/engine/batch/job';
 import { readJournal } from '../../electron/engine/batch/journal';
 import { countImages, listImages } from '../../electron/engine/batch/listing';
 import { SessionCache } from '../../electron/engine/run/session-cache';
-import { buildModel } from '../fixtures/onnx-builder';
-import { classifierJob, classifierModel, colorOf, imageFolder, parseCsv, pngHeaderOnly, solidImage } from './batch-fixtures';
+import {
+  classifierJob,
+  classifierModel,
+  colorOf,
+  constantModel,
+  imageFolder,
+  parseCsv,
+  pngHeaderOnly,
+  solidImage,
+} from './batch-fixtures';
 
 let dir: string;
 let model: string;
@@ -452,15 +460,6 @@ describe('control', () => {
 });
 
 describe('outputs by task', () => {
-  /** A model whose one output is a constant (the image is fed but not used): known results. */
-  function constantModel(output: { name: string; dims: number[]; data: number[] }) {
-    return buildModel({
-      inputs: [{ name: 'images', dtype: 'float32', shape: [1, 3, 64, 64] }],
-      outputs: [{ name: output.name, dtype: 'float32', shape: output.dims }],
-      initializers: [{ name: 'value', dtype: 'float32', dims: output.dims, data: output.data }],
-      nodes: [{ op: 'Identity', inputs: ['value'], outputs: [output.name] }],
-    });
-  }
   const letterbox = { resize: { mode: 'letterbox', width: 64, height: 64 } } as const;
 
   async function photos(input: string) {
@@ -547,10 +546,10 @@ describe('outputs by task', () => {
     const { input, output } = await fresh('misfit');
     await imageFolder(input, 1);
     await expect(run(classifierJob(model, input, output, { output: { folder: output, write: ['masks'] } }))).rejects.toThrow(
-      /Masks and cut-outs need a segmentation task; this job's task is classification/,
+      /Masks needs a segmentation task; this job's task is classification/,
     );
     await expect(run(classifierJob(model, input, output, { output: { folder: output, write: ['coco'] } }))).rejects.toThrow(
-      /COCO JSON holds detections/,
+      /COCO JSON \(detections\) needs a detection task; this job's task is classification/,
     );
   });
 });

@@ -2,11 +2,12 @@
 // the layout worker's handler, search by tensor name, links, attribute decoding, the profile
 // overlay, the SVG export and the `graph` command.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readGraph } from '../../electron/common/onnx/reader';
+import { GraphCache } from '../../electron/engine/graph-cache';
 import { decodeAttribute, decodeAttributes, operatorDocUrl } from '../../shared/graph/attributes';
 import { expandedGroups } from '../../shared/graph/export';
 import { GraphHierarchy, MAX_CHILDREN, OVERVIEW_BUDGET } from '../../shared/graph/hierarchy';
@@ -18,7 +19,7 @@ import { sceneToSvg } from '../../shared/graph/svg';
 import type { ProfileSummary } from '../../shared/profile';
 import { flatModel, functionModel, scopedModel, subgraphModel, torchvisionResnet } from '../fixtures/graph-models';
 import { type ModelSpec, writeModelFile } from '../fixtures/onnx-builder';
-import { MODELS, ROOT } from '../helpers';
+import { MODELS, ROOT, sourceEngine } from '../helpers';
 
 let dir: string;
 beforeAll(async () => {
@@ -103,6 +104,29 @@ describe('reading the graph', () => {
     expect(model.graphOf(sig)).toBe(1);
     expect(model.tensorName(model.inputs(sig)[0])).toBe('X');
     expect(model.producer[model.inputs(sig)[0]]).toBe(-1);
+  });
+  it('reads a model once while it stays the same file, and again when it changes', async () => {
+    const path = join(dir, 'cached.onnx');
+    await writeModelFile(path, flatModel(5));
+    const reads: string[] = [];
+    const cache = new GraphCache(async (p) => {
+      reads.push(p);
+      return readGraph(p);
+    });
+    const first = await cache.get(path);
+    expect(await cache.get(path)).toBe(first);
+    expect(reads).toEqual([path]);
+    await writeModelFile(path, flatModel(7));
+    await utimes(path, new Date(), new Date(Date.now() + 5000));
+    const changed = await cache.get(path);
+    expect(reads).toEqual([path, path]);
+    expect(changed.node.name.length).toBe(7);
+    // A read that fails is not kept: the next call tries again (and names the file).
+    const broken = join(dir, 'broken.onnx');
+    await writeFile(broken, 'not a model');
+    await expect(cache.get(broken)).rejects.toThrow(/broken\.onnx/);
+    await expect(cache.get(broken)).rejects.toThrow(/broken\.onnx/);
+    expect(reads.filter((p) => p === broken)).toHaveLength(2);
   });
 });
 
@@ -246,8 +270,30 @@ describe('layout', () => {
     const before = calls.reduce((a, b) => a + b, 0);
     await layoutScene(h, new Set([...expanded, closed.id]), cache, run);
     const laidOut = calls.reduce((a, b) => a + b, 0) - before;
-    // Only the opened group and the groups above it are laid out again.
-    expect(laidOut).toBe(h.ancestors(closed.id).length + 1);
+    // Only the opened group and the groups above it are laid out again (fewer when a group of
+    // the same shape was laid out before).
+    expect(laidOut).toBeGreaterThan(0);
+    expect(laidOut).toBeLessThanOrEqual(h.ancestors(closed.id).length + 1);
+  });
+
+  it('lays out groups of the same shape once: every layer of a transformer alike', async () => {
+    const { h } = await load('scoped-alike', scopedModel(400));
+    const requested: string[] = [];
+    const expanded = expandedGroups(h, 'all');
+    const scene = await layoutScene(h, expanded, new LayoutCache(h), async (r) => {
+      requested.push(...r.map((x) => x.key));
+      return layoutInProcess(r);
+    });
+    expect(new Set(requested).size).toBe(requested.length);
+    expect(requested.length).toBeLessThan(expanded.size / 5);
+    // Layers 3 and 7 look the same: each node at the same place relative to its layer's box.
+    const layer = (l: number) => {
+      const box = scene.boxes.find((b) => b.kind === 'container' && b.label === `layer.${l}`)!;
+      const inner = scene.boxes.filter((b) => b.kind === 'node' && h.model.name(b.id).startsWith(`/encoder/layer.${l}/`));
+      return inner.map((b) => [h.model.name(b.id).replace(`layer.${l}`, 'L'), b.x - box.x, b.y - box.y]);
+    };
+    expect(layer(3).length).toBe(20);
+    expect(layer(7)).toEqual(layer(3));
   });
 });
 
@@ -341,6 +387,38 @@ describe('export', () => {
     expect(svg).toContain('[batch_size×4×56×56]');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
   });
+
+  it('answers other requests while a big export is laid out in its worker thread', async () => {
+    const big = join(dir, 'big.onnx');
+    await writeModelFile(big, scopedModel(20_000));
+    const { client } = sourceEngine();
+    try {
+      // Stage events and the inspect's answer, in the order they arrive. Laid out in place, the
+      // engine could only read the inspect request after the layout, once 'drawing' was sent.
+      const seen: string[] = [];
+      let inspected: Promise<unknown> | null = null;
+      const exported = await client.call(
+        'graph.export',
+        { path: big, to: join(dir, 'big.svg'), expand: 'all' },
+        {
+          onEvent: (e) => {
+            seen.push(e.stage);
+            if (e.stage === 'laying out' && !inspected)
+              inspected = client.call('model.inspect', { path: MODELS.ocrCls }).then((r) => {
+                seen.push(r.ok ? 'inspect answered' : 'inspect failed');
+              });
+          },
+        },
+      );
+      await inspected;
+      expect(exported.ok).toBe(true);
+      expect(seen).toEqual(['reading', 'laying out', 'inspect answered', 'drawing', 'writing']);
+      const svg = await readFile(join(dir, 'big.svg'), 'utf8');
+      expect(svg.match(/<g class="node"/g)).toHaveLength(20_003);
+    } finally {
+      client.kill();
+    }
+  }, 180_000);
 
   function cli(...args: string[]) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), ...args], {

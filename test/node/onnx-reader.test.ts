@@ -10,6 +10,7 @@ import { readInitializerData, readInitializers, readModelInfo, readNodes } from 
 import { tensorStats } from '../../electron/common/onnx/tensor-stats';
 import { encodeNpy } from '../../electron/common/onnx/npy';
 import { parseMetadataValue } from '../../electron/common/onnx/python-literal';
+import { text } from '../../electron/common/onnx/protobuf';
 import { buildModel, type GraphSpec, type ModelSpec, type TensorSpec } from '../fixtures/onnx-builder';
 import { MODELS } from '../helpers';
 
@@ -714,5 +715,19 @@ describe('weights held in Constant nodes', () => {
     // float32 weights: four bytes each, close to the file size.
     expect(info.initializers.constants.bytes).toBeGreaterThan(info.initializers.constants.parameters * 4 - 1);
     expect(info.initializers.constants.bytes).toBeLessThan(info.file.size);
+  });
+});
+
+describe('names as read from the file', () => {
+  // Short ASCII names take a fast path; longer or non-ASCII ones go through TextDecoder.
+  it.each([
+    ['empty', ''],
+    ['short ASCII', '/encoder/layer.3/attention/self/query/MatMul'],
+    ['64 ASCII bytes', 'a'.repeat(64)],
+    ['65 ASCII bytes', 'b'.repeat(65)],
+    ['short UTF-8', 'écoute/Conv'],
+    ['long UTF-8', `${'x'.repeat(70)}→y`],
+  ])('%s', (_label, name) => {
+    expect(text(new TextEncoder().encode(name))).toBe(name);
   });
 });

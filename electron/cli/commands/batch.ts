@@ -21,7 +21,6 @@ import {
 } from '../../../shared/batch';
 import { ANY_INPUT, recipeForInput } from '../../../shared/model-recipe';
 import type { ModelInfo } from '../../../shared/model-info';
-import { suggestTask } from '../../../shared/postprocess';
 import { guessRecipe } from '../../../shared/recipe';
 import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
 import { WorkbenchError } from '../../../shared/result';
@@ -31,7 +30,8 @@ import type { Services } from '../../node/services';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
 import { readRecipeFile } from '../inputs';
 import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
-import { taskFlags, taskSettings, type TaskFlags } from '../task';
+import { suggestTaskFor } from '../../common/task-suggest';
+import { resolveTask, taskFlags, taskSettings, type TaskFlags } from '../task';
 import { parseFallback, parseProvider } from './run';
 
 /** The signals that cancel a job, and the exit code each gives (128 + its number, as shells do). */
@@ -130,19 +130,27 @@ async function readJobFile(file: string): Promise<BatchJob> {
   return parsed.data;
 }
 
-/** The task: --task (auto: the model's suggestion), else the recipe file's, else the model's suggestion. */
-function chooseTask(info: ModelInfo, recipeTask: TaskSettings | undefined, values: TaskFlags, note: (l: string) => void) {
+/**
+ * The task: --task (auto: the model's suggestion), else the recipe file's, else the model's
+ * suggestion (with a charset or labels file found beside the model, as the app does).
+ */
+async function chooseTask(
+  model: string,
+  info: ModelInfo,
+  recipeTask: TaskSettings | undefined,
+  values: TaskFlags,
+  note: (l: string) => void,
+): Promise<TaskSettings | undefined> {
   if (values.task === 'none') return undefined;
   if (values.task !== undefined && values.task !== 'auto' && !(TASK_KINDS as readonly string[]).includes(values.task))
     throw new UsageError(`unknown task "${values.task}" (one of: auto, none, ${TASK_KINDS.join(', ')})`);
-  let base: TaskSettings | TaskSettings['kind'] | undefined =
-    values.task === undefined || values.task === 'auto' ? recipeTask : (values.task as TaskSettings['kind']);
-  if (values.task === 'auto' || base === undefined) {
-    const suggestion = suggestTask(info);
+  if (values.task === undefined && recipeTask) return taskSettings(recipeTask, values);
+  if (values.task === undefined || values.task === 'auto') {
+    const suggestion = await suggestTaskFor(model, info);
     note(`Task: ${suggestion.settings.kind} (${suggestion.reason}); choose another with --task`);
-    base = suggestion.settings;
+    return taskSettings(suggestion.settings, values);
   }
-  return taskSettings(base, values);
+  return resolveTask(values.task as TaskSettings['kind'], values, model, info, note);
 }
 
 /** The job from the command line: model, folder, recipe (given or guessed), task and outputs. */
@@ -168,7 +176,7 @@ export async function jobFromFlags(
     for (const n of guess.notes) note(`  - ${n}`);
     recipe = guess.recipe;
   }
-  const task = chooseTask(info, recipeFile?.task, values, note);
+  const task = await chooseTask(model, info, recipeFile?.task, values, note);
   const options: Record<string, unknown> = { ...recipeFile?.options };
   if (values.provider !== undefined) options.provider = parseProvider(values.provider as string);
   options.fallback = parseFallback(values.fallback as string | undefined);

@@ -134,7 +134,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
   const outDir = values.out === undefined ? undefined : resolve(values.out);
   const info = await readModelInfo(model);
   const note = values.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  const task = await planTask(values);
+  const task = await planTask(values, model, info, note);
   let interpreted: InterpretedRun | undefined;
 
   const result = await withServices(ctx, async (call) => {

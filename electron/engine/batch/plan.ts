@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { type BatchJob, MAX_BATCH_SIZE, PER_IMAGE_OUTPUTS } from '../../../shared/batch';
+import { type BatchJob, type BatchOutputKind, MAX_BATCH_SIZE, PER_IMAGE_OUTPUTS, outputUnavailable } from '../../../shared/batch';
 import type { ModelInfo, ValueInfo } from '../../../shared/model-info';
 import { type PreprocessRecipe, channelCount, guessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
@@ -136,19 +136,21 @@ function batching(
   return { batchSize: Math.min(batchSize, batchForMemory(limits.memoryBytes, perImage)), fixedBatch: null, stackable };
 }
 
-/** Checks that the outputs asked for fit the task. */
+/** Checks that the outputs asked for fit the task (the rule the Batch form greys them by). */
 function checkOutputs(job: BatchJob, task: TaskSettings | undefined) {
-  const write = job.output.write;
-  const kind = task?.kind;
-  if ((write.includes('masks') || write.includes('cutouts')) && kind !== 'segmentation')
-    throw new WorkbenchError(
-      'INVALID_INPUT',
-      `Masks and cut-outs need a segmentation task; this job's task is ${kind ?? 'not set'}`,
-    );
-  if (write.includes('coco') && kind !== 'detection')
-    throw new WorkbenchError('INVALID_INPUT', `COCO JSON holds detections; this job's task is ${kind ?? 'not set'}`);
-  if (write.includes('images') && !task)
-    throw new WorkbenchError('INVALID_INPUT', 'Drawn result images need a task: choose one in the recipe');
+  const names: Record<BatchOutputKind, string> = {
+    csv: 'CSV',
+    jsonl: 'JSON lines',
+    coco: 'COCO JSON (detections)',
+    images: 'Drawn result images',
+    masks: 'Masks',
+    cutouts: 'Cut-outs',
+    tensors: 'Raw outputs',
+  };
+  for (const kind of job.output.write) {
+    const why = outputUnavailable(kind, task?.kind);
+    if (why) throw new WorkbenchError('INVALID_INPUT', `${names[kind]} ${why}; this job's task is ${task?.kind ?? 'not set'}`);
+  }
 }
 
 /** The real path of a folder that may not exist yet: its nearest existing ancestor, resolved, plus the rest. */

@@ -5,13 +5,10 @@
 // own event loop: it goes on decoding the images it was given while a run holds the main thread,
 // at most `concurrency` at once (sharp decodes each on one thread); the pixels come back moved,
 // not copied. Built as out/main/decode-worker.js beside the engine.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError, type WorkbenchErrorInfo } from '../../../shared/result';
-import type { DecodedImage, DecodeOptions } from './decode';
+import { type DecodedImage, type DecodeOptions, decodeImage } from './decode';
 
 export interface DecodeRequest {
   id: number;
@@ -21,7 +18,10 @@ export interface DecodeRequest {
 }
 
 export type DecodeReply =
-  { id: number; ok: true; image: DecodedImage; ms: number } | { id: number; ok: false; error: WorkbenchErrorInfo };
+  | { id: number; ok: true; image: DecodedImage; ms: number }
+  | { id: number; ok: false; error: WorkbenchErrorInfo }
+  /** The thread is up (sent once, first). */
+  | { ready: true };
 
 /** Settings the worker gets when it starts. */
 export interface DecodeWorkerData {
@@ -32,25 +32,21 @@ export interface DecodeWorkerData {
 export type TimedImage = DecodedImage & { ms?: number };
 
 interface Pending {
+  request: DecodeRequest;
   resolve(image: TimedImage): void;
   reject(error: Error): void;
-}
-
-/** The worker from its TypeScript source (engine run from source, tests): tsx registered in the thread first. */
-function sourceWorker(entry: string, options: WorkerOptions): Worker {
-  const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsx = pathToFileURL(join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href;
-  const code = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-  return new Worker(code, { ...options, eval: true });
 }
 
 export class DecodeWorker {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** No thread could start here (a packaged app that forbids it): decode on this one. */
+  private inPlace = false;
 
   constructor(
-    private readonly entry: string,
+    /** The worker's script (worker-url.ts: built, or from source). */
+    private readonly entry: URL,
     readonly concurrency: number,
     /** Node options for the thread (default: this process's own). */
     private readonly execArgv?: string[],
@@ -58,16 +54,17 @@ export class DecodeWorker {
 
   /** Starts the thread ahead of the first image (it loads sharp while the job is planned). */
   warm(): void {
-    if (!this.worker) this.start();
+    if (!this.worker && !this.inPlace) this.start();
   }
 
   /** Decodes one image file as decodeImage does, on the worker thread. */
   decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions = {}): Promise<TimedImage> {
+    if (this.inPlace) return decodeImage(path, recipe, options);
     const worker = this.worker ?? this.start();
-    const id = this.nextId++;
+    const request: DecodeRequest = { id: this.nextId++, path, recipe, options };
     return new Promise<TimedImage>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, path, recipe, options } satisfies DecodeRequest);
+      this.pending.set(request.id, { request, resolve, reject });
+      worker.postMessage(request);
     });
   }
 
@@ -76,10 +73,15 @@ export class DecodeWorker {
       workerData: { concurrency: this.concurrency } satisfies DecodeWorkerData,
       ...(this.execArgv ? { execArgv: this.execArgv } : {}),
     };
-    const worker = this.entry.endsWith('.ts') ? sourceWorker(this.entry, options) : new Worker(this.entry, options);
+    const worker = new Worker(this.entry, options);
     // The worker never keeps the engine alive: requests in flight are what it waits on.
     worker.unref();
+    let ready = false;
     worker.on('message', (reply: DecodeReply) => {
+      if ('ready' in reply) {
+        ready = true;
+        return;
+      }
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
@@ -89,9 +91,16 @@ export class DecodeWorker {
     const gone = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = null;
-      const error = new WorkbenchError('INTERNAL', `The image decoder stopped (${why}); the image was not decoded`);
-      for (const p of this.pending.values()) p.reject(error);
+      const pending = [...this.pending.values()];
       this.pending.clear();
+      if (!ready) {
+        // It never came up: every image is decoded here instead, from now on.
+        this.inPlace = true;
+        for (const p of pending) decodeImage(p.request.path, p.request.recipe, p.request.options).then(p.resolve, p.reject);
+        return;
+      }
+      const error = new WorkbenchError('INTERNAL', `The image decoder stopped (${why}); the image was not decoded`);
+      for (const p of pending) p.reject(error);
     };
     worker.on('error', (e) => gone(e.message));
     worker.on('exit', (code) => gone(`exit code ${code}`));

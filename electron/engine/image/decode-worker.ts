@@ -1,6 +1,7 @@
 // The decode worker's entry (out/main/decode-worker.js; see decode-pool.ts): takes requests as
 // they come, decodes at most `concurrency` at once, and sends each image back with its pixel
-// buffer moved to the engine's main thread.
+// buffer moved to the engine's main thread. Says it is ready first (a thread that never says so
+// did not start, and the engine decodes in place).
 import { parentPort, workerData } from 'node:worker_threads';
 import { toErrorInfo } from '../../../shared/result';
 import { decodeImage } from './decode';
@@ -50,3 +51,4 @@ port.on('message', (r: DecodeRequest) => {
   queue.push(r);
   pump();
 });
+port.postMessage({ ready: true } satisfies DecodeReply);
