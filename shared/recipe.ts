@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { familyById, recogniseFamily } from './families';
 import type { Dim, ModelInfo, ValueInfo } from './model-info';
+import { tileSettingsSchema } from './tiles';
 
 export const RESIZE_MODES = [
   'stretch',
@@ -73,6 +74,12 @@ export const preprocessRecipeSchema = z
     dtype: z.enum(RECIPE_DTYPES).default('float32'),
     /** Apply scale/mean/std also for uint8, int8 and int32 tensors. */
     normalizeIntegers: z.boolean().default(false),
+    /**
+     * Run tile by tile over the image at its own size, blended over the overlaps (shared/tiles.ts):
+     * for image-to-image and segmentation/matting models with a fixed input smaller than the
+     * image. `resize` is then not used.
+     */
+    tile: tileSettingsSchema.optional(),
     /**
      * Divide by the resized image's brightest colour value instead of using `scale` (rembg's
      * normalize(): x / max(x)); the same as scale 1/255 for any image with a 255 in it.

@@ -11,10 +11,12 @@ import type { ImageLoader } from './inputs';
 
 /** Preprocesses a run's image input (one image or a batch) and keeps each image's transform. */
 export const loadImageInput: ImageLoader = async (source: Extract<RunInputSource, { kind: 'image' }>, _input: ValueInfo) => {
-  const batch = await preprocessBatch(source.paths, source.recipe);
+  // Benchmarks and profiles of a tiled recipe measure one run at the tile's size (the recipe's resize).
+  const { tile, ...recipe } = source.recipe;
+  const batch = await preprocessBatch(source.paths, recipe);
   const notes = batch.images.map(
     (img, i) =>
-      `${source.paths[i]}: ${img.original.width}×${img.original.height} ${img.original.format} → ${img.transform.tensorWidth}×${img.transform.tensorHeight}`,
+      `${source.paths[i]}: ${img.original.width}×${img.original.height} ${img.original.format} → ${img.transform.tensorWidth}×${img.transform.tensorHeight}${tile ? ' (one tile-sized run: tiles are cut only in runs and batch jobs)' : ''}`,
   );
   return { tensor: batch.tensor, notes, transforms: batch.images.map((img) => img.transform) };
 };
