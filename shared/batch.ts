@@ -9,7 +9,7 @@ import type { WorkbenchErrorInfo } from './result';
 import { sessionOptionsSchema } from './run';
 import { MAX_SHARDS } from './shard';
 import { tileSettingsSchema } from './tiles';
-import type { ClassScore, Detection, TaskKindId, TaskResult, TextLine } from './tasks';
+import type { ClassScore, Detection, TaskKindId, TaskResult, TaskSettings, TextLine } from './tasks';
 
 export const BATCH_JOB_FORMAT = 'onnx-workbench/batch-job';
 
@@ -42,6 +42,11 @@ export function outputUnavailable(
   if (kind === 'coco' && task !== 'detection') return 'needs a detection task';
   if (kind === 'images' && !task) return 'needs a task in the recipe';
   return null;
+}
+
+/** outputUnavailable for a task's settings (a detection's layout decides about instance masks). */
+export function outputUnavailableFor(kind: BatchOutputKind, task: TaskSettings | undefined): string | null {
+  return outputUnavailable(kind, task?.kind, task?.kind === 'detection' ? task.layout : undefined);
 }
 
 /** 100 megapixels: a 10000×10000 scan passes; a 30000×30000 one is refused before decoding. */

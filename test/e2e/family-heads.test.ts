@@ -88,3 +88,42 @@ describe('Ultralytics heads in the Result view', () => {
     await panel.screenshot({ path: join(shots, 'obb-result.png') });
   });
 });
+
+describe('the Batch form follows the family preset', () => {
+  /** Opens the model, then the Batch view: the task it shows and which outputs it offers. */
+  async function batchForm(model: string, family: string) {
+    await openThroughBrowser(page, model);
+    await page.locator('.badge.family', { hasText: family }).waitFor();
+    await page
+      .getByRole('button', { name: /^Batch/ })
+      .first()
+      .click();
+    const task = page.getByRole('region', { name: 'Task' });
+    await task.waitFor();
+    const outputs = page.getByRole('region', { name: 'Outputs' });
+    const offered = async (label: string) => outputs.locator('label', { hasText: label }).getByRole('checkbox').isEnabled();
+    return { task, outputs, offered };
+  }
+
+  it('ISNet: segmentation, with masks and cut-outs on offer', async () => {
+    const { task, outputs, offered } = await batchForm(files.isnet, 'ISNet');
+    await expect.poll(() => task.innerText()).toMatch(/Segmentation[\s\S]*ISNet/);
+    expect([await offered('Masks'), await offered('Cut-outs'), await offered('COCO JSON')]).toEqual([true, true, false]);
+    await page.screenshot({ path: join(shots, 'batch-isnet.png') });
+    await outputs.scrollIntoViewIfNeeded();
+    await outputs.screenshot({ path: join(shots, 'batch-isnet-outputs.png') });
+  });
+
+  it('a YOLOv8-layout detector: detection, with COCO and drawn results on offer', async () => {
+    const { task, offered } = await batchForm(files.detector, 'YOLO-layout detector');
+    await expect.poll(() => task.innerText()).toMatch(/Object detection[\s\S]*YOLO-layout detector/);
+    expect([await offered('COCO JSON'), await offered('Drawn results'), await offered('Cut-outs')]).toEqual([true, true, false]);
+    await page.screenshot({ path: join(shots, 'batch-detector.png') });
+  });
+
+  it('a YOLOv8-seg detector: instance masks on offer, cut-outs not', async () => {
+    const { offered } = await batchForm(files.seg, 'Ultralytics YOLO-seg');
+    await expect.poll(() => offered('Masks')).toBe(true);
+    expect(await offered('Cut-outs')).toBe(false);
+  });
+});

@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { isnetModel, yoloLayoutModel } from '../fixtures/family-models';
 import { buildModel, type ModelSpec } from '../fixtures/onnx-builder';
 
 const SIDE = 320;
@@ -128,11 +129,19 @@ export async function writePhoto(path: string): Promise<void> {
   await writeFile(path, await sharp(Buffer.from(svg)).png().toBuffer());
 }
 
-export async function writeFamilyModels(dir: string): Promise<{ seg: string; pose: string; obb: string; photo: string }> {
-  const paths = { seg: join(dir, 'yolov8n-seg.onnx'), pose: join(dir, 'yolov8n-pose.onnx'), obb: join(dir, 'yolov8n-obb.onnx') };
+export async function writeFamilyModels(dir: string) {
+  const paths = {
+    seg: join(dir, 'yolov8n-seg.onnx'),
+    pose: join(dir, 'yolov8n-pose.onnx'),
+    obb: join(dir, 'yolov8n-obb.onnx'),
+    isnet: join(dir, 'isnet-general-use.onnx'),
+    detector: join(dir, 'detector.onnx'),
+  };
   await writeFile(paths.seg, buildModel(segModel()));
   await writeFile(paths.pose, buildModel(poseModel()));
   await writeFile(paths.obb, buildModel(obbModel()));
+  await writeFile(paths.isnet, buildModel(isnetModel()));
+  await writeFile(paths.detector, buildModel(yoloLayoutModel()));
   const photo = join(dir, 'street.png');
   await writePhoto(photo);
   return { ...paths, photo };

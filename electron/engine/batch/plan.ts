@@ -4,7 +4,13 @@
 import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { type BatchJob, type BatchOutputKind, MAX_BATCH_SIZE, PER_IMAGE_OUTPUTS, outputUnavailable } from '../../../shared/batch';
+import {
+  type BatchJob,
+  type BatchOutputKind,
+  MAX_BATCH_SIZE,
+  PER_IMAGE_OUTPUTS,
+  outputUnavailableFor,
+} from '../../../shared/batch';
 import type { ModelInfo, ValueInfo } from '../../../shared/model-info';
 import { type PreprocessRecipe, channelCount, guessModelRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
@@ -174,7 +180,7 @@ function checkOutputs(job: BatchJob, task: TaskSettings | undefined) {
     tensors: 'Raw outputs',
   };
   for (const kind of job.output.write) {
-    const why = outputUnavailable(kind, task?.kind, task?.kind === 'detection' ? task.layout : undefined);
+    const why = outputUnavailableFor(kind, task);
     if (why) throw new WorkbenchError('INVALID_INPUT', `${names[kind]} ${why}; this job's task is ${task?.kind ?? 'not set'}`);
   }
 }

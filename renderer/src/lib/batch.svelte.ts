@@ -14,7 +14,7 @@ import {
   type BatchSummary,
   type ImageType,
   BATCH_OUTPUTS,
-  outputUnavailable,
+  outputUnavailableFor,
 } from '../../../shared/batch';
 import { type ModelRecipe, ANY_INPUT, modelRecipeSchema } from '../../../shared/model-recipe';
 import { isAbsolutePath } from '../../../shared/paths';
@@ -250,8 +250,7 @@ export class BatchSession {
 
   /** Output kinds the job will write: the chosen ones the task allows. */
   get effectiveWrite(): BatchOutputKind[] {
-    const task = this.task?.kind;
-    return BATCH_OUTPUTS.filter((k) => this.write.includes(k) && outputUnavailable(k, task) === null);
+    return BATCH_OUTPUTS.filter((k) => this.write.includes(k) && outputUnavailableFor(k, this.task) === null);
   }
 
   // ---- The followed run, as the views read it
