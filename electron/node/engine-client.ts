@@ -238,13 +238,15 @@ export class EngineClient {
     const r = this.running;
     return {
       engine: !r ? (this.crashed ? 'crashed' : 'stopped') : r.exit || !this.isReady(r) ? 'starting' : 'ready',
-      calls: r ? [...r.calls].map(([callId, c]) => ({
+      calls: r
+        ? [...r.calls].map(([callId, c]) => ({
             callId,
             channel: c.channel,
             input: c.input,
             since: c.since,
             ...(c.jobId ? { jobId: c.jobId } : {}),
-          })) : [],
+          }))
+        : [],
       ...(this.lastExit ? { lastExit: this.lastExit } : {}),
     };
   }

@@ -18,7 +18,7 @@ import {
   withServices,
 } from '../args';
 import { formatRunResult } from '../format';
-import { buildInputs, inputOptions, namedDims } from '../inputs';
+import { buildInputs, inputOptions, namedDims, parseTileFlags, tileFlags, withTiles } from '../inputs';
 import { type InterpretedRun, formatTaskResult, interpretRun, planTask, saveTaskFiles, taskFlags, taskRecord } from '../task';
 import { exists } from '../../common/fs';
 import { SPEECH_TASK, checkSpeechFlags, speechCommand, speechFlags } from './speech';
@@ -120,7 +120,9 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
     expect: { type: 'string' },
     atol: { type: 'string' },
     rtol: { type: 'string' },
+    ...tileFlags,
   });
+  const tile = parseTileFlags(values);
   if ((values.atol !== undefined || values.rtol !== undefined) && values.expect === undefined)
     throw new UsageError('--atol and --rtol go with --expect DIR');
   const expectDir = values.expect === undefined ? undefined : resolve(values.expect);
@@ -138,6 +140,7 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
   checkSpeechFlags(values, values.task);
   if (values.task === SPEECH_TASK) {
     if (expectDir) throw new UsageError(`--expect does not go with --task ${SPEECH_TASK}`);
+    if (tile !== undefined) throw new UsageError(`--tile does not go with --task ${SPEECH_TASK}: tiles are for images`);
     return speechCommand(model, values, options, ctx);
   }
   const outDir = values.out === undefined ? undefined : resolve(values.out);
@@ -146,11 +149,10 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
   let interpreted: InterpretedRun | undefined;
 
   const result = await withServices(ctx, async (call) => {
-    const inputs = await buildInputs(
-      call,
-      model,
+    const inputs = withTiles(
       info,
-      inputOptions(values, dims, values['generate-missing'] ? 'zeros' : null, note),
+      await buildInputs(call, model, info, inputOptions(values, dims, values['generate-missing'] ? 'zeros' : null, note)),
+      tile,
     );
     const run = await call('model.run', { path: model, inputs, options });
     if (task) interpreted = await interpretRun(call, run, inputs, task, note);
