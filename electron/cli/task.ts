@@ -5,7 +5,9 @@ import type { Interpretation } from '../../shared/interpretation';
 import type { RunInputSource, RunResult } from '../../shared/run';
 import { formatDims } from '../../shared/tensor';
 import { TASK_KINDS, type EncodedRaster, type TaskResult, type TaskSettings, taskSettingsSchema } from '../../shared/tasks';
-import { resultJson } from '../../shared/postprocess';
+import type { ModelInfo } from '../../shared/model-info';
+import { canReadModel, resultJson } from '../../shared/postprocess';
+import { charsetBeside, withFilesBeside } from '../common/task-suggest';
 import { type Caller, UsageError } from './args';
 import { readRecipeFile } from './inputs';
 
@@ -92,16 +94,59 @@ export function taskSettings(base: TaskSettings | TaskChoice, flags: TaskFlags):
 
 export interface TaskPlan {
   choice: TaskChoice;
-  /** The recipe file's task, used when --task is not given. */
-  recipeTask?: TaskSettings;
+  /** The settings, known before the run (all but --task auto, which asks the engine after it). */
+  settings?: TaskSettings;
   flags: TaskFlags;
 }
 
+/**
+ * --task KIND (or the recipe file's task) with the flags: the charset or labels file beside the
+ * model fills in what the flags leave open (as the app does), and a --task the model's outputs
+ * cannot be read as is refused with the reason, before anything runs.
+ */
+export async function resolveTask(
+  base: TaskSettings | TaskSettings['kind'],
+  flags: TaskFlags,
+  model: string,
+  info: ModelInfo,
+  note: (line: string) => void,
+): Promise<TaskSettings> {
+  let start: TaskSettings | TaskSettings['kind'] = base;
+  let found: string | null = null;
+  if (base === 'text-recognition' && flags.charset === undefined) {
+    const path = await charsetBeside(model);
+    if (path) {
+      start = taskSettingsSchema.parse({ kind: base, charset: { kind: 'file', path } });
+      found = `characters from ${basename(path)}`;
+    }
+  }
+  let settings = taskSettings(start, flags);
+  if (typeof base === 'string' && flags.labels === undefined) {
+    const beside = await withFilesBeside(settings, model, info);
+    settings = beside.settings;
+    found ??= beside.found;
+  }
+  if (found) note(`Task ${settings.kind}: ${found} found beside the model (--charset or --labels choose another)`);
+  const readable = canReadModel(settings, info);
+  if (!readable.ok && flags.task !== undefined)
+    throw new UsageError(
+      `--task ${settings.kind}: the outputs of ${basename(model)} cannot be read as ${settings.kind}: ${readable.reason}`,
+    );
+  return settings;
+}
+
 /** What the command line asks for, checked before the engine starts; null: no task. */
-export async function planTask(flags: TaskFlags & { recipe?: string }): Promise<TaskPlan | null> {
+export async function planTask(
+  flags: TaskFlags & { recipe?: string },
+  model: string,
+  info: ModelInfo,
+  note: (line: string) => void,
+): Promise<TaskPlan | null> {
   const recipeTask = flags.task === undefined ? (await readRecipeFile(flags.recipe))?.task : undefined;
   const choice = taskChoice(flags, recipeTask);
-  return choice ? { choice, recipeTask, flags } : null;
+  if (!choice) return null;
+  if (choice === 'auto') return { choice, flags };
+  return { choice, flags, settings: await resolveTask(recipeTask ?? choice, flags, model, info, note) };
 }
 
 /** Results that are drawn on the image (the others are read as lists and text). */
@@ -121,14 +166,13 @@ export async function interpretRun(
   plan: TaskPlan,
   note: (line: string) => void,
 ): Promise<InterpretedRun> {
-  let base: TaskSettings | TaskChoice = plan.recipeTask ?? plan.choice;
-  if (plan.choice === 'auto') {
+  let settings = plan.settings;
+  if (!settings) {
     const suggestion = await call('task.suggest', { path: run.model });
     note(`Task: ${suggestion.settings.kind} (${suggestion.reason})`);
     if (!suggestion.readable.ok) note(`  (the outputs may not fit it: ${suggestion.readable.reason})`);
-    base = suggestion.settings;
+    settings = taskSettings(suggestion.settings, plan.flags);
   }
-  const settings = taskSettings(base, plan.flags);
   const interpretation = await call('run.interpret', { runId: run.runId, task: settings });
   // Files are named after the first image: photo.jpg → photo.result.jpg, photo.mask.png.
   const image = Object.values(inputs).find((s) => s.kind === 'image')?.paths[0];

@@ -1,5 +1,6 @@
 // The engine's channels, by the contract's own names (electron/common/rpc/engine-channels.ts).
 // onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
+import { availableParallelism } from 'node:os';
 import { WorkbenchError } from '../../shared/result';
 import type { EngineChannel, EngineEvent, EngineInput, EngineOutput } from '../common/rpc/engine-channels';
 import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
@@ -14,6 +15,7 @@ import { probeProviders } from './providers/probe';
 import { findTestCases } from './check/find';
 import { runCheck } from './check/run';
 import { imagePreview, loadImageInput, recipeFor } from './run/images';
+import { thumbnail } from './results/preview';
 import { ModelRunner } from './run/runner';
 import { pipelineMethod } from './pipeline/run';
 import { RunResults } from './results/run-results';
@@ -26,6 +28,7 @@ import { SessionCache } from './run/session-cache';
 import { profileModel } from './profile/run';
 import { readTensorForInput } from './run/tensor-read';
 import { exportSpeech, speechChannel } from './audio/speech-channel';
+import { DecodeWorker } from './image/decode-pool';
 
 export interface EngineContext {
   signal: AbortSignal;
@@ -53,10 +56,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function createHandlers(options: { debug: boolean; graphWorker?: URL | null }): EngineHandlers {
+export function createHandlers(options: { debug: boolean; graphWorker?: URL | null; decodeWorker?: URL | null }): EngineHandlers {
   const sessions = new SessionCache({ providerStatuses: () => probeProviders() });
   const runner = new ModelRunner(sessions, loadImageInput);
-  const batches = new BatchJobs(sessions);
+  // Sharp decodes an image on one thread: as many at once as cores, 2 to 4 (libuv's pool has 4).
+  const decodeThreads = Math.min(4, Math.max(2, availableParallelism()));
+  const batches = new BatchJobs(
+    sessions,
+    options.decodeWorker ? new DecodeWorker(options.decodeWorker, decodeThreads) : undefined,
+  );
   const results = new RunResults(runner);
   const graphs = new GraphCache();
   const debugOnly = () => {
@@ -122,6 +130,7 @@ export function createHandlers(options: { debug: boolean; graphWorker?: URL | nu
     'engine.batchRun': (params, ctx) => batches.run(params, ctx),
     'engine.batchControl': async ({ jobId, action }) => batches.control(jobId, action),
     'image.preview': ({ path, recipe }) => imagePreview(path, recipe),
+    'image.thumbnail': ({ path, size }) => thumbnail(path, size),
     'image.guessRecipe': ({ modelPath, input }) => recipeFor(modelPath, input),
     'audio.speech': (request, ctx) => speechChannel(request, sessions, ctx),
     'audio.exportSpeech': (request) => exportSpeech(request),

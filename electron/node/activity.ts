@@ -1,9 +1,9 @@
 // What the engine is doing, for the status bar: built from the calls really in flight to the
-// engine, the batch jobs really running, and the supervisor's own state (starting, crashed, why it
+// engine, the jobs really running (of every kind), and the supervisor's own state (starting, crashed, why it
 // last ended). Followers get the state at once and then each change, at most ten times a second.
 import type { ActiveCall, EngineActivity } from '../../shared/activity';
-import type { BatchService } from './batch-service';
 import type { EngineClient } from './engine-client';
+import type { JobRegistry } from './jobs';
 
 const MIN_INTERVAL_MS = 100;
 
@@ -20,6 +20,7 @@ const VERBS: Record<string, string> = {
   'model.close': 'Closing',
   'tensor.read': 'Reading tensor',
   'image.preview': 'Preparing',
+  'image.thumbnail': 'Preparing',
   'image.guessRecipe': 'Reading',
   'run.interpret': 'Reading results',
   'run.exportResult': 'Exporting result',
@@ -51,19 +52,19 @@ export function callLabel(channel: string, input: unknown): string {
 export class EngineActivityFeed {
   constructor(
     private readonly engine: EngineClient,
-    private readonly batch: BatchService,
+    private readonly jobs: JobRegistry,
   ) {}
 
   snapshot(): EngineActivity {
     const state = this.engine.state();
     const calls: ActiveCall[] = state.calls
-      // A batch job's run is shown as its job, not as a call.
-      .filter((c) => c.channel !== 'engine.batchRun' && c.channel !== 'engine.batchControl' && c.channel !== 'engine.ping')
+      // A job's calls are shown as its job, not as calls.
+      .filter((c) => !c.jobId && c.channel !== 'engine.batchControl' && c.channel !== 'engine.ping')
       .map((c) => ({ channel: c.channel, label: callLabel(c.channel, c.input), since: c.since }));
     return {
       engine: state.engine,
       calls,
-      jobs: this.batch.activeJobs(),
+      jobs: this.jobs.active(),
       ...(state.lastExit ? { lastExit: state.lastExit } : {}),
     };
   }
@@ -88,11 +89,11 @@ export class EngineActivityFeed {
         timer = setTimeout(send, Math.max(0, MIN_INTERVAL_MS - (Date.now() - lastSent)));
       };
       const offEngine = this.engine.onChange(changed);
-      const offBatch = this.batch.observe(changed);
+      const offJobs = this.jobs.observe(changed);
       send();
       const stop = () => {
         offEngine();
-        offBatch();
+        offJobs();
         if (timer) clearTimeout(timer);
         resolve(null);
       };

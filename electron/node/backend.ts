@@ -18,6 +18,10 @@ import { detectHardware, hardwareReport } from '../common/hardware';
 import { type ForwardedChannel, isForwarded } from '../common/rpc/engine-channels';
 import { EngineActivityFeed } from './activity';
 import { BatchService } from './batch-service';
+import { randomUUID } from 'node:crypto';
+import type { JobRequest } from '../../shared/jobs';
+import { describeJob, engineJobWork } from './job-kinds';
+import type { JobRegistry } from './jobs';
 import type { EngineClient } from './engine-client';
 import { listDirectory } from './file-browser';
 import type { ModelLibrary } from './library';
@@ -75,6 +79,8 @@ export class Backend {
   readonly handlers: Handlers;
   readonly grants: PathGrants;
   readonly batch: BatchService;
+  /** Every running job, of every kind (the batch service's registry). */
+  readonly jobs: JobRegistry;
   readonly activity: EngineActivityFeed;
 
   constructor(private readonly options: BackendOptions) {
@@ -82,7 +88,9 @@ export class Backend {
     const { engine, host, library } = options;
     const batch = options.batch ?? new BatchService({ engine });
     this.batch = batch;
-    this.activity = new EngineActivityFeed(engine, batch);
+    const jobs = batch.registry;
+    this.jobs = jobs;
+    this.activity = new EngineActivityFeed(engine, jobs);
     this.handlers = {
       'app.info': async () => ({ name: 'ONNX Workbench', version: options.version, ...host.info }),
       'samples.list': () => options.samples(),
@@ -108,7 +116,12 @@ export class Backend {
       'library.get': ({ refresh }, ctx) => library.snapshot({ refresh, signal: ctx.signal, onProgress: ctx.emit }),
       'library.addFolder': ({ path }, ctx) => library.addFolder(path, { signal: ctx.signal, onProgress: ctx.emit }),
       'library.removeFolder': ({ path }) => library.removeFolder(path),
-      'library.opened': ({ path }) => library.markOpened(path),
+      'library.opened': async ({ path }, ctx) => {
+        const recent = await library.markOpened(path);
+        // The first time a model is opened its suggested task is stored in its recipe.
+        await this.recipeWithTask(path, ctx.signal).catch(() => {});
+        return recent;
+      },
       'library.forgetRecent': ({ path }) => library.forgetRecent(path),
       'batch.start': async ({ job, jobId }) => batch.start(job, jobId),
       'batch.resume': async ({ jobId, retryFailed }) => batch.resume(jobId, { retryFailed }),
@@ -118,8 +131,13 @@ export class Backend {
       'batch.jobs': () => batch.jobs(),
       'batch.saveJob': ({ job, to, overwrite }) => batch.saveJob(job, to, overwrite),
       'batch.loadJob': ({ path }) => batch.loadJob(path),
+      'jobs.start': ({ job, jobId }) => this.startJob(job as JobRequest, jobId ?? randomUUID()),
+      'jobs.watch': ({ jobId }, ctx) => jobs.watch(jobId, ctx),
+      'jobs.cancel': async ({ jobId }) => jobs.cancel(jobId),
+      'jobs.control': ({ jobId, action }) => jobs.control(jobId, action),
+      'jobs.list': async () => jobs.list(),
       'engine.activity': (_input, ctx) => this.activity.follow(ctx),
-      'recipe.get': ({ path }) => options.recipes.get(path),
+      'recipe.get': ({ path }, ctx) => this.recipeWithTask(path, ctx.signal),
       'recipe.save': ({ path, recipe }) => options.recipes.save(path, recipe),
       'recipe.export': ({ path, to, recipe }) => options.recipes.exportTo(path, to, recipe),
       'recipe.import': ({ path, from }) => options.recipes.importFrom(path, from),
@@ -131,6 +149,23 @@ export class Backend {
         return hardwareReport(facts, providers);
       },
     };
+  }
+
+  /** Starts a job of any kind; a batch job goes through the batch service (crashes, journal, past jobs). */
+  private async startJob(job: JobRequest, jobId: string): Promise<{ jobId: string }> {
+    if (job.kind === 'batch') return this.batch.start(job.request, jobId);
+    const { label } = describeJob(job);
+    const work = engineJobWork(this.options.engine, job.kind, job.request as never);
+    void this.jobs.start({ jobId, label, ...job } as never, work);
+    return { jobId };
+  }
+
+  /** The model's saved recipe; without a task yet, the suggested one is stored first (RecipeStore.getWithTask). */
+  recipeWithTask(path: string, signal: AbortSignal) {
+    return this.options.recipes.getWithTask(
+      path,
+      async () => valueOf(await this.options.engine.call('task.suggest', { path }, { signal })).settings,
+    );
   }
 
   /** Parses and answers one request from any wire; never throws. */
@@ -148,12 +183,17 @@ export class Backend {
     const emit = ctx.emit ?? (() => {});
     // Every file the request would write is checked against the user's choices first
     // (electron/node/path-grants.ts, shared/file-access.ts); what it chose or wrote is recorded.
+    // A job is checked as the one-off call of its kind (jobs.start of an evaluation as eval.run).
+    const asCall =
+      channel === 'jobs.start'
+        ? describeJob((parsed.data as { job: JobRequest }).job)
+        : { channel, input: parsed.data as unknown };
     try {
-      await this.grants.checkRequest(channel, parsed.data);
+      await this.grants.checkRequest(asCall.channel, asCall.input);
     } catch (error) {
       return { ok: false, error: toErrorInfo(error) };
     }
-    const record = (value: unknown) => this.grants.recordRequest(channel, parsed.data, value).catch(() => {});
+    const record = (value: unknown) => this.grants.recordRequest(asCall.channel, asCall.input, value).catch(() => {});
     if (isForwarded(channel)) {
       const result = await this.options.engine.call(channel, parsed.data as never, { signal, onEvent: emit });
       if (result.ok) await record(result.value);

@@ -3,9 +3,9 @@
 // mid-job, the job is started again in resume mode, the files that were in flight are recorded as
 // failed, and the rest goes on. A job has its own lifetime: it is started, then watched (by any
 // number of windows or tabs, which may come and go), paused, resumed and cancelled by its id, and
-// runs until it ends or is cancelled. Jobs can be saved as JSON files and loaded again.
+// runs until it ends or is cancelled. Jobs can be saved as JSON files and loaded again. Running
+// jobs live in the app's one job registry (./jobs.ts), beside evaluations and benchmarks.
 import { randomUUID } from 'node:crypto';
-import type { ActiveJob } from '../../shared/activity';
 import { basename } from 'node:path';
 import { readRegularFile } from '../common/regular-file';
 import {
@@ -17,10 +17,11 @@ import {
   type BatchSummary,
   batchJobSchema,
 } from '../../shared/batch';
-import { type Result, WorkbenchError, fail, toErrorInfo } from '../../shared/result';
+import { type Result, WorkbenchError } from '../../shared/result';
 import type { EngineClient, EngineLogger } from './engine-client';
 import { fsError, writeAtomic, writeNew } from '../common/fs';
 import { JsonStore } from '../common/json-store';
+import { JobRegistry } from './jobs';
 
 interface StoredJob {
   record: BatchJobRecord;
@@ -46,24 +47,12 @@ export interface BatchWatchContext {
 export type BatchJobEvent =
   { type: 'progress'; jobId: string; progress: BatchProgress } | { type: 'ended'; jobId: string; result: Result<BatchSummary> };
 
-interface RunningJob {
-  jobId: string;
-  name: string;
-  controller: AbortController;
-  paused: boolean;
-  last: BatchProgress | null;
-  /** Every failure of this run (the events carry only the last few), for a watcher that attaches late. */
-  failures: BatchFailure[];
-  watchers: Set<(progress: BatchProgress) => void>;
-  done: Promise<Result<BatchSummary>>;
-}
-
 const MAX_FAILURES_KEPT = 1000;
-/** Finished jobs whose outcome a late watcher still gets. */
-const MAX_ENDED_KEPT = 50;
 
 export interface BatchServiceOptions {
   engine: EngineClient;
+  /** Where running jobs are kept (the app's one registry); absent: one of its own. */
+  jobs?: JobRegistry;
   /** Where the list of past jobs is kept; absent: in memory only. */
   file?: string;
   log?: EngineLogger;
@@ -80,13 +69,12 @@ function isJobList(value: unknown): value is JobList {
 export class BatchService {
   private readonly store: JsonStore<JobList> | null;
   private list: Promise<JobList> | null = null;
-  /** Jobs running in this process: paused is kept here too, for a restart after a crash. */
-  private readonly running = new Map<string, RunningJob>();
-  private readonly ended = new Map<string, Result<BatchSummary>>();
-  private readonly observers = new Set<(event: BatchJobEvent) => void>();
+  /** Running jobs of every kind; paused is kept there too, for a restart after a crash. */
+  readonly registry: JobRegistry;
   private readonly log: EngineLogger;
 
   constructor(private readonly options: BatchServiceOptions) {
+    this.registry = options.jobs ?? new JobRegistry();
     this.store = options.file ? new JsonStore(options.file, () => ({ version: 1, jobs: [] }), isJobList) : null;
     this.log = options.log ?? (() => {});
   }
@@ -152,75 +140,41 @@ export class BatchService {
    * the watch only.
    */
   async watch(jobId: string, ctx: BatchWatchContext): Promise<BatchSummary> {
-    const job = this.running.get(jobId);
-    const outcome = job ? null : this.ended.get(jobId);
-    if (!job && !outcome) {
+    const kind = this.registry.kindOf(jobId);
+    if (kind === null) {
       const known = (await this.load()).jobs.some((j) => j.record.id === jobId);
       throw new WorkbenchError(
         'NOT_FOUND',
         known ? `Batch job ${jobId} is not running (resume it to run it again)` : `There is no batch job ${jobId}`,
       );
     }
-    let result: Result<BatchSummary>;
-    if (job) {
-      if (job.last) ctx.emit({ ...job.last, failures: job.failures.slice() });
-      const watcher = (p: BatchProgress) => ctx.emit(p);
-      job.watchers.add(watcher);
-      try {
-        result = await Promise.race([job.done, aborted(ctx.signal)]);
-      } finally {
-        job.watchers.delete(watcher);
-      }
-    } else result = outcome!;
-    if (!result.ok) throw new WorkbenchError(result.error.code, result.error.message);
-    return result.value;
+    if (kind !== 'batch')
+      throw new WorkbenchError('INVALID_INPUT', `Job ${jobId} is a ${kind} job, not a batch job (watch it with jobs.watch)`);
+    const outcome = await this.registry.watch(jobId, {
+      signal: ctx.signal,
+      emit: (p) => {
+        if (p.kind === 'batch') ctx.emit(p.progress);
+      },
+    });
+    return outcome.result as BatchSummary;
   }
 
   /** Cancels a running job (it stops within one file; what was run is kept for resume). */
   cancel(jobId: string): { cancelled: boolean } {
-    const job = this.running.get(jobId);
-    if (!job) return { cancelled: false };
-    job.controller.abort();
-    return { cancelled: true };
+    return this.registry.cancel(jobId);
   }
 
-  /** Cancels every running job (the app is quitting). */
-  cancelAll(): void {
-    for (const job of this.running.values()) job.controller.abort();
-  }
-
-  /** Sees every running job's progress and end. Returns the unsubscribe. */
+  /** Sees every running batch job's progress and end. Returns the unsubscribe. */
   observe(listener: (event: BatchJobEvent) => void): () => void {
-    this.observers.add(listener);
-    return () => this.observers.delete(listener);
+    return this.registry.observe((event) => {
+      if (event.kind !== 'batch') return;
+      if (event.type === 'progress') listener({ type: 'progress', jobId: event.jobId, progress: event.progress });
+      else listener({ type: 'ended', jobId: event.jobId, result: event.result as Result<BatchSummary> });
+    });
   }
 
-  /** The jobs running now, for the status bar. */
-  activeJobs(): ActiveJob[] {
-    return [...this.running.values()].map((j) => ({
-      jobId: j.jobId,
-      kind: 'batch' as const,
-      label: j.name,
-      state: j.paused || j.last?.state === 'paused' ? ('paused' as const) : ('running' as const),
-      done: j.last?.done ?? 0,
-      total: j.last?.total ?? null,
-    }));
-  }
-
-  async control(jobId: string, action: BatchAction): Promise<{ paused: boolean }> {
-    const state = this.running.get(jobId);
-    if (!state) throw new WorkbenchError('NOT_FOUND', `No batch job ${jobId} is running`);
-    state.paused = action === 'pause';
-    const result = await this.options.engine.call('engine.batchControl', { jobId, action });
-    // Between an engine crash and the job's restart the engine does not know it yet: the restart
-    // starts it paused or not, as asked here.
-    if (!result.ok && result.error.code === 'NOT_FOUND') return { paused: state.paused };
-    if (!result.ok) throw new WorkbenchError(result.error.code, result.error.message);
-    return result.value;
-  }
-
-  private notify(event: BatchJobEvent) {
-    for (const o of this.observers) o(event);
+  control(jobId: string, action: BatchAction): Promise<{ paused: boolean }> {
+    return this.registry.control(jobId, action);
   }
 
   /** Past and running jobs, newest first; a job that was running when the app stopped is "interrupted". */
@@ -229,7 +183,7 @@ export class BatchService {
     return list.jobs
       .map(({ record }) => {
         const live = record.state === 'running' || record.state === 'paused' || record.state === 'counting';
-        return live && !this.running.has(record.id) ? { ...record, state: 'interrupted' as const } : { ...record };
+        return live && !this.registry.isRunning(record.id) ? { ...record, state: 'interrupted' as const } : { ...record };
       })
       .reverse();
   }
@@ -263,36 +217,42 @@ export class BatchService {
 
   /** Registers a job as running and starts it; the job's life is its own from here on. */
   private async launch(jobId: string, job: BatchJob): Promise<void> {
-    if (this.running.has(jobId)) throw new WorkbenchError('INVALID_INPUT', `Batch job ${jobId} is already running`);
-    const entry: RunningJob = {
-      jobId,
-      name: job.name ?? basename(job.input.folder),
-      controller: new AbortController(),
-      paused: false,
-      last: null,
-      failures: [],
-      watchers: new Set(),
-      done: Promise.resolve(fail('INTERNAL', 'not started')),
-    };
-    this.running.set(jobId, entry);
-    this.ended.delete(jobId);
-    await this.upsert(jobId, job, { state: 'counting', error: undefined });
-    await this.save();
-    entry.done = this.run(entry, job).then(
-      (summary): Result<BatchSummary> => ({ ok: true, value: summary }),
-      (error: unknown): Result<BatchSummary> => ({ ok: false, error: toErrorInfo(error) }),
+    if (this.registry.isRunning(jobId)) throw new WorkbenchError('INVALID_INPUT', `Batch job ${jobId} is already running`);
+    const saved = this.upsert(jobId, job, { state: 'counting', error: undefined }).then(() => this.save());
+    /** Every failure of this run (the events carry only the last few), for a watcher that attaches late. */
+    const failures: BatchFailure[] = [];
+    const ended = this.registry.start(
+      { jobId, label: job.name ?? basename(job.input.folder), kind: 'batch', request: job },
+      {
+        run: async (control) => {
+          await saved;
+          return this.run(jobId, job, control, failures);
+        },
+        control: (action) => this.controlInEngine(jobId, action),
+        snapshot: (last) => ({ ...last, failures: failures.slice() }),
+      },
     );
-    void entry.done.then((result) => {
-      this.ended.set(jobId, result);
-      if (this.ended.size > MAX_ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);
-      this.notify({ type: 'ended', jobId, result });
-    });
+    void ended.then(() => this.save());
+    await saved;
   }
 
-  private async run(entry: RunningJob, job: BatchJob): Promise<BatchSummary> {
-    const { jobId } = entry;
-    const signal = entry.controller.signal;
-    const state = entry;
+  private async controlInEngine(jobId: string, action: BatchAction): Promise<{ paused: boolean }> {
+    const result = await this.options.engine.call('engine.batchControl', { jobId, action });
+    // Between an engine crash and the job's restart the engine does not know it yet: the restart
+    // starts it paused or not, as asked here.
+    if (!result.ok && result.error.code === 'NOT_FOUND') return { paused: action === 'pause' };
+    if (!result.ok) throw new WorkbenchError(result.error.code, result.error.message);
+    return result.value;
+  }
+
+  private async run(
+    jobId: string,
+    job: BatchJob,
+    control: { signal: AbortSignal; emit(p: BatchProgress): void },
+    failures: BatchFailure[],
+  ): Promise<BatchSummary> {
+    const { signal } = control;
+    let last: BatchProgress | null = null;
     const max = this.options.maxCrashesWithoutProgress ?? 2;
     let restarts = 0;
     let crashesWithoutProgress = 0;
@@ -307,60 +267,54 @@ export class BatchService {
       failed: p.failed,
       skipped: p.skipped,
     });
-    try {
-      for (;;) {
-        const result = await this.options.engine.call(
-          'engine.batchRun',
-          { job, jobId, failInFlight, paused: state.paused },
-          {
-            signal,
-            cancelGraceMs: this.options.cancelGraceMs ?? 15_000,
-            onEvent: (p) => {
-              entry.last = p;
-              entry.paused = p.state === 'paused';
-              addFailures(entry.failures, p.failures);
-              for (const w of entry.watchers) w(p);
-              this.notify({ type: 'progress', jobId, progress: p });
-              if (Date.now() - lastSave > SAVE_EVERY_MS) {
-                lastSave = Date.now();
-                void record({ state: p.state, ...counts(p) }).then(() => this.save());
-              }
-            },
+    for (;;) {
+      const result = await this.options.engine.call(
+        'engine.batchRun',
+        { job, jobId, failInFlight, paused: this.registry.isPaused(jobId) },
+        {
+          signal,
+          jobId,
+          cancelGraceMs: this.options.cancelGraceMs ?? 15_000,
+          onEvent: (p) => {
+            last = p;
+            addFailures(failures, p.failures);
+            control.emit(p);
+            if (Date.now() - lastSave > SAVE_EVERY_MS) {
+              lastSave = Date.now();
+              void record({ state: p.state, ...counts(p) }).then(() => this.save());
+            }
           },
-        );
-        if (result.ok) {
-          const summary: BatchSummary = restarts ? { ...result.value, restarts } : result.value;
-          await record({ state: summary.state, ...counts(summary), error: summary.error?.message });
-          if (summary.state === 'failed' && summary.error) throw new WorkbenchError(summary.error.code, summary.error.message);
-          return summary;
-        }
-        const error = result.error;
-        if (error.code !== 'ENGINE_CRASHED' || signal.aborted) {
-          const cancelled = error.code === 'CANCELLED' || signal.aborted;
-          const p = entry.last;
-          await record({
-            state: cancelled ? 'cancelled' : 'failed',
-            ...(p ? counts(p) : {}),
-            error: cancelled ? undefined : error.message,
-          });
-          throw new WorkbenchError(error.code, error.message);
-        }
-        // The engine died mid-job: start again in resume mode; the files in flight become failures.
-        const done = entry.last?.done ?? 0;
-        crashesWithoutProgress = done > doneAtLastCrash ? 1 : crashesWithoutProgress + 1;
-        doneAtLastCrash = done;
-        restarts += 1;
-        this.log('warn', `batch job ${jobId}: the engine process stopped (${error.message}); resuming (restart ${restarts})`);
-        if (crashesWithoutProgress > max) {
-          const message = `The engine process stopped ${crashesWithoutProgress} times in a row on this job without finishing a file; the job was stopped (resume it to try again). Last: ${error.message}`;
-          await record({ state: 'failed', error: message });
-          throw new WorkbenchError('ENGINE_CRASHED', message);
-        }
-        failInFlight = true;
+        },
+      );
+      if (result.ok) {
+        const summary: BatchSummary = restarts ? { ...result.value, restarts } : result.value;
+        await record({ state: summary.state, ...counts(summary), error: summary.error?.message });
+        if (summary.state === 'failed' && summary.error) throw new WorkbenchError(summary.error.code, summary.error.message);
+        return summary;
       }
-    } finally {
-      this.running.delete(jobId);
-      await this.save();
+      const error = result.error;
+      if (error.code !== 'ENGINE_CRASHED' || signal.aborted) {
+        const cancelled = error.code === 'CANCELLED' || signal.aborted;
+        const p: BatchProgress | null = last;
+        await record({
+          state: cancelled ? 'cancelled' : 'failed',
+          ...(p ? counts(p) : {}),
+          error: cancelled ? undefined : error.message,
+        });
+        throw new WorkbenchError(error.code, error.message);
+      }
+      // The engine died mid-job: start again in resume mode; the files in flight become failures.
+      const done = (last as BatchProgress | null)?.done ?? 0;
+      crashesWithoutProgress = done > doneAtLastCrash ? 1 : crashesWithoutProgress + 1;
+      doneAtLastCrash = done;
+      restarts += 1;
+      this.log('warn', `batch job ${jobId}: the engine process stopped (${error.message}); resuming (restart ${restarts})`);
+      if (crashesWithoutProgress > max) {
+        const message = `The engine process stopped ${crashesWithoutProgress} times in a row on this job without finishing a file; the job was stopped (resume it to try again). Last: ${error.message}`;
+        await record({ state: 'failed', error: message });
+        throw new WorkbenchError('ENGINE_CRASHED', message);
+      }
+      failInFlight = true;
     }
   }
 }
@@ -370,13 +324,4 @@ function addFailures(into: BatchFailure[], incoming: readonly BatchFailure[]) {
   const known = new Set(into.map((f) => f.file));
   for (const f of incoming) if (!known.has(f.file)) into.push(f);
   if (into.length > MAX_FAILURES_KEPT) into.splice(0, into.length - MAX_FAILURES_KEPT);
-}
-
-/** Settles with CANCELLED when the signal aborts (a watch that was let go). */
-function aborted(signal: AbortSignal): Promise<Result<never>> {
-  return new Promise((resolve) => {
-    const settle = () => resolve(fail('CANCELLED', 'Cancelled.'));
-    if (signal.aborted) settle();
-    else signal.addEventListener('abort', settle, { once: true });
-  });
 }

@@ -28,6 +28,11 @@ export interface EngineProcess {
   onExit(listener: (exit: ProcessExit) => void): void;
   /** Ends the process: a moment to exit on its own, then SIGKILL. */
   kill(): void;
+  /**
+   * Ends an idle process at once, where the launcher can (fork: the channel closes and the
+   * engine leaves with it), so that the parent does not wait out SIGTERM's grace before exiting.
+   */
+  leave?(): void;
   readonly stdout?: NodeJS.ReadableStream | null;
   readonly stderr?: NodeJS.ReadableStream | null;
 }
@@ -73,6 +78,9 @@ export function forkLauncher(options: ForkOptions): EngineLauncher {
       port: childProcessPort(child),
       onExit: (listener) => child.on('exit', (code, signal) => listener({ code, signal })),
       kill: () => killGently(child, options.killGraceMs ?? 1_000),
+      leave: () => {
+        if (child.connected) child.disconnect();
+      },
       stdout: child.stdout,
       stderr: child.stderr,
     };
@@ -119,6 +127,8 @@ export interface RequestOptions<E> {
    * its thread) before the watchdog counts it as wedged.
    */
   deadlineMs?: number | null;
+  /** The job this call does the work of (the status bar shows the job, not the call). */
+  jobId?: string;
 }
 
 /** Deadlines of the channels that run native code for long (a session create, a long benchmark). */
@@ -144,6 +154,7 @@ const CANCEL_GRACE_MS: Partial<Record<EngineChannel, number>> = { 'model.run': 1
 interface CallState {
   channel: EngineChannel;
   input: unknown;
+  jobId?: string;
   since: number;
   acked: boolean;
   /** Silence the engine may keep while this call is in flight (native code blocking its thread). */
@@ -187,7 +198,7 @@ export interface EngineClientOptions {
 
 /** What the engine is doing, for the status bar (jobs are added by the batch service). */
 export type EngineState = Pick<EngineActivity, 'engine' | 'lastExit'> & {
-  calls: { callId: string; channel: EngineChannel; input: unknown; since: number }[];
+  calls: { callId: string; channel: EngineChannel; input: unknown; since: number; jobId?: string }[];
 };
 
 export class EngineClient {
@@ -235,7 +246,15 @@ export class EngineClient {
     const r = this.running;
     return {
       engine: !r ? (this.crashed ? 'crashed' : 'stopped') : r.exit || !this.isReady(r) ? 'starting' : 'ready',
-      calls: r ? [...r.calls].map(([callId, c]) => ({ callId, channel: c.channel, input: c.input, since: c.since })) : [],
+      calls: r
+        ? [...r.calls].map(([callId, c]) => ({
+            callId,
+            channel: c.channel,
+            input: c.input,
+            since: c.since,
+            ...(c.jobId ? { jobId: c.jobId } : {}),
+          }))
+        : [],
       ...(this.lastExit ? { lastExit: this.lastExit } : {}),
     };
   }
@@ -270,6 +289,7 @@ export class EngineClient {
     const state: CallState = {
       channel,
       input,
+      ...(options.jobId ? { jobId: options.jobId } : {}),
       since: Date.now(),
       acked: false,
       silenceMs: deadlineMs ?? LONG_MS,
@@ -368,6 +388,8 @@ export class EngineClient {
     running.killedFor = reason;
     const why = { cancel: 'a cancelled run did not stop', shutdown: 'shut down', watchdog: 'it stopped responding' }[reason];
     this.log(reason === 'watchdog' ? 'error' : 'warn', `engine ${running.process.pid ?? '?'}: killing (${why})`);
+    // Nothing in hand: no answer to wait for, the engine may go at once.
+    if (reason === 'shutdown' && running.calls.size === 0) running.process.leave?.();
     running.process.kill();
   }
 

@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type ModelRecipeInput, type SavedRecipe, modelRecipeSchema, parseRecipeFile } from '../../shared/model-recipe';
 import { WorkbenchError } from '../../shared/result';
+import type { TaskSettings } from '../../shared/tasks';
 import { fsError, writeNew } from '../common/fs';
 import { JsonStore } from '../common/json-store';
 import { readRegularFile } from '../common/regular-file';
@@ -44,6 +45,19 @@ export class RecipeStore {
     const parsed = modelRecipeSchema.safeParse(saved.recipe);
     // A recipe from an older or damaged file is not used, but it stays on disk until the next save.
     return parsed.success ? { recipe: parsed.data, file, savedAt: saved.savedAt } : { recipe: null, file, savedAt: null };
+  }
+
+  /**
+   * The saved recipe, with a task always: the first time a model is opened (no saved task yet)
+   * the suggested one is stored, so Run, Batch, Pipeline and exports read the same task until
+   * the user changes it. Without a suggestion (the model cannot be read) nothing is stored.
+   */
+  async getWithTask(modelPath: string, suggest: () => Promise<TaskSettings | null>): Promise<SavedRecipe> {
+    const saved = await this.get(modelPath);
+    if (saved.recipe?.task) return saved;
+    const task = await suggest().catch(() => null);
+    if (!task) return saved;
+    return this.save(modelPath, { ...(saved.recipe ?? {}), task });
   }
 
   async save(modelPath: string, input: ModelRecipeInput): Promise<SavedRecipe> {

@@ -83,7 +83,7 @@ export function createServices(options: {
     backend,
     client,
     dispose: () => {
-      backend.batch.cancelAll();
+      backend.jobs.cancelAll();
       client.close('the app is stopping');
       engine.kill();
     },

@@ -2,6 +2,7 @@
 // runs them on stored runs and batch items, the renderer and the CLI read their results.
 // One registry lists, per task, whether it can read outputs, how it reads them, and its JSON:
 // `satisfies` makes a task without an entry a compile error, and there is no second switch.
+import { familyById } from '../families';
 import type { ModelInfo } from '../model-info';
 import {
   type TaskKindId,
@@ -35,7 +36,7 @@ import { canReadText, readTextDetection, readTextRecognition } from './text';
 
 export type { PostprocessContext } from './context';
 export { RESULT_FORMAT, resultRasters, type ResultExtra, type ResultFiles } from './json';
-export { parseLabelsFile, resolveLabels, labelOf } from './labels';
+export { parseLabelsFile, resolveLabels, labelOf, metadataLabels } from './labels';
 export { nms, boxIou, type NmsOptions } from './nms';
 export { paletteColor, colormapLut } from './colormap';
 
@@ -106,7 +107,7 @@ export function resultJson<R>(result: TaskResult<R>, extra: ResultExtra = {}): J
 }
 
 /** A model's declared outputs as canRead sees them: symbolic dims become -1. */
-function declaredShapes(info: Pick<ModelInfo, 'outputs'>): OutputShape[] {
+export function declaredShapes(info: Pick<ModelInfo, 'outputs'>): OutputShape[] {
   return info.outputs
     .filter((v) => v.kind === 'tensor')
     .map((v) => ({
@@ -116,6 +117,15 @@ function declaredShapes(info: Pick<ModelInfo, 'outputs'>): OutputShape[] {
     }));
 }
 
+/**
+ * Whether a task can read a model's outputs as it declares them, checked before anything runs
+ * (`run`/`batch --task`). An output of unknown rank could be anything: then the run decides.
+ */
+export function canReadModel(settings: TaskSettings, info: Pick<ModelInfo, 'outputs'>): Readable {
+  if (info.outputs.some((v) => v.kind === 'tensor' && v.shape === null)) return { ok: true, outputs: [] };
+  return canRead(settings, declaredShapes(info));
+}
+
 /** OCR detection gives a one-channel map; recognition gives scores per step and character [N, T, K]. */
 function textKind(shapes: OutputShape[]): 'text-detection' | 'text-recognition' {
   const map = shapes.some((o) => (o.dims.length === 4 && o.dims[1] === 1) || (o.dims.length === 4 && o.dims[3] === 1));
@@ -123,47 +133,53 @@ function textKind(shapes: OutputShape[]): 'text-detection' | 'text-recognition' 
   return shapes.some((o) => o.dims.length === 3) ? 'text-recognition' : 'text-detection';
 }
 
-/** The task settings suggested for a model, with the reason shown to the user. */
-export function suggestTask(info: ModelInfo): { settings: TaskSettings; reason: string } {
+/**
+ * The task settings suggested for a model, with the reason shown to the user: a recognised
+ * family's preset (shared/families.ts), else settings that fit the guessed task. `family` names
+ * the preset it came from.
+ */
+export function suggestTask(info: ModelInfo): { settings: TaskSettings; reason: string; family?: string } {
   const shapes = declaredShapes(info);
   const guess = info.task;
+  const family = familyById(guess.family?.id);
   let settings: TaskSettings;
   let reason = guess.reason;
-  const instanceSegmentation = info.metadata.task?.trim().toLowerCase() === 'segment';
-  switch (guess.kind) {
-    case 'classification':
-      settings = taskSettingsSchema.parse({ kind: 'classification' });
-      break;
-    case 'detection':
-      settings = taskSettingsSchema.parse({ kind: 'detection' });
-      break;
-    case 'segmentation':
-      if (instanceSegmentation) {
-        // Ultralytics -seg models: boxes plus mask coefficients; the boxes read as detection.
-        settings = taskSettingsSchema.parse({ kind: 'detection' });
-        reason += '; read as detection (boxes): instance masks are not drawn';
+  if (family?.settings) {
+    settings = taskSettingsSchema.parse(family.settings);
+    reason += `; preset: ${family.sets}`;
+  } else
+    switch (guess.kind) {
+      case 'classification':
+        settings = taskSettingsSchema.parse({ kind: 'classification' });
         break;
-      }
-      settings = taskSettingsSchema.parse({ kind: 'segmentation', mode: segmentationModeFor(shapes) });
-      break;
-    case 'image-to-image':
-      settings = taskSettingsSchema.parse({ kind: 'image-to-image' });
-      break;
-    case 'text':
-      if (textKind(shapes) === 'text-detection') settings = taskSettingsSchema.parse({ kind: 'text-detection' });
-      else {
-        settings = taskSettingsSchema.parse({ kind: 'text-recognition', charset: { kind: 'list', chars: [] } });
-        reason += "; choose the model's charset file (one character per line, e.g. ppocr_keys_v1.txt) to read the text";
-      }
-      break;
-    default:
-      return { settings: taskSettingsSchema.parse({ kind: 'generic' }), reason: `${reason}: showing the raw outputs` };
-  }
+      case 'detection':
+        settings = taskSettingsSchema.parse({ kind: 'detection' });
+        break;
+      case 'segmentation':
+        settings = taskSettingsSchema.parse({ kind: 'segmentation', mode: segmentationModeFor(shapes) });
+        break;
+      case 'image-to-image':
+        settings = taskSettingsSchema.parse({ kind: 'image-to-image' });
+        break;
+      case 'text':
+        if (textKind(shapes) === 'text-detection') settings = taskSettingsSchema.parse({ kind: 'text-detection' });
+        else {
+          settings = taskSettingsSchema.parse({ kind: 'text-recognition', charset: { kind: 'list', chars: [] } });
+          reason += "; choose the model's charset file (one character per line, e.g. ppocr_keys_v1.txt) to read the text";
+        }
+        break;
+      default:
+        return {
+          settings: taskSettingsSchema.parse({ kind: 'generic' }),
+          reason: `${reason}: showing the raw outputs`,
+          ...(family ? { family: family.id } : {}),
+        };
+    }
   const readable = canRead(settings, shapes);
   if (!readable.ok)
     return {
       settings: taskSettingsSchema.parse({ kind: 'generic' }),
       reason: `${reason}, but ${readable.reason}: showing the raw outputs`,
     };
-  return { settings, reason };
+  return { settings, reason, ...(family ? { family: family.id } : {}) };
 }

@@ -4,7 +4,10 @@ import App from '../../renderer/src/App.svelte';
 import type { BatchJobRecord, BatchProgress, BatchSummary } from '../../shared/batch';
 import { batchJobSchema } from '../../shared/batch';
 import type { CallOptions } from '../../shared/api';
+import type { JobInfo } from '../../shared/jobs';
+import type { TaskSuggestion } from '../../shared/interpretation';
 import { modelRecipeSchema } from '../../shared/model-recipe';
+import { taskSettingsSchema } from '../../shared/tasks';
 import type { Result } from '../../shared/result';
 import { browserInfo, desktopInfo, fakeApi, type Handlers } from './fake-api';
 import { listing, modelInfo, samples } from './fixtures';
@@ -102,6 +105,23 @@ const pastJobs: BatchJobRecord[] = [
   },
 ];
 
+/** The running job of `pastJobs[0]` as the main side lists it, with the job it was started with. */
+const liveInfo: JobInfo = {
+  jobId: 'job-live',
+  kind: 'batch',
+  label: 'holiday',
+  state: 'running',
+  startedAt: 0,
+  done: 600,
+  total: 5000,
+  request: batchJobSchema.parse({
+    model: MODEL,
+    recipe,
+    input: { folder: '/data/holiday', recursive: false, include: ['**/*.jpg'] },
+    output: { folder: '/data/holiday-results' },
+  }),
+};
+
 /** A long call the test finishes by hand, with the options the view passed. */
 function pending<T, E>() {
   let resolve!: (r: Result<T>) => void;
@@ -182,9 +202,11 @@ describe('batch view', () => {
     await within(recipeBox).findByText('letterbox 224×224');
     expect(recipeBox).toHaveTextContent('NCHW float32, RGB');
     expect(recipeBox).toHaveTextContent('ImageNet mean/std');
-    expect(recipeBox).toHaveTextContent('Classification');
-    expect(recipeBox).toHaveTextContent('top 3');
     expect(recipeBox).toHaveTextContent('Edit the recipe in the Run view');
+    // The task has the Result tab's controls, with the recipe's settings.
+    const taskBox = screen.getByRole('region', { name: 'Task' });
+    expect(within(taskBox).getByRole('combobox', { name: 'Task' })).toHaveValue('classification');
+    expect(within(taskBox).getByRole('spinbutton', { name: 'Top-k' })).toHaveValue(3);
     expect(api.callsTo('recipe.get')).toContainEqual({ path: MODEL });
 
     expect(within(screen.getByRole('region', { name: 'Start' })).getByRole('status')).toHaveTextContent('Choose an input folder');
@@ -283,7 +305,7 @@ describe('batch view', () => {
     expect(screen.getByText('dogs/rex-0501.jpg')).toBeInTheDocument();
 
     const latest = screen.getByRole('region', { name: 'Latest results' });
-    const rows = within(latest).getAllByRole('listitem');
+    const rows = within(within(latest).getByRole('list', { name: 'Latest files' })).getAllByRole('listitem');
     expect(rows[0]).toHaveTextContent('dogs/rex-0500.jpg');
     expect(rows[0]).toHaveTextContent('golden retriever 0.920');
     expect(rows[1]).toHaveTextContent('tabby cat 0.810');
@@ -306,6 +328,64 @@ describe('batch view', () => {
     expect(stat('Time left')).toHaveTextContent('20 s');
     expect(failures).toHaveTextContent('broken/empty.jpg');
     expect(failures).toHaveTextContent('over the pixel limit');
+  });
+
+  it('shows thumbnails of the drawn results, made by the engine from the files written, and opens one in the Run view', async () => {
+    const run = jobRun();
+    const api = await openBatch({
+      ...run.handlers,
+      'image.thumbnail': ({ path }) => ({
+        ok: true,
+        value: { dataUrl: `data:image/webp;base64,${btoa(path)}`, width: 640, height: 480 },
+      }),
+      'model.run': () => ({ ok: false, error: { code: 'INVALID_INPUT', message: 'not in this test' } }),
+    });
+    await startJob(api);
+    await waitFor(() => expect(run.calls).toHaveLength(1));
+    run.calls[0].options.onEvent?.(
+      progress({
+        latest: [
+          {
+            file: 'dogs/a.jpg',
+            status: 'ok',
+            text: '2 boxes: dog, cat',
+            outputs: ['images/dogs/a.jpg.jpg', 'tensors/dogs/a.jpg/out.npy'],
+          },
+          {
+            file: 'dogs/b.png',
+            status: 'ok',
+            text: 'foreground 40%',
+            outputs: ['masks/dogs/b.png.png', 'cutouts/dogs/b.png.png'],
+          },
+          { file: 'dogs/c.jpg', status: 'ok', text: 'tabby cat 0.810' },
+          { file: 'dogs/d.jpg', status: 'failed', text: 'The file is empty (0 bytes)' },
+        ],
+      }),
+    );
+    const strip = await screen.findByRole('list', { name: 'Result thumbnails' });
+    // Newest first; a failure has none; the drawn file (boxes, then cut-out) before the original.
+    await waitFor(() => expect(within(strip).getAllByRole('img')).toHaveLength(3));
+    const sources = within(strip)
+      .getAllByRole('img')
+      .map((img) => atob((img as HTMLImageElement).src.split(',')[1]));
+    expect(sources).toEqual([
+      '/data/photos/dogs/c.jpg',
+      '/data/photos-results/cutouts/dogs/b.png.png',
+      '/data/photos-results/images/dogs/a.jpg.jpg',
+    ]);
+    // Only small previews cross: one call per file, with the size asked for.
+    expect(api.callsTo('image.thumbnail')).toHaveLength(3);
+    expect(api.callsTo('image.thumbnail')).toContainEqual({ path: '/data/photos-results/images/dogs/a.jpg.jpg', size: 160 });
+
+    // A click opens that image (the original) in the Run view and runs the model on it.
+    await fireEvent.click(within(strip).getByRole('button', { name: 'Open dogs/a.jpg in the Run view' }));
+    await waitFor(() => expect(api.callsTo('model.run')).toHaveLength(1));
+    const request = api.callsTo('model.run')[0] as { path: string; inputs: { x: { kind: string; paths: string[] } } };
+    expect(request.path).toBe(MODEL);
+    expect(request.inputs.x).toMatchObject({ kind: 'image', paths: ['/data/photos/dogs/a.jpg'] });
+    // The Run view is on screen, with the run's error (this test's model.run refuses).
+    expect(await screen.findByRole('spinbutton', { name: /Intra-op threads/ })).toBeInTheDocument();
+    expect(await screen.findByText(/not in this test/)).toBeInTheDocument();
   });
 
   it('pauses and resumes through batch.control, and cancels the job by its id', async () => {
@@ -439,16 +519,26 @@ describe('batch view', () => {
     await waitFor(() => expect(api.callsTo('batch.control')).toEqual([{ jobId: 'job-old', action: 'pause' }]));
   });
 
-  it('re-attaches to a job still running after a reload (or started in another tab), and cancels it by id', async () => {
+  it('re-attaches to a job still running after a reload (or started in another tab), shows its settings, and cancels it by id', async () => {
     const run = jobRun();
     const live = { ...pastJobs[0], id: 'job-live', state: 'running' as const };
-    const api = await openBatch({ ...run.handlers, 'batch.jobs': () => ({ ok: true, value: [live, pastJobs[1]] }) });
+    const api = await openBatch({
+      ...run.handlers,
+      'batch.jobs': () => ({ ok: true, value: [live, pastJobs[1]] }),
+      'jobs.list': () => ({ ok: true, value: [liveInfo] }),
+    });
     // The page lists the jobs and follows the running one without being asked.
     await waitFor(() => expect(run.calls).toHaveLength(1));
     expect(run.calls[0].input).toEqual({ jobId: 'job-live' });
     run.calls[0].options.onEvent?.(progress({ jobId: 'job-live', done: 700 }));
     await waitFor(() => expect(stat('Done')).toHaveTextContent('700 / 1,234'));
     expect(screen.getByRole('region', { name: 'Job progress' })).toHaveTextContent('/data/holiday → /data/holiday-results');
+    // The form shows the job's settings, locked while it runs.
+    expect(folder('Input folder')).toHaveValue('/data/holiday');
+    expect(folder('Output folder')).toHaveValue('/data/holiday-results');
+    expect(screen.getByRole('textbox', { name: 'Include' })).toHaveValue('**/*.jpg');
+    expect(screen.getByRole('checkbox', { name: 'Include subfolders' })).not.toBeChecked();
+    expect(screen.getByRole('group', { name: 'Job setup' })).toBeDisabled();
     expect(api.callsTo('batch.start')).toHaveLength(0);
     await fireEvent.click(screen.getByRole('button', { name: /Cancel/ }));
     await waitFor(() => expect(api.callsTo('batch.cancel')).toEqual([{ jobId: 'job-live' }]));
@@ -459,7 +549,11 @@ describe('batch view', () => {
   it('watches the job again after the connection to the main side drops', async () => {
     const run = jobRun();
     const live = { ...pastJobs[0], id: 'job-live', state: 'running' as const };
-    await openBatch({ ...run.handlers, 'batch.jobs': () => ({ ok: true, value: [live] }) });
+    await openBatch({
+      ...run.handlers,
+      'batch.jobs': () => ({ ok: true, value: [live] }),
+      'jobs.list': () => ({ ok: true, value: [liveInfo] }),
+    });
     await waitFor(() => expect(run.calls).toHaveLength(1));
     run.finish({ ok: false, error: { code: 'IO_ERROR', message: 'The connection to the ONNX Workbench server was lost.' } });
     // The job lives on the main side: the page lists the jobs again and follows it once more.
@@ -497,8 +591,9 @@ describe('batch view', () => {
     expect(api.callsTo('batch.loadJob')).toEqual([{ path: '/home/ada/street.batch-job.json' }]);
 
     expect(screen.getByText('yolo.onnx')).toBeInTheDocument();
-    expect(screen.getByLabelText('Recipe')).toHaveTextContent('Object detection');
-    expect(screen.getByLabelText('Recipe')).toHaveTextContent('confidence 0.4');
+    const taskBox = screen.getByRole('region', { name: 'Task' });
+    expect(within(taskBox).getByRole('combobox', { name: 'Task' })).toHaveValue('detection');
+    expect(within(taskBox).getByRole('slider', { name: 'Confidence' })).toHaveValue('0.4');
     expect(screen.getByLabelText('Recipe')).toHaveTextContent('From the loaded job file');
     expect(folder('Input folder')).toHaveValue('/data/street');
     expect(folder('Output folder')).toHaveValue('/data/street-out');
@@ -544,5 +639,91 @@ describe('batch view', () => {
     expect(await screen.findByText(/In browser mode folders cannot be dropped/)).toBeInTheDocument();
     expect(folder('Input folder')).toHaveValue('');
     expect(api.callsTo('model.inspect')).toHaveLength(1);
+  });
+});
+
+describe('the task in the batch form', () => {
+  const suggestion: TaskSuggestion = {
+    settings: taskSettingsSchema.parse({ kind: 'segmentation', mode: 'binary' }),
+    reason: 'output "mask" [1, 1, 224, 224] is a one-channel mask at input size: binary segmentation or matting',
+    readable: { ok: true, outputs: ['mask'] },
+  };
+
+  it('changes the task with the Result tab controls: outputs follow it, the recipe keeps it, the job uses it', async () => {
+    const run = jobRun();
+    const api = await openBatch({
+      ...run.handlers,
+      'task.suggest': () => ({ ok: true, value: suggestion }),
+      'recipe.save': ({ recipe: r }) => ({
+        ok: true,
+        value: { recipe: modelRecipeSchema.parse(r), file: '/data/recipes/x.json', savedAt: '2026-11-21T10:01:00Z' },
+      }),
+    });
+    const taskBox = await screen.findByRole('region', { name: 'Task' });
+    // The suggestion is marked with its reason, though the recipe's task is another.
+    await within(taskBox).findByText(/Suggested: Segmentation \/ matting, because output "mask"/);
+    const masks = screen.getByRole('checkbox', { name: /Masks/ });
+    expect(masks).toBeDisabled();
+    expect(masks.closest('label')).toHaveTextContent('needs a segmentation task');
+
+    await fireEvent.change(within(taskBox).getByRole('combobox', { name: 'Task' }), { target: { value: 'segmentation' } });
+    // At once: masks and cut-outs can be written, COCO cannot (with the reason).
+    await waitFor(() => expect(screen.getByRole('checkbox', { name: /Masks/ })).toBeEnabled());
+    expect(screen.getByRole('checkbox', { name: /Cut-outs/ })).toBeEnabled();
+    expect(screen.getByRole('checkbox', { name: /COCO JSON/ }).closest('label')).toHaveTextContent('needs a detection task');
+    await fireEvent.input(within(taskBox).getByRole('slider', { name: 'Threshold' }), { target: { value: '0.7' } });
+    // The model's recipe keeps the task (the Run view, Pipeline and exports read it from there).
+    await waitFor(() => expect(api.callsTo('recipe.save').length).toBeGreaterThan(0));
+    await waitFor(() =>
+      expect((api.callsTo('recipe.save').at(-1) as { recipe: { task: unknown } }).recipe.task).toMatchObject({
+        kind: 'segmentation',
+        mode: 'binary',
+        threshold: 0.7,
+      }),
+    );
+    const saved = api.callsTo('recipe.save').at(-1) as { path: string; recipe: { inputs: unknown } };
+    expect(saved.path).toBe(MODEL);
+    expect(saved.recipe.inputs).toEqual(recipe.inputs);
+
+    await fireEvent.click(screen.getByRole('checkbox', { name: /Masks/ }));
+    await fireEvent.click(screen.getByRole('checkbox', { name: /Cut-outs/ }));
+    await startJob(api);
+    const { job } = api.callsTo('batch.start')[0] as { job: { recipe: { task: unknown }; output: { write: string[] } } };
+    expect(job.recipe.task).toMatchObject({ kind: 'segmentation', threshold: 0.7 });
+    expect(job.output.write).toEqual(['csv', 'jsonl', 'masks', 'cutouts']);
+  });
+
+  it('without a task in the recipe, takes the suggested one (not whatever the Result tab showed last)', async () => {
+    const api = await openBatch({
+      'recipe.get': () => ({ ok: true, value: { recipe: null, file: '/data/recipes/x.json', savedAt: null } }),
+      'task.suggest': () => ({ ok: true, value: suggestion }),
+      ...jobRun().handlers,
+    });
+    const taskBox = await screen.findByRole('region', { name: 'Task' });
+    await waitFor(() => expect(within(taskBox).getByRole('combobox', { name: 'Task' })).toHaveValue('segmentation'));
+    expect(within(taskBox).getByText('suggested')).toBeInTheDocument();
+    await waitFor(() => expect(screen.getByRole('checkbox', { name: /Cut-outs/ })).toBeEnabled());
+    await startJob(api);
+    const { job } = api.callsTo('batch.start')[0] as { job: { recipe: { task: unknown } } };
+    expect(job.recipe.task).toEqual(suggestion.settings);
+  });
+});
+
+describe('batch tiles', () => {
+  it('turns tiles on for the job with a size and an overlap, and says what the recipe does', async () => {
+    const api = await openBatch();
+    await screen.findByText('letterbox 224×224');
+    const tiles = screen.getByRole('group', { name: 'Tiles' });
+    const mode = within(tiles).getByRole('combobox', { name: 'Tiles' });
+    expect(mode).toHaveValue('recipe');
+    expect(within(mode).getByRole('option', { name: /as the recipe \(off\)/ })).toBeInTheDocument();
+    await fireEvent.change(mode, { target: { value: 'on' } });
+    await fireEvent.change(within(tiles).getByRole('textbox', { name: 'Tile size' }), { target: { value: '256' } });
+    await fireEvent.change(within(tiles).getByRole('textbox', { name: 'Tile overlap' }), { target: { value: '24' } });
+    // A size below 16 is not taken.
+    await fireEvent.change(within(tiles).getByRole('textbox', { name: 'Tile size' }), { target: { value: '4' } });
+    await startJob(api);
+    const { job } = api.callsTo('batch.start')[0] as { job: { tile?: unknown } };
+    expect(job.tile).toEqual({ size: 256, overlap: 24 });
   });
 });

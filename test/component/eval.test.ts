@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import App from '../../renderer/src/App.svelte';
 import type { CallOptions } from '../../shared/api';
 import type { BatchProgress } from '../../shared/batch';
-import type { EvalProgress, EvalReport, EvalRequestInput } from '../../shared/eval/report';
+import { type EvalProgress, type EvalReport, type EvalRequestInput, evalRequestSchema } from '../../shared/eval/report';
+import type { JobInfo, JobOutcome, JobProgress } from '../../shared/jobs';
 import { modelRecipeSchema } from '../../shared/model-recipe';
 import type { Result } from '../../shared/result';
 import { taskSettingsSchema } from '../../shared/tasks';
@@ -326,5 +327,61 @@ describe('evaluate view', () => {
     const alert = await screen.findByText(/The evaluation stopped/);
     expect(alert.closest('[role="alert"]')).toHaveTextContent('/data/colours holds no class folders and no list file was given');
     expect(screen.queryByRole('region', { name: 'Results' })).not.toBeInTheDocument();
+  });
+
+  it('re-attaches to an evaluation running after a reload: the form shows its settings, progress follows, Cancel goes by id', async () => {
+    const request = evalRequestSchema.parse({
+      dataset: { task: 'segmentation', root: '/data/roads', masks: '/data/roads-masks' },
+      out: '/data/roads-eval',
+      job: {
+        model: MODEL,
+        input: { folder: '/data/roads' },
+        output: { folder: '/data/roads-eval/a' },
+        options: { provider: 'cpu' },
+      },
+      against: { model: MODEL_B, input: { folder: '/data/roads' }, output: { folder: '/data/roads-eval/b' } },
+    });
+    const live: JobInfo = {
+      jobId: 'eval-live',
+      kind: 'eval',
+      label: 'Evaluating on roads',
+      state: 'running',
+      startedAt: 0,
+      done: 2,
+      total: 6,
+      request,
+    };
+    const watches: CallOptions<JobProgress>[] = [];
+    let finish!: (r: Result<JobOutcome>) => void;
+    const api = await openEvaluate({
+      'jobs.list': () => ({ ok: true, value: [live] }),
+      'jobs.watch': (_input, options) => {
+        watches.push(options);
+        return new Promise((resolve) => (finish = resolve));
+      },
+      'jobs.cancel': () => ({ ok: true, value: { cancelled: true } }),
+    });
+    await waitFor(() => expect(watches).toHaveLength(1));
+    expect(api.callsTo('jobs.watch')).toEqual([{ jobId: 'eval-live' }]);
+    // The form shows what the job was started with, locked while it runs.
+    expect(field('Dataset folder')).toHaveValue('/data/roads');
+    expect(field('Output folder')).toHaveValue('/data/roads-eval');
+    expect(field('Masks folder')).toHaveValue('/data/roads-masks');
+    expect(field('Compare with model B (optional)')).toHaveValue(MODEL_B);
+    expect(screen.getByRole('combobox', { name: 'Task' })).toHaveValue('segmentation');
+    expect(screen.getByRole('group', { name: 'Evaluation setup' })).toBeDisabled();
+    expect(api.callsTo('eval.run')).toHaveLength(0);
+
+    watches[0].onEvent?.({ kind: 'eval', progress: { phase: 'b', batch: progress(4, 6) } });
+    const bar = await screen.findByRole('region', { name: 'Evaluation progress' });
+    await within(bar).findByText('4 of 6 images · 1 failed');
+    expect(bar).toHaveTextContent('Model B');
+    await fireEvent.click(within(bar).getByRole('button', { name: /Cancel/ }));
+    await waitFor(() => expect(api.callsTo('jobs.cancel')).toEqual([{ jobId: 'eval-live' }]));
+    // The page keeps watching until the job says it stopped; a cancel is not an error.
+    finish({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } });
+    await waitFor(() => expect(screen.queryByRole('region', { name: 'Evaluation progress' })).not.toBeInTheDocument());
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    expect(screen.getByRole('group', { name: 'Evaluation setup' })).toBeEnabled();
   });
 });

@@ -117,7 +117,7 @@ describe('the Evaluate view', () => {
 
   it('runs A against B and shows where they disagree, with the image and both answers', async () => {
     // The page is still on the Evaluate view with the dataset of the test above.
-    await page.getByLabel('Compare with model B (optional)').fill(modelB);
+    await page.getByRole('group', { name: 'Compare with model B (optional)' }).getByRole('textbox').fill(modelB);
     const out = page.getByRole('group', { name: 'Output folder' }).getByRole('textbox');
     await out.fill(`${root}-ab`);
     await out.press('Tab');

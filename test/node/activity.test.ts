@@ -38,7 +38,7 @@ describe('engine activity', () => {
   it('follows calls, batch jobs (N of M, paused) and the last exit, and stops when the watch is let go', async () => {
     const engine = engineWithState();
     const batch = new BatchService({ engine: engine as unknown as EngineClient });
-    const feed = new EngineActivityFeed(engine as unknown as EngineClient, batch);
+    const feed = new EngineActivityFeed(engine as unknown as EngineClient, batch.registry);
     const seen: EngineActivity[] = [];
     const controller = new AbortController();
     const following = feed.follow({ signal: controller.signal, emit: (a) => seen.push(a) });
@@ -72,6 +72,6 @@ describe('engine activity', () => {
     engine.set({ engine: 'ready', calls: [] });
     await new Promise((r) => setTimeout(r, 150));
     expect(seen).toHaveLength(count);
-    batch.cancelAll();
+    batch.registry.cancelAll();
   });
 });

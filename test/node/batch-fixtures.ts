@@ -54,6 +54,16 @@ export function classifierModel(options: { convs?: number; channels?: number; ba
   });
 }
 
+/** A model whose one output is a constant (the image [1,3,64,64] is fed but not used): known results. */
+export function constantModel(output: { name: string; dims: number[]; data: number[] }): Uint8Array {
+  return buildModel({
+    inputs: [{ name: 'images', dtype: 'float32', shape: [1, 3, 64, 64] }],
+    outputs: [{ name: output.name, dtype: 'float32', shape: output.dims }],
+    initializers: [{ name: 'value', dtype: 'float32', dims: output.dims, data: output.data }],
+    nodes: [{ op: 'Identity', inputs: ['value'], outputs: [output.name] }],
+  });
+}
+
 export const COLORS = {
   red: { r: 255, g: 0, b: 0 },
   green: { r: 0, g: 255, b: 0 },

@@ -1,23 +1,15 @@
 // The CLI's run, bench, check and providers commands, spawned from source with the engine from source.
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npyBytes, writeTestCase } from '../fixtures/tensor-files';
-import { MODELS, ROOT } from '../helpers';
+import { MODELS, cliFromSource } from '../helpers';
 
 let dir: string;
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), ...args], {
-    encoding: 'utf8',
-    cwd: ROOT,
-    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: join(dir, 'data') },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => cliFromSource(join(dir, 'data'), args);
 
 const vadArgs = () => [
   'run',

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecipeStore } from '../../electron/node/recipes';
 import { npyBytes } from '../fixtures/tensor-files';
+import { classifierModel } from './batch-fixtures';
 import { MODELS, ROOT, testServices, tmpDataDir } from '../helpers';
 
 let dir: string;
@@ -214,5 +215,40 @@ describe('run.compare', () => {
     const loose = await call('run.compare', { a: a.runId, b: b.runId, atol: 10 });
     expect(loose.pass).toBe(true);
     expect((await failure('run.compare', { a: a.runId, b: 'run-9999' })).code).toBe('NOT_FOUND');
+  });
+});
+
+describe('the task in the recipe', () => {
+  it('stores the suggested task the first time a model is opened, keeps what was saved, and leaves an unreadable file alone', async () => {
+    const model = join(dir, 'classifier.onnx');
+    await writeFile(model, classifierModel());
+    const store = new RecipeStore(join(dataDir, 'recipes'));
+    expect((await store.get(model)).recipe).toBeNull();
+
+    await call('library.opened', { path: model });
+    // On disk, before anything else asked: the task the model's signature suggests, with its settings.
+    const stored = (await store.get(model)).recipe;
+    expect(stored?.task).toMatchObject({ kind: 'classification', topK: 5, labels: { kind: 'auto' } });
+    expect(stored?.inputs).toEqual({});
+    expect((await call('recipe.get', { path: model })).recipe?.task).toEqual(stored?.task);
+
+    // The user's change stays: opening again does not put the suggestion back.
+    await call('recipe.save', { path: model, recipe: { ...stored, task: { kind: 'generic', colormap: 'gray' } } });
+    await call('library.opened', { path: model });
+    expect((await store.get(model)).recipe?.task).toEqual({ kind: 'generic', colormap: 'gray' });
+
+    // A saved recipe without a task gets one and keeps its inputs.
+    const other = join(dir, 'classifier-2.onnx');
+    await writeFile(other, classifierModel());
+    await store.save(other, { inputs: { x: { resize: { mode: 'stretch', width: 32, height: 32 } } } });
+    const got = await call('recipe.get', { path: other });
+    expect(got.recipe?.task?.kind).toBe('classification');
+    expect(got.recipe?.inputs.x.resize).toMatchObject({ mode: 'stretch', width: 32, height: 32 });
+
+    // A file that is not a model: nothing is stored, nothing fails.
+    const junk = join(dir, 'junk.onnx');
+    await writeFile(junk, 'not a model');
+    expect((await call('recipe.get', { path: junk })).recipe).toBeNull();
+    expect((await store.get(junk)).savedAt).toBeNull();
   });
 });

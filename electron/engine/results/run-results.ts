@@ -1,8 +1,8 @@
 // Stored runs read through a task (run.interpret), their results written to files
 // (run.exportResult), and the task suggested for a model (task.suggest). The run's first image
 // input gives the originals, their transforms and the recipe.
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type ExportResultRequest,
@@ -12,12 +12,12 @@ import {
   type TaskSuggestion,
 } from '../../../shared/interpretation';
 import type { ModelInfo } from '../../../shared/model-info';
-import { canRead, suggestTask } from '../../../shared/postprocess';
 import { WorkbenchError } from '../../../shared/result';
 import type { RunInputSource } from '../../../shared/run';
 import type { Raster, TaskResult, TaskSettings } from '../../../shared/tasks';
 import { readHeader } from '../image/decode';
 import { readModelInfo } from '../../common/onnx/reader';
+import { suggestTaskFor } from '../../common/task-suggest';
 import type { StoredRun } from '../run/runner';
 import { writeNew } from '../../common/fs';
 import { encodeResult, rasterToPng } from './encode';
@@ -161,34 +161,10 @@ export class RunResults {
     }
   }
 
+  /** The suggested task, with a charset or labels file found beside the model (shared with the CLI). */
   async suggestTask({ path }: { path: string }): Promise<TaskSuggestion> {
-    const info = await readModelInfo(path);
-    let { settings, reason } = suggestTask(info);
-    // Text recognition needs its characters: a charset file beside the model is the usual layout
-    // (PaddleOCR ships ppocr_keys_v1.txt next to the rec model).
-    if (settings.kind === 'text-recognition' && settings.charset.kind === 'list' && settings.charset.chars.length === 0) {
-      const found = await charsetBeside(path);
-      if (found) {
-        settings = { ...settings, charset: { kind: 'file', path: found } };
-        reason = `${reason}; characters from ${basename(found)} found beside the model`;
-      }
-    }
-    // Symbolic and unknown dims are -1: the postprocessors check ranks and known sizes only.
-    const outputs = info.outputs.map((o) => ({
-      name: o.name,
-      dtype: o.dtype ?? 'unknown',
-      dims: (o.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)),
-    }));
-    return { settings, reason, readable: canRead(settings, outputs) };
+    return suggestTaskFor(path, await readModelInfo(path));
   }
-}
-
-/** A charset file in the model's folder: *keys*.txt, *dict*.txt, *charset*.txt or *vocab*.txt. */
-async function charsetBeside(modelPath: string): Promise<string | null> {
-  const dir = dirname(modelPath);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const found = names.filter((n) => /(keys|dict|charset|vocab|alphabet).*\.txt$/i.test(n)).sort();
-  return found.length ? join(dir, found[0]) : null;
 }
 
 async function written(to: string, bytes: Uint8Array): Promise<{ path: string; bytes: number }> {

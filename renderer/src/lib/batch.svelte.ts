@@ -14,18 +14,21 @@ import {
   type BatchSummary,
   type ImageType,
   BATCH_OUTPUTS,
+  outputUnavailable,
 } from '../../../shared/batch';
-import { type ModelRecipe, ANY_INPUT } from '../../../shared/model-recipe';
+import { type ModelRecipe, ANY_INPUT, modelRecipeSchema } from '../../../shared/model-recipe';
 import { isAbsolutePath } from '../../../shared/paths';
 import type { ProviderId } from '../../../shared/providers';
 import { type PreprocessRecipe, channelNames, matchingPreset, normalizes } from '../../../shared/recipe';
 import type { Result, WorkbenchErrorInfo } from '../../../shared/result';
+import { type JobInfo, isRunningJob, newJobId } from '../../../shared/jobs';
 import { BatchRun, type RunLabel, isLive } from './batch-run.svelte';
+import { BatchThumbnails } from './batch-thumbnails.svelte';
 
 export { BatchRun, type RunLabel, isLive };
-import type { TaskKindId, TaskSettings } from '../../../shared/tasks';
-import { baseName } from './paths';
-import { TASK_NAMES } from './results.svelte';
+import type { TaskSettings } from '../../../shared/tasks';
+import type { TileSettings } from '../../../shared/tiles';
+import { ResultsState, settingsGap } from './results.svelte';
 
 /** Image types as the form offers them: one box per format, covering its spellings. */
 export const IMAGE_TYPE_GROUPS: { label: string; types: ImageType[] }[] = [
@@ -47,14 +50,6 @@ export const OUTPUT_LABELS: Record<BatchOutputKind, { label: string; detail: str
   cutouts: { label: 'Cut-outs', detail: 'the foreground on transparency (segmentation)' },
   tensors: { label: 'Raw outputs', detail: 'the output tensors as .npy' },
 };
-
-/** Why an output kind cannot be written for this task (null: it can). Mirrors the engine's check. */
-export function outputUnavailable(kind: BatchOutputKind, task: TaskKindId | undefined): string | null {
-  if ((kind === 'masks' || kind === 'cutouts') && task !== 'segmentation') return 'needs a segmentation task';
-  if (kind === 'coco' && task !== 'detection') return 'needs a detection task';
-  if (kind === 'images' && !task) return 'needs a task in the recipe';
-  return null;
-}
 
 export const BATCH_SIZES = ['auto', 1, 2, 4, 8, 16, 32, 64] as const;
 export type BatchSizeChoice = (typeof BATCH_SIZES)[number];
@@ -125,50 +120,28 @@ export function describePreprocess(r: PreprocessRecipe): RecipeRow[] {
     { label: 'Resize', value: `${r.resize.mode} ${r.resize.width}×${r.resize.height}` },
     { label: 'Layout', value: `${r.layout} ${r.dtype}, ${channelNames(r).join('')}` },
     { label: 'Normalise', value: normalisation },
+    ...(r.tile ? [{ label: 'Tiles', value: describeTiles(r.tile) }] : []),
   ];
 }
 
-/** A task's settings that change results, in a few words. */
-export function describeTask(t: TaskSettings): string {
-  const labels = 'labels' in t ? `, labels ${t.labels.kind === 'file' ? baseName(t.labels.path) : t.labels.kind}` : '';
-  switch (t.kind) {
-    case 'classification':
-      return `top ${t.topK}, softmax ${t.softmax}${labels}`;
-    case 'detection':
-      return `confidence ${t.confidence}, IoU ${t.iou}, ${t.layout} layout${labels}`;
-    case 'segmentation':
-      return `${t.mode}, threshold ${t.threshold}${t.soft ? ', soft alpha' : ''}${labels}`;
-    case 'image-to-image':
-      return `denormalise ${t.denormalize}, ${t.colormap}`;
-    case 'text-detection':
-      return `threshold ${t.threshold}, box ${t.boxThreshold}, unclip ${t.unclipRatio}`;
-    case 'text-recognition':
-      return `charset ${t.charset.kind === 'file' ? baseName(t.charset.path) : `${t.charset.chars.length} characters`}`;
-    case 'generic':
-      return `${t.output ?? 'first output'}, ${t.colormap}`;
-  }
+/** "size auto, overlap 16 px". */
+export function describeTiles(t: TileSettings): string {
+  const px = (v: number | 'auto') => (v === 'auto' ? 'auto' : `${v} px`);
+  return `size ${px(t.size)}, overlap ${px(t.overlap)}`;
 }
 
-/** The recipe in rows: each image input, then the task. */
-export function describeRecipe(recipe: ModelRecipe): { inputs: { name: string; rows: RecipeRow[] }[]; task: RecipeRow } {
+/** The recipe's image inputs in rows (the task has its own controls in the form). */
+export function describeRecipe(recipe: ModelRecipe): { inputs: { name: string; rows: RecipeRow[] }[] } {
   return {
     inputs: Object.entries(recipe.inputs).map(([name, r]) => ({
       name: name === ANY_INPUT ? 'any image input' : name,
       rows: describePreprocess(r),
     })),
-    task: recipe.task
-      ? { label: TASK_NAMES[recipe.task.kind], value: describeTask(recipe.task) }
-      : { label: 'No task', value: 'raw outputs are summarised' },
   };
 }
 
 /** Where the recipe on screen came from. */
 export type RecipeSource = 'saved' | 'job' | 'none';
-
-/** A job id chosen here, so that Pause works before the first progress event. */
-export function newBatchJobId(now = Date.now()): string {
-  return `job-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-}
 
 /** What a batch job of a model is made of, as the Batch and Evaluate views build it. */
 export interface ModelJobParts {
@@ -198,6 +171,8 @@ export function modelBatchJob(p: ModelJobParts): BatchJobInput {
 export class BatchSession {
   readonly api: Api;
   readonly #openModel: () => string | null;
+  /** Previews of the results in the live strip. */
+  readonly thumbnails: BatchThumbnails;
 
   tab = $state<'job' | 'past'>('job');
 
@@ -208,6 +183,8 @@ export class BatchSession {
   recipeSource = $state<RecipeSource>('none');
   recipeLoading = $state(false);
   recipeError = $state.raw<WorkbenchErrorInfo | null>(null);
+  /** The task and its settings, with the Result tab's controls (TaskBar); null until a recipe is read. */
+  taskControls = $state.raw<ResultsState | null>(null);
   #recipeFor: string | null = null;
   #recipeRequest = 0;
 
@@ -223,6 +200,8 @@ export class BatchSession {
   /** 0 lets onnxruntime decide. */
   threads = $state(0);
   batchSize = $state<BatchSizeChoice>('auto');
+  /** Tiles for this job: null follows the recipe; 'off' runs whole images even when the recipe has tiles. */
+  tile = $state<TileSettings | 'off' | null>(null);
   overwrite = $state(false);
   /** A line about the form (job saved, loaded, drops in browser mode). */
   note = $state<string | null>(null);
@@ -257,15 +236,21 @@ export class BatchSession {
   constructor(api: Api, openModel: () => string | null) {
     this.api = api;
     this.#openModel = openModel;
+    this.thumbnails = new BatchThumbnails(api);
   }
 
   get modelPath(): string | null {
     return this.chosenModel ?? this.#openModel();
   }
 
+  /** The job's task as the form shows it (changes apply at once, before they are saved). */
+  get task(): TaskSettings | undefined {
+    return this.taskControls?.settings ?? this.recipe?.task;
+  }
+
   /** Output kinds the job will write: the chosen ones the task allows. */
   get effectiveWrite(): BatchOutputKind[] {
-    const task = this.recipe?.task?.kind;
+    const task = this.task?.kind;
     return BATCH_OUTPUTS.filter((k) => this.write.includes(k) && outputUnavailable(k, task) === null);
   }
 
@@ -324,9 +309,36 @@ export class BatchSession {
     }
     this.recipe = result.value.recipe;
     this.recipeSource = result.value.recipe ? 'saved' : 'none';
+    this.#showTask(path);
     const o = result.value.recipe?.options;
     if (o?.provider) this.provider = o.provider;
     if (o?.intraOpThreads !== undefined) this.threads = o.intraOpThreads;
+  }
+
+  /**
+   * The task controls for the recipe's task (a fresh set when the model or the task changed
+   * elsewhere, e.g. in the Run view); the suggestion is asked for to show its reason.
+   */
+  #showTask(path: string): void {
+    const task = this.recipe?.task ?? null;
+    const same = this.taskControls?.modelPath === path && JSON.stringify(this.taskControls.settings) === JSON.stringify(task);
+    if (same) return;
+    this.taskControls?.dispose();
+    const controls = new ResultsState({ api: this.api, modelPath: path, saved: task, onTaskChange: (s) => void this.setTask(s) });
+    this.taskControls = controls;
+    void controls.suggest();
+  }
+
+  /** The task changed in the form: the job takes it, and the model's recipe keeps it (not a loaded job's). */
+  async setTask(settings: TaskSettings): Promise<void> {
+    const path = this.modelPath;
+    this.recipe = { ...(this.recipe ?? modelRecipeSchema.parse({})), task: settings };
+    if (!path || this.recipeSource === 'job') return;
+    const result = await this.api.call('recipe.save', { path, recipe: $state.snapshot(this.recipe) });
+    if (result.ok && this.modelPath === path) {
+      this.recipeSource = 'saved';
+      this.recipeError = null;
+    } else if (!result.ok) this.recipeError = result.error;
   }
 
   /** Reads the saved recipe again (it may have changed in the Run view), unless a loaded job's is shown. */
@@ -373,10 +385,14 @@ export class BatchSession {
     if (this.types.length === 0) return { missing: 'choose at least one image type' };
     const write = this.effectiveWrite;
     if (write.length === 0) return { missing: 'choose at least one output to write' };
+    const task = this.task;
+    const gap = task ? settingsGap(task) : null;
+    if (gap) return { missing: gap.replace(/\.$/, '').replace(/^./, (c) => c.toLowerCase()) };
     const { name, maxPixels, allowInsideInput } = this.#loaded;
+    const recipe = $state.snapshot(this.recipe);
     const job = modelBatchJob({
       model,
-      recipe: $state.snapshot(this.recipe),
+      recipe: task ? { ...(recipe ?? {}), task: $state.snapshot(task) } : recipe,
       input: {
         folder: input,
         recursive: this.recursive,
@@ -389,7 +405,10 @@ export class BatchSession {
       threads: this.threads,
       batchSize: this.batchSize,
     });
-    return { job: { ...(name !== undefined ? { name } : {}), ...job, ...(maxPixels !== undefined ? { maxPixels } : {}) } };
+    const tile = this.tile === null ? {} : { tile: $state.snapshot(this.tile) };
+    return {
+      job: { ...(name !== undefined ? { name } : {}), ...job, ...tile, ...(maxPixels !== undefined ? { maxPixels } : {}) },
+    };
   }
 
   /** Fills the form from a saved job. */
@@ -402,6 +421,7 @@ export class BatchSession {
     this.recipeError = null;
     this.recipe = job.recipe;
     this.recipeSource = 'job';
+    this.#showTask(job.model);
     this.inputFolder = job.input.folder;
     this.recursive = job.input.recursive;
     this.include = job.input.include.join(', ');
@@ -412,6 +432,7 @@ export class BatchSession {
     this.overwrite = job.output.overwrite;
     this.provider = job.options?.provider ?? job.recipe.options?.provider ?? 'auto';
     this.threads = job.options?.intraOpThreads ?? 0;
+    this.tile = job.tile ?? null;
     this.batchSize = (BATCH_SIZES as readonly (string | number)[]).includes(job.batchSize)
       ? (job.batchSize as BatchSizeChoice)
       : 'auto';
@@ -522,7 +543,7 @@ export class BatchSession {
     if ('missing' in built) return;
     const job = built.job;
     const label = { model: job.model, input: job.input.folder, output: job.output.folder, resumed: false };
-    await this.#launch(label, () => this.api.call('batch.start', { job, jobId: newBatchJobId() }));
+    await this.#launch(label, () => this.api.call('batch.start', { job, jobId: newJobId() }));
   }
 
   /** Runs a past job again from its journal; `retryFailed` runs its failures again too. */
@@ -551,20 +572,28 @@ export class BatchSession {
     await run.follow();
     if (this.run !== run) return;
     // A lost connection ends the watch, not the job: list the jobs again (which re-attaches).
-    if (run.watch.error?.code === 'IO_ERROR') setTimeout(() => void this.loadJobs(), RECONNECT_DELAY_MS);
+    if (run.job.error?.code === 'IO_ERROR') setTimeout(() => void this.loadJobs(), RECONNECT_DELAY_MS);
     else void this.loadJobs();
   }
 
   /**
-   * Follows a job still running on the main side that this page is not following yet (the page
-   * was reloaded, or the job was started in another tab or window).
+   * Follows a batch job still running on the main side that this page is not following yet (the
+   * page was reloaded, or the job was started in another tab or window); the form shows its settings.
    */
-  reattach(records: readonly BatchJobRecord[] = this.jobs): void {
+  attach(info: JobInfo): void {
+    if (this.running || info.kind !== 'batch' || !isRunningJob(info)) return;
+    const job = info.request;
+    this.applyJob(job);
+    const label = { model: job.model, input: job.input.folder, output: job.output.folder, resumed: false };
+    void this.#follow(new BatchRun(this.api, info.jobId, label));
+  }
+
+  /** Asks which jobs run now and follows a batch job among them, as `attach`. */
+  async reattach(): Promise<void> {
     if (this.running) return;
-    const live = records.find(isLive);
-    if (!live) return;
-    const label = { model: live.model, input: live.inputFolder, output: live.outputFolder, resumed: false };
-    void this.#follow(new BatchRun(this.api, live.id, label));
+    const result = await this.api.call('jobs.list', {});
+    const live = result.ok ? result.value.find((j) => j.kind === 'batch' && isRunningJob(j)) : undefined;
+    if (live) this.attach(live);
   }
 
   /** Pause or resume the running job (between images; the one in flight finishes). */
@@ -586,7 +615,8 @@ export class BatchSession {
     if (result.ok) {
       this.jobs = result.value;
       this.jobsError = null;
-      this.reattach(result.value);
+      // A job another page started (or one that ran before a reload) shows here.
+      if (result.value.some(isLive)) void this.reattach();
     } else this.jobsError = result.error;
   }
 }

@@ -1,8 +1,10 @@
 // The Evaluate view's state: the form (model A, an optional model B, the labelled dataset and its
-// task, the output folder), the evaluation as a `Task` on `eval.run` (progress, cancel), and the
+// task, the output folder), the evaluation as a job (`JobTask`: it runs on whatever happens to
+// this page; a reloaded page re-attaches and its form shows the job's settings), and the
 // disagreement picked in the A/B viewer with its image preview.
 import type { Api } from '../../../shared/api';
 import type { BatchJobInput } from '../../../shared/batch';
+import { type JobInfo, isRunningJob } from '../../../shared/jobs';
 import {
   type Disagreement,
   type EvalProgress,
@@ -21,7 +23,7 @@ import { modelBatchJob } from './batch.svelte';
 import { joinPath } from './paths';
 import { defaultSettings } from './results.svelte';
 import { NEUTRAL_RECIPE } from './run.svelte';
-import { Task } from './task.svelte';
+import { JobTask } from './job-task.svelte';
 
 export const EVAL_TASK_NAMES: Record<EvalTask, string> = {
   classification: 'Classification',
@@ -92,7 +94,7 @@ export class EvalSession {
 
   /** The request of the run on screen (its models and dataset label the results). */
   request = $state.raw<EvalRequestInput | null>(null);
-  readonly run: Task<EvalReport, EvalProgress>;
+  readonly run: JobTask<'eval'>;
 
   /** The disagreement shown in the A/B viewer, and its image. */
   selected = $state.raw<Disagreement | null>(null);
@@ -103,7 +105,7 @@ export class EvalSession {
   constructor(api: Api, openModel: () => string | null) {
     this.api = api;
     this.#openModel = openModel;
-    this.run = new Task((options) => (this.request ? api.call('eval.run', this.request, options) : Promise.resolve(notReady())));
+    this.run = new JobTask(api, 'eval');
   }
 
   get modelPath(): string | null {
@@ -125,8 +127,7 @@ export class EvalSession {
   }
 
   get progress(): EvalStage {
-    const events = this.run.events;
-    return describeProgress(events[events.length - 1], !!this.request?.against);
+    return describeProgress(this.run.progress ?? undefined, !!this.request?.against);
   }
 
   get report(): EvalReport | null {
@@ -134,7 +135,7 @@ export class EvalSession {
   }
 
   get error(): WorkbenchErrorInfo | null {
-    return this.prepareError ?? (this.run.state === 'failed' ? this.run.error : null);
+    return this.prepareError ?? this.run.failure;
   }
 
   chooseModel(path: string): void {
@@ -238,14 +239,39 @@ export class EvalSession {
       this.prepareError = !a.ok ? a.error : !b.ok ? b.error : null;
       return;
     }
-    this.request = this.buildRequest({ a: a.value, b: b.value });
+    const request = this.buildRequest({ a: a.value, b: b.value });
+    this.request = request;
     this.selected = null;
     this.preview = null;
-    await this.run.start();
+    await this.run.start(request);
   }
 
+  /** Stops the evaluation by its id (for every page following it). */
   cancel(): void {
-    this.run.cancel();
+    void this.run.cancel();
+  }
+
+  /**
+   * Follows an evaluation running on the main side (this page was reloaded, or another tab
+   * started it): the form shows its settings, the progress and the report follow.
+   */
+  attach(info: JobInfo): void {
+    if (this.running || info.kind !== 'eval' || !isRunningJob(info)) return;
+    const r = info.request;
+    this.chosenModel = r.job.model;
+    this.modelB = r.against?.model ?? '';
+    this.dataset = r.dataset.root;
+    this.chosenTask = r.dataset.task;
+    this.annotations = r.dataset.annotations ?? '';
+    this.masks = r.dataset.masks ?? '';
+    this.list = r.dataset.list ?? '';
+    this.out = r.out;
+    this.provider = r.job.options?.provider ?? 'auto';
+    this.request = r;
+    this.selected = null;
+    this.preview = null;
+    void this.loadSuggestion();
+    void this.run.attach(info.jobId);
   }
 
   /** Shows a disagreement's image in the viewer. */
@@ -262,8 +288,4 @@ export class EvalSession {
     if (result.ok) this.preview = result.value;
     else this.previewError = result.error;
   }
-}
-
-function notReady(): Result<never> {
-  return { ok: false, error: { code: 'INVALID_INPUT', message: 'The evaluation has no request yet.' } };
 }

@@ -1,12 +1,14 @@
 // onnxruntime's profile of the open model, as reactive state: one per opened model, kept in its
 // ModelInspection so that the Run view's Profile panel and the Graph tab's overlays read the same
 // summary. Started from the Run view (with its inputs) or from the Graph tab (generated inputs
-// where the Run view has none yet).
+// where the Run view has none yet). A profile is a job: it runs on whatever happens to the page,
+// and a reloaded page re-attaches to it.
 import type { Api } from '../../../shared/api';
-import type { ProfileProgress, ProfileSummary } from '../../../shared/profile';
+import { type JobInfo, isRunningJob } from '../../../shared/jobs';
+import type { ProfileSummary } from '../../../shared/profile';
 import type { RunInputSource, SessionOptionsInput } from '../../../shared/run';
 import type { RunSession } from './run.svelte';
-import { Task } from './task.svelte';
+import { JobTask } from './job-task.svelte';
 
 export interface ProfileRequest {
   path: string;
@@ -22,15 +24,10 @@ export class ModelProfile {
   runs = $state(10);
   /** Inputs that were generated because the Run view had none for them (said next to the result). */
   generatedInputs = $state.raw<string[]>([]);
-  readonly task: Task<ProfileSummary, ProfileProgress>;
-  #request: ProfileRequest | null = null;
+  readonly task: JobTask<'profile'>;
 
   constructor(api: Api) {
-    this.task = new Task((o) => {
-      const request = this.#request;
-      if (!request) return Promise.resolve({ ok: false, error: { code: 'INVALID_INPUT', message: 'Nothing to profile.' } });
-      return api.call('run.profile', { ...request, runs: this.runs, maxNodes: UI_PROFILE_NODES }, o);
-    });
+    this.task = new JobTask(api, 'profile');
   }
 
   /** The latest summary, or null before the first profile finishes. */
@@ -43,9 +40,16 @@ export class ModelProfile {
   }
 
   start(request: ProfileRequest, generatedInputs: string[] = []): Promise<void> {
-    this.#request = request;
     this.generatedInputs = generatedInputs;
-    return this.task.start();
+    return this.task.start({ ...request, runs: this.runs, maxNodes: UI_PROFILE_NODES });
+  }
+
+  /** Follows a profile of this model running on the main side (a reloaded page, another tab). */
+  attach(info: JobInfo): void {
+    if (this.running || info.kind !== 'profile' || !isRunningJob(info)) return;
+    this.runs = info.request.runs;
+    this.generatedInputs = [];
+    void this.task.attach(info.jobId);
   }
 
   /**
@@ -60,7 +64,8 @@ export class ModelProfile {
     return this.start(rest, generated);
   }
 
+  /** Stops the profile by its id (for every page following it). */
   cancel(): void {
-    this.task.cancel();
+    void this.task.cancel();
   }
 }

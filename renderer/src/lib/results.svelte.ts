@@ -158,6 +158,12 @@ export class ResultsState {
     if (this.runId === runId) await this.interpret();
   }
 
+  /** Asks for the model's suggested task once (to show it and its reason), without a run. */
+  suggest(): Promise<void> {
+    this.#suggesting ??= this.#suggest();
+    return this.#suggesting;
+  }
+
   /** Another task kind: its last settings, or the suggested ones, or its defaults. */
   setKind(kind: TaskKindId): void {
     if (kind === this.kind) return;

@@ -9,11 +9,13 @@ import type { Dim, ModelInfo, ValueInfo } from '../../../shared/model-info';
 import type { HardwareReport, ProviderId } from '../../../shared/providers';
 import { type PreprocessRecipe, preprocessRecipeSchema } from '../../../shared/recipe';
 import type { Result, WorkbenchErrorInfo } from '../../../shared/result';
-import type { BenchmarkResult, ImagePreview, RunInputSource, RunResult, SessionOptionsInput } from '../../../shared/run';
+import type { ImagePreview, RunInputSource, RunResult, SessionOptionsInput } from '../../../shared/run';
 import type { GRAPH_OPTIMIZATION_LEVELS } from '../../../shared/run';
 import type { GeneratorKind, TensorSource, TensorSummary } from '../../../shared/tensor';
 import { ResultsState } from './results.svelte';
 import { Task } from './task.svelte';
+import { type BenchRow, type JobInfo, isRunningJob } from '../../../shared/jobs';
+import { JobTask } from './job-task.svelte';
 
 export type SourceKind = 'image' | 'file' | 'generate' | 'audio';
 export type GraphOptimization = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
@@ -85,7 +87,7 @@ export class InputForm {
   sampleRate = $state(16000);
 
   readonly #session: RunSession;
-  #guessing = false;
+  #guessing: Promise<void> | null = null;
   #previewRequest = 0;
   #checkRequest = 0;
 
@@ -147,16 +149,19 @@ export class InputForm {
     }
   }
 
-  /** Loads the saved recipe, else the guessed one, once (image inputs). */
-  async guessRecipe(): Promise<void> {
-    if (this.recipe || this.#guessing) return;
-    this.#guessing = true;
+  /** Loads the saved recipe, else the guessed one, once (image inputs); settles when the recipe is there (or could not be guessed). */
+  guessRecipe(): Promise<void> {
+    if (this.recipe) return Promise.resolve();
+    this.#guessing ??= this.#guessRecipe().finally(() => (this.#guessing = null));
+    return this.#guessing;
+  }
+
+  async #guessRecipe(): Promise<void> {
     const saved = await this.#session.savedRecipe();
     const mine = saved ? recipeForInput(saved, this.input.name) : undefined;
     if (mine) {
       this.recipe = mine;
       this.recipeNotes = ['the recipe saved for this model (it is saved each time you run)'];
-      this.#guessing = false;
       return;
     }
     const result = await this.#session.api.call('image.guessRecipe', {
@@ -167,7 +172,6 @@ export class InputForm {
       this.recipe = result.value.recipe;
       this.recipeNotes = result.value.notes;
     } else this.recipeGuessError = result.error;
-    this.#guessing = false;
   }
 
   /** The tensor the first image becomes under the current recipe. */
@@ -225,11 +229,7 @@ export interface ProviderComparison {
   comparison: RunComparison;
 }
 
-export interface BenchRow {
-  provider: ProviderId | 'auto';
-  result: BenchmarkResult | null;
-  error: WorkbenchErrorInfo | null;
-}
+export type { BenchRow };
 
 export class RunSession {
   readonly api: Api;
@@ -283,10 +283,10 @@ export class RunSession {
   benchRuns = $state(100);
   benchWarmup = $state(10);
   benchProviders = $state<(ProviderId | 'auto')[]>(['auto']);
+  /** The benchmark over the chosen providers: a job, so it runs on whatever happens to the page. */
+  readonly benchJob: JobTask<'benchmark'>;
+  /** The providers finished so far (all of them once the job ends). */
   bench = $state.raw<BenchRow[]>([]);
-  benchProgress = $state.raw<{ provider: string; done: number; total: number; lastMs: number } | null>(null);
-  benchRunning = $state(false);
-  #benchController: AbortController | null = null;
   #initialised = false;
 
   constructor(api: Api, modelPath: string, model: ModelInfo) {
@@ -295,6 +295,9 @@ export class RunSession {
     this.model = model;
     this.forms = model.inputs.map((input) => new InputForm(this, input));
     this.hardware = new Task((o) => api.call('hardware.detect', {}, o));
+    this.benchJob = new JobTask(api, 'benchmark', (p) => {
+      if (p.rows) this.bench = p.rows;
+    });
     this.compare = new Task((o) => this.#compare(o));
     this.check = new Task((o) =>
       api.call(
@@ -504,37 +507,42 @@ export class RunSession {
     }
   }
 
-  /** Benchmarks each chosen provider in turn; rows fill in as they finish. */
+  get benchRunning(): boolean {
+    return this.benchJob.running;
+  }
+
+  /** The provider being measured and its runs, while the benchmark runs. */
+  get benchProgress(): { provider: string; done: number; total: number; lastMs: number } | null {
+    const p = this.benchJob.progress;
+    return this.benchJob.running && p ? { provider: p.provider, done: p.done, total: p.total, lastMs: p.lastMs } : null;
+  }
+
+  /** Benchmarks each chosen provider in turn (one job); rows fill in as they finish. */
   async startBench(): Promise<void> {
-    if (this.benchRunning) return;
-    const controller = new AbortController();
-    this.#benchController = controller;
-    this.benchRunning = true;
+    if (this.benchRunning || this.benchProviders.length === 0) return;
+    const request = this.#request();
+    this.missing = 'missing' in request ? request.missing : null;
+    if ('missing' in request) return;
     this.bench = [];
-    for (const provider of this.benchProviders) {
-      const request = this.#request(provider);
-      if ('missing' in request) {
-        this.missing = request.missing;
-        break;
-      }
-      this.missing = null;
-      this.benchProgress = { provider, done: 0, total: this.benchWarmup + this.benchRuns, lastMs: 0 };
-      const result = await this.api.call(
-        'model.bench',
-        { ...request, runs: this.benchRuns, warmup: this.benchWarmup },
-        { signal: controller.signal, onEvent: (e) => (this.benchProgress = { provider, ...e }) },
-      );
-      if (controller.signal.aborted) break;
-      this.bench = [
-        ...this.bench,
-        result.ok ? { provider, result: result.value, error: null } : { provider, result: null, error: result.error },
-      ];
-    }
-    if (this.#benchController === controller) {
-      this.#benchController = null;
-      this.benchRunning = false;
-      this.benchProgress = null;
-    }
+    await this.benchJob.start({
+      ...request,
+      runs: this.benchRuns,
+      warmup: this.benchWarmup,
+      providers: [...this.benchProviders],
+    });
+    if (this.benchJob.value) this.bench = this.benchJob.value;
+  }
+
+  /** Follows a benchmark of this model running on the main side (a reloaded page, another tab). */
+  async attachBench(info: JobInfo): Promise<void> {
+    if (this.benchRunning || info.kind !== 'benchmark' || !isRunningJob(info) || info.request.path !== this.modelPath) return;
+    this.benchRuns = info.request.runs;
+    this.benchWarmup = info.request.warmup;
+    this.benchProviders = [...info.request.providers];
+    this.bench = [];
+    this.tab = 'bench';
+    await this.benchJob.attach(info.jobId);
+    if (this.benchJob.value) this.bench = this.benchJob.value;
   }
 
   /** The model closed: pending calls and timers stop. */
@@ -554,10 +562,8 @@ export class RunSession {
     this.#fallbacksSeen.add(reason);
   }
 
+  /** Stops the benchmark by its id (for every page following it); the rows so far stay. */
   cancelBench(): void {
-    this.#benchController?.abort();
-    this.#benchController = null;
-    this.benchRunning = false;
-    this.benchProgress = null;
+    void this.benchJob.cancel();
   }
 }

@@ -5,6 +5,7 @@ import { createContext } from 'svelte';
 import type { ActiveCall, ActiveJob, EngineActivity } from '../../../shared/activity';
 import type { Api } from '../../../shared/api';
 import type { AppInfo, SampleModel } from '../../../shared/contract';
+import { type JobInfo, isRunningJob } from '../../../shared/jobs';
 import type { MenuCommand } from '../../../shared/ipc';
 import type { ModelInfo } from '../../../shared/model-info';
 import type { ProfileSummary } from '../../../shared/profile';
@@ -147,8 +148,9 @@ export class Workbench {
     this.api.onOpenPath((path) => void this.openModel(path));
     void this.library.loadRecent();
     void this.#watchActivity();
-    // A job still running (started before a reload, or in another tab) shows again.
+    // Jobs still running (started before a reload, or in another tab) show again, with their settings.
     void this.batch.loadJobs();
+    void this.attachJobs();
     const [info, samples] = await Promise.all([this.api.call('app.info', {}), this.api.call('samples.list', {})]);
     if (info.ok) {
       this.appInfo = info.value;
@@ -161,6 +163,37 @@ export class Workbench {
     } else {
       this.samples = [];
       this.samplesError = samples.error;
+    }
+  }
+
+  /**
+   * Follows the jobs running on the main side that this page does not follow yet: a batch job and
+   * an evaluation in their views; a benchmark or profile in the Run view of its model, which is
+   * opened for it when no model is open (a reloaded page, a new tab).
+   */
+  async attachJobs(): Promise<void> {
+    const result = await this.api.call('jobs.list', {});
+    if (!result.ok) return;
+    const running = result.value.filter(isRunningJob);
+    for (const info of running) {
+      if (info.kind === 'batch') this.batch.attach(info);
+      else if (info.kind === 'eval') this.evaluation.attach(info);
+    }
+    const ofModel = running.filter(
+      (j): j is Extract<JobInfo, { kind: 'benchmark' | 'profile' }> => j.kind === 'benchmark' || j.kind === 'profile',
+    );
+    if (ofModel.length === 0) return;
+    if (!this.modelPath && !this.loadingPath) await this.openModel(ofModel[0].request.path);
+    const run = this.run;
+    if (!run) return;
+    for (const info of ofModel) {
+      if (info.request.path !== run.modelPath) continue;
+      if (info.kind === 'benchmark') void run.attachBench(info);
+      else {
+        run.tab = 'profile';
+        this.inspection?.profile.attach(info);
+      }
+      this.show('run');
     }
   }
 
@@ -257,6 +290,23 @@ export class Workbench {
     } else if (result.error.code !== 'CANCELLED') {
       this.#fail(path, result.error);
     }
+  }
+
+  /**
+   * One image's result in the Run view (a batch result clicked): the model opened first unless it
+   * is the open one, the image as its first image input, run at once with the recipe's task.
+   */
+  async openResult(model: string, image: string): Promise<void> {
+    if (this.modelPath !== model) await this.openModel(model);
+    const session = this.run;
+    const form = session?.forms.find((f) => f.kind === 'image');
+    if (!session || this.modelPath !== model || !form) return;
+    form.imagePaths = [image];
+    session.tab = 'run';
+    this.show('run');
+    await form.guessRecipe();
+    void form.refreshPreview();
+    await session.start();
   }
 
   /** Opens a file dropped onto the window (uploaded first in browser mode). */
