@@ -38,6 +38,7 @@ import { openOutputFolder } from './output-folder';
 import { FolderMaker, type ItemRenderers, JOURNAL_FILE, writeItemOutputs, writeJobFiles } from './outputs';
 import { type JobPlan, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
+import { runSpeechJob } from './speech-job';
 import { writeShardState } from './shard-state';
 import { type Clock, HeldTime, realClock } from './timing';
 
@@ -669,6 +670,7 @@ class BatchRun {
 export async function runBatchJob(input: BatchJob | BatchJobInput, options: BatchRunOptions): Promise<BatchSummary> {
   const job = batchJobSchema.parse(input);
   const jobId = options.jobId ?? `job-${Date.now().toString(36)}`;
+  if (job.speech) return runSpeechJob(job, options, jobId);
   const plan = await planJob(job);
   const folder = await openOutputFolder(plan, jobId);
   const gate = options.gate ?? new PauseGate();
