@@ -752,3 +752,22 @@ describe('an audio model in the batch form', () => {
     expect(batchJobSchema.safeParse(job).success).toBe(true);
   });
 });
+
+describe('batch tiles', () => {
+  it('turns tiles on for the job with a size and an overlap, and says what the recipe does', async () => {
+    const api = await openBatch();
+    await screen.findByText('letterbox 224×224');
+    const tiles = screen.getByRole('group', { name: 'Tiles' });
+    const mode = within(tiles).getByRole('combobox', { name: 'Tiles' });
+    expect(mode).toHaveValue('recipe');
+    expect(within(mode).getByRole('option', { name: /as the recipe \(off\)/ })).toBeInTheDocument();
+    await fireEvent.change(mode, { target: { value: 'on' } });
+    await fireEvent.change(within(tiles).getByRole('textbox', { name: 'Tile size' }), { target: { value: '256' } });
+    await fireEvent.change(within(tiles).getByRole('textbox', { name: 'Tile overlap' }), { target: { value: '24' } });
+    // A size below 16 is not taken.
+    await fireEvent.change(within(tiles).getByRole('textbox', { name: 'Tile size' }), { target: { value: '4' } });
+    await startJob(api);
+    const { job } = api.callsTo('batch.start')[0] as { job: { tile?: unknown } };
+    expect(job.tile).toEqual({ size: 256, overlap: 24 });
+  });
+});

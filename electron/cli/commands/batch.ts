@@ -16,17 +16,19 @@ import {
   type BatchSummary,
   batchJobSchema,
   describeCounts,
+  describeSpeed,
   MAX_BATCH_SIZE,
 } from '../../../shared/batch';
 import { ANY_INPUT, recipeForInput } from '../../../shared/model-recipe';
 import type { ModelInfo } from '../../../shared/model-info';
-import { guessRecipe } from '../../../shared/recipe';
+import { guessModelRecipe } from '../../../shared/recipe';
 import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
 import { WorkbenchError } from '../../../shared/result';
 import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFromEnv } from '../../../shared/shard';
 import { readModelInfo } from '../../common/onnx/reader';
+import type { Services } from '../../node/services';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
-import { readRecipeFile } from '../inputs';
+import { checkTiles, parseTileFlags, readRecipeFile, tileFlags } from '../inputs';
 import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
 import { suggestTaskFor } from '../../common/task-suggest';
 import { resolveTask, taskFlags, taskSettings, type TaskFlags } from '../task';
@@ -62,6 +64,7 @@ const flags = {
   shard: { type: 'string' },
   'input-list': { type: 'string' },
   'max-failures': { type: 'string' },
+  ...tileFlags,
 } as const;
 
 /** Flags that may go with --job (the rest of the job comes from the file). */
@@ -174,7 +177,7 @@ export async function jobFromFlags(
   const inputName = named[0] ?? input.name;
   let recipe = recipeFile ? recipeForInput(recipeFile, inputName) : undefined;
   if (!recipe) {
-    const guess = guessRecipe(input, info.metadata, info.outputs);
+    const guess = guessModelRecipe(info, input);
     note(`Recipe for "${input.name}" (guessed; save one and pass --recipe to change it):`);
     for (const n of guess.notes) note(`  - ${n}`);
     recipe = guess.recipe;
@@ -189,7 +192,16 @@ export async function jobFromFlags(
       ? 'auto'
       : parseCount('--batch-size', values['batch-size'] as string, 1, 1);
   if (batchSize !== 'auto' && batchSize > MAX_BATCH_SIZE) throw new UsageError(`--batch-size must be at most ${MAX_BATCH_SIZE}`);
+  const tile = parseTileFlags(values as { tile?: string; 'tile-overlap'?: string });
+  const tiled = tile === undefined ? recipe.tile : tile === 'off' ? undefined : tile;
+  if (tiled) {
+    if (batchSize !== 'auto' && batchSize > 1)
+      throw new UsageError('--batch-size does not go with tiles: a tiled image is one run per tile');
+    const target = info.inputs.find((v) => v.name === inputName) ?? input;
+    note(`Tiles: ${checkTiles(tiled, target, recipe.layout).note}`);
+  }
   return {
+    ...(tile !== undefined ? { tile } : {}),
     ...(values.name ? { name: values.name as string } : {}),
     model,
     recipe: { inputs: { [inputName]: recipe }, ...(task ? { task } : {}) },
@@ -250,7 +262,7 @@ function bar(p: BatchProgress, width = 24): string {
   const total = p.total === null ? '…' : String(p.total);
   const eta = p.etaSeconds === null ? '' : ` · ETA ${formatDuration(p.etaSeconds)}`;
   const state = p.state === 'paused' ? ' (paused)' : '';
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${total} · ${p.ok} ok · ${p.failed} failed · ${p.imagesPerSecond.toFixed(1)} img/s${eta}${state}`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${total} · ${p.ok} ok · ${p.failed} failed · ${describeSpeed(p)}${eta}${state}`;
 }
 
 export function summaryLine(s: BatchSummary): string {
@@ -271,6 +283,23 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   if (!['json', 'bar', 'lines', 'none'].includes(mode))
     throw new UsageError(`--progress takes json, bar, lines or none, not "${values.progress}"`);
   const note = mode === 'json' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  // The engine starts (a process of its own) while the job is read and checked here.
+  const services = startServices(ctx);
+  void services.engine.call('engine.ping', {});
+  try {
+    await runJob(values, positionals, mode, note, services);
+  } finally {
+    services.dispose();
+  }
+}
+
+async function runJob(
+  values: ReturnType<typeof parseArgs<{ options: typeof flags; allowPositionals: true }>>['values'],
+  positionals: string[],
+  mode: string,
+  note: (line: string) => void,
+  services: Services,
+): Promise<void> {
   let job: BatchJob;
   if (values.job !== undefined) {
     const extra = Object.keys(values).filter((k) => !WITH_JOB.has(k));
@@ -291,7 +320,6 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   }
   job = withRunFlags(job, values, note);
 
-  const services = startServices(ctx);
   // Ctrl+C, SIGTERM or SIGHUP cancels the job: it finishes the files in flight, and the journal
   // keeps what was done for the next run of the same command.
   let jobId: string | null = null;
@@ -309,8 +337,17 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   const lines = new ProgressLines((line) => process.stderr.write(`${line}\n`));
   const ticker = mode === 'lines' ? setInterval(() => lines.tick(), 1000) : null;
   ticker?.unref();
+  // The job counts its files as it starts: the line saying how many comes with the first count.
+  let counted = mode === 'json';
   const onEvent = (p: BatchProgress) => {
     latest = p;
+    if (!counted && p.total !== null) {
+      counted = true;
+      const share = job.shard ? ` (${describeShard(job.shard)})` : '';
+      if (lastBar) process.stderr.write('\r\x1b[K');
+      note(`${p.total} files to process in ${job.input.folder}${share}`);
+      if (lastBar) process.stderr.write(`\r${lastBar}\x1b[K`);
+    }
     if (mode === 'json') process.stdout.write(`${JSON.stringify(p)}\n`);
     else if (mode === 'lines') lines.update(p);
     else if (mode === 'bar') {
@@ -320,11 +357,6 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
     }
   };
   try {
-    if (mode !== 'json') {
-      const count = await services.client.call('batch.count', { job });
-      const share = job.shard ? ` (${describeShard(job.shard)})` : '';
-      if (count.ok) note(`${count.value.files} files to process in ${job.input.folder}${share}`);
-    }
     const started = await services.client.call('batch.start', { job });
     const result = started.ok
       ? await (() => {
@@ -362,7 +394,6 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   } finally {
     if (ticker) clearInterval(ticker);
     for (const [signal, handler] of handlers) process.off(signal, handler);
-    services.dispose();
   }
 }
 

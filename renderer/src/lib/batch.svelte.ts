@@ -29,6 +29,7 @@ import { BatchThumbnails } from './batch-thumbnails.svelte';
 
 export { BatchRun, type RunLabel, isLive };
 import type { TaskSettings } from '../../../shared/tasks';
+import type { TileSettings } from '../../../shared/tiles';
 import { ResultsState, settingsGap } from './results.svelte';
 
 /** Image types as the form offers them: one box per format, covering its spellings. */
@@ -121,7 +122,14 @@ export function describePreprocess(r: PreprocessRecipe): RecipeRow[] {
     { label: 'Resize', value: `${r.resize.mode} ${r.resize.width}×${r.resize.height}` },
     { label: 'Layout', value: `${r.layout} ${r.dtype}, ${channelNames(r).join('')}` },
     { label: 'Normalise', value: normalisation },
+    ...(r.tile ? [{ label: 'Tiles', value: describeTiles(r.tile) }] : []),
   ];
+}
+
+/** "size auto, overlap 16 px". */
+export function describeTiles(t: TileSettings): string {
+  const px = (v: number | 'auto') => (v === 'auto' ? 'auto' : `${v} px`);
+  return `size ${px(t.size)}, overlap ${px(t.overlap)}`;
 }
 
 /** The recipe's image inputs in rows (the task has its own controls in the form). */
@@ -197,6 +205,8 @@ export class BatchSession {
   /** 0 lets onnxruntime decide. */
   threads = $state(0);
   batchSize = $state<BatchSizeChoice>('auto');
+  /** Tiles for this job: null follows the recipe; 'off' runs whole images even when the recipe has tiles. */
+  tile = $state<TileSettings | 'off' | null>(null);
   overwrite = $state(false);
   /** A line about the form (job saved, loaded, drops in browser mode). */
   note = $state<string | null>(null);
@@ -243,10 +253,16 @@ export class BatchSession {
     return this.taskControls?.settings ?? this.recipe?.task;
   }
 
+  /** A detection task's layout (YOLOv8-seg detectors write instance masks). */
+  get layout(): string | undefined {
+    const t = this.audio ? undefined : this.task;
+    return t?.kind === 'detection' ? t.layout : undefined;
+  }
+
   /** Output kinds the job will write: the chosen ones the task allows. */
   get effectiveWrite(): BatchOutputKind[] {
     const task = this.audio ? SPEECH_ACTIVITY : this.task?.kind;
-    return BATCH_OUTPUTS.filter((k) => this.write.includes(k) && outputUnavailable(k, task) === null);
+    return BATCH_OUTPUTS.filter((k) => this.write.includes(k) && outputUnavailable(k, task, this.layout) === null);
   }
 
   // ---- The followed run, as the views read it
@@ -402,11 +418,14 @@ export class BatchSession {
       batchSize: this.batchSize,
     });
     if (this.audio) {
-      // An audio job: the .wav files through the voice-activity model; no image recipe or task.
+      // An audio job: the .wav files through the voice-activity model; no image recipe, task or tiles.
       const { recipe: _recipe, batchSize: _batchSize, ...rest } = job;
       return { job: { ...(name !== undefined ? { name } : {}), ...rest, speech: this.#speechJob() } };
     }
-    return { job: { ...(name !== undefined ? { name } : {}), ...job, ...(maxPixels !== undefined ? { maxPixels } : {}) } };
+    const tile = this.tile === null ? {} : { tile: $state.snapshot(this.tile) };
+    return {
+      job: { ...(name !== undefined ? { name } : {}), ...job, ...tile, ...(maxPixels !== undefined ? { maxPixels } : {}) },
+    };
   }
 
   #speechJob(): NonNullable<BatchJobInput['speech']> {
@@ -436,6 +455,7 @@ export class BatchSession {
     this.overwrite = job.output.overwrite;
     this.provider = job.options?.provider ?? job.recipe.options?.provider ?? 'auto';
     this.threads = job.options?.intraOpThreads ?? 0;
+    this.tile = job.tile ?? null;
     this.batchSize = (BATCH_SIZES as readonly (string | number)[]).includes(job.batchSize)
       ? (job.batchSize as BatchSizeChoice)
       : 'auto';
