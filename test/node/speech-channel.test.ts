@@ -225,5 +225,6 @@ describe('batch --task speech-activity over a folder of .wav files', () => {
     const refused = cli('batch', MODELS.vadV5, folder, '--task', 'speech-activity', '--out', join(dir, 'x'), '--write', 'images');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('audio jobs write CSV and JSON lines');
-  });
+    // Three runs of the CLI, each starting an engine and a VAD session: slow on a loaded machine.
+  }, 120_000);
 });
