@@ -43,6 +43,7 @@ import { LIVE_KINDS, LiveResults } from './live-results';
 import { FolderMaker, type ItemRenderers, JOB_FILES, JOURNAL_FILE, writeItemOutputs, writeJobFiles } from './outputs';
 import { type JobPlan, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
+import { runSpeechJob } from './speech-job';
 import { writeShardState } from './shard-state';
 import { type Clock, HeldTime, realClock } from './timing';
 
@@ -811,6 +812,7 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   const job = batchJobSchema.parse(input);
   options.decoder?.warm?.();
   const jobId = options.jobId ?? `job-${Date.now().toString(36)}`;
+  if (job.speech) return runSpeechJob(job, options, jobId);
   const plan = await planJob(job);
   const folder = await openOutputFolder(plan, jobId);
   const gate = options.gate ?? new PauseGate();
