@@ -127,15 +127,14 @@ export async function runTiled(
   const crop = new Uint8Array(size.width * size.height * channels);
   const type = run.recipe.dtype === 'float16' ? 'float16' : run.recipe.dtype;
   const dims = [1, c, size.height, size.width];
-  let data = allocateData(run.recipe.dtype, size.width * size.height * c);
+  // One input buffer for every tile: run() has read it by the time it resolves.
+  const data = allocateData(run.recipe.dtype, size.width * size.height * c);
   const assemblies = new Map<string, Assembly>();
   let n = 0;
   for (let yi = 0; yi < ys.length; yi++) {
     for (let xi = 0; xi < xs.length; xi++) {
       if (run.signal?.aborted) throw new WorkbenchError('CANCELLED', 'Cancelled.');
       cropTile(pixels, channels, width, height, { x: xs[xi], y: ys[yi] }, size, crop);
-      // A fresh input array per run: onnxruntime may hold on to the one it was given.
-      data = allocateData(run.recipe.dtype, data.length);
       packPixels(crop, channels, size.width, size.height, run.recipe, data, 0);
       let result: Ort.InferenceSession.ReturnType;
       try {
