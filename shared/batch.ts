@@ -290,6 +290,8 @@ export interface BatchItemBrief {
   status: BatchItemStatus;
   /** The result in words, or the error message. */
   text: string;
+  /** Per-image files written (drawn result, mask, cut-out…), relative to the output folder: the thumbnails are made from them. */
+  outputs?: string[];
 }
 
 export interface BatchFailure {

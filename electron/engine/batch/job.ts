@@ -222,7 +222,12 @@ class BatchRun {
   private finish(record: BatchItemRecord, text: string) {
     const p = this.journal.append(record).then(
       () => {
-        this.progress.finish({ file: record.file, status: record.status, text });
+        this.progress.finish({
+          file: record.file,
+          status: record.status,
+          text,
+          ...(record.outputs ? { outputs: record.outputs } : {}),
+        });
         if (record.status === 'failed') this.checkFailures();
       },
       (e: unknown) => this.fail(e),
@@ -372,7 +377,7 @@ class BatchRun {
       const c = this.settledCount;
       progress.settledBefore(c.seenOk - c.ok, c.seenFailed - c.failed);
       const gone = (f: BatchFailure) => this.failedBefore.has(f.file) && !this.failedBeforeSeen.has(f.file);
-      for (let k = progress.failures.length - 1; k >= 0; k--) if (gone(progress.failures[k])) progress.failures.splice(k, 1);
+      progress.dropFailures(gone);
     }
     if (!cancelled && !this.fatal) progress.total = progress.done;
     progress.current = null;
@@ -396,7 +401,7 @@ class BatchRun {
       imagesPerSecond: runningSecs > 0 ? Math.round((progress.processed / runningSecs) * 100) / 100 : 0,
       outputFolder: plan.outputFolder,
       written,
-      failures: [...progress.failures],
+      failures: progress.allFailures(),
       ...(this.provider ? { provider: this.provider } : {}),
       ...(this.fatal ? { error: toErrorInfo(this.fatal) } : {}),
     };

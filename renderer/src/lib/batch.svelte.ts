@@ -23,6 +23,7 @@ import { type PreprocessRecipe, channelNames, matchingPreset, normalizes } from 
 import type { Result, WorkbenchErrorInfo } from '../../../shared/result';
 import { type JobInfo, isRunningJob, newJobId } from '../../../shared/jobs';
 import { BatchRun, type RunLabel, isLive } from './batch-run.svelte';
+import { BatchThumbnails } from './batch-thumbnails.svelte';
 
 export { BatchRun, type RunLabel, isLive };
 import type { TaskSettings } from '../../../shared/tasks';
@@ -170,6 +171,8 @@ export function modelBatchJob(p: ModelJobParts): BatchJobInput {
 export class BatchSession {
   readonly api: Api;
   readonly #openModel: () => string | null;
+  /** Previews of the results in the live strip. */
+  readonly thumbnails: BatchThumbnails;
 
   tab = $state<'job' | 'past'>('job');
 
@@ -233,6 +236,7 @@ export class BatchSession {
   constructor(api: Api, openModel: () => string | null) {
     this.api = api;
     this.#openModel = openModel;
+    this.thumbnails = new BatchThumbnails(api);
   }
 
   get modelPath(): string | null {
