@@ -101,9 +101,10 @@ interface Assembly extends TiledOutput {
   tileHeight: number;
 }
 
-function floats(out: Ort.Tensor, name: string): ArrayLike<number> {
+/** An output tile as float32 (one array type, so the blending loop stays monomorphic). */
+function floats(out: Ort.Tensor, name: string): Float32Array {
   if (out.type === 'float32') return out.data as Float32Array;
-  if (out.type === 'float64') return out.data as Float64Array;
+  if (out.type === 'float64') return Float32Array.from(out.data as Float64Array);
   if (out.type === 'float16') return Float32Array.from(out.data as Uint16Array, halfToFloat);
   throw new WorkbenchError('INVALID_INPUT', `Tiling reads floating-point outputs; "${name}" holds ${out.type}`);
 }
@@ -204,8 +205,8 @@ function start(
 }
 
 /** Tile (xi, yi) of an output into its result, weighted. */
-function add(a: Assembly, values: ArrayLike<number>, xi: number, yi: number) {
-  const { width: W, height: H, tileWidth: ow, tileHeight: oh } = a;
+function add(a: Assembly, values: Float32Array, xi: number, yi: number) {
+  const { width: W, height: H, tileWidth: ow, tileHeight: oh, data: out } = a;
   const x0 = a.xs.starts[xi];
   const y0 = a.ys.starts[yi];
   const wx = a.xs.weights[xi];
@@ -218,7 +219,7 @@ function add(a: Assembly, values: ArrayLike<number>, xi: number, yi: number) {
       const row = k * plane + (y0 + y) * W + x0;
       const src = (k * oh + y) * ow;
       const v = wy[y];
-      for (let x = 0; x < tw; x++) a.data[row + x] += v * wx[x] * values[src + x];
+      for (let x = 0; x < tw; x++) out[row + x] += v * wx[x] * values[src + x];
     }
   }
 }
