@@ -30,8 +30,15 @@ export const PER_IMAGE_OUTPUTS = ['images', 'masks', 'cutouts', 'tensors'] as co
  * Why an output kind cannot be written for a task (null: it can), in words that finish "COCO JSON …".
  * The Batch form greys the kind with this reason; the engine refuses a job that asks for it anyway.
  */
-export function outputUnavailable(kind: BatchOutputKind, task: TaskKindId | 'speech-activity' | undefined): string | null {
-  if ((kind === 'masks' || kind === 'cutouts') && task !== 'segmentation') return 'needs a segmentation task';
+export function outputUnavailable(
+  kind: BatchOutputKind,
+  task: TaskKindId | 'speech-activity' | undefined,
+  /** A detection task's layout: YOLOv8-seg detectors write instance masks. */
+  layout?: string,
+): string | null {
+  if (kind === 'masks' && task !== 'segmentation' && !(task === 'detection' && layout === 'yolov8-seg'))
+    return 'needs a segmentation task (or a YOLOv8-seg detector)';
+  if (kind === 'cutouts' && task !== 'segmentation') return 'needs a segmentation task';
   if (kind === 'coco' && task !== 'detection') return 'needs a detection task';
   if (kind === 'images' && !task) return 'needs a task in the recipe';
   return null;
@@ -172,6 +179,12 @@ export function summarizeResults(results: readonly TaskResult<unknown>[]): Batch
         y1: round(d.y1, 2),
         x2: round(d.x2, 2),
         y2: round(d.y2, 2),
+        // Outlines of instance masks and rotated boxes (COCO polygons), keypoints of pose models.
+        ...(d.polygon ? { polygon: d.polygon.map(([x, y]): [number, number] => [round(x, 2), round(y, 2)]) } : {}),
+        ...(d.angle !== undefined ? { angle: round(d.angle, 5) } : {}),
+        ...(d.keypoints
+          ? { keypoints: d.keypoints.map((k) => ({ x: round(k.x, 2), y: round(k.y, 2), score: round(k.score, 4) })) }
+          : {}),
       }));
       const classes = countLabels(detections);
       const list = classes.map((c) => (c.count > 1 ? `${c.label} ×${c.count}` : c.label)).join(', ');
@@ -318,6 +331,18 @@ export interface BatchProgress {
   total: number | null;
   /** Files per second of running time (pauses left out) over the last 64 files this run finished. */
   imagesPerSecond: number;
+  /** CPU time (all the engine's threads) per file over the same window; null before the first file. */
+  cpuMsPerImage?: number | null;
+  /**
+   * The most the job's cores could do at that CPU cost (cores × 1000 ÷ cpuMsPerImage): the
+   * achieved rate far below it means the cores sat idle or other programs took them.
+   */
+  boundImagesPerSecond?: number | null;
+  /**
+   * The stage that held the job back over the window: 'decode' when the model waited for images
+   * longer than the decoders waited for room, else 'inference'; null before the first file.
+   */
+  limitedBy?: 'decode' | 'inference' | null;
   /** left ÷ imagesPerSecond; null while counting, while paused and before the first file finishes. */
   etaSeconds: number | null;
   /** The file being run (or the last one), relative to the input folder. */
@@ -404,4 +429,14 @@ export function describeCounts(c: { total: number | null; ok: number; failed: nu
   const total = c.total === null ? '' : `${n(c.total)} files: `;
   const skipped = c.skipped ? ` (${n(c.skipped)} skipped: done before)` : '';
   return `${total}${n(c.ok)} ok, ${n(c.failed)} failed${skipped}`;
+}
+
+/**
+ * "61.0 img/s of ~70 possible, decode-bound": the speed, the most the cores allow at the CPU an
+ * image costs, and the stage that holds the job back (each part once it is known).
+ */
+export function describeSpeed(p: Pick<BatchProgress, 'imagesPerSecond' | 'boundImagesPerSecond' | 'limitedBy'>): string {
+  const bound = p.boundImagesPerSecond ? ` of ~${p.boundImagesPerSecond.toFixed(0)} possible` : '';
+  const limit = p.limitedBy ? `, ${p.limitedBy}-bound` : '';
+  return `${p.imagesPerSecond.toFixed(1)} img/s${bound}${limit}`;
 }

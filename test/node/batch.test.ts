@@ -603,7 +603,7 @@ describe('outputs by task', () => {
     const { input, output } = await fresh('misfit');
     await imageFolder(input, 1);
     await expect(run(classifierJob(model, input, output, { output: { folder: output, write: ['masks'] } }))).rejects.toThrow(
-      /Masks needs a segmentation task; this job's task is classification/,
+      /Masks needs a segmentation task \(or a YOLOv8-seg detector\); this job's task is classification/,
     );
     await expect(run(classifierJob(model, input, output, { output: { folder: output, write: ['coco'] } }))).rejects.toThrow(
       /COCO JSON \(detections\) needs a detection task; this job's task is classification/,

@@ -6,12 +6,12 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type BatchJob, type BatchOutputKind, MAX_BATCH_SIZE, PER_IMAGE_OUTPUTS, outputUnavailable } from '../../../shared/batch';
 import type { ModelInfo, ValueInfo } from '../../../shared/model-info';
-import { type PreprocessRecipe, channelCount, guessRecipe } from '../../../shared/recipe';
+import { type PreprocessRecipe, channelCount, guessModelRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import { type SessionOptions, sessionOptionsSchema } from '../../../shared/run';
 import { shardDirName } from '../../../shared/shard';
 import type { TaskSettings } from '../../../shared/tasks';
-import { type ContainerLimits, readContainerLimits, threadsFor } from '../../common/cgroup';
+import { type ContainerLimits, readContainerLimits, threadsFor, usableCores } from '../../common/cgroup';
 import { readModelInfo } from '../../common/onnx/reader';
 import { readInputList } from './listing';
 import { bytesPerElement } from '../tensors/tensor';
@@ -32,6 +32,8 @@ export interface JobPlan {
   options: SessionOptions;
   /** Images per run. */
   batchSize: number;
+  /** The cores the job may use (a container's quota, the CPUs this process may run on). */
+  cores: number;
   /** The model takes exactly this many images per run (a fixed batch dim > 1): short batches are padded. */
   fixedBatch: number | null;
   /** The layout has a batch dim (N…): images can be stacked. */
@@ -91,7 +93,7 @@ function imageInput(info: ModelInfo, job: BatchJob): { input: ValueInfo; recipe:
   } else {
     input = info.inputs[0];
     if (!input) throw new WorkbenchError('INVALID_INPUT', `${basename(job.model)} has no inputs to feed images to`);
-    recipe = guessRecipe(input, info.metadata, info.outputs).recipe;
+    recipe = guessModelRecipe(info, input).recipe;
     guessed = true;
   }
   const others = info.inputs.filter((v) => v.name !== input.name);
@@ -172,7 +174,7 @@ function checkOutputs(job: BatchJob, task: TaskSettings | undefined) {
     tensors: 'Raw outputs',
   };
   for (const kind of job.output.write) {
-    const why = outputUnavailable(kind, task?.kind);
+    const why = outputUnavailable(kind, task?.kind, task?.kind === 'detection' ? task.layout : undefined);
     if (why) throw new WorkbenchError('INVALID_INPUT', `${names[kind]} ${why}; this job's task is ${task?.kind ?? 'not set'}`);
   }
 }
@@ -287,6 +289,7 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
     task,
     options: runOptions,
     batchSize,
+    cores: usableCores(limits, context.cpus?.usable),
     fixedBatch,
     stackable,
     tiles,

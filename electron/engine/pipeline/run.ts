@@ -15,7 +15,7 @@ import {
   parsePipeline,
   regionsText,
 } from '../../../shared/pipeline';
-import { type PreprocessRecipe, guessRecipe } from '../../../shared/recipe';
+import { type PreprocessRecipe, guessModelRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import type { SessionOptions } from '../../../shared/run';
 import type { Raster, TaskResult, TextDetectionResult } from '../../../shared/tasks';
@@ -94,7 +94,7 @@ async function prepareStep(step: PipelineStep, options: SessionOptions, sessions
   }
   let recipe = step.recipe;
   let notes = ['recipe from the pipeline file'];
-  if (!recipe) ({ recipe, notes } = guessRecipe(input, info.metadata, info.outputs));
+  if (!recipe) ({ recipe, notes } = guessModelRecipe(info, input));
   const session = await sessions.get(step.model, options);
   return { info, input, recipe, notes, session };
 }

@@ -1,7 +1,7 @@
 // Image inputs for runs and the recipe form: preprocessing through the recipe, the preview of
 // the exact tensor, and the recipe a model most likely wants.
 import type { ValueInfo } from '../../../shared/model-info';
-import { guessRecipe, type PreprocessRecipe, type RecipeGuess } from '../../../shared/recipe';
+import { guessModelRecipe, type PreprocessRecipe, type RecipeGuess } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import type { ImagePreview, RunInputSource } from '../../../shared/run';
 import { preprocessBatch, preprocessImage } from '../image/preprocess';
@@ -31,5 +31,5 @@ export async function recipeFor(modelPath: string, inputName: string | undefined
   const info = await readModelInfo(modelPath);
   const input = inputName ? info.inputs.find((v) => v.name === inputName) : info.inputs[0];
   if (!input) throw new WorkbenchError('INVALID_INPUT', `${modelPath} has no input '${inputName ?? ''}'.`);
-  return guessRecipe(input, info.metadata, info.outputs);
+  return guessModelRecipe(info, input);
 }
