@@ -181,7 +181,9 @@ export async function interpretRun(
   const files: InterpretedRun['files'] = {};
   if (image && DRAWN.has(settings.kind) && interpretation.results.length)
     files.image = `${stem}.result.${jpeg && settings.kind !== 'image-to-image' ? 'jpg' : 'png'}`;
-  if (settings.kind === 'segmentation' && interpretation.results.length) files.mask = `${stem}.mask.png`;
+  const first = interpretation.results[0];
+  if (first && (first.kind === 'segmentation' || (first.kind === 'detection' && first.instances)))
+    files.mask = `${stem}.mask.png`;
   return { settings, interpretation, files };
 }
 
