@@ -85,6 +85,8 @@ export interface BatchRunOptions {
 const MIN_DECODERS = 2;
 const MAX_DECODERS = 4;
 const POST_WORKERS = 3;
+/** Decoded pixels waiting for the model, at most (beyond two batches). */
+const QUEUE_BYTES = 64 * 1024 * 1024;
 /** Finished-file records waiting for their journal sync, at most. */
 const MAX_FINISHING = 256;
 
@@ -231,8 +233,10 @@ class BatchRun {
       },
     });
     const b = plan.batchSize;
-    // Deep enough to hold what the decoders do while the session is made, and a few batches after.
-    this.decoded = new BoundedQueue(Math.max(8, 4 * b));
+    // Deep enough to hold what the decoders do while the session is made, and a few batches
+    // after; two batches at least, and past that no more than about 64 MB of pixels.
+    const pixelBytes = plan.recipe.resize.width * plan.recipe.resize.height * 4;
+    this.decoded = new BoundedQueue(Math.max(2 * b, Math.min(Math.max(4, 4 * b), Math.floor(QUEUE_BYTES / pixelBytes))));
     this.toPost = new BoundedQueue(Math.max(2, b));
     options.signal?.addEventListener('abort', () => this.stop.abort(), { once: true });
     if (options.signal?.aborted) this.stop.abort();
