@@ -8,6 +8,7 @@ import type { ProviderChoice } from './providers';
 import type { WorkbenchErrorInfo } from './result';
 import { sessionOptionsSchema } from './run';
 import { MAX_SHARDS } from './shard';
+import { tileSettingsSchema } from './tiles';
 import type { ClassScore, Detection, TaskKindId, TaskResult, TextLine } from './tasks';
 
 export const BATCH_JOB_FORMAT = 'onnx-workbench/batch-job';
@@ -29,8 +30,15 @@ export const PER_IMAGE_OUTPUTS = ['images', 'masks', 'cutouts', 'tensors'] as co
  * Why an output kind cannot be written for a task (null: it can), in words that finish "COCO JSON …".
  * The Batch form greys the kind with this reason; the engine refuses a job that asks for it anyway.
  */
-export function outputUnavailable(kind: BatchOutputKind, task: TaskKindId | 'speech-activity' | undefined): string | null {
-  if ((kind === 'masks' || kind === 'cutouts') && task !== 'segmentation') return 'needs a segmentation task';
+export function outputUnavailable(
+  kind: BatchOutputKind,
+  task: TaskKindId | 'speech-activity' | undefined,
+  /** A detection task's layout: YOLOv8-seg detectors write instance masks. */
+  layout?: string,
+): string | null {
+  if (kind === 'masks' && task !== 'segmentation' && !(task === 'detection' && layout === 'yolov8-seg'))
+    return 'needs a segmentation task (or a YOLOv8-seg detector)';
+  if (kind === 'cutouts' && task !== 'segmentation') return 'needs a segmentation task';
   if (kind === 'coco' && task !== 'detection') return 'needs a detection task';
   if (kind === 'images' && !task) return 'needs a task in the recipe';
   return null;
@@ -72,7 +80,9 @@ export const batchJobSchema = z.strictObject({
   }),
   /** Session options; they override the recipe's. */
   options: sessionOptionsSchema.partial().optional(),
-  /** Images per run; auto: 1 when the model's batch dim is fixed, else 8 (4 for big inputs). */
+  /** Tiles for this job's images (see PreprocessRecipe.tile); they override the recipe's; 'off': whole images. */
+  tile: z.union([tileSettingsSchema, z.literal('off')]).optional(),
+  /** Images per run; auto: 1 when the model's batch dim is fixed, else 8 (4 for big inputs); 1 with tiles. */
   batchSize: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_BATCH_SIZE)]).default('auto'),
   /** Images with more pixels are refused from their header, before any decoding. */
   maxPixels: z
@@ -169,6 +179,12 @@ export function summarizeResults(results: readonly TaskResult<unknown>[]): Batch
         y1: round(d.y1, 2),
         x2: round(d.x2, 2),
         y2: round(d.y2, 2),
+        // Outlines of instance masks and rotated boxes (COCO polygons), keypoints of pose models.
+        ...(d.polygon ? { polygon: d.polygon.map(([x, y]): [number, number] => [round(x, 2), round(y, 2)]) } : {}),
+        ...(d.angle !== undefined ? { angle: round(d.angle, 5) } : {}),
+        ...(d.keypoints
+          ? { keypoints: d.keypoints.map((k) => ({ x: round(k.x, 2), y: round(k.y, 2), score: round(k.score, 4) })) }
+          : {}),
       }));
       const classes = countLabels(detections);
       const list = classes.map((c) => (c.count > 1 ? `${c.label} ×${c.count}` : c.label)).join(', ');
@@ -287,6 +303,8 @@ export interface BatchItemBrief {
   status: BatchItemStatus;
   /** The result in words, or the error message. */
   text: string;
+  /** Per-image files written (drawn result, mask, cut-out…), relative to the output folder: the thumbnails are made from them. */
+  outputs?: string[];
 }
 
 export interface BatchFailure {

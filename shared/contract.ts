@@ -20,7 +20,14 @@ import { type SavedRecipe, modelRecipeSchema } from './model-recipe';
 import type { CheckProgress, CheckReport, RunComparison, RunExpectation } from './compare';
 import type { HardwareReport } from './providers';
 import { type PipelineProgress, type PipelineResult, pipelineRequestSchema } from './pipeline';
-import { type Interpretation, type TaskSuggestion, exportResultRequestSchema, interpretRequestSchema } from './interpretation';
+import {
+  type ImageThumbnail,
+  type Interpretation,
+  type TaskSuggestion,
+  THUMBNAIL_MAX_SIDE,
+  exportResultRequestSchema,
+  interpretRequestSchema,
+} from './interpretation';
 import { type RecipeGuess, preprocessRecipeSchema } from './recipe';
 import { type BenchmarkResult, type ImagePreview, type RunResult, benchRequestSchema, runRequestSchema } from './run';
 import { type OutputPlane, TensorSource, type TensorSummary } from './tensor';
@@ -167,6 +174,13 @@ export const contract = {
   ),
   /** The exact tensor an image becomes under a recipe, shown back as an image, with channel stats. */
   'image.preview': channel<ImagePreview>()(z.strictObject({ path: absolutePath, recipe: preprocessRecipeSchema })),
+  /**
+   * A small preview of an image file (a batch job's drawn result, mask or cut-out; an original),
+   * longest side at most `size`, as a WebP data URL (alpha kept): what crosses instead of the image.
+   */
+  'image.thumbnail': channel<ImageThumbnail>()(
+    z.strictObject({ path: absolutePath, size: z.number().int().min(16).max(THUMBNAIL_MAX_SIDE).optional() }),
+  ),
   /** The preprocessing recipe a model input most likely wants, with the reasons. */
   'image.guessRecipe': channel<RecipeGuess>()(
     z.strictObject({ modelPath: absolutePath, input: z.string().min(1).max(1000).optional() }),

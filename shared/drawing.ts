@@ -11,8 +11,13 @@ export type DrawingLayer<R = EncodedRaster> =
   | { type: 'raster'; role: 'mask' | 'picture'; raster: R; opacity: number }
   /** An axis-aligned box, original-image pixels. `id` ties it to the result (hover). */
   | { type: 'box'; id: number; x1: number; y1: number; x2: number; y2: number; color: Rgb; label: string; score?: number }
-  /** A closed polygon (text regions), original-image pixels. */
-  | { type: 'polygon'; id: number; points: [number, number][]; color: Rgb; label: string; score?: number };
+  /** A closed polygon (text regions, rotated boxes), original-image pixels. */
+  | { type: 'polygon'; id: number; points: [number, number][]; color: Rgb; label: string; score?: number }
+  /** Keypoints (those seen well enough) joined by the skeleton's edges, original-image pixels. */
+  | { type: 'keypoints'; id: number; points: ([number, number] | null)[]; edges: [number, number][]; color: Rgb };
+
+/** Keypoints below this visibility score are not drawn (Ultralytics' Annotator.kpts). */
+export const KEYPOINT_MIN_SCORE = 0.5;
 
 export interface Drawing<R = EncodedRaster> {
   /** The canvas: the original image's size in pixels. */
@@ -79,29 +84,25 @@ export function drawResult<R extends Sized = EncodedRaster>(result: TaskResult<R
   const keep = (id: number): boolean => !options.only || options.only.includes(id);
   const base = { showLabels: options.showLabels };
   switch (result.kind) {
-    case 'detection':
-      return {
-        ...base,
-        width: result.imageWidth,
-        height: result.imageHeight,
-        layers: result.detections.flatMap((d, id) =>
-          keep(id)
-            ? [
-                {
-                  type: 'box' as const,
-                  id,
-                  x1: d.x1,
-                  y1: d.y1,
-                  x2: d.x2,
-                  y2: d.y2,
-                  color: paletteColor(d.classId),
-                  label: scoreLabel(d.label || `class ${d.classId}`, d.score),
-                  score: d.score,
-                },
-              ]
-            : [],
-        ),
-      };
+    case 'detection': {
+      // Instance masks under the outlines (all of them: one raster), keypoints over their box.
+      const masks: DrawingLayer<R>[] = result.instances
+        ? [{ type: 'raster', role: 'mask', raster: result.instances.overlay, opacity: clamp01(options.maskOpacity) }]
+        : [];
+      const objects = result.detections.flatMap((d, id): DrawingLayer<R>[] => {
+        if (!keep(id)) return [];
+        const color = paletteColor(d.classId);
+        const label = scoreLabel(d.label || `class ${d.classId}`, d.score);
+        const shape: DrawingLayer<R> =
+          d.angle !== undefined && d.polygon
+            ? { type: 'polygon', id, points: d.polygon.map(([x, y]): [number, number] => [x, y]), color, label, score: d.score }
+            : { type: 'box', id, x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, color, label, score: d.score };
+        if (!d.keypoints) return [shape];
+        const points = d.keypoints.map((k): [number, number] | null => (k.score >= KEYPOINT_MIN_SCORE ? [k.x, k.y] : null));
+        return [shape, { type: 'keypoints', id, points, edges: result.skeleton ?? [], color }];
+      });
+      return { ...base, width: result.imageWidth, height: result.imageHeight, layers: [...masks, ...objects] };
+    }
     case 'segmentation':
       return {
         ...base,
@@ -239,7 +240,34 @@ function layerSvg(layer: DrawingLayer<EncodedRaster>, d: Drawing<EncodedRaster>,
         labelGroup(layer.id, layer.label, layer.color, top[0], labelTop),
       ];
     }
+    case 'keypoints': {
+      const r = Math.max(2, lineWidth * 1.5);
+      const lines = layer.edges.flatMap(([a, b]) => {
+        const p = layer.points[a];
+        const q = layer.points[b];
+        return p && q
+          ? [
+              `<line x1="${num(p[0])}" y1="${num(p[1])}" x2="${num(q[0])}" y2="${num(q[1])}" stroke="${rgb(layer.color)}" stroke-width="${lineWidth}" stroke-linecap="round"/>`,
+            ]
+          : [];
+      });
+      const dots = layer.points.flatMap((p, k) =>
+        p
+          ? [
+              `<circle data-k="${k}" cx="${num(p[0])}" cy="${num(p[1])}" r="${num(r)}" fill="${rgb(keypointColor(k))}" stroke="#fff" stroke-width="${num(r / 3)}"/>`,
+            ]
+          : [],
+      );
+      return [`<g class="keypoints" data-id="${layer.id}">${lines.join('')}${dots.join('')}</g>`, ''];
+    }
   }
+}
+
+/** Ultralytics' pose palette: face (0-4) blue-green, arms (5-10) orange, legs (11-16) blue. */
+function keypointColor(k: number): Rgb {
+  if (k <= 4) return [0, 255, 0];
+  if (k <= 10) return [255, 128, 0];
+  return [51, 153, 255];
 }
 
 /** SVG text of a drawing, the same for the screen and for sharp. `background`: href of the original image. */
@@ -252,7 +280,7 @@ export function drawingToSvg(drawing: Drawing<EncodedRaster>, options: { backgro
       `<image class="background" x="0" y="0" width="${width}" height="${height}" preserveAspectRatio="none" href="${escapeXml(options.background)}"/>`,
     );
   // Rasters under outlines; every label above every outline.
-  const order = (l: DrawingLayer<EncodedRaster>) => (l.type === 'raster' ? 0 : 1);
+  const order = (l: DrawingLayer<EncodedRaster>) => (l.type === 'raster' ? 0 : l.type === 'keypoints' ? 2 : 1);
   const drawn = [...drawing.layers].sort((a, b) => order(a) - order(b)).map((l) => layerSvg(l, drawing, showLabels));
   for (const [shape] of drawn) parts.push(shape);
   for (const [, text] of drawn) if (text) parts.push(text);

@@ -64,6 +64,7 @@ export const FILE_READS: { [C in ChannelName]?: string } = {
   'model.bench': 'path: a model file; inputs: image or tensor files',
   'tensor.read': 'source.path: a tensor file (.npy, .pb, .json, .wav)',
   'image.preview': 'path: an image file',
+  'image.thumbnail': 'path: an image file',
   'image.guessRecipe': 'modelPath: a model file',
   'task.suggest': 'path: a model file',
   'pipeline.run': 'models and image: model and image files',

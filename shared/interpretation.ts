@@ -47,6 +47,16 @@ export interface InterpretedImage {
 }
 
 export const PREVIEW_LIMIT = 16;
+
+/** A small preview of an image file (batch results), and the size of the image itself. */
+export interface ImageThumbnail {
+  /** data:image/webp;base64,… longest side at most the size asked for. */
+  dataUrl: string;
+  width: number;
+  height: number;
+}
+export const THUMBNAIL_SIDE = 160;
+export const THUMBNAIL_MAX_SIDE = 512;
 export const PREVIEW_MAX_SIDE = 1600;
 
 export interface Interpretation {

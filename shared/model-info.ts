@@ -72,6 +72,8 @@ export type TaskKind = 'classification' | 'detection' | 'segmentation' | 'image-
 export interface TaskGuess {
   kind: TaskKind;
   reason: string;
+  /** The model family recognised (shared/families.ts), whose preset the recipe and the task follow. */
+  family?: { id: string; name: string };
 }
 
 export interface InitializerSummary {

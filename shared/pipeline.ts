@@ -37,6 +37,11 @@ export const stepSourceSchema = z.discriminatedUnion('kind', [
     minScore: z.number().min(0).max(1).default(0),
     /** Crops taller than this × their width are turned 90° (vertical text). Default: 1.5 for text regions (PaddleOCR), never for boxes; 0: never. */
     rotateTall: z.number().min(0).max(100).optional(),
+    /**
+     * Text-recognition steps: a region whose text is empty or scores below this is dropped from
+     * the regions and the text (PaddleOCR's drop_score). Default 0.5; 0 keeps every non-empty text.
+     */
+    dropTextBelow: z.number().min(0).max(1).optional(),
   }),
 ]);
 export type StepSource = z.output<typeof stepSourceSchema>;
@@ -51,6 +56,17 @@ export const pipelineStepSchema = z.strictObject({
   /** TaskSettings; checked by parsePipeline once relative charset/labels paths are resolved. */
   task: z.looseObject({ kind: z.enum(TASK_KINDS) }),
   from: stepSourceSchema.default({ kind: 'input' }),
+  /**
+   * This step classifies the orientation of each region (PaddleOCR's text direction classifier,
+   * labels "0" and "180"): a region whose top class is `turnedClass` scoring at least `threshold`
+   * (PaddleOCR's cls_thresh, 0.9) is read by the later steps turned by 180°.
+   */
+  orientation: z
+    .strictObject({
+      turnedClass: z.number().int().min(0).max(1000).default(1),
+      threshold: z.number().min(0).max(1).default(0.9),
+    })
+    .optional(),
 });
 
 export const pipelineFileSchema = z
@@ -83,6 +99,12 @@ export const pipelineFileSchema = z
             message: `"${from.step}" is ${source.task.kind}, which finds no regions (text-detection or detection do)`,
           });
       }
+      if (step.orientation && (from.kind !== 'regions' || step.task.kind !== 'classification'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'orientation'],
+          message: 'an orientation step is a classification of the regions of an earlier step',
+        });
       seen.set(step.id, step);
     });
   });
@@ -96,6 +118,7 @@ export interface PipelineStep {
   recipe?: PreprocessRecipe;
   task: TaskSettings;
   from: StepSource;
+  orientation?: { turnedClass: number; threshold: number };
 }
 
 export interface Pipeline {
@@ -176,7 +199,15 @@ export function parsePipeline(value: unknown, options: { baseDir?: string; sourc
       const issues = settings.error.issues.map((x) => ({ ...x, path: ['steps', i, 'task', ...x.path] }));
       throw new WorkbenchError('INVALID_INPUT', `${source} is not a valid pipeline: ${issuesText(issues)}`);
     }
-    return { id: step.id, model, input: step.input, recipe: step.recipe, task: settings.data, from: step.from };
+    return {
+      id: step.id,
+      model,
+      input: step.input,
+      recipe: step.recipe,
+      task: settings.data,
+      from: step.from,
+      ...(step.orientation ? { orientation: step.orientation } : {}),
+    };
   });
   return { name: parsed.data.name, description: parsed.data.description, steps };
 }
@@ -220,6 +251,8 @@ export interface PipelineStepReport {
   provider: ProviderChoice;
   /** 1 for the whole image; one per region otherwise. */
   runs: number;
+  /** An orientation step: the regions it found upside down are read turned by 180° (`PipelineRegion.turned`). */
+  orientation?: boolean;
   timings: PipelineStepTimings;
   /** Why the recipe is what it is (guessed), or that it came from the pipeline. */
   notes: string[];
@@ -241,6 +274,9 @@ export interface PipelineRegion {
   score: number;
   /** Detection boxes: the class label. */
   label?: string;
+  /** An orientation step found it upside down (scoring `turnedScore`): later steps read it turned by 180°. */
+  turned?: boolean;
+  turnedScore?: number;
   /** Filled in by a text-recognition step on this region. */
   text?: string;
   textScore?: number;

@@ -8,9 +8,19 @@
 // image quantisation: real value x/255 with zero point -128). Casting to an integer type always
 // rounds to nearest and clamps to the type's range. float16 rounds to nearest even.
 import { z } from 'zod';
-import type { Dim, ValueInfo } from './model-info';
+import { familyById, recogniseFamily } from './families';
+import type { Dim, ModelInfo, ValueInfo } from './model-info';
+import { tileSettingsSchema } from './tiles';
 
-export const RESIZE_MODES = ['stretch', 'letterbox', 'center-crop', 'shorter-side-crop', 'fit-height', 'fit-inside'] as const;
+export const RESIZE_MODES = [
+  'stretch',
+  'letterbox',
+  'center-crop',
+  'shorter-side-crop',
+  'shorter-side',
+  'fit-height',
+  'fit-inside',
+] as const;
 export type ResizeMode = (typeof RESIZE_MODES)[number];
 export const INTERPOLATIONS = ['nearest', 'bilinear', 'bicubic', 'lanczos3'] as const;
 export const LAYOUTS = ['NCHW', 'NHWC', 'CHW', 'HWC'] as const;
@@ -32,14 +42,15 @@ export const resizeSchema = z.strictObject({
    * shorter-side-crop: shorter side to shorterSide, then cut a centred width×height (torchvision Resize+CenterCrop).
    * fit-height: height exactly `height`, width follows the aspect ratio, rounded up to multipleOf, at most `width` (OCR text lines).
    * fit-inside: keep the aspect ratio, never enlarge, fit inside width×height, each side rounded to multipleOf (OCR detection).
+   * shorter-side: shorter side to shorterSide (default: the smaller of width and height), aspect kept, each side cut down to multipleOf (MODNet, Depth-Anything).
    */
   mode: z.enum(RESIZE_MODES),
   width: side,
   height: side,
   padColor: z.tuple([byte, byte, byte]).default([114, 114, 114]),
-  /** shorter-side-crop only; default: the crop's longer side / 0.875 (256 for a 224 crop). */
+  /** shorter-side-crop: default the crop's longer side / 0.875 (256 for a 224 crop); shorter-side: default min(width, height). */
   shorterSide: side.optional(),
-  /** fit-height and fit-inside: output sides are multiples of this; default 8 (fit-height) or 32 (fit-inside). */
+  /** fit-height, fit-inside and shorter-side: output sides are multiples of this; default 8 (fit-height) or 32. */
   multipleOf: z.number().int().min(1).max(1024).optional(),
   interpolation: z.enum(INTERPOLATIONS).default('bilinear'),
 });
@@ -63,6 +74,17 @@ export const preprocessRecipeSchema = z
     dtype: z.enum(RECIPE_DTYPES).default('float32'),
     /** Apply scale/mean/std also for uint8, int8 and int32 tensors. */
     normalizeIntegers: z.boolean().default(false),
+    /**
+     * Run tile by tile over the image at its own size, blended over the overlaps (shared/tiles.ts):
+     * for image-to-image and segmentation/matting models with a fixed input smaller than the
+     * image. `resize` is then not used.
+     */
+    tile: tileSettingsSchema.optional(),
+    /**
+     * Divide by the resized image's brightest colour value instead of using `scale` (rembg's
+     * normalize(): x / max(x)); the same as scale 1/255 for any image with a 255 in it.
+     */
+    scaleByMax: z.boolean().optional(),
   })
   .superRefine((r, ctx) => {
     const c = channelCount(r);
@@ -235,6 +257,13 @@ export function planResize(ow: number, oh: number, r: ResizeSpec): ImageTransfor
       [tw, th] = [rw, rh];
       break;
     }
+    case 'shorter-side': {
+      const m = r.multipleOf ?? 32;
+      const s = (r.shorterSide ?? Math.min(tw, th)) / Math.min(ow, oh);
+      [rw, rh] = [Math.max(m, Math.floor((ow * s) / m) * m), Math.max(m, Math.floor((oh * s) / m) * m)];
+      [tw, th] = [rw, rh];
+      break;
+    }
     case 'fit-inside': {
       const m = r.multipleOf ?? 32;
       const s = Math.min(1, tw / ow, th / oh);
@@ -301,9 +330,16 @@ function parseImgsz(v: string | undefined): [number, number] | null {
 
 /**
  * The recipe a user most likely wants for an image input, with a note per decision.
- * `outputs` (optional) tells OCR detection from OCR direction classification.
+ * `outputs` (optional) tells OCR detection from OCR direction classification. `family`: the model
+ * family recognised in the whole model (ModelInfo.task.family); without it, the family is
+ * recognised from this input, the outputs and the metadata.
  */
-export function guessRecipe(input: ValueInfo, metadata: Record<string, string> = {}, outputs: ValueInfo[] = []): RecipeGuess {
+export function guessRecipe(
+  input: ValueInfo,
+  metadata: Record<string, string> = {},
+  outputs: ValueInfo[] = [],
+  family?: string,
+): RecipeGuess {
   const notes: string[] = [];
   const s = input.shape ?? [];
   const desc = `input "${input.name}" ${input.shape ? fmtDims(s) : '[unknown shape]'}`;
@@ -331,7 +367,6 @@ export function guessRecipe(input: ValueInfo, metadata: Record<string, string> =
   const alpha = c === 4 ? 'keep' : 'drop';
   if (c === 4) notes.push('4 channels: kept the alpha channel as the 4th (RGBA)');
 
-  const ultralytics = ['stride', 'names', 'imgsz'].some((k) => k in metadata) || /ultralytics/i.test(metadata.author ?? '');
   const paddle = s.some((d) => typeof d === 'string' && d.startsWith('p2o.'));
   let dtype: RecipeDType = 'float32';
   if (input.dtype && (RECIPE_DTYPES as readonly string[]).includes(input.dtype)) dtype = input.dtype as RecipeDType;
@@ -366,16 +401,21 @@ export function guessRecipe(input: ValueInfo, metadata: Record<string, string> =
     notes.push(`H and W are symbolic: took ${imgsz[1]}×${imgsz[0]} from the "imgsz" metadata`);
   }
 
-  const facts: RecipeFacts = { size, c, h, w, layout, metadata, outputs, ultralytics, paddle, channels };
-  const rule = RECIPE_RULES.find((r) => r.when(facts)) ?? FALLBACK_RULE;
-  const chosen = rule.choose(facts);
+  const facts: RecipeFacts = { size, c, h, w, layout, metadata, outputs, paddle, channels };
+  const preset = familyById(family ?? recogniseFamily({ inputs: [input], outputs, metadata })?.family.id)?.recipe;
+  const chosen = preset ? preset(facts) : (RECIPE_RULES.find((r) => r.when(facts)) ?? FALLBACK_RULE).choose(facts);
   if (chosen.defaultSize && !size) notes.push('H and W are symbolic: chose 640×640');
   notes.push(chosen.note);
   return build(chosen.resize, chosen.normalize, chosen.extra);
 }
 
+/** The recipe for one image input of a model, following the family recognised in the whole model. */
+export function guessModelRecipe(info: Pick<ModelInfo, 'metadata' | 'outputs' | 'task'>, input: ValueInfo): RecipeGuess {
+  return guessRecipe(input, info.metadata, info.outputs, info.task.family?.id);
+}
+
 /** What the recipe rules look at, worked out once from the input and the metadata. */
-interface RecipeFacts {
+export interface RecipeFacts {
   /** [height, width] from fixed dims or the "imgsz" metadata; null when both are symbolic. */
   size: [number, number] | null;
   c: Dim;
@@ -384,12 +424,11 @@ interface RecipeFacts {
   layout: Layout;
   metadata: Record<string, string>;
   outputs: ValueInfo[];
-  ultralytics: boolean;
   paddle: boolean;
   channels: 'RGB' | 'GRAY';
 }
 
-interface RecipeChoice {
+export interface RecipeChoice {
   resize: Omit<ResizeSpec, 'padColor' | 'interpolation'> & Partial<ResizeSpec>;
   normalize: NormalizePreset;
   extra?: Partial<PreprocessRecipe>;
@@ -410,28 +449,11 @@ const or640 = (f: RecipeFacts): [number, number] => f.size ?? [640, 640];
 const bgr = (f: RecipeFacts) => ({ channels: f.channels === 'GRAY' ? 'GRAY' : 'BGR' }) as const;
 const paddleNchw = (f: RecipeFacts) => f.paddle && f.layout === 'NCHW';
 
-/** Model families in the order they are tried; the first that applies makes the recipe. */
+/**
+ * Recipes by the input's own signature, in the order they are tried, for models that no family
+ * in shared/families.ts recognised (those bring their own recipe).
+ */
 const RECIPE_RULES: RecipeRule[] = [
-  {
-    family: 'Ultralytics classifier',
-    when: (f) => f.ultralytics && f.metadata.task?.trim() === 'classify',
-    choose: (f) => ({
-      resize: { mode: 'center-crop', width: or640(f)[1], height: or640(f)[0] },
-      normalize: 'none',
-      defaultSize: true,
-      note: 'Ultralytics classifier (metadata "task" is "classify"): centre crop, values 0..1, no mean/std',
-    }),
-  },
-  {
-    family: 'Ultralytics detector',
-    when: (f) => f.ultralytics,
-    choose: (f) => ({
-      resize: { mode: 'letterbox', width: or640(f)[1], height: or640(f)[0] },
-      normalize: 'none',
-      defaultSize: true,
-      note: 'Ultralytics metadata (stride/names/imgsz): letterbox with grey 114 padding, values 0..1 (x/255), no mean/std',
-    }),
-  },
   {
     family: 'PaddleOCR text recognition',
     when: (f) => paddleNchw(f) && isNum(f.h) && !isNum(f.w),

@@ -1,39 +1,11 @@
 // Guesses what a model does from its metadata and its input/output shapes. Pure: no Node/DOM.
 // Each rule gives a reason a user can check against the model.
 
+import { recogniseFamily } from './families';
 import type { Dim, ModelInfo, TaskGuess, ValueInfo } from './model-info';
+import { fmtShape as fmt, imageInput, isFloat, isNum as num, type ImageSignature as Image } from './signature';
 
 type Info = Omit<ModelInfo, 'task'>;
-
-const ULTRALYTICS_TASKS: Record<string, TaskGuess> = {
-  detect: { kind: 'detection', reason: 'metadata "task" is "detect" (Ultralytics object detection)' },
-  segment: { kind: 'segmentation', reason: 'metadata "task" is "segment" (Ultralytics instance segmentation)' },
-  classify: { kind: 'classification', reason: 'metadata "task" is "classify" (Ultralytics classification)' },
-  pose: { kind: 'detection', reason: 'metadata "task" is "pose" (Ultralytics pose: people boxes with keypoints)' },
-  obb: { kind: 'detection', reason: 'metadata "task" is "obb" (Ultralytics oriented bounding boxes)' },
-};
-
-const fmt = (s: Dim[] | null): string => (s ? `[${s.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '[unknown rank]');
-const num = (d: Dim | undefined): d is number => typeof d === 'number';
-const isFloat = (v: ValueInfo): boolean => v.dtype === 'float32' || v.dtype === 'float16' || v.dtype === 'float64';
-
-interface Image {
-  v: ValueInfo;
-  channelsFirst: boolean;
-  h: Dim;
-  w: Dim;
-}
-
-/** An input shaped [N,3,H,W] or [N,H,W,3] (float or uint8). */
-function imageInput(inputs: ValueInfo[]): Image | null {
-  for (const v of inputs) {
-    const s = v.shape;
-    if (v.kind !== 'tensor' || !s || s.length !== 4 || !(isFloat(v) || v.dtype === 'uint8')) continue;
-    if (s[1] === 3 || s[1] === 1) return { v, channelsFirst: true, h: s[2], w: s[3] };
-    if (s[3] === 3 || s[3] === 1) return { v, channelsFirst: false, h: s[1], w: s[2] };
-  }
-  return null;
-}
 
 /** Same spatial size: equal numbers, or both symbolic (dynamic input, dynamic output). */
 const sameDim = (a: Dim, b: Dim): boolean => (num(a) && num(b) ? a === b : !num(a) && !num(b));
@@ -162,11 +134,13 @@ function fromImage(info: Info, img: Image): TaskGuess | null {
   return null;
 }
 
-/** Rules on the whole model, in the order they are tried: metadata first, then the signature. */
+/** Rules on the whole model, in the order they are tried: known families first, then the signature. */
 const MODEL_RULES: ((info: Info) => TaskGuess | null)[] = [
   (info) => {
-    const task = info.metadata.task?.trim().toLowerCase() ?? '';
-    return Object.hasOwn(ULTRALYTICS_TASKS, task) ? ULTRALYTICS_TASKS[task] : null;
+    const match = recogniseFamily(info);
+    if (!match) return null;
+    const { family, reason } = match;
+    return { kind: family.kind, reason: `${family.name}: ${reason}`, family: { id: family.id, name: family.name } };
   },
   audio,
   (info) => {

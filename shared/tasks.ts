@@ -35,9 +35,26 @@ export const labelsSourceSchema = z.discriminatedUnion('kind', [
 export type LabelsSource = z.infer<typeof labelsSourceSchema>;
 const labels = labelsSourceSchema.default({ kind: 'auto' });
 
-export const DETECTION_LAYOUTS = ['auto', 'yolov5', 'yolov8', 'end-to-end', 'ssd'] as const;
+/**
+ * yolov8-seg/-pose/-obb: Ultralytics heads with mask coefficients (and a prototype output),
+ * keypoints, or a rotation angle after the class scores; detr: RT-DETR rows [1, N, 4+C] of
+ * normalised cxcywh boxes and class scores, read without NMS.
+ */
+export const DETECTION_LAYOUTS = [
+  'auto',
+  'yolov5',
+  'yolov8',
+  'yolov8-seg',
+  'yolov8-pose',
+  'yolov8-obb',
+  'detr',
+  'end-to-end',
+  'ssd',
+] as const;
+export type DetectionLayout = (typeof DETECTION_LAYOUTS)[number];
 export const BOX_FORMATS = ['auto', 'cxcywh', 'xyxy', 'xywh', 'yxyx'] as const;
 export const COLORMAPS = ['gray', 'viridis', 'inferno', 'turbo'] as const;
+export const SEGMENTATION_ACTIVATIONS = ['auto', 'sigmoid', 'none', 'minmax', 'sigmoid-minmax'] as const;
 
 export const taskSettingsSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -76,8 +93,11 @@ export const taskSettingsSchema = z.discriminatedUnion('kind', [
     output: outputName.optional(),
     /** semantic: [1,C,H,W] argmax; binary: [1,1,H,W] foreground (matting with soft). */
     mode: z.enum(['auto', 'semantic', 'binary']).default('auto'),
-    /** auto: sigmoid when values fall outside 0..1. */
-    activation: z.enum(['auto', 'sigmoid', 'none']).default('auto'),
+    /**
+     * auto: sigmoid when values fall outside 0..1. minmax: stretch the map's own range to 0..1
+     * (rembg's ISNet and U²-Net); sigmoid-minmax: sigmoid, then that stretch (rembg's BiRefNet).
+     */
+    activation: z.enum(SEGMENTATION_ACTIVATIONS).default('auto'),
     threshold: unit.default(0.5),
     /** binary only: keep the soft alpha (matting) instead of a hard threshold. */
     soft: z.boolean().default(false),
@@ -173,15 +193,33 @@ export interface ClassificationResult {
   image: number;
 }
 
+/** A keypoint in original-image pixels with its visibility score (0..1). */
+export interface Keypoint {
+  x: number;
+  y: number;
+  score: number;
+}
+
 /** Coordinates in original-image pixels (continuous: 0 = left edge). */
 export interface Detection extends ClassScore {
   x1: number;
   y1: number;
   x2: number;
   y2: number;
+  /**
+   * The object's outline, original-image pixels: the four corners of a rotated box (OBB,
+   * x1..y2 are then its bounds) or the outer contour of an instance mask (-seg).
+   */
+  polygon?: [number, number][];
+  /** Rotated boxes: the angle in radians, clockwise in image coordinates (Ultralytics' r). */
+  angle?: number;
+  /** Pose models: keypoints in the model's order (COCO's 17 for people). */
+  keypoints?: Keypoint[];
+  /** Instance masks: pixels of the mask (at original-image size), 0..1 of the image. */
+  maskArea?: number;
 }
 
-export interface DetectionResult {
+export interface DetectionResult<R = Raster> {
   kind: 'detection';
   /** What the postprocessor read the outputs as, in words ("YOLOv8 [1, 84, 8400], cxcywh pixels"). */
   layout: string;
@@ -191,6 +229,13 @@ export interface DetectionResult {
   imageWidth: number;
   imageHeight: number;
   image: number;
+  /**
+   * Instance masks (-seg models): `mask` holds detection index + 1 per pixel (0: none; past 255
+   * instances the rest share 255), 1 channel; `overlay` the same coloured by class, RGBA.
+   */
+  instances?: { mask: R; overlay: R };
+  /** Pose models: which keypoints the skeleton joins (0-based index pairs). */
+  skeleton?: [number, number][];
 }
 
 export interface SegmentClass {
@@ -206,7 +251,7 @@ export interface SegmentationResult<R = Raster> {
   kind: 'segmentation';
   mode: 'semantic' | 'binary';
   output: string;
-  activation: 'sigmoid' | 'none' | 'softmax';
+  activation: 'sigmoid' | 'none' | 'softmax' | 'minmax' | 'sigmoid-minmax';
   /** Classes present, by area, largest first (binary: one class "foreground"). */
   classes: SegmentClass[];
   /** Class index per pixel (semantic) or 0/255 or soft alpha (binary), at original-image size, 1 channel. */
@@ -274,7 +319,7 @@ export interface GenericResult<R = Raster> {
 
 export type TaskResult<R = Raster> =
   | ClassificationResult
-  | DetectionResult
+  | DetectionResult<R>
   | SegmentationResult<R>
   | ImageOutputResult<R>
   | TextDetectionResult

@@ -1,12 +1,14 @@
 // Turns `--input [NAME=]FILE`, `--recipe`, `--set` and `--dim` into the model.run inputs:
 // images through a recipe, tensor files, .wav audio, and generated values for the rest.
 import { readFile } from 'node:fs/promises';
+import { freemem } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import type { ModelInfo, ValueInfo } from '../../shared/model-info';
 import { type ModelRecipe, parseRecipeFile, recipeForInput } from '../../shared/model-recipe';
 import type { PreprocessRecipe } from '../../shared/recipe';
 import type { RunInputSource } from '../../shared/run';
 import { isFloatDType } from '../../shared/tensor';
+import { type TilePlan, type TileSettings, planInputTiles } from '../../shared/tiles';
 import { fsError } from '../common/fs';
 import { type Caller, CliFailure, UsageError, parseCount, parsePairs } from './args';
 
@@ -164,4 +166,57 @@ export async function buildInputs(
 export function namedDims(dims: Map<string, number>): Record<string, number> | undefined {
   const named = [...dims].filter(([key]) => !key.includes('['));
   return named.length ? Object.fromEntries(named) : undefined;
+}
+
+export const tileFlags = {
+  tile: { type: 'string' },
+  'tile-overlap': { type: 'string' },
+} as const;
+
+/** --tile auto|N|off and --tile-overlap N|auto: tiles for images larger than the model's input. */
+export function parseTileFlags(values: { tile?: string; 'tile-overlap'?: string }): TileSettings | 'off' | undefined {
+  const { tile, 'tile-overlap': overlap } = values;
+  if (tile === undefined) {
+    if (overlap !== undefined) throw new UsageError('--tile-overlap goes with --tile auto|N');
+    return undefined;
+  }
+  if (tile === 'off') {
+    if (overlap !== undefined) throw new UsageError('--tile-overlap does not go with --tile off');
+    return 'off';
+  }
+  const size = tile === 'auto' ? 'auto' : parseCount('--tile', tile, 0, 16);
+  if (typeof size === 'number' && size > 8192) throw new UsageError(`--tile must be at most 8192, not ${size}`);
+  const over = overlap === undefined || overlap === 'auto' ? 'auto' : parseCount('--tile-overlap', overlap, 0, 0);
+  if (typeof over === 'number' && typeof size === 'number' && over >= size)
+    throw new UsageError(`--tile-overlap must be less than the tile size ${size}, not ${over}`);
+  return { size, overlap: over };
+}
+
+/** The run's image inputs with the tiles asked for (or without any, for 'off'). */
+export function withTiles(
+  info: ModelInfo,
+  inputs: Record<string, RunInputSource>,
+  tile: TileSettings | 'off' | undefined,
+): Record<string, RunInputSource> {
+  if (tile === undefined) return inputs;
+  const images = Object.entries(inputs).filter(([, s]) => s.kind === 'image');
+  if (!images.length) throw new UsageError('--tile needs an image input (--input IMAGE)');
+  const out = { ...inputs };
+  for (const [name, source] of images) {
+    if (source.kind !== 'image') continue;
+    const { tile: _, ...recipe } = source.recipe;
+    out[name] = { ...source, recipe: tile === 'off' ? recipe : { ...recipe, tile } };
+    const input = info.inputs.find((v) => v.name === name);
+    if (tile !== 'off' && input) checkTiles(tile, input, recipe.layout);
+  }
+  return out;
+}
+
+/** Tiles that cannot fit the model are a usage error (exit 2), said before anything runs. */
+export function checkTiles(tile: TileSettings, input: ValueInfo, layout: string): TilePlan {
+  try {
+    return planInputTiles(tile, input, layout, freemem());
+  } catch (error) {
+    throw new CliFailure(`Tiles: ${(error as Error).message}`, 2);
+  }
 }

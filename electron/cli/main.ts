@@ -57,6 +57,10 @@ Usage:
       --expect DIR          compare the outputs with reference tensors saved earlier (NAME.npy,
                             .pb or .json as *Save* and --out write them, or output_N.pb);
                             --atol A (1e-5) --rtol R (1e-3); exit 1 when one is out of tolerance
+      --tile auto|N|off     an image larger than the model's input runs tile by tile at its own
+                            size, blended over the overlaps (image-to-image, segmentation,
+                            matting); auto: a fixed input's size, else chosen from free memory
+      --tile-overlap N|auto pixels two tiles share (auto: an eighth of the tile, 4..64)
       --json                the RunResult as JSON on stdout
   onnx-workbench bench MODEL [options]      Latency min/p50/p90/p99/max/mean and runs/s
       --runs N (100) --warmup N (10) --provider P (repeatable: one row each) --threads N
@@ -87,6 +91,7 @@ Usage:
       --include GLOB  --exclude GLOB paths relative to FOLDER, e.g. "2024/**/*.jpg" (repeatable)
       --write LIST          csv,jsonl,coco,images,masks,cutouts,tensors (default csv,jsonl)
       --provider P  --threads N  --batch-size N|auto  --max-pixels N (default 100000000)
+      --tile auto|N|off  --tile-overlap N|auto   each image tile by tile, as for run
       --progress json|bar|lines|none JSON lines on stdout; default: a bar on a terminal, else a
                             line every 5 s and every tenth ("batch: 120/300 done, 2 failed, …")
       --retry-failed        run the files that failed before again

@@ -15,6 +15,7 @@ import { probeProviders } from './providers/probe';
 import { findTestCases } from './check/find';
 import { runCheck } from './check/run';
 import { imagePreview, loadImageInput, recipeFor } from './run/images';
+import { thumbnail } from './results/preview';
 import { ModelRunner } from './run/runner';
 import { pipelineMethod } from './pipeline/run';
 import { RunResults } from './results/run-results';
@@ -139,6 +140,7 @@ export function createHandlers(options: {
     'engine.batchRun': (params, ctx) => batches.run(params, ctx),
     'engine.batchControl': async ({ jobId, action }) => batches.control(jobId, action),
     'image.preview': ({ path, recipe }) => imagePreview(path, recipe),
+    'image.thumbnail': ({ path, size }) => thumbnail(path, size),
     'image.guessRecipe': ({ modelPath, input }) => recipeFor(modelPath, input),
     'audio.speech': (request, ctx) => speechChannel(request, sessions, ctx),
     'audio.exportSpeech': (request) => exportSpeech(request),

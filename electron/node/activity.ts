@@ -20,6 +20,7 @@ const VERBS: Record<string, string> = {
   'model.close': 'Closing',
   'tensor.read': 'Reading tensor',
   'image.preview': 'Preparing',
+  'image.thumbnail': 'Preparing',
   'image.guessRecipe': 'Reading',
   'run.interpret': 'Reading results',
   'run.exportResult': 'Exporting result',

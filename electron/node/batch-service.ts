@@ -148,7 +148,8 @@ export class BatchService {
         known ? `Batch job ${jobId} is not running (resume it to run it again)` : `There is no batch job ${jobId}`,
       );
     }
-    if (kind !== 'batch') throw new WorkbenchError('INVALID_INPUT', `Job ${jobId} is a ${kind} job, not a batch job (watch it with jobs.watch)`);
+    if (kind !== 'batch')
+      throw new WorkbenchError('INVALID_INPUT', `Job ${jobId} is a ${kind} job, not a batch job (watch it with jobs.watch)`);
     const outcome = await this.registry.watch(jobId, {
       signal: ctx.signal,
       emit: (p) => {

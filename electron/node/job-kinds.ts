@@ -92,6 +92,10 @@ const WORKS: { [K in EngineJobKind]: (engine: EngineClient, request: JobTypes[K]
 };
 
 /** The work of a job the engine does in one go (all kinds but batch). */
-export function engineJobWork<K extends EngineJobKind>(engine: EngineClient, kind: K, request: JobTypes[K]['request']): JobWork<K> {
+export function engineJobWork<K extends EngineJobKind>(
+  engine: EngineClient,
+  kind: K,
+  request: JobTypes[K]['request'],
+): JobWork<K> {
   return WORKS[kind](engine, request);
 }

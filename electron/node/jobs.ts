@@ -27,19 +27,17 @@ export interface JobWork<K extends JobKind> {
 }
 
 /** A job's progress as counts, for the status bar and the list of jobs: one rule per kind. */
-const COUNTS: { [K in JobKind]: (p: Progress<K>, request: JobTypes[K]['request']) => { done: number; total: number | null } } =
-  {
-    batch: (p) => ({ done: p.done, total: p.total }),
-    eval: (p) => ({ done: p.batch?.done ?? 0, total: p.batch?.total ?? null }),
-    // Runs over every provider: the finished ones, then the one being measured.
-    benchmark: (p, request) => ({ done: p.finished * p.total + p.done, total: request.providers.length * p.total }),
-    profile: (p) => ({ done: p.done ?? 0, total: p.total ?? null }),
-  };
+const COUNTS: { [K in JobKind]: (p: Progress<K>, request: JobTypes[K]['request']) => { done: number; total: number | null } } = {
+  batch: (p) => ({ done: p.done, total: p.total }),
+  eval: (p) => ({ done: p.batch?.done ?? 0, total: p.batch?.total ?? null }),
+  // Runs over every provider: the finished ones, then the one being measured.
+  benchmark: (p, request) => ({ done: p.finished * p.total + p.done, total: request.providers.length * p.total }),
+  profile: (p) => ({ done: p.done ?? 0, total: p.total ?? null }),
+};
 
 /** What happens to jobs, for observers on the main side (status bar feed, taskbar progress, notifications). */
 export type JobEvent =
-  | ({ type: 'progress'; jobId: string } & JobProgress)
-  | { type: 'ended'; jobId: string; kind: JobKind; result: Result<unknown> };
+  ({ type: 'progress'; jobId: string } & JobProgress) | { type: 'ended'; jobId: string; kind: JobKind; result: Result<unknown> };
 
 interface Entry {
   info: Omit<JobInfo, 'state' | 'done' | 'total' | 'error'>;

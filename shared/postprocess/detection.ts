@@ -1,17 +1,42 @@
-// Object detection: YOLOv5 [B,N,5+C], YOLOv8/11 [B,4+C,N], end-to-end [B,N,6|7] and SSD/TF
-// multi-output models → boxes on the original image. Candidates live in flat typed arrays until
+// Object detection: YOLOv5 [B,N,5+C], YOLOv8/11 [B,4+C,N] (with -seg mask coefficients, -pose
+// keypoints or an -obb angle after the classes), RT-DETR [B,N,4+C], end-to-end [B,N,6|7] and
+// SSD/TF multi-output models → boxes on the original image. Candidates live in flat typed arrays until
 // NMS has picked the few that become objects: a [1,84,8400] output reads in a few milliseconds.
 import { toImageCoords, type ImageTransform } from '../recipe';
-import type { Detection, DetectionResult, NumericArray, OutputTensor, Readable, TaskSettingsOf } from '../tasks';
+import type {
+  Detection,
+  DetectionLayout,
+  DetectionResult,
+  Keypoint,
+  NumericArray,
+  OutputTensor,
+  Readable,
+  TaskSettingsOf,
+} from '../tasks';
 import type { PostprocessContext } from './context';
+import { instanceMasks, type InstanceBox } from './instances';
 import { labelOf, metadataLabels, resolveLabels } from './labels';
 import { nms, orderByScore } from './nms';
+import { COCO_SKELETON, DOTA_V1_LABELS, parseKptShape } from './pose';
+import { regularAngle, rotatedCorners, rotatedIou } from './rotated';
 import { allIntegers, cannotRead, describeOutput, describeOutputs, elementCount, known, type OutputShape } from './outputs';
 
 type Settings = TaskSettingsOf<'detection'>;
 type Format = Exclude<Settings['boxFormat'], 'auto'>;
 
-/** How the outputs are read. Features are per candidate: box (4), [objectness], class scores. */
+/** What a YOLOv8-layout head carries after its class scores, and whether it needs NMS. */
+export type Head =
+  | { kind: 'boxes'; nms: boolean }
+  /** -seg: nm mask coefficients, read against the prototype masks output [B, nm, H/4, W/4]. */
+  | { kind: 'seg'; protos: string; nm: number }
+  /** -pose: keypoints × (x, y[, visibility]). */
+  | { kind: 'pose'; keypoints: number; values: 2 | 3 }
+  /** -obb: one rotation angle (radians). */
+  | { kind: 'obb' };
+
+const BOXES: Head = { kind: 'boxes', nms: true };
+
+/** How the outputs are read. Features are per candidate: box (4), [objectness], class scores, then the head's extras. */
 export type DetectionPlan =
   | {
       layout: 'yolov5' | 'yolov8';
@@ -22,6 +47,7 @@ export type DetectionPlan =
       candidates: number;
       features: number;
       classes: number;
+      head: Head;
     }
   | { layout: 'end-to-end'; output: string; batch: number; candidates: number; columns: 6 | 7; batchColumn: boolean }
   | {
@@ -39,19 +65,101 @@ type SinglePlan = Exclude<DetectionPlan, { layout: 'ssd' }>;
 export const DETECTION_NEED =
   'detection needs an output shaped [1, N, 5+C] (YOLOv5), [1, 4+C, N] (YOLOv8), [1, N, 6] (end-to-end) or separate boxes [1, N, 4] and scores outputs (SSD)';
 
-const LAYOUT_NAMES: Record<DetectionPlan['layout'], string> = {
+const LAYOUT_NAMES: Record<Exclude<DetectionLayout, 'auto'>, string> = {
   yolov5: 'YOLOv5',
   yolov8: 'YOLOv8',
+  'yolov8-seg': 'YOLOv8-seg',
+  'yolov8-pose': 'YOLOv8-pose',
+  'yolov8-obb': 'YOLOv8-obb',
+  detr: 'RT-DETR',
   'end-to-end': 'end-to-end',
   ssd: 'SSD',
 };
+
+/** What the model's metadata and its other outputs tell about the head (Ultralytics writes task and kpt_shape). */
+export interface HeadHints {
+  /** Metadata "task", lower case. */
+  task: string;
+  /** Metadata "kpt_shape". */
+  kpt: [number, number] | null;
+  outputs: OutputShape[];
+}
+
+export function headHints(metadata: Record<string, string>, outputs: OutputShape[]): HeadHints {
+  return { task: (metadata.task ?? '').trim().toLowerCase(), kpt: parseKptShape(metadata.kpt_shape), outputs };
+}
+
+/** A prototype-masks output [B, nm, h, w] (not the one being read). */
+const protosOf = (outputs: OutputShape[], not: string): OutputShape | undefined =>
+  outputs.find((o) => o.name !== not && o.dims.length === 4 && known(o.dims[1]) && o.dims[1] >= 1 && o.dims[1] <= 256);
+
+/** The head a layout names; auto: the one the metadata names (else plain boxes). A string says why it cannot be. */
+function headFor(layout: Settings['layout'], o: OutputShape, hints: HeadHints): Head | string {
+  const protos = protosOf(hints.outputs, o.name);
+  // Without kpt_shape the keypoint count is worked out from the features (0: not known yet).
+  const kpt = hints.kpt ?? [0, 3];
+  const seg = (): Head | string =>
+    protos
+      ? { kind: 'seg', protos: protos.name, nm: protos.dims[1] }
+      : 'has no prototype masks output [1, nm, H/4, W/4] beside it (YOLOv8-seg)';
+  switch (layout) {
+    case 'yolov8-seg':
+      return seg();
+    case 'yolov8-pose':
+      return { kind: 'pose', keypoints: kpt[0], values: kpt[1] === 2 ? 2 : 3 };
+    case 'yolov8-obb':
+      return { kind: 'obb' };
+    case 'detr':
+      return { kind: 'boxes', nms: false };
+    case 'auto':
+      if (hints.task === 'segment' && protos) return seg();
+      if (hints.task === 'pose' || hints.kpt) return { kind: 'pose', keypoints: kpt[0], values: kpt[1] === 2 ? 2 : 3 };
+      if (hints.task === 'obb') return { kind: 'obb' };
+      return BOXES;
+    default:
+      return BOXES;
+  }
+}
+
+const extraValues = (h: Head): number =>
+  h.kind === 'seg' ? h.nm : h.kind === 'pose' ? h.keypoints * h.values : h.kind === 'obb' ? 1 : 0;
+
+const HEAD_WORDS = { seg: 'mask coefficients', pose: 'keypoint values', obb: 'angle' } as const;
+
+/** A YOLOv8-layout plan for a head with extras after the classes (or RT-DETR rows), or why not. */
+function headPlan(o: OutputShape, layout: Settings['layout'], hint: number | null, given: Head): SinglePlan | string {
+  const d = o.dims;
+  if (d.length !== 3) return `has rank ${d.length}, not 3`;
+  const [batch, a, k] = d;
+  // RT-DETR: queries along dim 1; YOLOv8 heads: features along the shorter dim.
+  const rows = layout === 'detr' ? true : known(a) && known(k) && a > k;
+  const [features, candidates] = rows ? [k, a] : [a, k];
+  let head = given;
+  if (head.kind === 'pose' && head.keypoints === 0) {
+    // Pose models have one class (person) unless the metadata names more: 4 + classes + K × 3.
+    const kpts = (features - 4 - (hint ?? 1)) / 3;
+    if (!Number.isInteger(kpts) || kpts < 1)
+      return `has ${known(features) ? features : 'an unknown number of'} values per candidate, which is not 4 box values + ${hint ?? 1} class + keypoints × 3`;
+    head = { kind: 'pose', keypoints: kpts, values: 3 };
+  }
+  const extra = extraValues(head);
+  if (!known(features) || features < 4 + extra + 1) {
+    const what = head.kind === 'boxes' ? '' : ` + ${extra} ${HEAD_WORDS[head.kind]}`;
+    return `has ${known(features) ? features : 'an unknown number of'} values per candidate, too few for 4 box values + classes${what}`;
+  }
+  const classes = hint !== null && 4 + hint + extra === features ? hint : features - 4 - extra;
+  return { layout: 'yolov8', output: o.name, rows, batch, candidates, features, classes, head };
+}
 
 type Planned = { ok: true; plan: DetectionPlan } | { ok: false; reason: string };
 
 const lt = (a: number, b: number): boolean => !known(a) || !known(b) || a < b;
 
 /** A plan for one output, or why it does not fit `layout`. `hint`: the class count from the model's metadata. */
-function singlePlan(o: OutputShape, layout: Settings['layout'], hint: number | null): SinglePlan | string {
+function singlePlan(o: OutputShape, layout: Settings['layout'], hint: number | null, hints?: HeadHints): SinglePlan | string {
+  const head = headFor(layout, o, hints ?? { task: '', kpt: null, outputs: [] });
+  if (typeof head === 'string') return head;
+  if (head !== BOXES) return headPlan(o, layout, hint, head);
   const d = o.dims;
   if (d.length === 2 && (layout === 'auto' || layout === 'end-to-end') && (d[1] === 6 || d[1] === 7)) {
     // [N, 7]: ONNX NMS exports (YOLOv7 end2end) put the batch index first.
@@ -66,19 +174,19 @@ function singlePlan(o: OutputShape, layout: Settings['layout'], hint: number | n
     hint !== null && box + hint <= features ? hint : features - box;
   // [1, N, 4+C] rows with a class count from metadata that fits exactly: YOLOv8 exported transposed.
   if (layout === 'auto' && hint !== null && known(k) && k === 4 + hint && lt(k, a))
-    return { layout: 'yolov8', output: o.name, rows: true, batch, candidates: a, features: k, classes: hint };
+    return { layout: 'yolov8', output: o.name, rows: true, batch, candidates: a, features: k, classes: hint, head };
   // Features sit along the shorter of dims 1 and 2 (there are far more candidates than values per
   // candidate); when told the layout, a dim too short for the features settles it too.
   const colsV8 = known(a) && a >= 5 && (lt(a, k) || (layout === 'yolov8' && known(k) && k < 5));
   if ((layout === 'auto' || layout === 'yolov8') && colsV8)
-    return { layout: 'yolov8', output: o.name, rows: false, batch, candidates: k, features: a, classes: classesFrom(a, 4) };
+    return { layout: 'yolov8', output: o.name, rows: false, batch, candidates: k, features: a, classes: classesFrom(a, 4), head };
   if (layout === 'yolov8' && known(k) && k >= 5)
-    return { layout: 'yolov8', output: o.name, rows: true, batch, candidates: a, features: k, classes: classesFrom(k, 4) };
+    return { layout: 'yolov8', output: o.name, rows: true, batch, candidates: a, features: k, classes: classesFrom(k, 4), head };
   const colsV5 = layout === 'yolov5' && known(a) && a >= 6 && known(k) && (a < k || k < 6);
   if ((layout === 'auto' || layout === 'yolov5') && known(k) && k >= 6 && !colsV5 && (layout === 'yolov5' || lt(k, a)))
-    return { layout: 'yolov5', output: o.name, rows: true, batch, candidates: a, features: k, classes: classesFrom(k, 5) };
+    return { layout: 'yolov5', output: o.name, rows: true, batch, candidates: a, features: k, classes: classesFrom(k, 5), head };
   if (colsV5)
-    return { layout: 'yolov5', output: o.name, rows: false, batch, candidates: k, features: a, classes: classesFrom(a, 5) };
+    return { layout: 'yolov5', output: o.name, rows: false, batch, candidates: k, features: a, classes: classesFrom(a, 5), head };
   return 'is not shaped like that';
 }
 
@@ -136,18 +244,28 @@ function ssdPlan(outputs: OutputShape[], names: Settings['outputs'], explicit: b
 /** Detectors name at most a few thousand classes (LVIS: 1203, Objects365: 365). */
 const MAX_DETECTOR_CLASSES = 2000;
 
-export function planDetection(settings: Settings, outputs: OutputShape[], hint: number | null = null): Planned {
+export function planDetection(
+  settings: Settings,
+  outputs: OutputShape[],
+  hint: number | null = null,
+  hints: HeadHints = { task: '', kpt: null, outputs },
+): Planned {
   const numeric = outputs.filter((o) => o.dtype !== 'string');
   const multi = settings.layout === 'ssd' || settings.outputs !== undefined;
-  if (multi || settings.layout === 'auto') {
+  if (multi || (settings.layout === 'auto' && hints.task !== 'segment')) {
     const p = ssdPlan(numeric, settings.outputs, multi);
     if (typeof p !== 'string') return { ok: true, plan: p };
     if (multi) return { ok: false, reason: `${DETECTION_NEED}; ${p}` };
   }
   for (const o of numeric) {
-    const p = singlePlan(o, settings.layout, hint);
+    const p = singlePlan(o, settings.layout, hint, hints);
     // More "classes" than any detector has: a text recogniser's characters ([N, T, 6625]), not boxes.
     if (typeof p !== 'string' && !('classes' in p && p.classes > MAX_DETECTOR_CLASSES)) return { ok: true, plan: p };
+    if (typeof p === 'string' && settings.layout !== 'auto' && settings.layout !== 'ssd' && numeric.length === 1)
+      return {
+        ok: false,
+        reason: `${DETECTION_NEED} (layout ${LAYOUT_NAMES[settings.layout]}); output ${describeOutput(o)} ${p}`,
+      };
   }
   const as = settings.layout === 'auto' ? '' : ` (layout ${LAYOUT_NAMES[settings.layout]})`;
   return { ok: false, reason: `${DETECTION_NEED}${as}; this model has ${describeOutputs(outputs)}` };
@@ -157,7 +275,10 @@ export function canReadDetection(settings: Settings, outputs: OutputShape[]): Re
   const p = planDetection(settings, outputs);
   if (!p.ok) return p;
   const plan = p.plan;
-  const used = plan.layout === 'ssd' ? [plan.boxes, plan.scores, plan.classes, plan.count] : [plan.output];
+  const used =
+    plan.layout === 'ssd'
+      ? [plan.boxes, plan.scores, plan.classes, plan.count]
+      : [plan.output, plan.layout !== 'end-to-end' && plan.head.kind === 'seg' ? plan.head.protos : null];
   return { ok: true, outputs: used.filter((n): n is string => n !== null) };
 }
 
@@ -168,11 +289,14 @@ class Candidates {
   boxes = new Float32Array(256 * 4);
   scores = new Float32Array(256);
   classes = new Int32Array(256);
+  /** The candidate's index in the output (to read a head's extras after NMS). */
+  src = new Int32Array(256);
   count = 0;
 
-  push(a: number, b: number, c: number, d: number, score: number, cls: number): void {
+  push(a: number, b: number, c: number, d: number, score: number, cls: number, src = -1): void {
     if (this.count === this.scores.length) this.grow();
     const i = this.count++;
+    this.src[i] = src;
     this.boxes[i * 4] = a;
     this.boxes[i * 4 + 1] = b;
     this.boxes[i * 4 + 2] = c;
@@ -189,7 +313,9 @@ class Candidates {
     scores.set(this.scores);
     const classes = new Int32Array(n);
     classes.set(this.classes);
-    [this.boxes, this.scores, this.classes] = [boxes, scores, classes];
+    const src = new Int32Array(n);
+    src.set(this.src);
+    [this.boxes, this.scores, this.classes, this.src] = [boxes, scores, classes, src];
   }
 }
 
@@ -220,7 +346,7 @@ function readYolo(
         }
       }
       const score = c === 0 ? obj : obj * best;
-      if (score > conf) out.push(data[row], data[row + 1], data[row + 2], data[row + 3], score, cls);
+      if (score > conf) out.push(data[row], data[row + 1], data[row + 2], data[row + 3], score, cls, j);
     }
     return out;
   }
@@ -240,7 +366,8 @@ function readYolo(
   for (let j = 0; j < n; j++) {
     const obj = plan.layout === 'yolov5' ? data[base + 4 * n + j] : 1;
     const score = c === 0 ? obj : obj * best[j];
-    if (score > conf) out.push(data[base + j], data[base + n + j], data[base + 2 * n + j], data[base + 3 * n + j], score, cls[j]);
+    if (score > conf)
+      out.push(data[base + j], data[base + n + j], data[base + 2 * n + j], data[base + 3 * n + j], score, cls[j], j);
   }
   return out;
 }
@@ -386,9 +513,21 @@ function describePlan(plan: DetectionPlan, ctx: PostprocessContext): string {
   switch (plan.layout) {
     case 'yolov5':
     case 'yolov8': {
-      const extra = plan.features - plan.classes - (plan.layout === 'yolov5' ? 5 : 4);
+      const h = plan.head;
+      const extra = plan.features - plan.classes - (plan.layout === 'yolov5' ? 5 : 4) - extraValues(h);
       const rest = extra > 0 ? ` + ${extra} extra values ignored` : '';
-      return `${LAYOUT_NAMES[plan.layout]} ${d(plan.output)}: ${plan.candidates} candidates, ${plan.classes} classes${rest}`;
+      const what =
+        h.kind === 'seg'
+          ? ` + ${h.nm} mask coefficients against prototypes ${d(h.protos)}`
+          : h.kind === 'pose'
+            ? ` + ${h.keypoints} keypoints × ${h.values}`
+            : h.kind === 'obb'
+              ? ' + a rotation angle'
+              : '';
+      const name =
+        h.kind === 'boxes' && !h.nms ? 'RT-DETR' : `${LAYOUT_NAMES[plan.layout]}${h.kind === 'boxes' ? '' : `-${h.kind}`}`;
+      const unit = h.kind === 'boxes' && !h.nms ? 'queries' : 'candidates';
+      return `${name} ${d(plan.output)}: ${plan.candidates} ${unit}, ${plan.classes} classes${what}${rest}`;
     }
     case 'end-to-end':
       return `end-to-end ${d(plan.output)}: ${plan.batchColumn ? 'batch, ' : ''}box, score and class per detection`;
@@ -403,7 +542,7 @@ function describePlan(plan: DetectionPlan, ctx: PostprocessContext): string {
 
 export function readDetection(settings: Settings, ctx: PostprocessContext): DetectionResult[] {
   const meta = metadataLabels(ctx);
-  const planned = planDetection(settings, ctx.outputs, meta?.length || null);
+  const planned = planDetection(settings, ctx.outputs, meta?.length || null, headHints(ctx.metadata, ctx.outputs));
   if (!planned.ok) cannotRead(planned.reason);
   let plan = planned.plan;
   let data: NumericArray = [];
@@ -438,7 +577,9 @@ export function readDetection(settings: Settings, ctx: PostprocessContext): Dete
     plan = single;
   }
   const format = settings.boxFormat === 'auto' ? defaultFormat(plan) : settings.boxFormat;
-  const modelDidNms = plan.layout === 'end-to-end' || (plan.layout === 'ssd' && plan.classes !== null);
+  const head: Head = plan.layout === 'yolov5' || plan.layout === 'yolov8' ? plan.head : BOXES;
+  const modelDidNms =
+    plan.layout === 'end-to-end' || (plan.layout === 'ssd' && plan.classes !== null) || (head.kind === 'boxes' && !head.nms);
   const planWords = describePlan(plan, ctx);
 
   const results: DetectionResult[] = [];
@@ -456,7 +597,15 @@ export function readDetection(settings: Settings, ctx: PostprocessContext): Dete
       for (let i = 0; i < c.count; i++) classCount = Math.max(classCount, c.classes[i] + 1);
   }
   if (plan.layout === 'ssd' && ssd && ssdGeometry(ssd).perClass > 1) classCount = ssdGeometry(ssd).perClass;
-  const labels = resolveLabels(settings.labels, ctx, classCount);
+  const dota = head.kind === 'obb' && classCount === DOTA_V1_LABELS.length && settings.labels.kind === 'auto';
+  const labels = resolveLabels(settings.labels, ctx, classCount) ?? (dota ? DOTA_V1_LABELS : null);
+  const yolo = plan.layout === 'yolov5' || plan.layout === 'yolov8' ? plan : null;
+  /** Feature f of candidate j of batch image b (a head's extras sit after the classes). */
+  const feature = (b: number, j: number, f: number): number => {
+    const { candidates: n, features: k } = yolo!;
+    return yolo!.rows ? data[(b * n + j) * k + f] : data[b * n * k + f * n + j];
+  };
+  const firstExtra = yolo ? (yolo.layout === 'yolov5' ? 5 : 4) + yolo.classes : 0;
 
   for (let b = 0; b < images; b++) {
     const c = perImage[b];
@@ -464,24 +613,54 @@ export function readDetection(settings: Settings, ctx: PostprocessContext): Dete
     const normalized = settings.normalized === 'auto' ? looksNormalized(c) : settings.normalized === 'yes';
     const tw = t?.tensorWidth ?? ctx.recipe?.resize.width ?? null;
     const th = t?.tensorHeight ?? ctx.recipe?.resize.height ?? null;
-    toCorners(c, format, normalized ? (tw ?? 1) : 1, normalized ? (th ?? 1) : 1);
+    const [sx, sy] = normalized ? [tw ?? 1, th ?? 1] : [1, 1];
+    // Rotated boxes keep centre, size and angle (tensor pixels) for rotated NMS and their corners.
+    const rotated = head.kind === 'obb' ? rotatedBoxes(c, (i) => feature(b, c.src[i], firstExtra), sx, sy) : null;
+    toCorners(c, format, sx, sy);
+    const nmsOptions = { iou: settings.iou, maxDetections: settings.maxDetections, classAgnostic: settings.classAgnostic };
     const kept = modelDidNms
       ? Array.from(orderByScore(c.scores, c.count).subarray(0, settings.maxDetections))
-      : nms(c.boxes, c.scores, c.classes, c.count, {
-          iou: settings.iou,
-          maxDetections: settings.maxDetections,
-          classAgnostic: settings.classAgnostic,
-        });
+      : rotated
+        ? nms(rotated, c.scores, c.classes, c.count, { ...nmsOptions, overlap: rotatedIou })
+        : nms(c.boxes, c.scores, c.classes, c.count, nmsOptions);
     const width = t?.originalWidth ?? tw ?? maxCoord(c, kept, 0);
     const height = t?.originalHeight ?? th ?? maxCoord(c, kept, 1);
     const detections: Detection[] = [];
+    const masked: InstanceBox[] = [];
     for (const i of kept) {
-      const box = placeBox(c.boxes, i, t, width, height);
+      const corners = rotated ? placeCorners(rotated, i, t) : null;
+      const box = corners ? cornerBounds(corners, width, height) : placeBox(c.boxes, i, t, width, height);
       if (!box) continue;
       const classId = c.classes[i];
-      detections.push({ classId, label: labelOf(labels, classId), score: c.scores[i], ...box });
+      const d: Detection = { classId, label: labelOf(labels, classId), score: c.scores[i], ...box };
+      if (rotated && corners) {
+        d.polygon = corners;
+        d.angle = regularAngle(rotated[i * 5 + 2], rotated[i * 5 + 3], rotated[i * 5 + 4]).angle;
+      }
+      if (head.kind === 'pose') d.keypoints = keypointsOf(head, (f) => feature(b, c.src[i], firstExtra + f), t);
+      if (head.kind === 'seg') {
+        const coefficients = new Float32Array(head.nm);
+        for (let m = 0; m < head.nm; m++) coefficients[m] = feature(b, c.src[i], firstExtra + m);
+        masked.push({ ...box, coefficients, classId });
+      }
+      detections.push(d);
     }
-    const nmsWords = modelDidNms ? 'NMS done by the model' : settings.classAgnostic ? 'NMS across classes' : 'NMS per class';
+    let instances: DetectionResult['instances'];
+    if (head.kind === 'seg') {
+      const p = tensorOf(ctx, head.protos);
+      const [nm, mh, mw] = [p.dims[1], p.dims[2], p.dims[3]];
+      const m = instanceMasks({ data: p.data, offset: b * nm * mh * mw, nm, mh, mw }, masked, t, width, height);
+      detections.forEach((d, k) => {
+        d.polygon = m.outlines[k];
+        d.maskArea = width * height ? m.areas[k] / (width * height) : 0;
+      });
+      instances = { mask: m.mask, overlay: m.overlay };
+    }
+    const nmsWords = modelDidNms
+      ? head.kind === 'boxes' && !head.nms
+        ? 'no NMS (one box per query)'
+        : 'NMS done by the model'
+      : `${rotated ? 'rotated ' : ''}NMS ${settings.classAgnostic ? 'across classes' : 'per class'}`;
     results.push({
       kind: 'detection',
       layout: `${planWords}; ${FORMAT_WORDS[format]} ${normalized ? 'normalised (0..1)' : 'in pixels'}; ${nmsWords}`,
@@ -490,9 +669,59 @@ export function readDetection(settings: Settings, ctx: PostprocessContext): Dete
       imageWidth: width,
       imageHeight: height,
       image: b,
+      ...(instances ? { instances } : {}),
+      ...(head.kind === 'pose' && head.keypoints === 17 ? { skeleton: COCO_SKELETON } : {}),
     });
   }
   return results;
+}
+
+/** cx, cy, w, h, angle per candidate in tensor pixels, from the raw cxcywh boxes and the angle feature. */
+function rotatedBoxes(c: Candidates, angleOf: (i: number) => number, sx: number, sy: number): Float32Array {
+  const r = new Float32Array(c.count * 5);
+  for (let i = 0; i < c.count; i++) {
+    r[i * 5] = c.boxes[i * 4] * sx;
+    r[i * 5 + 1] = c.boxes[i * 4 + 1] * sy;
+    r[i * 5 + 2] = c.boxes[i * 4 + 2] * sx;
+    r[i * 5 + 3] = c.boxes[i * 4 + 3] * sy;
+    r[i * 5 + 4] = angleOf(i);
+  }
+  return r;
+}
+
+/** A rotated box's corners on the original image. */
+function placeCorners(r: Float32Array, i: number, t: ImageTransform | null): [number, number][] {
+  const corners = rotatedCorners(r[i * 5], r[i * 5 + 1], r[i * 5 + 2], r[i * 5 + 3], r[i * 5 + 4]);
+  return corners.map(([x, y]): [number, number] => {
+    const p = t ? toImageCoords({ x, y }, t) : { x, y };
+    return [p.x, p.y];
+  });
+}
+
+/** The corners' bounds clipped to the image; null when nothing of them is on it. */
+function cornerBounds(corners: [number, number][], width: number, height: number) {
+  const xs = corners.map((p) => p[0]);
+  const ys = corners.map((p) => p[1]);
+  const clip = (v: number, hi: number): number => Math.min(hi, Math.max(0, v));
+  const box = {
+    x1: clip(Math.min(...xs), width),
+    y1: clip(Math.min(...ys), height),
+    x2: clip(Math.max(...xs), width),
+    y2: clip(Math.max(...ys), height),
+  };
+  return box.x2 > box.x1 && box.y2 > box.y1 ? box : null;
+}
+
+/** A pose head's keypoints of one candidate, on the original image. `value(f)`: its f-th extra. */
+function keypointsOf(head: Extract<Head, { kind: 'pose' }>, value: (f: number) => number, t: ImageTransform | null): Keypoint[] {
+  const out: Keypoint[] = [];
+  for (let k = 0; k < head.keypoints; k++) {
+    const x = value(k * head.values);
+    const y = value(k * head.values + 1);
+    const p = t ? toImageCoords({ x, y }, t) : { x, y };
+    out.push({ x: p.x, y: p.y, score: head.values === 3 ? value(k * head.values + 2) : 1 });
+  }
+  return out;
 }
 
 /** Without a transform the image is the tensor; its size is at least the boxes' extent. */

@@ -2,6 +2,7 @@
 // runs them on stored runs and batch items, the renderer and the CLI read their results.
 // One registry lists, per task, whether it can read outputs, how it reads them, and its JSON:
 // `satisfies` makes a task without an entry a compile error, and there is no second switch.
+import { familyById } from '../families';
 import type { ModelInfo } from '../model-info';
 import {
   type TaskKindId,
@@ -132,47 +133,53 @@ function textKind(shapes: OutputShape[]): 'text-detection' | 'text-recognition' 
   return shapes.some((o) => o.dims.length === 3) ? 'text-recognition' : 'text-detection';
 }
 
-/** The task settings suggested for a model, with the reason shown to the user. */
-export function suggestTask(info: ModelInfo): { settings: TaskSettings; reason: string } {
+/**
+ * The task settings suggested for a model, with the reason shown to the user: a recognised
+ * family's preset (shared/families.ts), else settings that fit the guessed task. `family` names
+ * the preset it came from.
+ */
+export function suggestTask(info: ModelInfo): { settings: TaskSettings; reason: string; family?: string } {
   const shapes = declaredShapes(info);
   const guess = info.task;
+  const family = familyById(guess.family?.id);
   let settings: TaskSettings;
   let reason = guess.reason;
-  const instanceSegmentation = info.metadata.task?.trim().toLowerCase() === 'segment';
-  switch (guess.kind) {
-    case 'classification':
-      settings = taskSettingsSchema.parse({ kind: 'classification' });
-      break;
-    case 'detection':
-      settings = taskSettingsSchema.parse({ kind: 'detection' });
-      break;
-    case 'segmentation':
-      if (instanceSegmentation) {
-        // Ultralytics -seg models: boxes plus mask coefficients; the boxes read as detection.
-        settings = taskSettingsSchema.parse({ kind: 'detection' });
-        reason += '; read as detection (boxes): instance masks are not drawn';
+  if (family?.settings) {
+    settings = taskSettingsSchema.parse(family.settings);
+    reason += `; preset: ${family.sets}`;
+  } else
+    switch (guess.kind) {
+      case 'classification':
+        settings = taskSettingsSchema.parse({ kind: 'classification' });
         break;
-      }
-      settings = taskSettingsSchema.parse({ kind: 'segmentation', mode: segmentationModeFor(shapes) });
-      break;
-    case 'image-to-image':
-      settings = taskSettingsSchema.parse({ kind: 'image-to-image' });
-      break;
-    case 'text':
-      if (textKind(shapes) === 'text-detection') settings = taskSettingsSchema.parse({ kind: 'text-detection' });
-      else {
-        settings = taskSettingsSchema.parse({ kind: 'text-recognition', charset: { kind: 'list', chars: [] } });
-        reason += "; choose the model's charset file (one character per line, e.g. ppocr_keys_v1.txt) to read the text";
-      }
-      break;
-    default:
-      return { settings: taskSettingsSchema.parse({ kind: 'generic' }), reason: `${reason}: showing the raw outputs` };
-  }
+      case 'detection':
+        settings = taskSettingsSchema.parse({ kind: 'detection' });
+        break;
+      case 'segmentation':
+        settings = taskSettingsSchema.parse({ kind: 'segmentation', mode: segmentationModeFor(shapes) });
+        break;
+      case 'image-to-image':
+        settings = taskSettingsSchema.parse({ kind: 'image-to-image' });
+        break;
+      case 'text':
+        if (textKind(shapes) === 'text-detection') settings = taskSettingsSchema.parse({ kind: 'text-detection' });
+        else {
+          settings = taskSettingsSchema.parse({ kind: 'text-recognition', charset: { kind: 'list', chars: [] } });
+          reason += "; choose the model's charset file (one character per line, e.g. ppocr_keys_v1.txt) to read the text";
+        }
+        break;
+      default:
+        return {
+          settings: taskSettingsSchema.parse({ kind: 'generic' }),
+          reason: `${reason}: showing the raw outputs`,
+          ...(family ? { family: family.id } : {}),
+        };
+    }
   const readable = canRead(settings, shapes);
   if (!readable.ok)
     return {
       settings: taskSettingsSchema.parse({ kind: 'generic' }),
       reason: `${reason}, but ${readable.reason}: showing the raw outputs`,
     };
-  return { settings, reason };
+  return { settings, reason, ...(family ? { family: family.id } : {}) };
 }

@@ -47,7 +47,7 @@ export function classificationJson(result: ClassificationResult): JsonBody {
   };
 }
 
-export function detectionJson(result: DetectionResult): JsonBody {
+export function detectionJson(result: DetectionResult<unknown>, files: ResultFiles): JsonBody {
   return {
     layout: result.layout,
     batchImage: result.image,
@@ -59,7 +59,13 @@ export function detectionJson(result: DetectionResult): JsonBody {
       label: d.label,
       score: r4(d.score),
       box: { x1: r2(d.x1), y1: r2(d.y1), x2: r2(d.x2), y2: r2(d.y2) },
+      ...(d.polygon ? { polygon: d.polygon.map(([x, y]) => [r2(x), r2(y)]) } : {}),
+      ...(d.angle !== undefined ? { angle: r4(d.angle) } : {}),
+      ...(d.maskArea !== undefined ? { maskArea: r4(d.maskArea) } : {}),
+      ...(d.keypoints ? { keypoints: d.keypoints.map((k) => ({ x: r2(k.x), y: r2(k.y), score: r4(k.score) })) } : {}),
     })),
+    ...(result.skeleton ? { skeleton: result.skeleton } : {}),
+    ...(files.mask && result.instances ? { mask: files.mask } : {}),
   };
 }
 
@@ -129,6 +135,8 @@ export function resultHead(result: TaskResult<unknown>, extra: ResultExtra): Jso
 export function resultRasters(result: TaskResult<Raster>, stem: string): { files: ResultFiles; rasters: [string, Raster][] } {
   if (result.kind === 'segmentation')
     return { files: { mask: `${stem}.mask.png` }, rasters: [[`${stem}.mask.png`, result.mask]] };
+  if (result.kind === 'detection' && result.instances)
+    return { files: { mask: `${stem}.mask.png` }, rasters: [[`${stem}.mask.png`, result.instances.mask]] };
   if ((result.kind === 'image-to-image' || result.kind === 'generic') && result.picture)
     return { files: { picture: `${stem}.picture.png` }, rasters: [[`${stem}.picture.png`, result.picture]] };
   return { files: {}, rasters: [] };

@@ -9,6 +9,8 @@ export interface NmsOptions {
   classAgnostic: boolean;
   /** Only the best this many candidates enter NMS (Ultralytics' max_nms); default 30000. */
   maxCandidates?: number;
+  /** How much candidates i and j overlap (default: boxIou over `boxes`; rotated boxes: rotatedIou). */
+  overlap?: (boxes: ArrayLike<number>, i: number, j: number) => number;
 }
 
 /** Intersection over union of boxes i and j in a flat x1,y1,x2,y2 array. */
@@ -33,7 +35,7 @@ export function orderByScore(scores: ArrayLike<number>, count: number): Uint32Ar
 }
 
 /**
- * Greedy NMS. `boxes` holds x1,y1,x2,y2 per candidate; `classes` may be null (one class).
+ * Greedy NMS. `boxes` holds x1,y1,x2,y2 per candidate (or what `overlap` reads); `classes` may be null (one class).
  * Returns the indices kept, best score first, at most maxDetections.
  */
 export function nms(
@@ -47,6 +49,7 @@ export function nms(
   const n = Math.min(count, options.maxCandidates ?? 30_000);
   const suppressed = new Uint8Array(count);
   const kept: number[] = [];
+  const overlap = options.overlap ?? boxIou;
   for (let p = 0; p < n && kept.length < options.maxDetections; p++) {
     const i = order[p];
     if (suppressed[i]) continue;
@@ -55,7 +58,7 @@ export function nms(
       const j = order[q];
       if (suppressed[j]) continue;
       if (!options.classAgnostic && classes && classes[i] !== classes[j]) continue;
-      if (boxIou(boxes, i, j) > options.iou) suppressed[j] = 1;
+      if (overlap(boxes, i, j) > options.iou) suppressed[j] = 1;
     }
   }
   return kept;

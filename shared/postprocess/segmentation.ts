@@ -6,9 +6,10 @@ import { paletteColor } from './colormap';
 import type { PostprocessContext } from './context';
 import { labelOf, resolveLabels } from './labels';
 import { resampleBilinear, resampleNearest } from './resample';
-import { allIntegers, cannotRead, clampByte, known, pickOutput, sigmoid, type OutputShape } from './outputs';
+import { allIntegers, cannotRead, clampByte, known, minMax, pickOutput, sigmoid, type OutputShape } from './outputs';
 
 type Settings = TaskSettingsOf<'segmentation'>;
+type BinaryActivation = Exclude<Settings['activation'], 'auto'>;
 
 const NEED =
   'segmentation needs class maps shaped [1, C, H, W] (or [1, H, W, C]), a one-channel map [1, 1, H, W], or a label map [1, H, W]';
@@ -167,13 +168,20 @@ function binary(
   p: SegPlan,
   b: number,
   t: ImageTransform | null,
-  useSigmoid: boolean,
+  activation: BinaryActivation,
 ): SegmentationResult {
   const hw = p.height * p.width;
   const cells = new Float32Array(hw);
+  const useSigmoid = activation === 'sigmoid' || activation === 'sigmoid-minmax';
   for (let i = 0; i < hw; i++) {
     const v = data[b * hw + i];
     cells[i] = useSigmoid ? sigmoid(v) : v;
+  }
+  if (activation === 'minmax' || activation === 'sigmoid-minmax') {
+    // rembg: (pred - min) / (max - min) over the map, before resizing.
+    const { min, max } = minMax(cells);
+    const span = max - min;
+    for (let i = 0; i < hw; i++) cells[i] = span > 0 ? (cells[i] - min) / span : 0;
   }
   // Bilinear before the threshold: smooth edges instead of the model's cell staircase.
   const { width, height, data: prob } = resampleBilinear(cells, p.width, p.height, t, 0);
@@ -197,7 +205,7 @@ function binary(
     kind: 'segmentation',
     mode: 'binary',
     output: name,
-    activation: useSigmoid ? 'sigmoid' : 'none',
+    activation,
     classes: [{ classId: 1, label: labels?.[1] || 'foreground', area: prob.length ? inside / prob.length : 0, color }],
     mask: { width, height, channels: 1, data: mask },
     overlay: { width, height, channels: 4, data: overlay },
@@ -215,16 +223,16 @@ export function readSegmentation(settings: Settings, ctx: PostprocessContext): S
   if (o.data.length < need) cannotRead(`output "${o.name}" has ${o.data.length} values, fewer than its shape needs (${need})`);
   // A float [1, H, W] map of whole numbers is a label map, not probabilities.
   const plan = planFor(o, settings.mode, o.dims.length <= 3 && allIntegers(o.data)) as SegPlan;
-  let useSigmoid = settings.activation === 'sigmoid';
+  let activation: BinaryActivation = settings.activation === 'auto' ? 'none' : settings.activation;
   if (plan.read === 'binary' && settings.activation === 'auto') {
-    for (let i = 0; i < o.data.length && !useSigmoid; i++) if (o.data[i] < 0 || o.data[i] > 1) useSigmoid = true;
+    for (let i = 0; i < o.data.length && activation === 'none'; i++) if (o.data[i] < 0 || o.data[i] > 1) activation = 'sigmoid';
   }
   const results: SegmentationResult[] = [];
   for (let b = 0; b < plan.batch; b++) {
     const t = ctx.transforms[b] ?? ctx.transforms[0] ?? null;
     results.push(
       plan.read === 'binary'
-        ? binary(settings, ctx, o.name, o.data, plan, b, t, useSigmoid)
+        ? binary(settings, ctx, o.name, o.data, plan, b, t, activation)
         : semantic(settings, ctx, o.name, o.data, plan, b, t),
     );
   }

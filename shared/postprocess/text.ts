@@ -334,6 +334,9 @@ function rectScore(prob: ArrayLike<number>, offset: number, width: number, heigh
   return n ? sum / n : 0;
 }
 
+/** Regions this many original-image pixels wide or high, or less, are dropped. */
+const MIN_REGION_SIDE = 3;
+
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
 const round2 = (x: number): number => Math.round(x * 100) / 100;
@@ -369,9 +372,10 @@ function regionsOf(
       return [round2(clamp(p.x, 0, t.originalWidth)), round2(clamp(p.y, 0, t.originalHeight))];
     });
     const points = orderCorners(corners);
-    // Clipping can flatten a region lying along an edge of the image.
+    // Tiny regions (clipping can flatten one lying along an edge) are dropped, as PaddleOCR's
+    // filter_tag_det_res drops boxes 3 pixels wide or high or less.
     const side = (a: Vec, b: Vec): number => Math.hypot(a[0] - b[0], a[1] - b[1]);
-    if (side(points[0], points[1]) < 1 || side(points[0], points[3]) < 1) continue;
+    if (side(points[0], points[1]) <= MIN_REGION_SIDE || side(points[0], points[3]) <= MIN_REGION_SIDE) continue;
     regions.push({ points, score });
   }
   return sortRegions(regions);

@@ -318,7 +318,7 @@ describe('batch view', () => {
     expect(screen.getByText('dogs/rex-0501.jpg')).toBeInTheDocument();
 
     const latest = screen.getByRole('region', { name: 'Latest results' });
-    const rows = within(latest).getAllByRole('listitem');
+    const rows = within(within(latest).getByRole('list', { name: 'Latest files' })).getAllByRole('listitem');
     expect(rows[0]).toHaveTextContent('dogs/rex-0500.jpg');
     expect(rows[0]).toHaveTextContent('golden retriever 0.920');
     expect(rows[1]).toHaveTextContent('tabby cat 0.810');
@@ -341,6 +341,64 @@ describe('batch view', () => {
     expect(stat('Time left')).toHaveTextContent('20 s');
     expect(failures).toHaveTextContent('broken/empty.jpg');
     expect(failures).toHaveTextContent('over the pixel limit');
+  });
+
+  it('shows thumbnails of the drawn results, made by the engine from the files written, and opens one in the Run view', async () => {
+    const run = jobRun();
+    const api = await openBatch({
+      ...run.handlers,
+      'image.thumbnail': ({ path }) => ({
+        ok: true,
+        value: { dataUrl: `data:image/webp;base64,${btoa(path)}`, width: 640, height: 480 },
+      }),
+      'model.run': () => ({ ok: false, error: { code: 'INVALID_INPUT', message: 'not in this test' } }),
+    });
+    await startJob(api);
+    await waitFor(() => expect(run.calls).toHaveLength(1));
+    run.calls[0].options.onEvent?.(
+      progress({
+        latest: [
+          {
+            file: 'dogs/a.jpg',
+            status: 'ok',
+            text: '2 boxes: dog, cat',
+            outputs: ['images/dogs/a.jpg.jpg', 'tensors/dogs/a.jpg/out.npy'],
+          },
+          {
+            file: 'dogs/b.png',
+            status: 'ok',
+            text: 'foreground 40%',
+            outputs: ['masks/dogs/b.png.png', 'cutouts/dogs/b.png.png'],
+          },
+          { file: 'dogs/c.jpg', status: 'ok', text: 'tabby cat 0.810' },
+          { file: 'dogs/d.jpg', status: 'failed', text: 'The file is empty (0 bytes)' },
+        ],
+      }),
+    );
+    const strip = await screen.findByRole('list', { name: 'Result thumbnails' });
+    // Newest first; a failure has none; the drawn file (boxes, then cut-out) before the original.
+    await waitFor(() => expect(within(strip).getAllByRole('img')).toHaveLength(3));
+    const sources = within(strip)
+      .getAllByRole('img')
+      .map((img) => atob((img as HTMLImageElement).src.split(',')[1]));
+    expect(sources).toEqual([
+      '/data/photos/dogs/c.jpg',
+      '/data/photos-results/cutouts/dogs/b.png.png',
+      '/data/photos-results/images/dogs/a.jpg.jpg',
+    ]);
+    // Only small previews cross: one call per file, with the size asked for.
+    expect(api.callsTo('image.thumbnail')).toHaveLength(3);
+    expect(api.callsTo('image.thumbnail')).toContainEqual({ path: '/data/photos-results/images/dogs/a.jpg.jpg', size: 160 });
+
+    // A click opens that image (the original) in the Run view and runs the model on it.
+    await fireEvent.click(within(strip).getByRole('button', { name: 'Open dogs/a.jpg in the Run view' }));
+    await waitFor(() => expect(api.callsTo('model.run')).toHaveLength(1));
+    const request = api.callsTo('model.run')[0] as { path: string; inputs: { x: { kind: string; paths: string[] } } };
+    expect(request.path).toBe(MODEL);
+    expect(request.inputs.x).toMatchObject({ kind: 'image', paths: ['/data/photos/dogs/a.jpg'] });
+    // The Run view is on screen, with the run's error (this test's model.run refuses).
+    expect(await screen.findByRole('spinbutton', { name: /Intra-op threads/ })).toBeInTheDocument();
+    expect(await screen.findByText(/not in this test/)).toBeInTheDocument();
   });
 
   it('pauses and resumes through batch.control, and cancels the job by its id', async () => {
@@ -661,5 +719,24 @@ describe('the task in the batch form', () => {
     await startJob(api);
     const { job } = api.callsTo('batch.start')[0] as { job: { recipe: { task: unknown } } };
     expect(job.recipe.task).toEqual(suggestion.settings);
+  });
+});
+
+describe('batch tiles', () => {
+  it('turns tiles on for the job with a size and an overlap, and says what the recipe does', async () => {
+    const api = await openBatch();
+    await screen.findByText('letterbox 224×224');
+    const tiles = screen.getByRole('group', { name: 'Tiles' });
+    const mode = within(tiles).getByRole('combobox', { name: 'Tiles' });
+    expect(mode).toHaveValue('recipe');
+    expect(within(mode).getByRole('option', { name: /as the recipe \(off\)/ })).toBeInTheDocument();
+    await fireEvent.change(mode, { target: { value: 'on' } });
+    await fireEvent.change(within(tiles).getByRole('textbox', { name: 'Tile size' }), { target: { value: '256' } });
+    await fireEvent.change(within(tiles).getByRole('textbox', { name: 'Tile overlap' }), { target: { value: '24' } });
+    // A size below 16 is not taken.
+    await fireEvent.change(within(tiles).getByRole('textbox', { name: 'Tile size' }), { target: { value: '4' } });
+    await startJob(api);
+    const { job } = api.callsTo('batch.start')[0] as { job: { tile?: unknown } };
+    expect(job.tile).toEqual({ size: 256, overlap: 24 });
   });
 });

@@ -281,3 +281,26 @@ describe('pipeline view', () => {
     });
   });
 });
+
+describe('pipeline view: text direction', () => {
+  it('switches the example to the one with the orientation step, and marks the regions it turned', async () => {
+    const turned = {
+      ...answer,
+      regions: [{ ...answer.regions[0], turned: true, turnedScore: 0.97 }, ...answer.regions.slice(1)],
+    };
+    const api = await openPipeline({ 'pipeline.run': () => ({ ok: true, value: turned }) });
+    await waitFor(() => expect(field('Pipeline')).toHaveValue(EXAMPLE));
+    const box = screen.getByRole('checkbox', { name: 'Text direction' });
+    expect(box).not.toBeChecked();
+    await fireEvent.click(box);
+    expect(field('Pipeline')).toHaveValue('/opt/owb/pipelines/paddleocr-orientation.json');
+    await runOn(PHOTO);
+    await waitFor(() => expect(api.callsTo('pipeline.run')).toHaveLength(1));
+    expect(api.callsTo('pipeline.run')[0]).toMatchObject({ file: '/opt/owb/pipelines/paddleocr-orientation.json' });
+    expect(await within(regionRow(0)).findByText('180°')).toBeInTheDocument();
+    expect(within(regionRow(1)).queryByText('180°')).toBeNull();
+    // Another pipeline file has no such switch.
+    await fireEvent.input(field('Pipeline'), { target: { value: '/home/ada/mine.json' } });
+    expect(screen.queryByRole('checkbox', { name: 'Text direction' })).toBeNull();
+  });
+});

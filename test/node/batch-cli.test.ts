@@ -1,12 +1,12 @@
 // `onnx-workbench batch`, spawned from source with the engine from source: the last line's counts,
 // JSON progress lines, resuming by running the same command again, a saved job, exit codes.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchProgress, BatchSummary } from '../../shared/batch';
-import { ROOT } from '../helpers';
+import { ROOT, sourceCli } from '../helpers';
 import { LABELS, RECIPE, classifierModel, imageFolder, parseCsv } from './batch-fixtures';
 
 let dir: string;
@@ -14,14 +14,7 @@ let model: string;
 let input: string;
 let recipe: string;
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), 'batch', ...args], {
-    encoding: 'utf8',
-    cwd: ROOT,
-    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: join(dir, 'data') },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => sourceCli('batch', args, join(dir, 'data'));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-batch-cli-'));

@@ -13,6 +13,7 @@ import { runBatchJob } from '../../electron/engine/batch/job';
 import { readJournal } from '../../electron/engine/batch/journal';
 import { countImages, listImages } from '../../electron/engine/batch/listing';
 import { SessionCache } from '../../electron/engine/run/session-cache';
+import { thumbnail } from '../../electron/engine/results/preview';
 import {
   classifierJob,
   classifierModel,
@@ -260,6 +261,33 @@ describe('journal and resume', () => {
     const rows = await csv(output);
     expect(rows.find((r) => r.file === 'late.jpg')).toMatchObject({ status: 'ok', top_label: 'green' });
     expect(rows).toHaveLength(5);
+  });
+
+  it('lists every failure after a resume, in the first event and the summary, less those that are ok now', async () => {
+    const { input, output } = await fresh('many-failures');
+    await imageFolder(input, 2);
+    // More failures than a progress event carries (the last 50).
+    for (let k = 0; k < 70; k++) await writeFile(join(input, `bad-${String(k).padStart(2, '0')}.jpg`), 'not a picture');
+    const first = await run(classifierJob(model, input, output));
+    expect(first).toMatchObject({ ok: 2, failed: 70 });
+    expect(first.failures).toHaveLength(70);
+
+    const events: BatchProgress[] = [];
+    const again = await run(classifierJob(model, input, output), { onProgress: (p) => events.push(p) });
+    expect(again).toMatchObject({ failed: 70, skipped: 72, processed: 0 });
+    const bad = (f: { file: string }[]) => f.map((x) => x.file).sort();
+    expect(bad(again.failures)).toEqual(bad(first.failures));
+    expect(again.failures[0].error).toMatch(/bad-00\.jpg|not|image|decode|format/i);
+    // The first event after a resume names them all, so a watcher's list is complete too.
+    expect(bad(events.find((p) => p.failures.length > 0)!.failures)).toEqual(bad(first.failures));
+
+    // Retry failed: the two that are pictures now drop out of the list.
+    await solidImage(join(input, 'bad-00.jpg'), 'red');
+    await solidImage(join(input, 'bad-01.jpg'), 'green');
+    const retry = await run(classifierJob(model, input, output, { retryFailed: true }));
+    expect(retry).toMatchObject({ ok: 4, failed: 68 });
+    expect(retry.failures).toHaveLength(68);
+    expect(retry.failures.map((f) => f.file)).not.toContain('bad-00.jpg');
   });
 
   it('records files a dead engine left in flight as failed, and does not run them again', async () => {
@@ -511,6 +539,35 @@ describe('outputs by task', () => {
     expect((await stat(join(output, 'images', 'a.png.png'))).size).toBeGreaterThan(0);
   });
 
+  it('names the drawn outputs of each file in the progress, and the engine makes small previews of them', async () => {
+    const { input, output } = await fresh('thumbs');
+    await photos(input);
+    const data = new Array(64 * 64).fill(0);
+    for (let y = 16; y < 48; y++) for (let x = 0; x < 32; x++) data[y * 64 + x] = 1;
+    const path = join(dir, 'segment-thumbs.onnx');
+    await writeFile(path, constantModel({ name: 'mask', dims: [1, 1, 64, 64], data }));
+    const events: BatchProgress[] = [];
+    const summary = await run(
+      {
+        model: path,
+        recipe: { inputs: { images: letterbox }, task: { kind: 'segmentation', mode: 'binary' } },
+        input: { folder: input },
+        output: { folder: output, write: ['csv', 'images', 'cutouts'] },
+      },
+      { onProgress: (p) => events.push(p) },
+    );
+    expect(summary).toMatchObject({ state: 'finished', ok: 3 });
+    const brief = events.at(-1)!.latest.find((b) => b.file === 'sub/c.jpg');
+    expect(brief?.outputs).toEqual(['images/sub/c.jpg.jpg', 'cutouts/sub/c.jpg.png']);
+    const thumb = await thumbnail(join(output, 'cutouts', 'sub', 'c.jpg.png'), 64);
+    // The cut-out's own size, and a preview no bigger than asked, alpha kept.
+    expect([thumb.width, thumb.height]).toEqual([128, 64]);
+    const preview = await sharp(Buffer.from(thumb.dataUrl.split(',')[1], 'base64')).metadata();
+    expect([preview.format, preview.width, preview.height, preview.hasAlpha]).toEqual(['webp', 64, 32, true]);
+    expect(thumb.dataUrl.length).toBeLessThan(4000);
+    await expect(thumbnail(join(input, 'nothing-here.png'))).rejects.toThrow(/nothing-here\.png/);
+  });
+
   it('segmentation: masks, cut-outs and the mask area', async () => {
     const { input, output } = await fresh('masks');
     await photos(input);
@@ -546,7 +603,7 @@ describe('outputs by task', () => {
     const { input, output } = await fresh('misfit');
     await imageFolder(input, 1);
     await expect(run(classifierJob(model, input, output, { output: { folder: output, write: ['masks'] } }))).rejects.toThrow(
-      /Masks needs a segmentation task; this job's task is classification/,
+      /Masks needs a segmentation task \(or a YOLOv8-seg detector\); this job's task is classification/,
     );
     await expect(run(classifierJob(model, input, output, { output: { folder: output, write: ['coco'] } }))).rejects.toThrow(
       /COCO JSON \(detections\) needs a detection task; this job's task is classification/,

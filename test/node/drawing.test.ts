@@ -7,7 +7,7 @@ import type { DetectionResult, EncodedRaster, SegmentationResult, TaskResult, Te
 
 const draw = { maskOpacity: 0.5, showLabels: true };
 
-function detections(width: number, height: number, labels = ['person', 'a<b&"c"']): DetectionResult {
+function detections(width: number, height: number, labels = ['person', 'a<b&"c"']): DetectionResult<EncodedRaster> {
   return {
     kind: 'detection',
     layout: 'test',

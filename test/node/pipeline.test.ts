@@ -123,10 +123,20 @@ describe('pipeline files', () => {
       /steps\.0\.task\.threshold: Too big/,
     );
     expect(bad({ ...base, steps: [{ ...det, task: { kind: 'text-recognition' } }] })).toThrow(/steps\.0\.task\.charset/);
+    expect(
+      bad({ ...base, steps: [det, { ...det, id: 'cls', from: { kind: 'regions', step: 'det' }, orientation: {} }] }),
+    ).toThrow('steps.1.orientation: an orientation step is a classification of the regions of an earlier step');
   });
 
   it('reads the example OCR pipeline in resources/pipelines', async () => {
     const file = join(ROOT, 'resources/pipelines/paddleocr.json');
+    const withCls = join(ROOT, 'resources/pipelines/paddleocr-orientation.json');
+    const q = parsePipeline(JSON.parse(await readFile(withCls, 'utf8')), { baseDir: dirname(withCls) });
+    expect(q.steps.map((s) => [s.id, s.task.kind, s.orientation ?? null])).toEqual([
+      ['det', 'text-detection', null],
+      ['cls', 'classification', { turnedClass: 1, threshold: 0.9 }],
+      ['rec', 'text-recognition', null],
+    ]);
     const p = parsePipeline(JSON.parse(await readFile(file, 'utf8')), { baseDir: dirname(file) });
     expect(p.steps.map((s) => [s.id, s.task.kind, s.model])).toEqual([
       ['det', 'text-detection', join(ROOT, 'resources/samples/ch_PP-OCRv4_det_infer.onnx')],
@@ -222,6 +232,70 @@ describe('OCR pipeline with the PaddleOCR models', () => {
     const detResult = det.results[0];
     expect(detResult.kind === 'text-detection' && detResult.regions.map((g) => g.text)).toEqual(r.regions.map((g) => g.text));
     expect(events.some((e) => e.step === 'rec' && e.total === r.regions.length)).toBe(true);
+  });
+
+  it('keeps the spaces of English text: the space PaddleOCR appends to the charset', async () => {
+    const r = await runPipeline(
+      parsePipeline(ocrPipeline()),
+      { input: join(dir, 'hello.png'), options: { provider: 'cpu' } },
+      sessions,
+      noEvents,
+    );
+    expect(r.regions.map((g) => g.text)).toEqual(['HELLO 2026', 'ONNX Workbench']);
+    expect(r.text).toBe('HELLO 2026\nONNX Workbench');
+  });
+
+  it('turns upside-down regions with the orientation step (0/180 at 0.9), and drops unsure text without it', async () => {
+    const path = join(dir, 'upside-down.png');
+    await textPicture(path, ['HELLO 2026', 'ONNX Workbench'], 180);
+    const withCls = ocrPipeline();
+    withCls.steps.splice(1, 0, {
+      id: 'cls',
+      model: MODELS.ocrCls,
+      from: { kind: 'regions', step: 'det' },
+      task: { kind: 'classification', labels: { kind: 'list', labels: ['0', '180'] } },
+      orientation: {},
+    });
+    const r = await runPipeline(parsePipeline(withCls), { input: path, options: { provider: 'cpu' } }, sessions, noEvents);
+    expect(r.steps.map((s) => [s.id, s.runs, s.orientation ?? false])).toEqual([
+      ['det', 1, false],
+      ['cls', 2, true],
+      ['rec', 2, false],
+    ]);
+    // The page is upside down, so its last line is on top.
+    expect(r.text).toBe('ONNX Workbench\nHELLO 2026');
+    for (const g of r.regions) {
+      expect(g.turned).toBe(true);
+      expect(g.turnedScore).toBeGreaterThanOrEqual(0.9);
+    }
+    // An upright picture is left as it is.
+    const upright = await runPipeline(
+      parsePipeline(withCls),
+      { input: join(dir, 'hello.png'), options: { provider: 'cpu' } },
+      sessions,
+      noEvents,
+    );
+    expect(upright.regions.map((g) => g.turned ?? false)).toEqual([false, false]);
+    expect(upright.text).toBe('HELLO 2026\nONNX Workbench');
+    // Without the step the crops are read upside down: empty text, and text below the drop score
+    // (0.5), is dropped from the regions, the text and the detection result alike; with 0 only
+    // the empty text is.
+    const plain = await runPipeline(
+      parsePipeline(ocrPipeline()),
+      { input: path, options: { provider: 'cpu' } },
+      sessions,
+      noEvents,
+    );
+    const kept = ocrPipeline();
+    kept.steps[1].from = { kind: 'regions', step: 'det', dropTextBelow: 0 };
+    const all = await runPipeline(parsePipeline(kept), { input: path, options: { provider: 'cpu' } }, sessions, noEvents);
+    for (const g of all.regions) expect(g.text).not.toBe('');
+    expect(plain.regions.length).toBeLessThan(2);
+    expect(plain.regions.length).toBeLessThanOrEqual(all.regions.length);
+    for (const g of plain.regions) expect(g.textScore).toBeGreaterThanOrEqual(0.5);
+    expect(all.regions.some((g) => (g.textScore ?? 0) < 0.5) || all.regions.length < 2).toBe(true);
+    const detResult = plain.steps[0].results[0];
+    expect(detResult.kind === 'text-detection' && detResult.regions.map((g) => g.text)).toEqual(plain.regions.map((g) => g.text));
   });
 
   it('reads rotated text through the perspective crop', async () => {

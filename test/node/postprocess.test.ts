@@ -609,10 +609,11 @@ describe('suggestTask', () => {
     expect(rec.reason).toContain('charset file');
   });
 
-  it('reads Ultralytics instance segmentation as boxes, and unknown models as generic', () => {
+  it('reads Ultralytics instance segmentation as boxes with masks, and unknown models as generic', () => {
     const seg = suggestTask(model([image], [v('output0', [1, 116, 8400]), v('output1', [1, 32, 160, 160])], { task: 'segment' }));
-    expect(seg.settings.kind).toBe('detection');
-    expect(seg.reason).toContain('instance masks are not drawn');
+    expect(seg.settings).toMatchObject({ kind: 'detection', layout: 'yolov8-seg', iou: 0.7 });
+    expect(seg.family).toBe('ultralytics-seg');
+    expect(seg.reason).toContain('instance masks (coefficients × prototypes');
     const other = suggestTask(model([v('tokens', [1, 128], 'int64')], [v('hidden', [1, 128, 768])]));
     expect(other.settings.kind).toBe('generic');
     expect(other.reason).toContain('no rule matched');

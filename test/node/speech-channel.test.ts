@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeechResult } from '../../shared/audio/speech';
 import { decodeWav } from '../../electron/engine/tensors/wav';
-import { MODELS, ROOT, testServices } from '../helpers';
+import { MODELS, cliFromSource, testServices } from '../helpers';
 
 let dir: string;
 let wav: string;
@@ -124,14 +124,7 @@ describe('audio.speech through the engine', () => {
   });
 });
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), ...args], {
-    encoding: 'utf8',
-    cwd: ROOT,
-    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: join(dir, 'data') },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => cliFromSource(join(dir, 'data'), args);
 
 describe('run --task speech-activity', () => {
   it('--json: segments cover the speech, none in the silence', () => {

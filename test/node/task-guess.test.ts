@@ -21,9 +21,9 @@ describe('guessTask', () => {
   it.each([
     [
       'Ultralytics metadata',
-      info([image], [t('out', [1, 84, 8400])], { metadata: { task: ' Segment ' } }),
-      'segmentation',
-      /"segment" \(Ultralytics/,
+      info([image], [t('out', [1, 116, 8400]), t('protos', [1, 32, 160, 160])], { metadata: { task: ' Segment ' } }),
+      'detection',
+      /^Ultralytics YOLO-seg: metadata "task" is "segment" \(Ultralytics/,
     ],
     [
       'metadata naming no task is ignored',
@@ -60,7 +60,12 @@ describe('guessTask', () => {
       /PaddleOCR-style/,
     ],
     ['binary segmentation', info([image], [t('mask', [1, 1, 640, 640])]), 'segmentation', /one-channel mask/],
-    ['super-resolution', info([t('lr', [1, 3, 128, 128])], [t('hr', [1, 3, 512, 512])]), 'image-to-image', /at least as large/],
+    [
+      'super-resolution',
+      info([t('lr', [1, 3, 128, 128])], [t('hr', [1, 3, 512, 512])]),
+      'image-to-image',
+      /"hr" \[1, 3, 512, 512\] is ×4 the image input/,
+    ],
     [
       'semantic segmentation',
       info([t('x', [1, 3, 512, 512])], [t('logits', [1, 21, 512, 512])]),

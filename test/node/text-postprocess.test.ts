@@ -11,7 +11,8 @@ import {
   readTextRecognition,
   sortRegions,
 } from '../../shared/postprocess/text';
-import { planResize } from '../../shared/recipe';
+import { identityTransform, planResize } from '../../shared/recipe';
+import { regionsText } from '../../shared/pipeline';
 import { type OutputTensor, type TaskSettingsOf, taskSettingsSchema } from '../../shared/tasks';
 
 const rec = (extra: Record<string, unknown> = {}) =>
@@ -280,5 +281,76 @@ describe('canReadText', () => {
       reason: "No output fits text recognition: 'ids' holds int64, not floating-point scores",
     });
     expect(canReadText(rec({ output: 'nope' }), [chars])).toEqual({ ok: false, reason: "The model has no output 'nope'" });
+  });
+});
+
+describe('PaddleOCR layouts', () => {
+  // PaddleOCR's ppocr/utils/en_dict.txt: digits, punctuation, letters, one per line, its last line a
+  // space; English recognisers (en_PP-OCRv3/v4_rec) score 97 classes: blank + 95 + use_space_char's space.
+  const EN_DICT = [
+    ...'0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~!"#$%&\'()*+,-./'.split(''),
+    ' ',
+  ];
+
+  it('reads an English recogniser with the en_dict.txt layout, spaces kept', () => {
+    expect(EN_DICT).toHaveLength(95);
+    const text = 'HELLO 2026 ONNX Workbench';
+    // One step per character with a blank between, the spaces as use_space_char's class (96) and
+    // once as the dict's own space line (95): both read as a space.
+    const steps: { best: number; high: number }[] = [];
+    [...text].forEach((ch, k) => {
+      const cls = ch === ' ' ? (k === 5 ? 95 : 96) : EN_DICT.indexOf(ch) + 1;
+      steps.push({ best: cls, high: 0.95 }, { best: 0, high: 0.9 });
+    });
+    const r = readTextRecognition(
+      rec({ charset: { kind: 'list', chars: EN_DICT }, spaceChar: true }),
+      ctxOf([scores([steps], 97)]),
+    );
+    expect(r.lines[0].text).toBe(text);
+    expect(r.lines[0].score).toBeCloseTo(0.95, 5);
+    // Without use_space_char the dict has one class too few for the model, said in words.
+    expect(() => readTextRecognition(rec({ charset: { kind: 'list', chars: EN_DICT } }), ctxOf([scores([steps], 97)]))).toThrow(
+      "'softmax' scores 97 classes, but the charset has 95 characters + the blank = 96",
+    );
+  });
+
+  it('reads hand-placed words in lines, top to bottom and left to right (sorted_boxes)', () => {
+    // Words of two lines given out of order; the second word of each line sits a few pixels higher.
+    const box = (x: number, y: number, w: number, text: string) => ({
+      points: [
+        [x, y],
+        [x + w, y],
+        [x + w, y + 30],
+        [x, y + 30],
+      ] as [number, number][],
+      text,
+    });
+    const words = [
+      box(220, 96, 200, 'Workbench'),
+      box(40, 20, 160, 'HELLO'),
+      box(40, 100, 150, 'ONNX'),
+      box(230, 12, 120, '2026'),
+    ];
+    const ordered = sortRegions(words);
+    expect(ordered.map((w) => w.text)).toEqual(['HELLO', '2026', 'ONNX', 'Workbench']);
+    expect(regionsText(ordered)).toBe('HELLO 2026\nONNX Workbench');
+  });
+
+  it('drops regions 3 pixels wide or high or less on the original image (filter_tag_det_res)', () => {
+    // The same 16×6 blob: kept on an image the map's size, dropped when the map is 8× the image
+    // (a tiny image enlarged for the detector): it is then about 2.8×1.6 pixels there.
+    const map = probMap(64, 32, [{ x: [10, 25], y: [10, 15], p: 0.9 }]);
+    const same = identityTransform(64, 32);
+    const enlarged = {
+      ...identityTransform(8, 4),
+      scaleX: 8,
+      scaleY: 8,
+      resizedWidth: 64,
+      resizedHeight: 32,
+      tensorWidth: 64,
+      tensorHeight: 32,
+    };
+    expect(readTextDetection(det(), ctxOf([map], { transforms: [same] }))[0].regions).toHaveLength(1);
+    expect(readTextDetection(det(), ctxOf([map], { transforms: [enlarged] }))[0].regions).toHaveLength(0);
   });
 });

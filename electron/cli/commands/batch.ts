@@ -21,14 +21,14 @@ import {
 } from '../../../shared/batch';
 import { ANY_INPUT, recipeForInput } from '../../../shared/model-recipe';
 import type { ModelInfo } from '../../../shared/model-info';
-import { guessRecipe } from '../../../shared/recipe';
+import { guessModelRecipe } from '../../../shared/recipe';
 import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
 import { WorkbenchError } from '../../../shared/result';
 import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFromEnv } from '../../../shared/shard';
 import { readModelInfo } from '../../common/onnx/reader';
 import type { Services } from '../../node/services';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
-import { readRecipeFile } from '../inputs';
+import { checkTiles, parseTileFlags, readRecipeFile, tileFlags } from '../inputs';
 import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
 import { suggestTaskFor } from '../../common/task-suggest';
 import { resolveTask, taskFlags, taskSettings, type TaskFlags } from '../task';
@@ -61,6 +61,7 @@ const flags = {
   shard: { type: 'string' },
   'input-list': { type: 'string' },
   'max-failures': { type: 'string' },
+  ...tileFlags,
 } as const;
 
 /** Flags that may go with --job (the rest of the job comes from the file). */
@@ -171,7 +172,7 @@ export async function jobFromFlags(
   const inputName = named[0] ?? input.name;
   let recipe = recipeFile ? recipeForInput(recipeFile, inputName) : undefined;
   if (!recipe) {
-    const guess = guessRecipe(input, info.metadata, info.outputs);
+    const guess = guessModelRecipe(info, input);
     note(`Recipe for "${input.name}" (guessed; save one and pass --recipe to change it):`);
     for (const n of guess.notes) note(`  - ${n}`);
     recipe = guess.recipe;
@@ -186,7 +187,16 @@ export async function jobFromFlags(
       ? 'auto'
       : parseCount('--batch-size', values['batch-size'] as string, 1, 1);
   if (batchSize !== 'auto' && batchSize > MAX_BATCH_SIZE) throw new UsageError(`--batch-size must be at most ${MAX_BATCH_SIZE}`);
+  const tile = parseTileFlags(values as { tile?: string; 'tile-overlap'?: string });
+  const tiled = tile === undefined ? recipe.tile : tile === 'off' ? undefined : tile;
+  if (tiled) {
+    if (batchSize !== 'auto' && batchSize > 1)
+      throw new UsageError('--batch-size does not go with tiles: a tiled image is one run per tile');
+    const target = info.inputs.find((v) => v.name === inputName) ?? input;
+    note(`Tiles: ${checkTiles(tiled, target, recipe.layout).note}`);
+  }
   return {
+    ...(tile !== undefined ? { tile } : {}),
     ...(values.name ? { name: values.name as string } : {}),
     model,
     recipe: { inputs: { [inputName]: recipe }, ...(task ? { task } : {}) },

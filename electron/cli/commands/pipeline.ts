@@ -19,11 +19,12 @@ const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x.toFixed(0));
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 const r4 = (v: number): number => Math.round(v * 10_000) / 10_000;
 
-function formatRegion(r: PipelineRegion, k: number): string[] {
+function formatRegion(r: PipelineRegion, k: number, turns: boolean): string[] {
   const corners = r.points.map(([x, y]) => `(${Math.round(x)}, ${Math.round(y)})`).join(' ');
   const text = r.text === undefined ? '' : JSON.stringify(r.text);
   const textScore = r.textScore === undefined ? '' : r.textScore.toFixed(2);
-  return [String(k + 1), r.label ?? '', corners, r.score.toFixed(2), text, textScore];
+  const row = [String(k + 1), r.label ?? '', corners, r.score.toFixed(2), text, textScore];
+  return turns ? [...row, r.turned ? 'turned 180°' : 'upright'] : row;
 }
 
 export function formatPipelineResult(r: PipelineResult): string {
@@ -48,7 +49,9 @@ export function formatPipelineResult(r: PipelineResult): string {
   const reasons = new Set(r.steps.flatMap((s) => (s.provider.fallbackReason ? [s.provider.fallbackReason] : [])));
   for (const reason of reasons) out.push(`    note: ${reason}\n`);
   out.push(`\nRegions (${r.regions.length})\n`);
-  out.push(table(r.regions.map(formatRegion)));
+  // An orientation step says which regions it turned.
+  const turns = r.steps.some((s) => s.orientation);
+  out.push(table(r.regions.map((g, k) => formatRegion(g, k, turns))));
   out.push(`\nText\n${r.text ? r.text.replace(/^/gm, '    ') : '    (none)'}\n`);
   out.push(`\nTotal ${ms(r.totalMs)} ms\n`);
   return out.join('');
@@ -83,6 +86,7 @@ export function pipelineResultJson(r: PipelineResult, files: { image?: string } 
       ...(g.label !== undefined ? { label: g.label } : {}),
       ...(g.text !== undefined ? { text: g.text } : {}),
       ...(g.textScore !== undefined ? { textScore: r4(g.textScore) } : {}),
+      ...(g.turned ? { turned: true, turnedScore: r4(g.turnedScore ?? 0) } : {}),
       children: g.children.map((c) => ({ step: c.step, result: resultJson(c.result) })),
     })),
     ...(files.image ? { annotatedImage: files.image } : {}),

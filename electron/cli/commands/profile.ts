@@ -1,35 +1,25 @@
 // `onnx-workbench profile MODEL`: onnxruntime's own profile of N runs, per node, op type and provider.
-import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { basename } from 'node:path';
 import { formatBytes } from '../../../shared/format';
 import { type ProfileSummary, formatMacs, providerWords } from '../../../shared/profile';
 import { PROVIDER_NAMES } from '../../../shared/providers';
 import { readModelInfo } from '../../common/onnx/reader';
-import { type CliContext, UsageError, parseCount, parsePairs, printJson, withServices } from '../args';
+import { type CliContext, parseCount, printJson, withServices } from '../args';
 import { table } from '../format';
 import { buildInputs, inputOptions } from '../inputs';
-import { inputFlags, parseProvider, sessionOptions } from './run';
+import { parseModelCommand, parseProvider, sessionOptions } from './run';
 
 export async function profileCommand(args: string[], ctx: CliContext): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      ...inputFlags,
-      provider: { type: 'string' },
-      runs: { type: 'string' },
-      top: { type: 'string' },
-    },
-    allowPositionals: true,
+  const { values, model, dims, note } = parseModelCommand('profile', args, {
+    provider: { type: 'string' },
+    runs: { type: 'string' },
+    top: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UsageError('profile takes exactly one model file');
-  const model = resolve(positionals[0]);
   const provider = parseProvider(values.provider ?? 'auto');
   const runs = parseCount('--runs', values.runs, 10, 1);
   const top = parseCount('--top', values.top, 15, 1);
-  const dims = parsePairs('--dim', values.dim);
   const options = sessionOptions(provider, values.threads, dims, values.fallback, values.optimization);
   const info = await readModelInfo(model);
-  const note = values.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
 
   const summary = await withServices(ctx, async (call) => {
     const inputs = await buildInputs(call, model, info, inputOptions(values, dims, 'random', note));

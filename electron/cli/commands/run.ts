@@ -1,7 +1,7 @@
 // `onnx-workbench run MODEL`: one run with inputs from files, images, audio or generators.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { PROVIDER_IDS, type ProviderId } from '../../../shared/providers';
 import { GRAPH_OPTIMIZATION_LEVELS, type RunResult, type SessionOptionsInput } from '../../../shared/run';
 import { readModelInfo } from '../../common/onnx/reader';
@@ -18,7 +18,7 @@ import {
   withServices,
 } from '../args';
 import { formatRunResult } from '../format';
-import { buildInputs, namedDims } from '../inputs';
+import { buildInputs, inputOptions, namedDims, parseTileFlags, tileFlags, withTiles } from '../inputs';
 import { type InterpretedRun, formatTaskResult, interpretRun, planTask, saveTaskFiles, taskFlags, taskRecord } from '../task';
 import { exists } from '../../common/fs';
 import { SPEECH_TASK, checkSpeechFlags, speechCommand, speechFlags } from './speech';
@@ -34,6 +34,24 @@ export const inputFlags = {
   fallback: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
+
+/**
+ * The arguments of a command over one model that takes run inputs (run, bench, profile): the
+ * inputs' and session's flags plus the command's own, the model, the --dim sizes, and where notes go.
+ */
+export function parseModelCommand<const O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  args: string[],
+  options: O,
+) {
+  const { values, positionals } = parseArgs({ args, options: { ...inputFlags, ...options }, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one model file`);
+  const model = resolve(positionals[0]);
+  const common = values as { dim?: string[]; json?: boolean };
+  const dims = parsePairs('--dim', common.dim);
+  const note = common.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  return { values, model, dims, note };
+}
 
 /**
  * --fallback cpu: a provider asked for by name that is not ready (or cannot load the model) runs
@@ -91,32 +109,26 @@ export function outputFileNames(names: string[]): Map<string, string> {
 }
 
 export async function runCommand(args: string[], ctx: CliContext): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      ...inputFlags,
-      provider: { type: 'string' },
-      out: { type: 'string' },
-      'generate-missing': { type: 'boolean' },
-      ...taskFlags,
-      profile: { type: 'boolean' },
-      'save-optimized': { type: 'string' },
-      ...speechFlags,
-      expect: { type: 'string' },
-      atol: { type: 'string' },
-      rtol: { type: 'string' },
-    },
-    allowPositionals: true,
+  const { values, model, dims, note } = parseModelCommand('run', args, {
+    provider: { type: 'string' },
+    out: { type: 'string' },
+    'generate-missing': { type: 'boolean' },
+    ...taskFlags,
+    profile: { type: 'boolean' },
+    'save-optimized': { type: 'string' },
+    ...speechFlags,
+    expect: { type: 'string' },
+    atol: { type: 'string' },
+    rtol: { type: 'string' },
+    ...tileFlags,
   });
+  const tile = parseTileFlags(values);
   if ((values.atol !== undefined || values.rtol !== undefined) && values.expect === undefined)
     throw new UsageError('--atol and --rtol go with --expect DIR');
   const expectDir = values.expect === undefined ? undefined : resolve(values.expect);
   const tolerance = { atol: parseNumber('--atol', values.atol), rtol: parseNumber('--rtol', values.rtol) };
   let expectation: RunExpectation | undefined;
-  if (positionals.length !== 1) throw new UsageError('run takes exactly one model file');
-  const model = resolve(positionals[0]);
   const provider = parseProvider(values.provider ?? 'auto');
-  const dims = parsePairs('--dim', values.dim);
   const options = sessionOptions(provider, values.threads, dims, values.fallback, values.optimization);
   if (values.profile) options.profiling = true;
   if (values['save-optimized'] !== undefined) {
@@ -128,25 +140,20 @@ export async function runCommand(args: string[], ctx: CliContext): Promise<void>
   checkSpeechFlags(values, values.task);
   if (values.task === SPEECH_TASK) {
     if (expectDir) throw new UsageError(`--expect does not go with --task ${SPEECH_TASK}`);
+    if (tile !== undefined) throw new UsageError(`--tile does not go with --task ${SPEECH_TASK}: tiles are for images`);
     return speechCommand(model, values, options, ctx);
   }
-  const sampleRate = parseCount('--sample-rate', values['sample-rate'], 16000, 1000);
   const outDir = values.out === undefined ? undefined : resolve(values.out);
   const info = await readModelInfo(model);
-  const note = values.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   const task = await planTask(values, model, info, note);
   let interpreted: InterpretedRun | undefined;
 
   const result = await withServices(ctx, async (call) => {
-    const inputs = await buildInputs(call, model, info, {
-      specs: values.input ?? [],
-      recipeFile: values.recipe,
-      sampleRate,
-      constants: parsePairs('--set', values.set),
-      dims,
-      missing: values['generate-missing'] ? 'zeros' : null,
-      note,
-    });
+    const inputs = withTiles(
+      info,
+      await buildInputs(call, model, info, inputOptions(values, dims, values['generate-missing'] ? 'zeros' : null, note)),
+      tile,
+    );
     const run = await call('model.run', { path: model, inputs, options });
     if (task) interpreted = await interpretRun(call, run, inputs, task, note);
     if (outDir) await saveRun(call, run, outDir, interpreted);

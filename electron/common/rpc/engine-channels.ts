@@ -22,6 +22,7 @@ export const ENGINE_CHANNELS = [
   'model.close',
   'tensor.read',
   'image.preview',
+  'image.thumbnail',
   'image.guessRecipe',
   'run.outputValues',
   'run.outputPlane',

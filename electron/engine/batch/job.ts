@@ -26,6 +26,7 @@ import type { Raster, TaskResult } from '../../../shared/tasks';
 import { type DecodeOptions, decodeImage, type OriginalImage } from '../image/decode';
 import type { TimedImage } from '../image/decode-pool';
 import { allocateData, packPixels, type ImageTensorData } from '../image/pack';
+import { runTiled } from '../image/tiles';
 import { loadOrt } from '../ort';
 import { rasterToPng } from '../results/encode';
 import { interpretOutputs, readLabelsFile } from '../results/interpret';
@@ -234,10 +235,14 @@ class BatchRun {
     });
     const b = plan.batchSize;
     // Deep enough to hold what the decoders do while the session is made, and a few batches
-    // after; two batches at least, and past that no more than about 64 MB of pixels.
+    // after; two batches at least, and past that no more than about 64 MB of pixels. Full-size
+    // images for tiles are big: two of them at most.
     const pixelBytes = plan.recipe.resize.width * plan.recipe.resize.height * 4;
-    this.decoded = new BoundedQueue(Math.max(2 * b, Math.min(Math.max(4, 4 * b), Math.floor(QUEUE_BYTES / pixelBytes))));
-    this.toPost = new BoundedQueue(Math.max(2, b));
+    this.decoded = new BoundedQueue(
+      plan.tiles ? 2 : Math.max(2 * b, Math.min(Math.max(4, 4 * b), Math.floor(QUEUE_BYTES / pixelBytes))),
+    );
+    // Tiled outputs are full-size images: one waits while another is written, no more.
+    this.toPost = new BoundedQueue(plan.tiles ? 1 : Math.max(2, b));
     options.signal?.addEventListener('abort', () => this.stop.abort(), { once: true });
     if (options.signal?.aborted) this.stop.abort();
     gate.listen((paused) => {
@@ -262,7 +267,12 @@ class BatchRun {
     const p = this.journal.append(record).then(
       () => {
         this.live?.add(record);
-        this.progress.finish({ file: record.file, status: record.status, text });
+        this.progress.finish({
+          file: record.file,
+          status: record.status,
+          text,
+          ...(record.outputs ? { outputs: record.outputs } : {}),
+        });
         if (record.status === 'failed') this.checkFailures();
       },
       (e: unknown) => this.fail(e),
@@ -366,7 +376,9 @@ class BatchRun {
     const { decoder } = this.options;
     this.decoderCount =
       this.options.decoders ??
-      (decoder ? decoder.concurrency + plan.batchSize : Math.min(MAX_DECODERS, Math.max(MIN_DECODERS, plan.cores)));
+      (decoder
+        ? decoder.concurrency + (plan.tiles ? 0 : plan.batchSize)
+        : Math.min(MAX_DECODERS, Math.max(MIN_DECODERS, plan.cores)));
     const decoders = Array.from({ length: this.decoderCount }, () => this.decodeLoop(files));
     const decoding = Promise.all(decoders).then(() => this.decoded.close());
     let session;
@@ -441,7 +453,7 @@ class BatchRun {
       const c = this.settledCount;
       progress.settledBefore(c.seenOk - c.ok, c.seenFailed - c.failed);
       const gone = (f: BatchFailure) => this.failedBefore.has(f.file) && !this.failedBeforeSeen.has(f.file);
-      for (let k = progress.failures.length - 1; k >= 0; k--) if (gone(progress.failures[k])) progress.failures.splice(k, 1);
+      progress.dropFailures(gone);
     }
     if (!cancelled && !this.fatal) progress.total = progress.done;
     progress.current = null;
@@ -465,7 +477,7 @@ class BatchRun {
       imagesPerSecond: runningSecs > 0 ? Math.round((progress.processed / runningSecs) * 100) / 100 : 0,
       outputFolder: plan.outputFolder,
       written,
-      failures: [...progress.failures],
+      failures: progress.allFailures(),
       ...(this.provider ? { provider: this.provider } : {}),
       ...(this.fatal ? { error: toErrorInfo(this.fatal) } : {}),
     };
@@ -615,6 +627,10 @@ class BatchRun {
       const batch = await this.nextBatch();
       if (!batch.length || this.stopped) return;
       const startedAt = this.clock();
+      if (plan.tiles) {
+        if (!(await this.runTiles(session, batch[0], startedAt))) return;
+        continue;
+      }
       const { data, dims, packMs } = this.pack(batch);
       const tensor = { dtype: plan.recipe.dtype, dims };
       if (this.runsOk === 0) {
@@ -670,6 +686,49 @@ class BatchRun {
         if (!(await this.toPost.put(item))) return;
       }
     }
+  }
+
+  /** One image tile by tile (batch size 1); false when the job stops. */
+  private async runTiles(session: Ort.InferenceSession, d: Decoded, startedAt: number): Promise<boolean> {
+    const { plan } = this;
+    const tiles = plan.tiles!;
+    this.journal.writeNow({ type: 'started', files: [d.file.rel], key: plan.key, at: new Date().toISOString() });
+    this.progress.current = d.file.rel;
+    const t0 = this.clock();
+    let done;
+    try {
+      done = await runTiled(d.pixels, d.channels, d.original.width, d.original.height, {
+        session,
+        input: plan.input.name,
+        outputs: tiles.outputs,
+        recipe: plan.recipe,
+        tile: tiles.plan,
+        overlap: tiles.plan.overlap,
+        signal: this.stop.signal,
+      });
+    } catch (error) {
+      if (this.stopped) return false;
+      const info = toErrorInfo(error);
+      if (this.runsOk === 0) throw new WorkbenchError(info.code, `${info.message} (${d.file.rel})`);
+      this.failed(d.file.rel, info, this.size(d));
+      return true;
+    }
+    const ranAt = this.clock();
+    this.runsOk += 1;
+    const outputs = new Map<string, Tensor>();
+    for (const o of done.outputs)
+      outputs.set(o.name, { dtype: 'float32', dims: [1, o.channels, o.height, o.width], data: o.data });
+    const item: RunItem = {
+      file: d.file,
+      transform: d.transform,
+      original: d.original,
+      outputs,
+      known: d.known,
+      // Packing and running interleave tile by tile: all of it is the run.
+      ms: { decode: d.decodeMs, preprocess: 0, run: ranAt - t0, wait: Math.max(0, startedAt - d.decodedAt) + d.heldMs },
+      ranAt,
+    };
+    return this.toPost.put(item);
   }
 
   private size(d: { original: OriginalImage }): Partial<BatchItemRecord> {

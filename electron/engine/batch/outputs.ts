@@ -9,6 +9,7 @@ import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises
 import { basename, dirname, join } from 'node:path';
 import type { BatchItemRecord, BatchOutputKind } from '../../../shared/batch';
 import { WorkbenchError } from '../../../shared/result';
+import { KEYPOINT_MIN_SCORE } from '../../../shared/drawing';
 import type { Raster, TaskResult } from '../../../shared/tasks';
 import { encodeNpy } from '../tensors/npy';
 import type { Tensor } from '../tensors/tensor';
@@ -127,6 +128,11 @@ export async function writeItemOutputs(
       itemPaths.image(item.rel, jpeg),
       () => renderers.renderResultImage(item.path, r, { format: jpeg ? 'jpeg' : 'png' }),
     ]);
+  }
+  // Instance masks (-seg detectors): detection index + 1 per pixel.
+  if (r?.kind === 'detection' && r.instances && ctx.write.includes('masks')) {
+    const instances = r.instances;
+    jobs.push([itemPaths.mask(item.rel), () => renderers.rasterToPng(instances.mask)]);
   }
   if (r?.kind === 'segmentation') {
     if (ctx.write.includes('masks')) jobs.push([itemPaths.mask(item.rel), () => renderers.rasterToPng(r.mask)]);
@@ -320,6 +326,14 @@ export async function writeJobFiles(
             area: Math.round(w * h * 100) / 100,
             score: d.score,
             iscrowd: 0,
+            // Instance masks and rotated boxes as COCO polygons [x1, y1, x2, y2, …]; pose keypoints as [x, y, v] triples.
+            ...(d.polygon && d.polygon.length >= 3 ? { segmentation: [d.polygon.flat()] } : {}),
+            ...(d.keypoints
+              ? {
+                  keypoints: d.keypoints.flatMap((k) => [k.x, k.y, k.score >= KEYPOINT_MIN_SCORE ? 2 : 0]),
+                  num_keypoints: d.keypoints.filter((k) => k.score >= KEYPOINT_MIN_SCORE).length,
+                }
+              : {}),
           };
           await annotations.write(`${annId > 1 ? ',' : ''}${JSON.stringify(ann)}`);
         }

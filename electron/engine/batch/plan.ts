@@ -6,7 +6,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type BatchJob, type BatchOutputKind, MAX_BATCH_SIZE, PER_IMAGE_OUTPUTS, outputUnavailable } from '../../../shared/batch';
 import type { ModelInfo, ValueInfo } from '../../../shared/model-info';
-import { type PreprocessRecipe, channelCount, guessRecipe } from '../../../shared/recipe';
+import { type PreprocessRecipe, channelCount, guessModelRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import { type SessionOptions, sessionOptionsSchema } from '../../../shared/run';
 import { shardDirName } from '../../../shared/shard';
@@ -16,6 +16,9 @@ import { readModelInfo } from '../../common/onnx/reader';
 import { readInputList } from './listing';
 import { bytesPerElement } from '../tensors/tensor';
 import { SHARDS_DIR, STATE_DIR } from './outputs';
+import { canRead } from '../../../shared/postprocess';
+import type { TilePlan } from '../../../shared/tiles';
+import { planTilesFor, tileableOutputs } from '../run/tiled';
 
 export interface JobPlan {
   job: BatchJob;
@@ -35,6 +38,8 @@ export interface JobPlan {
   fixedBatch: number | null;
   /** The layout has a batch dim (N…): images can be stacked. */
   stackable: boolean;
+  /** Each image runs tile by tile at its own size (the recipe or the job asks for tiles). */
+  tiles: { plan: TilePlan; outputs: string[] } | null;
   key: string;
   inputFolder: string;
   outputFolder: string;
@@ -88,7 +93,7 @@ function imageInput(info: ModelInfo, job: BatchJob): { input: ValueInfo; recipe:
   } else {
     input = info.inputs[0];
     if (!input) throw new WorkbenchError('INVALID_INPUT', `${basename(job.model)} has no inputs to feed images to`);
-    recipe = guessRecipe(input, info.metadata, info.outputs).recipe;
+    recipe = guessModelRecipe(info, input).recipe;
     guessed = true;
   }
   const others = info.inputs.filter((v) => v.name !== input.name);
@@ -136,6 +141,27 @@ function batching(
   return { batchSize: Math.min(batchSize, batchForMemory(limits.memoryBytes, perImage)), fixedBatch: null, stackable };
 }
 
+/** The recipe with the job's tiles, when the job sets them ('off': none). */
+function withJobTiles(recipe: PreprocessRecipe, job: BatchJob): PreprocessRecipe {
+  if (job.tile === undefined) return recipe;
+  const { tile: _, ...rest } = recipe;
+  return job.tile === 'off' ? rest : { ...rest, tile: job.tile };
+}
+
+/** The outputs tiles are put together for: the ones the task reads (all image-shaped ones for raw tensors). */
+function tiledOutputs(info: ModelInfo, task: TaskSettings | undefined, job: BatchJob): string[] {
+  const all = tileableOutputs(info);
+  if (!task || job.output.write.includes('tensors')) return all;
+  const shapes = info.outputs.map((o) => ({
+    name: o.name,
+    dtype: o.dtype ?? 'float32',
+    dims: (o.shape ?? []).map((d) => (typeof d === 'number' ? d : -1)),
+  }));
+  const readable = canRead(task, shapes);
+  const wanted = readable.ok ? all.filter((n) => readable.outputs.includes(n)) : [];
+  return wanted.length ? wanted : all;
+}
+
 /** Checks that the outputs asked for fit the task (the rule the Batch form greys them by). */
 function checkOutputs(job: BatchJob, task: TaskSettings | undefined) {
   const names: Record<BatchOutputKind, string> = {
@@ -148,7 +174,7 @@ function checkOutputs(job: BatchJob, task: TaskSettings | undefined) {
     tensors: 'Raw outputs',
   };
   for (const kind of job.output.write) {
-    const why = outputUnavailable(kind, task?.kind);
+    const why = outputUnavailable(kind, task?.kind, task?.kind === 'detection' ? task.layout : undefined);
     if (why) throw new WorkbenchError('INVALID_INPUT', `${names[kind]} ${why}; this job's task is ${task?.kind ?? 'not set'}`);
   }
 }
@@ -212,8 +238,11 @@ async function checkInputList(job: BatchJob): Promise<void> {
 
 export async function planJob(job: BatchJob, context: PlanContext = {}): Promise<JobPlan> {
   const info = await readModelInfo(job.model);
-  const { input, recipe, guessed } = imageInput(info, job);
+  const chosen = imageInput(info, job);
+  const { input, guessed } = chosen;
+  const recipe = withJobTiles(chosen.recipe, job);
   const task = job.recipe.task;
+  const tiles = recipe.tile ? { plan: planTilesFor(input, recipe), outputs: tiledOutputs(info, task, job) } : null;
   checkOutputs(job, task);
   const limits = context.limits ?? (await readContainerLimits());
   const options = sessionOptionsSchema.parse({ ...job.recipe.options, ...job.options });
@@ -229,7 +258,9 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
     profiling: undefined,
     saveOptimizedModel: undefined,
   };
-  const { batchSize, fixedBatch, stackable } = batching(job, input, recipe, runOptions, limits);
+  const { batchSize, fixedBatch, stackable } = tiles
+    ? { batchSize: 1, fixedBatch: null, stackable: false }
+    : batching(job, input, recipe, runOptions, limits);
   const folders = await placeFolders(job);
   await checkInputList(job);
   const stateDir = job.shard
@@ -261,6 +292,7 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
     cores: usableCores(limits, context.cpus?.usable),
     fixedBatch,
     stackable,
+    tiles,
     key,
     ...folders,
     stateDir,

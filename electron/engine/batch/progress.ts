@@ -14,6 +14,8 @@ import { type Clock, realClock } from './timing';
 
 const LATEST = 8;
 const FAILURES = 50;
+/** Failures a summary (or the first event after a resume) lists at most; the journal keeps every one. */
+export const MAX_LISTED_FAILURES = 1000;
 /** Files in the speed window. */
 export const RATE_WINDOW_FILES = 64;
 
@@ -53,6 +55,9 @@ export class ProgressTracker {
   current: string | null = null;
   readonly latest: BatchItemBrief[] = [];
   readonly failures: BatchFailure[] = [];
+  /** Every failure known, by file (earlier runs' of a resumed job too): in the summary, and in full in the first event after a resume. */
+  private readonly all = new Map<string, BatchFailure>();
+  private earlierSent = true;
   /** When each of the last files finished, oldest first (one more than the window: its start). */
   private readonly finishedAt: Sample[] = [];
   /** When the job began sending images through; null before. */
@@ -112,10 +117,24 @@ export class ProgressTracker {
     this.ok += ok;
     this.failed += failed;
     this.skipped += ok + failed;
-    for (const f of failures) this.addFailure(f);
+    for (const f of failures) this.all.set(f.file, f);
+    if (failures.length) this.earlierSent = false;
+  }
+
+  /** Every failure known (at most MAX_LISTED_FAILURES): earlier runs' (less the files run again that are ok now), then this run's. */
+  allFailures(): BatchFailure[] {
+    return [...this.all.values()].slice(0, MAX_LISTED_FAILURES);
+  }
+
+  /** Leaves out failures of files the job no longer has (deleted, or filtered out). */
+  dropFailures(gone: (f: BatchFailure) => boolean) {
+    for (const [file, f] of this.all) if (gone(f)) this.all.delete(file);
+    for (let k = this.failures.length - 1; k >= 0; k--) if (gone(this.failures[k])) this.failures.splice(k, 1);
   }
 
   private addFailure(f: BatchFailure) {
+    this.all.delete(f.file);
+    this.all.set(f.file, f);
     this.failures.push(f);
     if (this.failures.length > FAILURES) this.failures.shift();
   }
@@ -123,8 +142,11 @@ export class ProgressTracker {
   /** A file finished in this run; `ran` false: settled without a run (left failed by a crash). */
   finish(brief: BatchItemBrief, ran = true) {
     if (ran) this.processed += 1;
-    if (brief.status === 'ok') this.ok += 1;
-    else {
+    if (brief.status === 'ok') {
+      this.ok += 1;
+      // Failed before, run again (retry failed) and ok now: no longer a failure.
+      this.all.delete(brief.file);
+    } else {
       this.failed += 1;
       this.addFailure({ file: brief.file, error: brief.text });
     }
@@ -201,7 +223,7 @@ export class ProgressTracker {
       etaSeconds: eta,
       current: this.current,
       latest: [...this.latest],
-      failures: [...this.failures],
+      failures: this.earlierSent ? [...this.failures] : this.allFailures(),
     };
   }
 
@@ -217,6 +239,7 @@ export class ProgressTracker {
     this.timer = null;
     this.lastEmit = this.clock();
     this.emit(this.snapshot());
+    this.earlierSent = true;
   }
 
   stop() {

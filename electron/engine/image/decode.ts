@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { assertRegularFile } from '../../common/regular-file';
 import sharp, { type Metadata } from 'sharp';
 import { fsError } from '../../common/fs';
-import { planResize, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
+import { identityTransform, planResize, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 
 /** sharp's own default: 0x3FFF × 0x3FFF. */
@@ -85,7 +85,7 @@ export async function readHeader(input: ImageInput, options: DecodeOptions = {})
   };
 }
 
-/** Decodes, orients and resizes one image to the recipe's tensor size. */
+/** Decodes, orients and resizes one image to the recipe's tensor size (tiled recipes: its own size). */
 export async function decodeImage(
   input: ImageInput,
   recipe: PreprocessRecipe,
@@ -93,7 +93,9 @@ export async function decodeImage(
 ): Promise<DecodedImage> {
   const name = label(input, options.name);
   const original = await readHeader(input, options);
-  const t = planResize(original.width, original.height, recipe.resize);
+  const t = recipe.tile
+    ? identityTransform(original.width, original.height)
+    : planResize(original.width, original.height, recipe.resize);
   const channels = recipe.alpha === 'keep' ? 4 : 3;
 
   let img = sharp(input, {

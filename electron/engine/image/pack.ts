@@ -88,6 +88,15 @@ function toGray(src: Uint8Array, srcChannels: 3 | 4, keepAlpha: boolean): Uint8A
   return out;
 }
 
+/** The largest colour value of HWC pixels (alpha left out), at least 1 (rembg: max(np.max(x), 1e-6)). */
+function brightest(pixels: Uint8Array, channels: number, alpha: boolean): number {
+  const colours = alpha ? channels - 1 : channels;
+  let max = 0;
+  for (let i = 0; i < pixels.length && max < 255; i += channels)
+    for (let k = 0; k < colours; k++) if (pixels[i + k] > max) max = pixels[i + k];
+  return Math.max(1, max);
+}
+
 /**
  * Writes one image's pixels (HWC, 3 or 4 sRGB channels) into `out` at element `offset`,
  * in the recipe's channel order and layout (planar for NCHW/CHW, interleaved for NHWC/HWC).
@@ -110,7 +119,7 @@ export function packPixels(
     sc = recipe.alpha === 'keep' ? 2 : 1;
   }
   const index = { R: 0, G: 1, B: 2, A: sc - 1, Y: 0 } as const;
-  const lut = lookupTable(recipe, c);
+  const lut = lookupTable(recipe.scaleByMax ? { ...recipe, scale: 1 / brightest(src, sc, sc === 4 || sc === 2) } : recipe, c);
   const hw = width * height;
   const planar = recipe.layout === 'NCHW' || recipe.layout === 'CHW';
   for (let k = 0; k < c; k++) {

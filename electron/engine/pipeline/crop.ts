@@ -108,10 +108,23 @@ export function rotateCounterClockwise(img: RgbaImage): RgbaImage {
   return { width: h, height: w, data: out };
 }
 
-/** The upright crop of a region; turned when its height is at least `rotateTall` × its width (0: never). */
-export function cropRegion(src: RgbaImage, quad: readonly Vec[], rotateTall: number): RgbaImage {
-  const crop = warpQuad(src, quad);
-  return rotateTall > 0 && crop.height >= rotateTall * crop.width ? rotateCounterClockwise(crop) : crop;
+/** A half turn (upside-down text made upright, as PaddleOCR's cv2.rotate(img, ROTATE_180)). */
+export function rotateHalf(img: RgbaImage): RgbaImage {
+  const { data } = img;
+  const out = new Uint8Array(data.length);
+  const n = data.length / 4;
+  for (let k = 0; k < n; k++) out.set(data.subarray(k * 4, k * 4 + 4), (n - 1 - k) * 4);
+  return { width: img.width, height: img.height, data: out };
+}
+
+/**
+ * The upright crop of a region; turned a quarter when its height is at least `rotateTall` × its
+ * width (0: never), then a half when an orientation step found it upside down.
+ */
+export function cropRegion(src: RgbaImage, quad: readonly Vec[], rotateTall: number, turned = false): RgbaImage {
+  const warped = warpQuad(src, quad);
+  const crop = rotateTall > 0 && warped.height >= rotateTall * warped.width ? rotateCounterClockwise(warped) : warped;
+  return turned ? rotateHalf(crop) : crop;
 }
 
 async function sharpModule() {

@@ -15,7 +15,7 @@ import {
   parsePipeline,
   regionsText,
 } from '../../../shared/pipeline';
-import { type PreprocessRecipe, guessRecipe } from '../../../shared/recipe';
+import { type PreprocessRecipe, guessModelRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import type { SessionOptions } from '../../../shared/run';
 import type { Raster, TaskResult, TextDetectionResult } from '../../../shared/tasks';
@@ -94,7 +94,7 @@ async function prepareStep(step: PipelineStep, options: SessionOptions, sessions
   }
   let recipe = step.recipe;
   let notes = ['recipe from the pipeline file'];
-  if (!recipe) ({ recipe, notes } = guessRecipe(input, info.metadata, info.outputs));
+  if (!recipe) ({ recipe, notes } = guessModelRecipe(info, input));
   const session = await sessions.get(step.model, options);
   return { info, input, recipe, notes, session };
 }
@@ -206,6 +206,7 @@ export async function runPipeline(
       from: step.from.kind === 'input' ? 'input' : step.from.step,
       provider: model.session.provider,
       runs: 0,
+      ...(step.orientation ? { orientation: true } : {}),
       timings: { createMs: model.session.createMs, prepareMs: 0, runMs: 0, postprocessMs: 0, totalMs: 0 },
       notes: model.notes,
       results: [],
@@ -240,14 +241,21 @@ export async function runPipeline(
         throwIfCancelled(ctx.signal);
         progress({ stage: `step "${step.id}" on the regions of "${from.step}"`, step: step.id, done: k, total: targets.length });
         const c0 = performance.now();
-        const png = await encodePng(cropRegion(original!, region.points, rotateTall));
+        const png = await encodePng(cropRegion(original!, region.points, rotateTall, region.turned));
         report.timings.prepareMs += performance.now() - c0;
         const run = await runStepOnce(step, model, png, `region ${region.index + 1} of step "${from.step}"`);
         add(run);
         for (const result of run.results) {
           region.children.push({ step: step.id, result: await encodeResult(result) });
+          if (step.orientation && result.kind === 'classification') orient(region, result.top[0], step.orientation);
           if (result.kind === 'text-recognition' && result.lines[0]) attachText(region, result.lines[0], sourceResult);
         }
+      }
+      if (step.task.kind === 'text-recognition') {
+        const read = new Set(targets);
+        const below = from.dropTextBelow ?? DROP_TEXT_BELOW;
+        const dropped = (r: PipelineRegion) => read.has(r) && (!r.text || (r.textScore ?? 0) < below);
+        regions.set(from.step, dropRegions(regions.get(from.step) ?? [], sourceResult, dropped));
       }
       progress({ stage: `step "${step.id}" done`, step: step.id, done: targets.length, total: targets.length }, true);
     }
@@ -282,6 +290,38 @@ export async function runPipeline(
   }
   result.totalMs = performance.now() - started;
   return result;
+}
+
+/** PaddleOCR's drop_score: recognised text scoring less is not kept. */
+const DROP_TEXT_BELOW = 0.5;
+
+/** An orientation step's answer on a region: upside down when its top class is the turned one, sure enough. */
+function orient(
+  region: PipelineRegion,
+  top: { classId: number; score: number } | undefined,
+  rule: NonNullable<PipelineStep['orientation']>,
+) {
+  if (top && top.classId === rule.turnedClass && top.score >= rule.threshold) {
+    region.turned = true;
+    region.turnedScore = top.score;
+  } else delete region.turned;
+}
+
+/**
+ * The regions without those `dropped` says (empty or unsure text), in the source step's result
+ * too (what is drawn), with the kept regions' indices renumbered to match.
+ */
+function dropRegions(
+  list: PipelineRegion[],
+  source: TaskResult<Raster> | undefined,
+  dropped: (r: PipelineRegion) => boolean,
+): PipelineRegion[] {
+  const kept = list.filter((r) => !dropped(r));
+  if (kept.length === list.length) return list;
+  if (source?.kind === 'text-detection') source.regions = kept.map((r) => source.regions[r.index]);
+  if (source?.kind === 'detection') source.detections = kept.map((r) => source.detections[r.index]);
+  kept.forEach((r, k) => (r.index = k));
+  return kept;
 }
 
 function attachText(region: PipelineRegion, line: { text: string; score: number }, source: TaskResult<Raster> | undefined) {

@@ -29,6 +29,12 @@ export async function encodeResult(result: TaskResult<Raster>): Promise<TaskResu
     }
     case 'image-to-image':
       return { ...result, picture: await encodeRaster(result.picture) };
+    case 'detection': {
+      const { instances, ...rest } = result;
+      if (!instances) return rest;
+      const [mask, overlay] = await Promise.all([encodeRaster(instances.mask), encodeRaster(instances.overlay)]);
+      return { ...rest, instances: { mask, overlay } };
+    }
     case 'generic': {
       const { picture, ...rest } = result;
       return picture ? { ...rest, picture: await encodeRaster(picture) } : rest;

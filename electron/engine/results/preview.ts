@@ -1,6 +1,7 @@
 // The original image as the UI shows it under a result: EXIF orientation applied, longest side at
 // most PREVIEW_MAX_SIDE, flattened on white, as a JPEG data URL small enough to send across processes.
-import { PREVIEW_MAX_SIDE } from '../../../shared/interpretation';
+import { type ImageThumbnail, PREVIEW_MAX_SIDE, THUMBNAIL_SIDE } from '../../../shared/interpretation';
+import { fsError } from '../../common/fs';
 import { DEFAULT_MAX_PIXELS } from '../image/decode';
 
 export async function previewDataUrl(path: string): Promise<string> {
@@ -11,4 +12,23 @@ export async function previewDataUrl(path: string): Promise<string> {
     .jpeg({ quality: 85 })
     .toBuffer();
   return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
+}
+
+/** A small preview of an image file (alpha kept, as WebP), and the image's own size. */
+export async function thumbnail(path: string, size = THUMBNAIL_SIDE): Promise<ImageThumbnail> {
+  const sharp = (await import('sharp')).default;
+  try {
+    const { data, info } = await sharp(path, { autoOrient: true, failOn: 'error', limitInputPixels: DEFAULT_MAX_PIXELS })
+      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 75 })
+      .toBuffer({ resolveWithObject: true });
+    const meta = await sharp(path, { autoOrient: true }).metadata();
+    return {
+      dataUrl: `data:image/webp;base64,${data.toString('base64')}`,
+      width: meta.autoOrient?.width ?? meta.width ?? info.width,
+      height: meta.autoOrient?.height ?? meta.height ?? info.height,
+    };
+  } catch (error) {
+    throw fsError(error, path, { what: 'image' });
+  }
 }

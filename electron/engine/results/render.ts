@@ -26,6 +26,9 @@ export async function renderResultImage(
   options: RenderOptions,
 ): Promise<Buffer> {
   if (options.cutout) return renderCutout(originalPath, result);
+  // An output picture covers the whole canvas: it is the image (a full-resolution upscale need not
+  // be composited over the original resized to its size, three copies of hundreds of MiB).
+  if (result.kind === 'image-to-image') return encodePicture(result.picture, options.format);
   const { header, image } = await original(originalPath);
   const drawing = drawResult(result, {
     maskOpacity: options.maskOpacity ?? 0.5,
@@ -54,6 +57,14 @@ export async function renderResultImage(
   return options.format === 'png'
     ? img.png().toBuffer()
     : img.flatten({ background: '#ffffff' }).jpeg({ quality: 92 }).toBuffer();
+}
+
+async function encodePicture(r: Raster, format: 'png' | 'jpeg'): Promise<Buffer> {
+  const sharp = await sharpModule();
+  const img = sharp(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), {
+    raw: { width: r.width, height: r.height, channels: r.channels },
+  });
+  return format === 'png' ? img.png().toBuffer() : img.flatten({ background: '#ffffff' }).jpeg({ quality: 92 }).toBuffer();
 }
 
 /** A raster layer as a sharp overlay: canvas-sized, its alpha multiplied by the layer's opacity. */

@@ -1,7 +1,7 @@
 // Image inputs for runs and the recipe form: preprocessing through the recipe, the preview of
 // the exact tensor, and the recipe a model most likely wants.
 import type { ValueInfo } from '../../../shared/model-info';
-import { guessRecipe, type PreprocessRecipe, type RecipeGuess } from '../../../shared/recipe';
+import { guessModelRecipe, type PreprocessRecipe, type RecipeGuess } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import type { ImagePreview, RunInputSource } from '../../../shared/run';
 import { preprocessBatch, preprocessImage } from '../image/preprocess';
@@ -11,10 +11,12 @@ import type { ImageLoader } from './inputs';
 
 /** Preprocesses a run's image input (one image or a batch) and keeps each image's transform. */
 export const loadImageInput: ImageLoader = async (source: Extract<RunInputSource, { kind: 'image' }>, _input: ValueInfo) => {
-  const batch = await preprocessBatch(source.paths, source.recipe);
+  // Benchmarks and profiles of a tiled recipe measure one run at the tile's size (the recipe's resize).
+  const { tile, ...recipe } = source.recipe;
+  const batch = await preprocessBatch(source.paths, recipe);
   const notes = batch.images.map(
     (img, i) =>
-      `${source.paths[i]}: ${img.original.width}×${img.original.height} ${img.original.format} → ${img.transform.tensorWidth}×${img.transform.tensorHeight}`,
+      `${source.paths[i]}: ${img.original.width}×${img.original.height} ${img.original.format} → ${img.transform.tensorWidth}×${img.transform.tensorHeight}${tile ? ' (one tile-sized run: tiles are cut only in runs and batch jobs)' : ''}`,
   );
   return { tensor: batch.tensor, notes, transforms: batch.images.map((img) => img.transform) };
 };
@@ -29,5 +31,5 @@ export async function recipeFor(modelPath: string, inputName: string | undefined
   const info = await readModelInfo(modelPath);
   const input = inputName ? info.inputs.find((v) => v.name === inputName) : info.inputs[0];
   if (!input) throw new WorkbenchError('INVALID_INPUT', `${modelPath} has no input '${inputName ?? ''}'.`);
-  return guessRecipe(input, info.metadata, info.outputs);
+  return guessModelRecipe(info, input);
 }

@@ -23,6 +23,7 @@ import { tensorPlane } from '../tensors/plane';
 import { previewValue, summarizeTensor } from '../tensors/summary';
 import { type Tensor, fromOrtTensor } from '../tensors/tensor';
 import { type ImageLoader, prepareInputs } from './inputs';
+import { runImageTiled, tiledInput } from './tiled';
 import type { SessionCache } from './session-cache';
 
 const KEPT_RUNS = 8;
@@ -80,22 +81,39 @@ export class ModelRunner {
     const outputs = new Map<string, Tensor>();
     try {
       throwIfCancelled(ctx.signal);
-      ctx.emit({ stage: 'preparing inputs' });
-      const prepStart = performance.now();
-      prepared = await this.prepare(ort, info, request, ctx.signal);
-      prepareMs = performance.now() - prepStart;
-      throwIfCancelled(ctx.signal);
-      ctx.emit({ stage: 'running' });
-      const runStart = performance.now();
-      let results: Ort.InferenceSession.ReturnType;
-      try {
-        results = await session.session.run(prepared.feeds);
-      } catch (error) {
-        throw new WorkbenchError('RUNTIME_ERROR', `The run failed: ${(error as Error).message.split('\n')[0]}`);
+      const tiled = tiledInput(request.inputs);
+      if (tiled) {
+        // Tile by tile: preparing and running interleave, so all of it counts as the run.
+        const [name, source] = tiled;
+        ctx.emit({ stage: 'running tiles' });
+        const runStart = performance.now();
+        const done = await runImageTiled(info, session.session, name, source, {
+          signal: ctx.signal,
+          onTile: throttledTiles((n, total) => ctx.emit({ stage: `running tile ${n} of ${total}` })),
+        });
+        prepared = { feeds: {}, summaries: [done.summary], transforms: { [name]: [done.transform] } };
+        prepareMs = 0;
+        runMs = performance.now() - runStart;
+        postStart = performance.now();
+        for (const [k, v] of done.outputs) outputs.set(k, v);
+      } else {
+        ctx.emit({ stage: 'preparing inputs' });
+        const prepStart = performance.now();
+        prepared = await this.prepare(ort, info, request, ctx.signal);
+        prepareMs = performance.now() - prepStart;
+        throwIfCancelled(ctx.signal);
+        ctx.emit({ stage: 'running' });
+        const runStart = performance.now();
+        let results: Ort.InferenceSession.ReturnType;
+        try {
+          results = await session.session.run(prepared.feeds);
+        } catch (error) {
+          throw new WorkbenchError('RUNTIME_ERROR', `The run failed: ${(error as Error).message.split('\n')[0]}`);
+        }
+        runMs = performance.now() - runStart;
+        postStart = performance.now();
+        for (const name of session.session.outputNames) outputs.set(name, fromOrtTensor(results[name], `output '${name}'`));
       }
-      runMs = performance.now() - runStart;
-      postStart = performance.now();
-      for (const name of session.session.outputNames) outputs.set(name, fromOrtTensor(results[name], `output '${name}'`));
     } finally {
       // One-off sessions (profiling, saving the optimised model) end here; profiles are written now.
       if (session.finish) profilePath = (await session.finish()).profilePath;
@@ -228,6 +246,17 @@ function missingOutput(runId: string, name: string): CompareResult {
     mismatches: 0,
     firstMismatch: null,
     reason: `${runId} has no output '${name}'`,
+  };
+}
+
+/** Tile progress about ten times a second, and always the last tile. */
+function throttledTiles(emit: (done: number, total: number) => void) {
+  let last = 0;
+  return (done: number, total: number) => {
+    const now = performance.now();
+    if (done < total && now - last < 100) return;
+    last = now;
+    emit(done, total);
   };
 }
 

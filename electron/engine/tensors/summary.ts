@@ -3,7 +3,7 @@ import { HISTOGRAM_BINS, PREVIEW_VALUES, halfToFloat, type TensorHistogram, type
 import { tensorStats } from '../../common/onnx/tensor-stats';
 import { numbersOf, type Tensor } from './tensor';
 
-function histogram(values: Float64Array, min: number | null, max: number | null): TensorHistogram | null {
+function histogram(values: ArrayLike<number>, min: number | null, max: number | null): TensorHistogram | null {
   if (min === null || max === null) return null;
   const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
   const width = (max - min) / HISTOGRAM_BINS;
@@ -25,9 +25,20 @@ export function previewValue(t: Tensor, k: number): number | string {
   return v;
 }
 
+/**
+ * The values as numbers: the data itself when it holds plain numbers (no copy: a full-resolution
+ * tiled output is hundreds of MiB), else a widened copy (float16 bits, 64-bit integers).
+ */
+function numbersView(t: Tensor): ArrayLike<number> | null {
+  const d = t.data;
+  if (Array.isArray(d) || t.dtype === 'float16' || d instanceof BigInt64Array || d instanceof BigUint64Array) return numbersOf(t);
+  return d;
+}
+
 export function summarizeTensor(name: string, t: Tensor, notes: string[] = []): TensorSummary {
-  const numbers = numbersOf(t);
-  const stats = tensorStats(numbers ?? (t.data as string[]));
+  const numbers = numbersView(t);
+  // float16 travels as its bits: the statistics read the decoded values.
+  const stats = tensorStats(t.dtype === 'float16' ? (numbers as Float64Array) : t.data);
   const preview: (number | string)[] = [];
   for (let k = 0; k < Math.min(PREVIEW_VALUES, t.data.length); k++) preview.push(previewValue(t, k));
   return {

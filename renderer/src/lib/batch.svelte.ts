@@ -23,9 +23,11 @@ import { type PreprocessRecipe, channelNames, matchingPreset, normalizes } from 
 import type { Result, WorkbenchErrorInfo } from '../../../shared/result';
 import { type JobInfo, isRunningJob, newJobId } from '../../../shared/jobs';
 import { BatchRun, type RunLabel, isLive } from './batch-run.svelte';
+import { BatchThumbnails } from './batch-thumbnails.svelte';
 
 export { BatchRun, type RunLabel, isLive };
 import type { TaskSettings } from '../../../shared/tasks';
+import type { TileSettings } from '../../../shared/tiles';
 import { ResultsState, settingsGap } from './results.svelte';
 
 /** Image types as the form offers them: one box per format, covering its spellings. */
@@ -118,7 +120,14 @@ export function describePreprocess(r: PreprocessRecipe): RecipeRow[] {
     { label: 'Resize', value: `${r.resize.mode} ${r.resize.width}×${r.resize.height}` },
     { label: 'Layout', value: `${r.layout} ${r.dtype}, ${channelNames(r).join('')}` },
     { label: 'Normalise', value: normalisation },
+    ...(r.tile ? [{ label: 'Tiles', value: describeTiles(r.tile) }] : []),
   ];
+}
+
+/** "size auto, overlap 16 px". */
+export function describeTiles(t: TileSettings): string {
+  const px = (v: number | 'auto') => (v === 'auto' ? 'auto' : `${v} px`);
+  return `size ${px(t.size)}, overlap ${px(t.overlap)}`;
 }
 
 /** The recipe's image inputs in rows (the task has its own controls in the form). */
@@ -162,6 +171,8 @@ export function modelBatchJob(p: ModelJobParts): BatchJobInput {
 export class BatchSession {
   readonly api: Api;
   readonly #openModel: () => string | null;
+  /** Previews of the results in the live strip. */
+  readonly thumbnails: BatchThumbnails;
 
   tab = $state<'job' | 'past'>('job');
 
@@ -189,6 +200,8 @@ export class BatchSession {
   /** 0 lets onnxruntime decide. */
   threads = $state(0);
   batchSize = $state<BatchSizeChoice>('auto');
+  /** Tiles for this job: null follows the recipe; 'off' runs whole images even when the recipe has tiles. */
+  tile = $state<TileSettings | 'off' | null>(null);
   overwrite = $state(false);
   /** A line about the form (job saved, loaded, drops in browser mode). */
   note = $state<string | null>(null);
@@ -223,6 +236,7 @@ export class BatchSession {
   constructor(api: Api, openModel: () => string | null) {
     this.api = api;
     this.#openModel = openModel;
+    this.thumbnails = new BatchThumbnails(api);
   }
 
   get modelPath(): string | null {
@@ -391,7 +405,10 @@ export class BatchSession {
       threads: this.threads,
       batchSize: this.batchSize,
     });
-    return { job: { ...(name !== undefined ? { name } : {}), ...job, ...(maxPixels !== undefined ? { maxPixels } : {}) } };
+    const tile = this.tile === null ? {} : { tile: $state.snapshot(this.tile) };
+    return {
+      job: { ...(name !== undefined ? { name } : {}), ...job, ...tile, ...(maxPixels !== undefined ? { maxPixels } : {}) },
+    };
   }
 
   /** Fills the form from a saved job. */
@@ -415,6 +432,7 @@ export class BatchSession {
     this.overwrite = job.output.overwrite;
     this.provider = job.options?.provider ?? job.recipe.options?.provider ?? 'auto';
     this.threads = job.options?.intraOpThreads ?? 0;
+    this.tile = job.tile ?? null;
     this.batchSize = (BATCH_SIZES as readonly (string | number)[]).includes(job.batchSize)
       ? (job.batchSize as BatchSizeChoice)
       : 'auto';

@@ -13,6 +13,8 @@ import { Task } from './task.svelte';
 
 /** The example shipped with the app: resources/pipelines/, beside resources/samples/. */
 export const EXAMPLE_PIPELINE = 'paddleocr.json';
+/** The same with PaddleOCR's text direction classifier between detection and recognition. */
+export const EXAMPLE_ORIENTATION_PIPELINE = 'paddleocr-orientation.json';
 
 /** The bundled example pipeline's path, found from a sample model's path (null without samples). */
 export function examplePipelinePath(samples: readonly SampleModel[] | null): string | null {
@@ -119,6 +121,19 @@ export class PipelineSession {
     if (!example) return;
     this.#fileSet = true;
     if (!this.file.trim()) this.file = example;
+  }
+
+  /** Whether the bundled example in the field has the orientation step; null when the field holds another file. */
+  get exampleOrientation(): boolean | null {
+    const name = baseName(this.file.trim());
+    return name === EXAMPLE_ORIENTATION_PIPELINE ? true : name === EXAMPLE_PIPELINE ? false : null;
+  }
+
+  /** Switches the bundled example to the one with (or without) the orientation step, in the same folder. */
+  setExampleOrientation(on: boolean): void {
+    if (this.exampleOrientation === null) return;
+    const file = this.file.trim();
+    this.file = joinPath(dirName(file), on ? EXAMPLE_ORIENTATION_PIPELINE : EXAMPLE_PIPELINE);
   }
 
   chooseFile(path: string): void {

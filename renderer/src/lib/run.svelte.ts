@@ -87,7 +87,7 @@ export class InputForm {
   sampleRate = $state(16000);
 
   readonly #session: RunSession;
-  #guessing = false;
+  #guessing: Promise<void> | null = null;
   #previewRequest = 0;
   #checkRequest = 0;
 
@@ -149,16 +149,19 @@ export class InputForm {
     }
   }
 
-  /** Loads the saved recipe, else the guessed one, once (image inputs). */
-  async guessRecipe(): Promise<void> {
-    if (this.recipe || this.#guessing) return;
-    this.#guessing = true;
+  /** Loads the saved recipe, else the guessed one, once (image inputs); settles when the recipe is there (or could not be guessed). */
+  guessRecipe(): Promise<void> {
+    if (this.recipe) return Promise.resolve();
+    this.#guessing ??= this.#guessRecipe().finally(() => (this.#guessing = null));
+    return this.#guessing;
+  }
+
+  async #guessRecipe(): Promise<void> {
     const saved = await this.#session.savedRecipe();
     const mine = saved ? recipeForInput(saved, this.input.name) : undefined;
     if (mine) {
       this.recipe = mine;
       this.recipeNotes = ['the recipe saved for this model (it is saved each time you run)'];
-      this.#guessing = false;
       return;
     }
     const result = await this.#session.api.call('image.guessRecipe', {
@@ -169,7 +172,6 @@ export class InputForm {
       this.recipe = result.value.recipe;
       this.recipeNotes = result.value.notes;
     } else this.recipeGuessError = result.error;
-    this.#guessing = false;
   }
 
   /** The tensor the first image becomes under the current recipe. */

@@ -292,6 +292,23 @@ export class Workbench {
     }
   }
 
+  /**
+   * One image's result in the Run view (a batch result clicked): the model opened first unless it
+   * is the open one, the image as its first image input, run at once with the recipe's task.
+   */
+  async openResult(model: string, image: string): Promise<void> {
+    if (this.modelPath !== model) await this.openModel(model);
+    const session = this.run;
+    const form = session?.forms.find((f) => f.kind === 'image');
+    if (!session || this.modelPath !== model || !form) return;
+    form.imagePaths = [image];
+    session.tab = 'run';
+    this.show('run');
+    await form.guessRecipe();
+    void form.refreshPreview();
+    await session.start();
+  }
+
   /** Opens a file dropped onto the window (uploaded first in browser mode). */
   async openDroppedFile(file: File): Promise<void> {
     this.view = 'model';
