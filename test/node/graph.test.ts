@@ -13,7 +13,7 @@ import { expandedGroups } from '../../shared/graph/export';
 import { GraphHierarchy, MAX_CHILDREN, OVERVIEW_BUDGET } from '../../shared/graph/hierarchy';
 import { LayoutCache, handleLayoutMessage, labelEdges, layoutInProcess, layoutScene } from '../../shared/graph/layout';
 import { GraphModel } from '../../shared/graph/model';
-import { HEAT_DECADES, ProfileOverlay, heatColor, heatPosition, providerColor } from '../../shared/graph/overlay';
+import { HEAT_DECADES, ProfileOverlay, formatMs, heatColor, heatPosition, providerColor } from '../../shared/graph/overlay';
 import { searchGraph } from '../../shared/graph/search';
 import { sceneToSvg } from '../../shared/graph/svg';
 import type { ProfileSummary } from '../../shared/profile';
@@ -361,6 +361,8 @@ describe('profile overlay', () => {
     expect(heatPosition(0.4, 4)).toBeCloseTo(2 / 3);
     expect(time.get(layer0)!.text).toBe('4.00 ms · 67%');
     expect(p.slowest([layer0, layer1, q1])).toBe(4);
+    // The legend's ends: three powers of ten apart, in the unit that reads.
+    expect([formatMs(250), formatMs(4), formatMs(0.004), formatMs(0.000022)]).toEqual(['250 ms', '4.00 ms', '4.0 µs', '22 ns']);
     const prov = p.colors([layer0, q0, k0], 'provider');
     expect(prov.get(layer0)).toEqual({ color: providerColor('CUDAExecutionProvider'), text: 'CUDA 75%' });
     expect(prov.get(k0)).toEqual({ color: providerColor('CPUExecutionProvider'), text: 'CPU' });
