@@ -2,6 +2,7 @@
 // job survives bad files, crashes and restarts. Pure and shared: the engine runs jobs, the Node
 // side keeps the list of past jobs, the renderer and the CLI show progress and results.
 import { z } from 'zod';
+import { type SpeechSegment, speechSettingsSchema } from './audio/speech';
 import { modelRecipeSchema } from './model-recipe';
 import { absolutePath } from './paths';
 import type { ProviderChoice } from './providers';
@@ -32,10 +33,11 @@ export const PER_IMAGE_OUTPUTS = ['images', 'masks', 'cutouts', 'tensors'] as co
  */
 export function outputUnavailable(
   kind: BatchOutputKind,
-  task: TaskKindId | 'speech-activity' | undefined,
+  task: TaskKindId | typeof SPEECH_ACTIVITY | undefined,
   /** A detection task's layout: YOLOv8-seg detectors write instance masks. */
   layout?: string,
 ): string | null {
+  if (task === SPEECH_ACTIVITY && kind !== 'csv' && kind !== 'jsonl') return 'audio jobs write CSV and JSON lines';
   if (kind === 'masks' && task !== 'segmentation' && !(task === 'detection' && layout === 'yolov8-seg'))
     return 'needs a segmentation task (or a YOLOv8-seg detector)';
   if (kind === 'cutouts' && task !== 'segmentation') return 'needs a segmentation task';
@@ -48,6 +50,9 @@ export function outputUnavailable(
 export function outputUnavailableFor(kind: BatchOutputKind, task: TaskSettings | undefined): string | null {
   return outputUnavailable(kind, task?.kind, task?.kind === 'detection' ? task.layout : undefined);
 }
+
+/** The task of audio jobs: .wav files through a voice-activity model (Silero VAD), speech segments per file. */
+export const SPEECH_ACTIVITY = 'speech-activity';
 
 /** 100 megapixels: a 10000×10000 scan passes; a 30000×30000 one is refused before decoding. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -103,6 +108,16 @@ export const batchJobSchema = z.strictObject({
     .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1).max(MAX_SHARDS) })
     .refine((s) => s.index < s.count, { message: 'the shard index must be below the shard count' })
     .optional(),
+  /**
+   * An audio job: the folder's .wav files through a voice-activity model (task speech-activity),
+   * chunk by chunk with its state carried over; each file's speech segments go to results.csv/jsonl.
+   */
+  speech: z
+    .strictObject({
+      settings: speechSettingsSchema.prefault({}),
+      sampleRate: z.union([z.literal(16000), z.literal(8000)]).default(16000),
+    })
+    .optional(),
   /** More failed files than this stop the job (state failed, error TOO_MANY_FAILURES): a count, or a share of the files. */
   maxFailures: z
     .union([z.strictObject({ count: z.number().int().min(0) }), z.strictObject({ percent: z.number().min(0).max(100) })])
@@ -126,7 +141,7 @@ export const batchJobIdSchema = z
 /** What a task found in one image, small enough for a journal line (no pixels). */
 export interface BatchResultSummary {
   /** 'outputs': no task was chosen; the raw outputs are summarised. */
-  task: TaskKindId | 'outputs';
+  task: TaskKindId | 'outputs' | typeof SPEECH_ACTIVITY;
   /** One line for people: "tabby cat 0.91", "3 boxes: person ×2, car", "road 41%, sky 20%". */
   text: string;
   /** classification: the top-k classes. */
@@ -145,6 +160,8 @@ export interface BatchResultSummary {
   lines?: TextLine[];
   /** image-to-image and generic: size of the picture made. */
   picture?: { width: number; height: number };
+  /** speech-activity: the speech segments (seconds), the audio's length and the share that is speech. */
+  speech?: { segments: SpeechSegment[]; duration: number; speechShare: number };
   /** No task: each output's dims and value range. */
   outputs?: { name: string; dims: number[]; min: number; max: number; mean: number }[];
 }

@@ -285,6 +285,19 @@ describe('batch view', () => {
     expect(api.callsTo('batch.count')).toHaveLength(0);
   });
 
+  it('shows the bound the cores set on the speed and the stage that holds the job back', async () => {
+    const run = jobRun();
+    const api = await openBatch(run.handlers);
+    await startJob(api);
+    await waitFor(() => expect(run.calls).toHaveLength(1));
+    const { onEvent } = run.calls[0].options;
+    onEvent?.(progress());
+    await waitFor(() => expect(stat('Speed')).toHaveTextContent('12.5'));
+    expect(screen.queryByLabelText('Speed bound')).toBeNull();
+    onEvent?.(progress({ imagesPerSecond: 61, cpuMsPerImage: 28.5, boundImagesPerSecond: 70.2, limitedBy: 'decode' }));
+    expect(await screen.findByLabelText('Speed bound')).toHaveTextContent('of ~70 possible · decode-bound');
+  });
+
   it('shows progress events: bar, counts, speed, time left, current file, latest results and failures', async () => {
     const run = jobRun();
     const api = await openBatch(run.handlers);
@@ -621,24 +634,26 @@ describe('batch view', () => {
       fireEvent.drop(screen.getByRole('group', { name: label }), {
         dataTransfer: { files: [new File([], name)], types: ['Files'] },
       });
+    const inspected = api.callsTo('model.inspect').length;
     await drop('Input folder', 'holiday');
     await waitFor(() => expect(folder('Input folder')).toHaveValue('/home/ada/holiday'));
     expect(folder('Output folder')).toHaveValue('/home/ada/holiday-results');
     await drop('Output folder', 'out');
     await waitFor(() => expect(folder('Output folder')).toHaveValue('/home/ada/out'));
     // The drop is the field's: the window does not open it as a model.
-    expect(api.callsTo('model.inspect')).toHaveLength(1);
+    expect(api.callsTo('model.inspect')).toHaveLength(inspected);
     await screen.findByText('1,234 images will be processed');
   });
 
   it('says folders cannot be dropped in browser mode', async () => {
     const api = await openBatch();
+    const inspected = api.callsTo('model.inspect').length;
     await fireEvent.drop(screen.getByRole('group', { name: 'Input folder' }), {
       dataTransfer: { files: [new File([], 'holiday')], types: ['Files'] },
     });
     expect(await screen.findByText(/In browser mode folders cannot be dropped/)).toBeInTheDocument();
     expect(folder('Input folder')).toHaveValue('');
-    expect(api.callsTo('model.inspect')).toHaveLength(1);
+    expect(api.callsTo('model.inspect')).toHaveLength(inspected);
   });
 });
 
@@ -706,6 +721,48 @@ describe('the task in the batch form', () => {
     await startJob(api);
     const { job } = api.callsTo('batch.start')[0] as { job: { recipe: { task: unknown } } };
     expect(job.recipe.task).toEqual(suggestion.settings);
+  });
+});
+
+describe('an audio model in the batch form', () => {
+  it('reads the folder’s .wav files as speech activity, with the speech settings; only CSV and JSON lines', async () => {
+    const vad = modelInfo(MODEL, {
+      inputs: [
+        { name: 'input', kind: 'tensor', dtype: 'float32', shape: [null, null] },
+        { name: 'state', kind: 'tensor', dtype: 'float32', shape: [2, null, 128] },
+        { name: 'sr', kind: 'tensor', dtype: 'int64', shape: [] },
+      ],
+      outputs: [
+        { name: 'output', kind: 'tensor', dtype: 'float32', shape: [null, 1] },
+        { name: 'stateN', kind: 'tensor', dtype: 'float32', shape: [null, null, null] },
+      ],
+      task: { kind: 'audio', reason: 'float input "input" [?, ?] with an integer sample-rate input "sr"' },
+    });
+    const run = jobRun();
+    const api = await openBatch({
+      ...run.handlers,
+      'model.inspect': () => ({ ok: true, value: vad }),
+      'recipe.get': () => ({ ok: true, value: { recipe: null, file: '/data/recipes/x.json', savedAt: null } }),
+    });
+    const taskBox = await screen.findByRole('region', { name: 'Task' });
+    expect(taskBox).toHaveTextContent('speech activity');
+    expect(screen.queryByRole('group', { name: 'Image types' })).toBeNull();
+    const images = screen.getByRole('checkbox', { name: /Drawn results/ });
+    expect(images).toBeDisabled();
+    expect(images.closest('label')).toHaveTextContent('audio jobs write CSV and JSON lines');
+    await fireEvent.input(within(taskBox).getByRole('spinbutton', { name: 'Threshold' }), { target: { value: '0.6' } });
+    await fireEvent.input(within(taskBox).getByRole('spinbutton', { name: 'Min silence' }), { target: { value: '300' } });
+    await startJob(api);
+    const { job } = api.callsTo('batch.start')[0] as { job: Record<string, unknown> };
+    expect(job.speech).toEqual({
+      settings: { threshold: 0.6, minSpeechMs: 250, minSilenceMs: 300, padMs: 30 },
+      sampleRate: 16000,
+    });
+    expect(job.recipe).toBeUndefined();
+    expect((job.output as { write: string[] }).write).toEqual(['csv', 'jsonl']);
+    // The count is of the .wav files (the engine lists them for a job with speech).
+    expect((api.callsTo('batch.count').at(-1) as { job: { speech?: unknown } }).job.speech).toBeDefined();
+    expect(batchJobSchema.safeParse(job).success).toBe(true);
   });
 });
 

@@ -66,7 +66,7 @@ describe('--task that the outputs cannot be read as', () => {
     expect(batch.code).toBe(2);
     expect(batch.stderr).toContain('cannot be read as classification: classification needs an output of class scores');
     expect(existsSync(out)).toBe(false);
-  });
+  }, 60_000);
 
   it('text recognition takes the charset file beside the model, as the app does', async () => {
     const sub = join(dir, 'ocr');

@@ -1,11 +1,13 @@
 // audio.speech through the engine from source, and `run --task speech-activity` from the CLI:
 // speech (espeak-ng) padded with silence; segments cover the speech and none lie in the silence.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeechResult } from '../../shared/audio/speech';
+import type { BatchItemRecord, BatchSummary } from '../../shared/batch';
+import { parseCsv } from './batch-fixtures';
 import { decodeWav } from '../../electron/engine/tensors/wav';
 import { MODELS, cliFromSource, testServices } from '../helpers';
 
@@ -163,4 +165,66 @@ describe('run --task speech-activity', () => {
     expect(u.code).toBe(2);
     expect(u.stderr).toMatch(/--threshold goes with --task speech-activity/);
   });
+});
+
+describe('batch --task speech-activity over a folder of .wav files', () => {
+  it('writes each file’s speech segments to results.jsonl and results.csv; a bad file fails alone; resuming skips what is done', async () => {
+    const folder = join(dir, 'recordings');
+    await mkdir(join(folder, 'day2'), { recursive: true });
+    await copyFile(wav, join(folder, 'speech.wav'));
+    await writeFile(join(folder, 'day2', 'silence.wav'), wavBytes(new Float32Array(16000 * 3), 16000));
+    await copyFile(join(dir, 'bad.wav'), join(folder, 'broken.wav'));
+    await writeFile(join(folder, 'notes.txt'), 'not audio: left out');
+    const out = join(dir, 'recordings-out');
+    const r = cli('batch', MODELS.vadV5, folder, '--task', 'speech-activity', '--out', out, '--min-silence', '300');
+    expect(r.stderr).toContain('3 files to process');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Finished: 3 files: 2 ok, 1 failed/);
+
+    const rows = (await readFile(join(out, 'results.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as BatchItemRecord);
+    expect(rows.map((row) => [row.file, row.status])).toEqual([
+      ['broken.wav', 'failed'],
+      ['day2/silence.wav', 'ok'],
+      ['speech.wav', 'ok'],
+    ]);
+    expect(rows[0].error?.message).toContain('broken.wav');
+    expect(rows[1].result?.speech).toEqual({ segments: [], duration: 3, speechShare: 0 });
+    const spoken = rows[2].result!;
+    expect(spoken.task).toBe('speech-activity');
+    expect(spoken.speech!.duration).toBeCloseTo(duration, 1);
+    expectSpeechCovered(spoken.speech!.segments);
+
+    const csv = parseCsv(await readFile(join(out, 'results.csv'), 'utf8'));
+    const line = csv.find((c) => c.file === 'speech.wav')!;
+    expect(Number(line.count)).toBe(spoken.speech!.segments.length);
+    expect(line.text).toBe(spoken.speech!.segments.map((s) => `${s.start}-${s.end}`).join(' '));
+    expect(Number(line.area)).toBeCloseTo(spoken.speech!.speechShare, 4);
+
+    // The same command again: everything done before is skipped; the failure stays listed.
+    const again = cli(
+      'batch',
+      MODELS.vadV5,
+      folder,
+      '--task',
+      'speech-activity',
+      '--out',
+      out,
+      '--min-silence',
+      '300',
+      '--progress',
+      'json',
+    );
+    const summary = JSON.parse(again.stdout.trim().split('\n').at(-1)!).summary as BatchSummary;
+    expect(summary).toMatchObject({ ok: 2, failed: 1, skipped: 3, processed: 0 });
+    expect(summary.failures.map((f) => f.file)).toEqual(['broken.wav']);
+
+    // Only data files: drawn images need an image task.
+    const refused = cli('batch', MODELS.vadV5, folder, '--task', 'speech-activity', '--out', join(dir, 'x'), '--write', 'images');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('audio jobs write CSV and JSON lines');
+    // Three runs of the CLI, each starting an engine and a VAD session: slow on a loaded machine.
+  }, 120_000);
 });

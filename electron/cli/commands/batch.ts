@@ -33,6 +33,7 @@ import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines'
 import { suggestTaskFor } from '../../common/task-suggest';
 import { resolveTask, taskFlags, taskSettings, type TaskFlags } from '../task';
 import { parseFallback, parseProvider } from './run';
+import { SPEECH_TASK, checkSpeechFlags, speechFlags, speechSettingsFrom } from './speech';
 
 /** The signals that cancel a job, and the exit code each gives (128 + its number, as shells do). */
 const CANCEL_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
@@ -42,6 +43,8 @@ const flags = {
   out: { type: 'string' },
   recipe: { type: 'string' },
   ...taskFlags,
+  ...speechFlags,
+  'sample-rate': { type: 'string' },
   recursive: { type: 'boolean' },
   'no-recursive': { type: 'boolean' },
   include: { type: 'string', multiple: true },
@@ -164,6 +167,8 @@ export async function jobFromFlags(
   if (typeof values.out !== 'string') throw new UsageError('batch needs --out DIR: the folder results go to');
   if (values.recursive && values['no-recursive']) throw new UsageError('give --recursive or --no-recursive, not both');
   const model = resolve(positionals[0]);
+  checkSpeechFlags(values as Parameters<typeof checkSpeechFlags>[0], values.task);
+  if (values.task === SPEECH_TASK) return speechJobFromFlags(model, values, positionals[1]);
   const info = await readModelInfo(model);
   const input = info.inputs[0];
   if (!input) throw new CliFailure(`${model} has no inputs to feed images to`);
@@ -221,6 +226,36 @@ export async function jobFromFlags(
   };
 }
 
+/** `--task speech-activity`: the folder's .wav files through a voice-activity model, speech segments per file. */
+function speechJobFromFlags(model: string, values: Record<string, unknown>, folder: string): BatchJobInput {
+  const { rate, settings } = speechSettingsFrom(values as Parameters<typeof speechSettingsFrom>[0]);
+  for (const flag of ['recipe', 'labels', 'charset', 'conf', 'iou', 'top', 'batch-size', 'max-pixels'])
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} does not go with --task ${SPEECH_TASK}`);
+  return {
+    ...(values.name ? { name: values.name as string } : {}),
+    model,
+    speech: { settings, sampleRate: rate },
+    input: {
+      folder: resolve(folder),
+      recursive: !values['no-recursive'],
+      include: (values.include as string[] | undefined) ?? [],
+      exclude: (values.exclude as string[] | undefined) ?? [],
+    },
+    output: {
+      folder: resolve(values.out as string),
+      ...(parseWrite(values.write as string | undefined) ? { write: parseWrite(values.write as string) } : {}),
+      overwrite: !!values.overwrite,
+      allowInsideInput: !!values['allow-inside-input'],
+    },
+    options: {
+      ...(values.provider !== undefined ? { provider: parseProvider(values.provider as string) } : {}),
+      fallback: parseFallback(values.fallback as string | undefined),
+      ...(values.threads !== undefined ? { intraOpThreads: parseCount('--threads', values.threads as string, 0) } : {}),
+    },
+    retryFailed: !!values['retry-failed'],
+  };
+}
+
 function bar(p: BatchProgress, width = 24): string {
   const frac = p.total ? Math.min(1, p.done / p.total) : 0;
   const filled = Math.round(frac * width);
@@ -248,8 +283,9 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   if (!['json', 'bar', 'lines', 'none'].includes(mode))
     throw new UsageError(`--progress takes json, bar, lines or none, not "${values.progress}"`);
   const note = mode === 'json' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  // The engine starts (a process of its own) while the job is read and checked here.
-  const services = startServices(ctx);
+  // The engine starts (a process of its own) while the job is read and checked here, and begins
+  // what a batch job needs (its decoder thread, the provider probe) as it starts.
+  const services = startServices(ctx, { OWB_ENGINE_BATCH_SOON: '1' });
   void services.engine.call('engine.ping', {});
   try {
     await runJob(values, positionals, mode, note, services);

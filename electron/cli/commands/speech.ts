@@ -4,12 +4,16 @@
 // the audio is streamed through the model, not run once.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type SpeechResult, speechCsv, speechRecord } from '../../../shared/audio/speech';
+import { type SpeechResult, type speechSettingsSchema, speechCsv, speechRecord } from '../../../shared/audio/speech';
+import type { z } from 'zod';
+import { SPEECH_ACTIVITY } from '../../../shared/batch';
 import type { SessionOptionsInput } from '../../../shared/run';
 import { exists, writeNew } from '../../common/fs';
 import { type CliContext, CliFailure, UsageError, parseNumber, printJson, withServices } from '../args';
 
-export const SPEECH_TASK = 'speech-activity';
+export const SPEECH_TASK = SPEECH_ACTIVITY;
+
+type SpeechSettingsInput = z.input<typeof speechSettingsSchema>;
 
 export const speechFlags = {
   threshold: { type: 'string' },
@@ -49,10 +53,8 @@ export function formatSpeech(r: SpeechResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function speechCommand(model: string, values: SpeechValues, options: SessionOptionsInput, ctx: CliContext) {
-  const inputs = values.input ?? [];
-  if (inputs.length !== 1 || !/\.wav$/i.test(inputs[0])) throw new UsageError(`--task ${SPEECH_TASK} takes one --input FILE.wav`);
-  const audio = resolve(inputs[0]);
+/** --sample-rate and the segment flags (run and batch --task speech-activity). */
+export function speechSettingsFrom(values: SpeechValues): { rate: 16000 | 8000; settings: SpeechSettingsInput } {
   const rate = values['sample-rate'] === undefined ? 16000 : Number(values['sample-rate']);
   if (rate !== 16000 && rate !== 8000)
     throw new UsageError(`--sample-rate for ${SPEECH_TASK} is 16000 or 8000, not "${values['sample-rate']}"`);
@@ -64,6 +66,14 @@ export async function speechCommand(model: string, values: SpeechValues, options
     minSilenceMs: parseNumber('--min-silence', values['min-silence']),
     padMs: parseNumber('--pad', values.pad),
   };
+  return { rate, settings };
+}
+
+export async function speechCommand(model: string, values: SpeechValues, options: SessionOptionsInput, ctx: CliContext) {
+  const inputs = values.input ?? [];
+  if (inputs.length !== 1 || !/\.wav$/i.test(inputs[0])) throw new UsageError(`--task ${SPEECH_TASK} takes one --input FILE.wav`);
+  const audio = resolve(inputs[0]);
+  const { rate, settings } = speechSettingsFrom(values);
   const outDir = values.out === undefined ? undefined : resolve(values.out);
   const files = outDir ? [join(outDir, 'speech.json'), join(outDir, 'speech.csv')] : [];
   for (const f of files)

@@ -43,7 +43,7 @@ export function waveEnvelope(samples: Float32Array, bins = 2000): WaveEnvelope {
   return { min, max };
 }
 
-async function readWav(path: string) {
+export async function readWav(path: string) {
   let bytes: Uint8Array;
   try {
     const { fh, size } = await openRegularFile(path, 'a .wav file');

@@ -43,7 +43,8 @@ export function isHiddenOrSystem(name: string): boolean {
 }
 
 export function listingOptions(job: BatchJob, skipDirs: string[] = []): ListingOptions {
-  return { ...job.input, skipDirs, ...(job.shard ? { shard: job.shard } : {}) };
+  // An audio job reads the folder's .wav files (its image types do not apply).
+  return { ...job.input, ...(job.speech ? { types: ['wav'] } : {}), skipDirs, ...(job.shard ? { shard: job.shard } : {}) };
 }
 
 type Matcher = (rel: string) => boolean;

@@ -122,7 +122,10 @@ const exists = (path: string) =>
     () => false,
   );
 
-export async function openOutputFolder(plan: JobPlan, jobId: string): Promise<OutputFolder> {
+export async function openOutputFolder(
+  plan: Pick<JobPlan, 'outputFolder' | 'job' | 'stateDir' | 'key'>,
+  jobId: string,
+): Promise<OutputFolder> {
   const { outputFolder, job, stateDir } = plan;
   try {
     await mkdir(stateDir, { recursive: true });

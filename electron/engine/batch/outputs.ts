@@ -188,8 +188,9 @@ const ms = (x: number | undefined) => (x === undefined ? undefined : Math.round(
 export function csvRow(r: BatchItemRecord): string {
   const s = r.result;
   const top = s?.top?.[0];
-  const count = s?.detections?.length ?? s?.regions ?? s?.segments?.length;
-  const text = s?.lines?.map((l) => l.text).join(' / ');
+  const count = s?.detections?.length ?? s?.regions ?? s?.segments?.length ?? s?.speech?.segments.length;
+  // Speech: the segments as "start-end" seconds, space-separated (results.jsonl has them as numbers).
+  const text = s?.lines?.map((l) => l.text).join(' / ') ?? s?.speech?.segments.map((g) => `${g.start}-${g.end}`).join(' ');
   const fields = [
     r.file,
     r.status,
@@ -200,7 +201,7 @@ export function csvRow(r: BatchItemRecord): string {
     top?.label,
     top?.score,
     count,
-    s?.maskArea,
+    s?.maskArea ?? s?.speech?.speechShare,
     text,
     ms(r.ms.decode),
     ms(r.ms.preprocess),

@@ -242,6 +242,11 @@ async function checkInputList(job: BatchJob): Promise<void> {
   for await (const _ of readInputList(job.input.list, job.input.folder));
 }
 
+/** Where a job's journal, lock and job file live: the output folder's state folder, or its shard's folder in it. */
+export function stateDirOf(job: BatchJob, outputFolder: string): string {
+  return job.shard ? join(outputFolder, STATE_DIR, SHARDS_DIR, shardDirName(job.shard)) : join(outputFolder, STATE_DIR);
+}
+
 export async function planJob(job: BatchJob, context: PlanContext = {}): Promise<JobPlan> {
   const info = await readModelInfo(job.model);
   const chosen = imageInput(info, job);
@@ -269,9 +274,7 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
     : batching(job, input, recipe, runOptions, limits);
   const folders = await placeFolders(job);
   await checkInputList(job);
-  const stateDir = job.shard
-    ? join(folders.outputFolder, STATE_DIR, SHARDS_DIR, shardDirName(job.shard))
-    : join(folders.outputFolder, STATE_DIR);
+  const stateDir = stateDirOf(job, folders.outputFolder);
   const model = await stat(job.model);
   const perImage = PER_IMAGE_OUTPUTS.filter((k) => job.output.write.includes(k));
   const key = createHash('sha256')

@@ -14,9 +14,11 @@ import {
   type BatchSummary,
   type ImageType,
   BATCH_OUTPUTS,
-  outputUnavailableFor,
+  SPEECH_ACTIVITY,
+  outputUnavailable,
 } from '../../../shared/batch';
 import { type ModelRecipe, ANY_INPUT, modelRecipeSchema } from '../../../shared/model-recipe';
+import { type SpeechSettings, speechSettingsSchema } from '../../../shared/audio/speech';
 import { isAbsolutePath } from '../../../shared/paths';
 import type { ProviderId } from '../../../shared/providers';
 import { type PreprocessRecipe, channelNames, matchingPreset, normalizes } from '../../../shared/recipe';
@@ -183,6 +185,9 @@ export class BatchSession {
   recipeSource = $state<RecipeSource>('none');
   recipeLoading = $state(false);
   recipeError = $state.raw<WorkbenchErrorInfo | null>(null);
+  /** The model takes audio chunks (Silero VAD): the job reads .wav files as task speech-activity. */
+  audio = $state(false);
+  speech = $state.raw<SpeechSettings>(speechSettingsSchema.parse({}));
   /** The task and its settings, with the Result tab's controls (TaskBar); null until a recipe is read. */
   taskControls = $state.raw<ResultsState | null>(null);
   #recipeFor: string | null = null;
@@ -248,9 +253,16 @@ export class BatchSession {
     return this.taskControls?.settings ?? this.recipe?.task;
   }
 
+  /** A detection task's layout (YOLOv8-seg detectors write instance masks). */
+  get layout(): string | undefined {
+    const t = this.audio ? undefined : this.task;
+    return t?.kind === 'detection' ? t.layout : undefined;
+  }
+
   /** Output kinds the job will write: the chosen ones the task allows. */
   get effectiveWrite(): BatchOutputKind[] {
-    return BATCH_OUTPUTS.filter((k) => this.write.includes(k) && outputUnavailableFor(k, this.task) === null);
+    const task = this.audio ? SPEECH_ACTIVITY : this.task?.kind;
+    return BATCH_OUTPUTS.filter((k) => this.write.includes(k) && outputUnavailable(k, task, this.layout) === null);
   }
 
   // ---- The followed run, as the views read it
@@ -297,8 +309,9 @@ export class BatchSession {
     const mine = ++this.#recipeRequest;
     this.recipeLoading = true;
     this.recipeError = null;
-    const result = await this.api.call('recipe.get', { path });
+    const [result, info] = await Promise.all([this.api.call('recipe.get', { path }), this.api.call('model.inspect', { path })]);
     if (mine !== this.#recipeRequest) return;
+    this.audio = info.ok && info.value.task.kind === 'audio';
     this.recipeLoading = false;
     if (!result.ok) {
       this.recipe = null;
@@ -381,7 +394,7 @@ export class BatchSession {
     if (!isAbsolutePath(input)) return { missing: `the input folder must be a full path (${input})` };
     if (!output) return { missing: 'choose the output folder' };
     if (!isAbsolutePath(output)) return { missing: `the output folder must be a full path (${output})` };
-    if (this.types.length === 0) return { missing: 'choose at least one image type' };
+    if (this.types.length === 0 && !this.audio) return { missing: 'choose at least one image type' };
     const write = this.effectiveWrite;
     if (write.length === 0) return { missing: 'choose at least one output to write' };
     const task = this.task;
@@ -404,10 +417,19 @@ export class BatchSession {
       threads: this.threads,
       batchSize: this.batchSize,
     });
+    if (this.audio) {
+      // An audio job: the .wav files through the voice-activity model; no image recipe, task or tiles.
+      const { recipe: _recipe, batchSize: _batchSize, ...rest } = job;
+      return { job: { ...(name !== undefined ? { name } : {}), ...rest, speech: this.#speechJob() } };
+    }
     const tile = this.tile === null ? {} : { tile: $state.snapshot(this.tile) };
     return {
       job: { ...(name !== undefined ? { name } : {}), ...job, ...tile, ...(maxPixels !== undefined ? { maxPixels } : {}) },
     };
+  }
+
+  #speechJob(): NonNullable<BatchJobInput['speech']> {
+    return { settings: { ...this.speech }, sampleRate: 16000 };
   }
 
   /** Fills the form from a saved job. */
@@ -420,6 +442,8 @@ export class BatchSession {
     this.recipeError = null;
     this.recipe = job.recipe;
     this.recipeSource = 'job';
+    this.audio = !!job.speech;
+    if (job.speech) this.speech = job.speech.settings;
     this.#showTask(job.model);
     this.inputFolder = job.input.folder;
     this.recursive = job.input.recursive;
@@ -478,6 +502,7 @@ export class BatchSession {
     const output = this.outputFolder.trim();
     const built = this.job();
     if ('job' in built) return built.job;
+    const speech = this.audio ? { speech: this.#speechJob() } : {};
     // Counting does not write; a missing output folder or output kind must not hide the count.
     return {
       model: this.modelPath,
@@ -489,6 +514,7 @@ export class BatchSession {
         types: [...this.types],
       },
       output: { folder: isAbsolutePath(output) ? output : defaultOutputFolder(input) },
+      ...speech,
     };
   }
 
