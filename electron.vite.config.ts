@@ -13,6 +13,8 @@ export default defineConfig({
         input: {
           index: resolve(root, 'electron/main/index.ts'),
           engine: resolve(root, 'electron/engine/main.ts'),
+          // The engine's image decoder thread (electron/engine/image/decode-pool.ts).
+          'decode-worker': resolve(root, 'electron/engine/image/decode-worker.ts'),
           // The graph export's worker thread, found beside engine.js.
           'graph-worker': resolve(root, 'electron/engine/graph-worker.ts'),
           cli: resolve(root, 'electron/cli/index.ts'),

@@ -331,6 +331,18 @@ export interface BatchProgress {
   total: number | null;
   /** Files per second of running time (pauses left out) over the last 64 files this run finished. */
   imagesPerSecond: number;
+  /** CPU time (all the engine's threads) per file over the same window; null before the first file. */
+  cpuMsPerImage?: number | null;
+  /**
+   * The most the job's cores could do at that CPU cost (cores × 1000 ÷ cpuMsPerImage): the
+   * achieved rate far below it means the cores sat idle or other programs took them.
+   */
+  boundImagesPerSecond?: number | null;
+  /**
+   * The stage that held the job back over the window: 'decode' when the model waited for images
+   * longer than the decoders waited for room, else 'inference'; null before the first file.
+   */
+  limitedBy?: 'decode' | 'inference' | null;
   /** left ÷ imagesPerSecond; null while counting, while paused and before the first file finishes. */
   etaSeconds: number | null;
   /** The file being run (or the last one), relative to the input folder. */
@@ -417,4 +429,14 @@ export function describeCounts(c: { total: number | null; ok: number; failed: nu
   const total = c.total === null ? '' : `${n(c.total)} files: `;
   const skipped = c.skipped ? ` (${n(c.skipped)} skipped: done before)` : '';
   return `${total}${n(c.ok)} ok, ${n(c.failed)} failed${skipped}`;
+}
+
+/**
+ * "61.0 img/s of ~70 possible, decode-bound": the speed, the most the cores allow at the CPU an
+ * image costs, and the stage that holds the job back (each part once it is known).
+ */
+export function describeSpeed(p: Pick<BatchProgress, 'imagesPerSecond' | 'boundImagesPerSecond' | 'limitedBy'>): string {
+  const bound = p.boundImagesPerSecond ? ` of ~${p.boundImagesPerSecond.toFixed(0)} possible` : '';
+  const limit = p.limitedBy ? `, ${p.limitedBy}-bound` : '';
+  return `${p.imagesPerSecond.toFixed(1)} img/s${bound}${limit}`;
 }

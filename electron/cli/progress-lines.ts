@@ -1,7 +1,7 @@
 // Batch progress as plain lines, for a stderr that is not a terminal (a scheduler's log, a pipe):
 // no carriage returns, a line every few seconds and at every tenth of the job, and one when the
 // job pauses or goes on, so that a long job is never silent.
-import type { BatchProgress } from '../../shared/batch';
+import { type BatchProgress, describeSpeed } from '../../shared/batch';
 
 /** "44 s", "3 min 5 s", "1 h 20 min". */
 export function formatDuration(seconds: number): string {
@@ -12,11 +12,11 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)} h${m ? ` ${m} min` : ''}`;
 }
 
-/** "batch: 120/300 done, 2 failed, 4.1 img/s, about 44 s left". */
+/** "batch: 120/300 done, 2 failed, 4.1 img/s of ~5 possible, inference-bound, about 44 s left". */
 export function progressLine(p: BatchProgress): string {
   const parts = [`${p.done}/${p.total ?? '…'} done`, `${p.failed} failed`];
   if (p.state === 'counting') parts.push('counting the files');
-  if (p.processed > 0 || p.imagesPerSecond > 0) parts.push(`${p.imagesPerSecond.toFixed(1)} img/s`);
+  if (p.processed > 0 || p.imagesPerSecond > 0) parts.push(describeSpeed(p));
   if (p.state === 'paused') parts.push('paused');
   else if (p.etaSeconds !== null && p.left) parts.push(`about ${formatDuration(p.etaSeconds)} left`);
   return `batch: ${parts.join(', ')}`;

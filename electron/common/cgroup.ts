@@ -131,12 +131,17 @@ export async function readContainerLimits(paths: CgroupPaths = DEFAULT_PATHS): P
   return { cpus, memoryBytes };
 }
 
+/** The cores a process may keep busy: the CPUs it may run on, within a container's quota (at least 1). */
+export function usableCores(limits: ContainerLimits, usable = availableParallelism()): number {
+  const quota = limits.cpus === null ? Infinity : Math.max(1, Math.floor(limits.cpus));
+  return Math.max(1, Math.min(quota, usable));
+}
+
 /**
  * Threads to run on: the CPU quota (rounded down, at least 1) or the CPUs this process may be
  * scheduled on (a cpuset), whichever is fewer; null when neither limits the host's count.
  */
 export function threadsFor(limits: ContainerLimits, usable = availableParallelism(), host = hostCpus().length): number | null {
-  const quota = limits.cpus === null ? Infinity : Math.max(1, Math.floor(limits.cpus));
-  const n = Math.min(quota, usable);
+  const n = usableCores(limits, usable);
   return n < host ? n : null;
 }

@@ -1,5 +1,6 @@
 // The engine's channels, by the contract's own names (electron/common/rpc/engine-channels.ts).
 // onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
+import { availableParallelism } from 'node:os';
 import { WorkbenchError } from '../../shared/result';
 import type { EngineChannel, EngineEvent, EngineInput, EngineOutput } from '../common/rpc/engine-channels';
 import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
@@ -27,6 +28,7 @@ import { SessionCache } from './run/session-cache';
 import { profileModel } from './profile/run';
 import { readTensorForInput } from './run/tensor-read';
 import { exportSpeech, speechChannel } from './audio/speech-channel';
+import { DecodeWorker } from './image/decode-pool';
 
 export interface EngineContext {
   signal: AbortSignal;
@@ -54,10 +56,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function createHandlers(options: { debug: boolean; graphWorker?: URL | null }): EngineHandlers {
+export function createHandlers(options: { debug: boolean; graphWorker?: URL | null; decodeWorker?: URL | null }): EngineHandlers {
   const sessions = new SessionCache({ providerStatuses: () => probeProviders() });
   const runner = new ModelRunner(sessions, loadImageInput);
-  const batches = new BatchJobs(sessions);
+  // Sharp decodes an image on one thread: as many at once as cores, 2 to 4 (libuv's pool has 4).
+  const decodeThreads = Math.min(4, Math.max(2, availableParallelism()));
+  const batches = new BatchJobs(
+    sessions,
+    options.decodeWorker ? new DecodeWorker(options.decodeWorker, decodeThreads) : undefined,
+  );
   const results = new RunResults(runner);
   const graphs = new GraphCache();
   const debugOnly = () => {

@@ -2,11 +2,10 @@
 // process.parentPort) and under child_process.fork (messages on process IPC), so the CLI,
 // browser mode and tests use exactly the engine the desktop app uses. It serves its channel
 // table (electron/common/rpc/engine-channels.ts) through the same RPC core as every other wire.
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parentProcessPort } from '../common/rpc/process-port';
 import { serveRpc, tableHandler } from '../../shared/rpc/server';
 import { createHandlers } from './handlers';
+import { workerUrl } from './worker-url';
 
 // Works offline: onnxruntime's telemetry would otherwise write a device id under ~/.cache and
 // try to upload usage data. Set before onnxruntime is first loaded (lazily, by loadOrt).
@@ -19,18 +18,10 @@ function log(level: 'debug' | 'info' | 'warn' | 'error', message: string) {
   port.send({ type: 'notice', topic: 'log', data: { level, message } });
 }
 
-/** The export's worker thread, beside this entry: graph-worker.js built, graph-worker.ts from source. */
-function graphWorkerUrl(): URL {
-  if (extname(fileURLToPath(import.meta.url)) !== '.ts') return new URL('./graph-worker.js', import.meta.url);
-  // From source (tests) the engine got its TypeScript loader through `--import tsx`, which a
-  // worker thread does not inherit: a two-line module registers it, then loads the worker.
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const worker = JSON.stringify(new URL('./graph-worker.ts', import.meta.url).href);
-  const code = `const { register } = await import(${tsx}); register(); await import(${worker});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-const graphWorker = graphWorkerUrl();
-const handlers = createHandlers({ debug, graphWorker });
+// Worker threads beside this entry (built) or from source: graph export's layout, batch jobs' decoding.
+const graphWorker = workerUrl(import.meta.url, 'graph-worker.js', './graph-worker.ts');
+const decodeWorker = workerUrl(import.meta.url, 'decode-worker.js', './image/decode-worker.ts');
+const handlers = createHandlers({ debug, graphWorker, decodeWorker });
 const handle = tableHandler(handlers, { what: 'engine channel', context: (ctx) => ({ ...ctx, log }) });
 // The supervisor bounds what it sends; no per-connection cap here. Requests are acknowledged as
 // they are taken, so the supervisor's watchdog can tell a busy engine from a stopped one.

@@ -28,6 +28,11 @@ export interface EngineProcess {
   onExit(listener: (exit: ProcessExit) => void): void;
   /** Ends the process: a moment to exit on its own, then SIGKILL. */
   kill(): void;
+  /**
+   * Ends an idle process at once, where the launcher can (fork: the channel closes and the
+   * engine leaves with it), so that the parent does not wait out SIGTERM's grace before exiting.
+   */
+  leave?(): void;
   readonly stdout?: NodeJS.ReadableStream | null;
   readonly stderr?: NodeJS.ReadableStream | null;
 }
@@ -73,6 +78,9 @@ export function forkLauncher(options: ForkOptions): EngineLauncher {
       port: childProcessPort(child),
       onExit: (listener) => child.on('exit', (code, signal) => listener({ code, signal })),
       kill: () => killGently(child, options.killGraceMs ?? 1_000),
+      leave: () => {
+        if (child.connected) child.disconnect();
+      },
       stdout: child.stdout,
       stderr: child.stderr,
     };
@@ -380,6 +388,8 @@ export class EngineClient {
     running.killedFor = reason;
     const why = { cancel: 'a cancelled run did not stop', shutdown: 'shut down', watchdog: 'it stopped responding' }[reason];
     this.log(reason === 'watchdog' ? 'error' : 'warn', `engine ${running.process.pid ?? '?'}: killing (${why})`);
+    // Nothing in hand: no answer to wait for, the engine may go at once.
+    if (reason === 'shutdown' && running.calls.size === 0) running.process.leave?.();
     running.process.kill();
   }
 

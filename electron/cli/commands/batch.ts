@@ -16,6 +16,7 @@ import {
   type BatchSummary,
   batchJobSchema,
   describeCounts,
+  describeSpeed,
   MAX_BATCH_SIZE,
 } from '../../../shared/batch';
 import { ANY_INPUT, recipeForInput } from '../../../shared/model-recipe';
@@ -25,6 +26,7 @@ import { TASK_KINDS, type TaskSettings } from '../../../shared/tasks';
 import { WorkbenchError } from '../../../shared/result';
 import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFromEnv } from '../../../shared/shard';
 import { readModelInfo } from '../../common/onnx/reader';
+import type { Services } from '../../node/services';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
 import { checkTiles, parseTileFlags, readRecipeFile, tileFlags } from '../inputs';
 import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
@@ -225,7 +227,7 @@ function bar(p: BatchProgress, width = 24): string {
   const total = p.total === null ? '…' : String(p.total);
   const eta = p.etaSeconds === null ? '' : ` · ETA ${formatDuration(p.etaSeconds)}`;
   const state = p.state === 'paused' ? ' (paused)' : '';
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${total} · ${p.ok} ok · ${p.failed} failed · ${p.imagesPerSecond.toFixed(1)} img/s${eta}${state}`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${total} · ${p.ok} ok · ${p.failed} failed · ${describeSpeed(p)}${eta}${state}`;
 }
 
 export function summaryLine(s: BatchSummary): string {
@@ -246,6 +248,23 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   if (!['json', 'bar', 'lines', 'none'].includes(mode))
     throw new UsageError(`--progress takes json, bar, lines or none, not "${values.progress}"`);
   const note = mode === 'json' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  // The engine starts (a process of its own) while the job is read and checked here.
+  const services = startServices(ctx);
+  void services.engine.call('engine.ping', {});
+  try {
+    await runJob(values, positionals, mode, note, services);
+  } finally {
+    services.dispose();
+  }
+}
+
+async function runJob(
+  values: ReturnType<typeof parseArgs<{ options: typeof flags; allowPositionals: true }>>['values'],
+  positionals: string[],
+  mode: string,
+  note: (line: string) => void,
+  services: Services,
+): Promise<void> {
   let job: BatchJob;
   if (values.job !== undefined) {
     const extra = Object.keys(values).filter((k) => !WITH_JOB.has(k));
@@ -266,7 +285,6 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   }
   job = withRunFlags(job, values, note);
 
-  const services = startServices(ctx);
   // Ctrl+C, SIGTERM or SIGHUP cancels the job: it finishes the files in flight, and the journal
   // keeps what was done for the next run of the same command.
   let jobId: string | null = null;
@@ -284,8 +302,17 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   const lines = new ProgressLines((line) => process.stderr.write(`${line}\n`));
   const ticker = mode === 'lines' ? setInterval(() => lines.tick(), 1000) : null;
   ticker?.unref();
+  // The job counts its files as it starts: the line saying how many comes with the first count.
+  let counted = mode === 'json';
   const onEvent = (p: BatchProgress) => {
     latest = p;
+    if (!counted && p.total !== null) {
+      counted = true;
+      const share = job.shard ? ` (${describeShard(job.shard)})` : '';
+      if (lastBar) process.stderr.write('\r\x1b[K');
+      note(`${p.total} files to process in ${job.input.folder}${share}`);
+      if (lastBar) process.stderr.write(`\r${lastBar}\x1b[K`);
+    }
     if (mode === 'json') process.stdout.write(`${JSON.stringify(p)}\n`);
     else if (mode === 'lines') lines.update(p);
     else if (mode === 'bar') {
@@ -295,11 +322,6 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
     }
   };
   try {
-    if (mode !== 'json') {
-      const count = await services.client.call('batch.count', { job });
-      const share = job.shard ? ` (${describeShard(job.shard)})` : '';
-      if (count.ok) note(`${count.value.files} files to process in ${job.input.folder}${share}`);
-    }
     const started = await services.client.call('batch.start', { job });
     const result = started.ok
       ? await (() => {
@@ -337,7 +359,6 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   } finally {
     if (ticker) clearInterval(ticker);
     for (const [signal, handler] of handlers) process.off(signal, handler);
-    services.dispose();
   }
 }
 

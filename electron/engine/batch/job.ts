@@ -1,9 +1,11 @@
-// A batch job's pipeline. Files are listed as a stream; two decoders (sharp, on its own threads)
+// A batch job's pipeline. Files are listed as a stream; decoders (sharp, on its own threads)
 // fill a bounded queue of resized pixels; the inference loop takes up to a batch of them, packs
 // them into one reused tensor and runs the model; postprocessing and writing happen after, in a
 // second bounded queue, never awaited by the next run. The queues bound memory: a slow stage
 // makes the ones before it wait. Every finished file goes to the journal, so that a crash loses
-// at most the files in flight and a rerun resumes.
+// at most the files in flight and a rerun resumes. The decoders start while the session is
+// still being made (the model's load overlaps the first images' decoding), and the first run
+// takes what is decoded rather than a full batch, so the first result comes early.
 import { join, relative, sep } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import {
@@ -18,10 +20,11 @@ import {
   batchJobSchema,
   summarizeResults,
 } from '../../../shared/batch';
-import { channelCount, tensorDims, type ImageTransform } from '../../../shared/recipe';
+import { channelCount, tensorDims, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError, toErrorInfo, type WorkbenchErrorInfo } from '../../../shared/result';
 import type { Raster, TaskResult } from '../../../shared/tasks';
-import { decodeImage, type OriginalImage } from '../image/decode';
+import { type DecodeOptions, decodeImage, type OriginalImage } from '../image/decode';
+import type { TimedImage } from '../image/decode-pool';
 import { allocateData, packPixels, type ImageTensorData } from '../image/pack';
 import { runTiled } from '../image/tiles';
 import { loadOrt } from '../ort';
@@ -36,7 +39,8 @@ import { BoundedQueue, PauseGate } from './flow';
 import { type BatchJournal, type JournalEntry, latestItems } from './journal';
 import { countImages, listImages, listingOptions, type ListedFile } from './listing';
 import { openOutputFolder } from './output-folder';
-import { FolderMaker, type ItemRenderers, JOURNAL_FILE, writeItemOutputs, writeJobFiles } from './outputs';
+import { LIVE_KINDS, LiveResults } from './live-results';
+import { FolderMaker, type ItemRenderers, JOB_FILES, JOURNAL_FILE, writeItemOutputs, writeJobFiles } from './outputs';
 import { type JobPlan, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
 import { writeShardState } from './shard-state';
@@ -57,17 +61,30 @@ export interface BatchRunOptions {
   failInFlight?: boolean;
   /** A subfolder that cannot be read, and the like. */
   onWarning?: (message: string) => void;
-  /** How many images are decoded at once (default 2). */
+  /** How many images are decoded at once (default: the cores, 2 to 4). */
   decoders?: number;
+  /** CPU time of this process so far, in ms (tests inject one; default process.cpuUsage). */
+  cpuMs?: () => number;
   /** Least time between progress events (default 100 ms; tests use 0 to see every change). */
   progressIntervalMs?: number;
   /** Milliseconds for timings and speed (tests inject one). */
   clock?: Clock;
   /** Reads one image (tests wrap it to delay or observe decoding). */
   decode?: typeof decodeImage;
+  /**
+   * Decodes on a thread of its own, at most `concurrency` at once (the engine's DecodeWorker):
+   * the job keeps a batch more in flight, so the thread goes on while a run holds this one.
+   */
+  decoder?: {
+    decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions): Promise<TimedImage>;
+    concurrency: number;
+    warm?(): void;
+  };
 }
 
-const DECODERS = 2;
+/** Decoders per core, within these bounds: sharp decodes each image on one thread (libuv's pool has 4). */
+const MIN_DECODERS = 2;
+const MAX_DECODERS = 4;
 const POST_WORKERS = 3;
 /** Finished-file records waiting for their journal sync, at most. */
 const MAX_FINISHING = 256;
@@ -104,6 +121,11 @@ interface RunItem {
 }
 
 const NO_TIME: BatchItemTimings = { decode: 0, run: 0, post: 0 };
+
+function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 const errorText = (e: WorkbenchErrorInfo) => e.message;
 
 const renderers: ItemRenderers = { renderResultImage, rasterToPng };
@@ -181,6 +203,14 @@ class BatchRun {
   /** Failed files counted from the journal at the start, and those of them the listing found. */
   private readonly failedBefore = new Set<string>();
   private readonly failedBeforeSeen = new Set<string>();
+  /** results.csv/jsonl written as files finish (a job that starts from nothing); null: rebuilt at the end. */
+  private live: LiveResults | null = null;
+  /** Resolves true once the session is ready, false when it could not be made. */
+  private readonly ready: Promise<boolean>;
+  private setReady: (ok: boolean) => void = () => {};
+  /** Time the model waited for decoded images, and the decoders for room in the queue (ms, summed over decoders). */
+  private readonly waits = { model: 0, decoders: 0 };
+  private decoderCount = 1;
 
   constructor(
     private readonly plan: JobPlan,
@@ -191,12 +221,20 @@ class BatchRun {
   ) {
     this.clock = options.clock ?? realClock;
     this.held = new HeldTime(this.clock);
+    this.ready = new Promise((resolve) => (this.setReady = resolve));
     this.progress = new ProgressTracker(jobId, (p) => options.onProgress?.(p), {
       intervalMs: options.progressIntervalMs,
       clock: this.clock,
+      meter: {
+        cores: plan.cores,
+        cpuMs: options.cpuMs ?? processCpuMs,
+        waits: () => ({ model: this.waits.model, decoders: this.waits.decoders / this.decoderCount }),
+      },
     });
     const b = plan.batchSize;
-    this.decoded = new BoundedQueue(Math.max(2, 2 * b));
+    // Deep enough to hold what the decoders do while the session is made, and a few batches after;
+    // full-size images for tiles are big, so two of them at most.
+    this.decoded = new BoundedQueue(plan.tiles ? 2 : Math.max(8, 4 * b));
     // Tiled outputs are full-size images: one waits while another is written, no more.
     this.toPost = new BoundedQueue(plan.tiles ? 1 : Math.max(2, b));
     options.signal?.addEventListener('abort', () => this.stop.abort(), { once: true });
@@ -222,6 +260,7 @@ class BatchRun {
   private finish(record: BatchItemRecord, text: string) {
     const p = this.journal.append(record).then(
       () => {
+        this.live?.add(record);
         this.progress.finish({
           file: record.file,
           status: record.status,
@@ -320,21 +359,36 @@ class BatchRun {
       },
       () => {},
     );
+    // A job that starts from nothing writes its results files as it goes (an input list has its own order).
+    if (this.journal.entries.size === 0 && !plan.job.input.list && LIVE_KINDS.some((k) => plan.job.output.write.includes(k)))
+      this.live = new LiveResults();
+    // The session is made while the first images are decoded.
+    const making = Promise.all([this.options.sessions.get(plan.job.model, plan.options), loadOrt()]);
+    making.catch(() => {});
+    this.progress.begin();
+    const files = listImages(listOptions);
+    const { decoder } = this.options;
+    this.decoderCount =
+      this.options.decoders ??
+      (decoder ? decoder.concurrency + plan.batchSize : Math.min(MAX_DECODERS, Math.max(MIN_DECODERS, plan.cores)));
+    const decoders = Array.from({ length: this.decoderCount }, () => this.decodeLoop(files));
+    const decoding = Promise.all(decoders).then(() => this.decoded.close());
     let session;
     let ort: typeof Ort;
     try {
-      session = await this.options.sessions.get(plan.job.model, plan.options);
-      ort = await loadOrt();
+      [session, ort] = await making;
+      await this.live?.open(plan.resultsDir, plan.job.output.write);
     } catch (error) {
+      this.setReady(false);
       this.stop.abort();
+      this.decoded.clear();
+      await decoding.catch(() => {});
+      await this.live?.close().catch(() => {});
       this.progress.stop();
       throw error;
     }
     this.provider = session.provider;
-    this.progress.begin();
-    const files = listImages(listOptions);
-    const decoders = Array.from({ length: this.options.decoders ?? DECODERS }, () => this.decodeLoop(files));
-    const decoding = Promise.all(decoders).then(() => this.decoded.close());
+    this.setReady(true);
     const posting = Promise.all(Array.from({ length: POST_WORKERS }, () => this.postLoop()));
     try {
       await this.inferLoop(ort, session.session);
@@ -356,15 +410,29 @@ class BatchRun {
     if (!this.options.signal?.aborted) this.checkFailures();
     const cancelled = !this.fatal && (this.options.signal?.aborted ?? false);
     let written: string[] = [];
+    // The live files hold every settled file in listing order: only the rest (coco.json, or a
+    // live file whose rows came out of order) is rebuilt from the journal.
+    const live = new Set<string>();
+    if (this.live) {
+      try {
+        if (await this.live.close()) for (const k of LIVE_KINDS) if (plan.job.output.write.includes(k)) live.add(k);
+      } catch (error) {
+        this.fail(error);
+      }
+    }
     if (this.fatal?.code !== 'WRITE_FAILED') {
       try {
-        written = await writeJobFiles(
+        const rebuild = plan.job.output.write.filter((k) => !live.has(k));
+        const rebuilt = await writeJobFiles(
           plan.resultsDir,
           latestItems(join(plan.stateDir, JOURNAL_FILE), plan.key),
-          plan.job.output.write,
+          rebuild,
           plan.stateDir,
-          plan.job.output.write.includes('coco') ? await detectionLabels(plan) : null,
+          rebuild.includes('coco') ? await detectionLabels(plan) : null,
         );
+        written = (Object.keys(JOB_FILES) as (keyof typeof JOB_FILES)[])
+          .filter((k) => live.has(k) || rebuilt.includes(JOB_FILES[k]))
+          .map((k) => JOB_FILES[k]);
         // A shard's results are in its own folder (merged by `batch merge`): named from the output folder.
         const dir = relative(plan.outputFolder, plan.resultsDir).split(sep).join('/');
         if (dir) written = written.map((name) => `${dir}/${name}`);
@@ -445,18 +513,25 @@ class BatchRun {
         }
         continue;
       }
+      this.live?.take(file.rel);
       const watch = this.held.start();
-      let image;
+      let image: TimedImage;
       try {
-        image = await (this.options.decode ?? decodeImage)(file.path, plan.recipe, { maxPixels: plan.job.maxPixels });
+        const options = { maxPixels: plan.job.maxPixels };
+        image = await (this.options.decoder?.decode(file.path, plan.recipe, options) ??
+          (this.options.decode ?? decodeImage)(file.path, plan.recipe, options));
       } catch (error) {
         if (this.stopped) return;
         const t = watch.stop();
+        // A job whose model does not load records nothing.
+        if (!(await this.ready)) return;
         await this.roomToFinish();
         this.failed(file.rel, toErrorInfo(error), { ms: { ...NO_TIME, decode: t.work, wait: t.held } });
         continue;
       }
       const decodedTime = watch.stop();
+      // Off the thread, the worker's own time is the decode's; runs did not hold it.
+      if (image.ms !== undefined) Object.assign(decodedTime, { work: image.ms, held: 0 });
       const item: Decoded = {
         file,
         pixels: image.pixels,
@@ -468,7 +543,10 @@ class BatchRun {
         decodedAt: this.clock(),
         known: entry !== undefined,
       };
-      if (!(await this.decoded.put(item))) return;
+      const t0 = this.clock();
+      const put = await this.decoded.put(item);
+      this.waits.decoders += this.clock() - t0;
+      if (!put) return;
     }
   }
 
@@ -478,13 +556,27 @@ class BatchRun {
    */
   private carry: Decoded | null = null;
   private async nextBatch(): Promise<Decoded[]> {
+    const t0 = this.clock();
+    try {
+      return await this.gatherBatch();
+    } finally {
+      this.waits.model += this.clock() - t0;
+    }
+  }
+
+  /**
+   * The first run takes what is decoded already (the first result comes sooner), unless the
+   * model's batch is fixed: a short batch would cost a full run.
+   */
+  private async gatherBatch(): Promise<Decoded[]> {
+    const quick = this.runsOk === 0 && this.plan.fixedBatch === null;
     const first = this.carry ?? (await this.decoded.take());
     this.carry = null;
     if (!first) return [];
     const batch = [first];
     const size = (d: Decoded) => `${d.transform.tensorWidth}x${d.transform.tensorHeight}`;
     while (batch.length < this.plan.batchSize && !this.stopped) {
-      const next = this.decoded.takeNow() ?? (await this.decoded.take());
+      const next = this.decoded.takeNow() ?? (quick ? undefined : await this.decoded.take());
       if (!next) break;
       if (size(next) !== size(first)) {
         this.carry = next;
@@ -717,6 +809,7 @@ class BatchRun {
 /** Runs a batch job to its end (or cancel, or a write failure); resumes from the output folder's journal. */
 export async function runBatchJob(input: BatchJob | BatchJobInput, options: BatchRunOptions): Promise<BatchSummary> {
   const job = batchJobSchema.parse(input);
+  options.decoder?.warm?.();
   const jobId = options.jobId ?? `job-${Date.now().toString(36)}`;
   const plan = await planJob(job);
   const folder = await openOutputFolder(plan, jobId);

@@ -3,6 +3,7 @@
 import type { BatchAction, BatchCount, BatchJob, BatchProgress, BatchSummary } from '../../../shared/batch';
 import { WorkbenchError } from '../../../shared/result';
 import type { BatchRunRequest } from '../../common/rpc/engine-channels';
+import type { DecodeWorker } from '../image/decode-pool';
 import type { SessionCache } from '../run/session-cache';
 import { PauseGate } from './flow';
 import { countBatchFiles, runBatchJob } from './job';
@@ -12,7 +13,11 @@ export type { BatchRunRequest };
 export class BatchJobs {
   private readonly gates = new Map<string, PauseGate>();
 
-  constructor(private readonly sessions: Pick<SessionCache, 'get'>) {}
+  constructor(
+    private readonly sessions: Pick<SessionCache, 'get'>,
+    /** Decodes off the main thread (the built engine has one; tests on source run without). */
+    private readonly decoder?: DecodeWorker,
+  ) {}
 
   count(job: BatchJob): Promise<BatchCount> {
     return countBatchFiles(job);
@@ -34,6 +39,7 @@ export class BatchJobs {
         onProgress: ctx.emit,
         gate,
         failInFlight: request.failInFlight,
+        ...(this.decoder ? { decoder: this.decoder } : {}),
         onWarning: (message) => ctx.log('warn', message),
       });
     } finally {

@@ -11,7 +11,7 @@ import { WorkbenchError } from '../../../shared/result';
 import { type SessionOptions, sessionOptionsSchema } from '../../../shared/run';
 import { shardDirName } from '../../../shared/shard';
 import type { TaskSettings } from '../../../shared/tasks';
-import { type ContainerLimits, readContainerLimits, threadsFor } from '../../common/cgroup';
+import { type ContainerLimits, readContainerLimits, threadsFor, usableCores } from '../../common/cgroup';
 import { readModelInfo } from '../../common/onnx/reader';
 import { readInputList } from './listing';
 import { bytesPerElement } from '../tensors/tensor';
@@ -32,6 +32,8 @@ export interface JobPlan {
   options: SessionOptions;
   /** Images per run. */
   batchSize: number;
+  /** The cores the job may use (a container's quota, the CPUs this process may run on). */
+  cores: number;
   /** The model takes exactly this many images per run (a fixed batch dim > 1): short batches are padded. */
   fixedBatch: number | null;
   /** The layout has a batch dim (N…): images can be stacked. */
@@ -287,6 +289,7 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
     task,
     options: runOptions,
     batchSize,
+    cores: usableCores(limits, context.cpus?.usable),
     fixedBatch,
     stackable,
     tiles,

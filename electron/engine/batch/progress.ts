@@ -5,6 +5,10 @@
 // time spent paused is left out, so a pause neither lowers the speed nor counts towards the ETA.
 // Images finish in bursts (a batch of 8 at once); the window ends now, not at the last burst, so
 // a stall shows as a falling speed rather than the speed of the last burst.
+//
+// Over the same window: the CPU one image costs (all the process's threads), the bound that
+// cost sets on the machine's cores (cores × 1000 ÷ CPU ms), and which stage holds the job back:
+// decoding when the model waited for images longer than the decoders waited for room.
 import type { BatchFailure, BatchItemBrief, BatchProgress, BatchState } from '../../../shared/batch';
 import { type Clock, realClock } from './timing';
 
@@ -15,10 +19,29 @@ export const MAX_LISTED_FAILURES = 1000;
 /** Files in the speed window. */
 export const RATE_WINDOW_FILES = 64;
 
+/** Where the job's CPU time and waits are read (the job supplies it; tests pass their own). */
+export interface ProgressMeter {
+  /** The cores the job may use. */
+  cores: number;
+  /** CPU time of the process so far (ms). */
+  cpuMs(): number;
+  /** Time waited so far (ms): the model for decoded images; the decoders for room, per decoder. */
+  waits(): { model: number; decoders: number };
+}
+
 export interface ProgressTrackerOptions {
   /** Least time between events (default 100 ms; 0: every change). */
   intervalMs?: number;
   clock?: Clock;
+  meter?: ProgressMeter;
+}
+
+/** What the meter said at a moment of running time. */
+interface Sample {
+  at: number;
+  cpu: number;
+  model: number;
+  decoders: number;
 }
 
 export class ProgressTracker {
@@ -35,10 +58,11 @@ export class ProgressTracker {
   /** Every failure known, by file (earlier runs' of a resumed job too): in the summary, and in full in the first event after a resume. */
   private readonly all = new Map<string, BatchFailure>();
   private earlierSent = true;
-  /** Running time at which each of the last files finished, oldest first (one more than the window: its start). */
-  private readonly finishedAt: number[] = [];
-  /** Running time at which the first image went into the model; null before. */
-  private begunAt: number | null = null;
+  /** When each of the last files finished, oldest first (one more than the window: its start). */
+  private readonly finishedAt: Sample[] = [];
+  /** When the job began sending images through; null before. */
+  private begunAt: Sample | null = null;
+  private readonly meter: ProgressMeter | undefined;
   private pausedMs = 0;
   private pausedSince: number | null = null;
   private lastEmit = -Infinity;
@@ -54,7 +78,14 @@ export class ProgressTracker {
   ) {
     this.intervalMs = options.intervalMs ?? 100;
     this.clock = options.clock ?? realClock;
+    this.meter = options.meter;
     this.startedAt = this.clock();
+  }
+
+  private sample(at = this.runningMs()): Sample {
+    const m = this.meter;
+    const w = m?.waits();
+    return { at, cpu: m?.cpuMs() ?? 0, model: w?.model ?? 0, decoders: w?.decoders ?? 0 };
   }
 
   get done(): number {
@@ -72,9 +103,9 @@ export class ProgressTracker {
     return this.pausedMs + (this.pausedSince === null ? 0 : this.clock() - this.pausedSince);
   }
 
-  /** The model is loaded and images start going through: the speed is measured from here. */
+  /** Images start going through: the speed is measured from here. */
   begin() {
-    this.begunAt ??= this.runningMs();
+    this.begunAt ??= this.sample();
   }
 
   /**
@@ -122,7 +153,7 @@ export class ProgressTracker {
     this.latest.push(brief);
     if (this.latest.length > LATEST) this.latest.shift();
     if (ran) {
-      this.finishedAt.push(this.runningMs());
+      this.finishedAt.push(this.sample());
       if (this.finishedAt.length > RATE_WINDOW_FILES + 1) this.finishedAt.shift();
     }
     this.changed();
@@ -151,17 +182,28 @@ export class ProgressTracker {
    * RATE_WINDOW_FILES ones, or, while fewer have finished, when the first image went in.
    */
   imagesPerSecond(): number {
-    const now = this.runningMs();
+    return this.window()?.imagesPerSecond ?? 0;
+  }
+
+  /** The speed window's files, speed, CPU per image and waits; null before a file finished. */
+  private window() {
     const full = this.finishedAt.length > RATE_WINDOW_FILES;
     const start = full ? this.finishedAt[0] : this.begunAt;
     const files = full ? this.finishedAt.length - 1 : this.finishedAt.length;
-    if (start === null || files === 0) return 0;
-    const secs = (now - start) / 1000;
-    return secs > 0 ? files / secs : 0;
+    if (start === null || files === 0) return null;
+    const now = this.sample();
+    const ms = now.at - start.at;
+    const cpuMsPerImage = this.meter ? (now.cpu - start.cpu) / files : null;
+    let limitedBy: BatchProgress['limitedBy'] = null;
+    if (this.meter && ms > 0) limitedBy = now.model - start.model > now.decoders - start.decoders ? 'decode' : 'inference';
+    return { imagesPerSecond: ms > 0 ? (files * 1000) / ms : 0, cpuMsPerImage, limitedBy };
   }
 
   snapshot(): BatchProgress {
-    const ips = this.imagesPerSecond();
+    const w = this.window();
+    const ips = w?.imagesPerSecond ?? 0;
+    const cpu = w?.cpuMsPerImage ?? null;
+    const round = (x: number) => Math.round(x * 100) / 100;
     const left = this.total === null ? null : Math.max(0, this.total - this.done);
     const eta = left === null ? null : left === 0 ? 0 : this.state === 'paused' || !(ips > 0) ? null : Math.round(left / ips);
     return {
@@ -174,7 +216,10 @@ export class ProgressTracker {
       skipped: this.skipped,
       processed: this.processed,
       total: this.total,
-      imagesPerSecond: Math.round(ips * 100) / 100,
+      imagesPerSecond: round(ips),
+      cpuMsPerImage: cpu !== null && cpu > 0 ? round(cpu) : null,
+      boundImagesPerSecond: this.meter && cpu !== null && cpu > 0 ? round((this.meter.cores * 1000) / cpu) : null,
+      limitedBy: w?.limitedBy ?? null,
       etaSeconds: eta,
       current: this.current,
       latest: [...this.latest],

@@ -1,0 +1,116 @@
+// Decoding on a thread of its own. onnxruntime-node's run() is synchronous: while a model runs,
+// the engine's main thread handles nothing, so an image decoded on the main thread's sharp calls
+// (open, header, decode: each a hop through the event loop) stalls at every hop until the run
+// ends, and decoding and inference take turns instead of overlapping. A worker thread keeps its
+// own event loop: it goes on decoding the images it was given while a run holds the main thread,
+// at most `concurrency` at once (sharp decodes each on one thread); the pixels come back moved,
+// not copied. Built as out/main/decode-worker.js beside the engine.
+import { Worker } from 'node:worker_threads';
+import type { PreprocessRecipe } from '../../../shared/recipe';
+import { WorkbenchError, type WorkbenchErrorInfo } from '../../../shared/result';
+import { type DecodedImage, type DecodeOptions, decodeImage } from './decode';
+
+export interface DecodeRequest {
+  id: number;
+  path: string;
+  recipe: PreprocessRecipe;
+  options: DecodeOptions;
+}
+
+export type DecodeReply =
+  | { id: number; ok: true; image: DecodedImage; ms: number }
+  | { id: number; ok: false; error: WorkbenchErrorInfo }
+  /** The thread is up (sent once, first). */
+  | { ready: true };
+
+/** Settings the worker gets when it starts. */
+export interface DecodeWorkerData {
+  concurrency: number;
+}
+
+/** A decoded image and the time the worker spent decoding it (ms, its queue left out). */
+export type TimedImage = DecodedImage & { ms?: number };
+
+interface Pending {
+  request: DecodeRequest;
+  resolve(image: TimedImage): void;
+  reject(error: Error): void;
+}
+
+export class DecodeWorker {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** No thread could start here (a packaged app that forbids it): decode on this one. */
+  private inPlace = false;
+
+  constructor(
+    /** The worker's script (worker-url.ts: built, or from source). */
+    private readonly entry: URL,
+    readonly concurrency: number,
+    /** Node options for the thread (default: this process's own). */
+    private readonly execArgv?: string[],
+  ) {}
+
+  /** Starts the thread ahead of the first image (it loads sharp while the job is planned). */
+  warm(): void {
+    if (!this.worker && !this.inPlace) this.start();
+  }
+
+  /** Decodes one image file as decodeImage does, on the worker thread. */
+  decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions = {}): Promise<TimedImage> {
+    if (this.inPlace) return decodeImage(path, recipe, options);
+    const worker = this.worker ?? this.start();
+    const request: DecodeRequest = { id: this.nextId++, path, recipe, options };
+    return new Promise<TimedImage>((resolve, reject) => {
+      this.pending.set(request.id, { request, resolve, reject });
+      worker.postMessage(request);
+    });
+  }
+
+  private start(): Worker {
+    const options = {
+      workerData: { concurrency: this.concurrency } satisfies DecodeWorkerData,
+      ...(this.execArgv ? { execArgv: this.execArgv } : {}),
+    };
+    const worker = new Worker(this.entry, options);
+    // The worker never keeps the engine alive: requests in flight are what it waits on.
+    worker.unref();
+    let ready = false;
+    worker.on('message', (reply: DecodeReply) => {
+      if ('ready' in reply) {
+        ready = true;
+        return;
+      }
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) p.resolve({ ...reply.image, ms: reply.ms });
+      else p.reject(new WorkbenchError(reply.error.code, reply.error.message));
+    });
+    const gone = (why: string) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      const pending = [...this.pending.values()];
+      this.pending.clear();
+      if (!ready) {
+        // It never came up: every image is decoded here instead, from now on.
+        this.inPlace = true;
+        for (const p of pending) decodeImage(p.request.path, p.request.recipe, p.request.options).then(p.resolve, p.reject);
+        return;
+      }
+      const error = new WorkbenchError('INTERNAL', `The image decoder stopped (${why}); the image was not decoded`);
+      for (const p of pending) p.reject(error);
+    };
+    worker.on('error', (e) => gone(e.message));
+    worker.on('exit', (code) => gone(`exit code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Ends the worker (images in flight fail). */
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (w) await w.terminate();
+  }
+}

@@ -1,0 +1,54 @@
+// The decode worker's entry (out/main/decode-worker.js; see decode-pool.ts): takes requests as
+// they come, decodes at most `concurrency` at once, and sends each image back with its pixel
+// buffer moved to the engine's main thread. Says it is ready first (a thread that never says so
+// did not start, and the engine decodes in place).
+import { parentPort, workerData } from 'node:worker_threads';
+import { toErrorInfo } from '../../../shared/result';
+import { decodeImage } from './decode';
+import type { DecodeReply, DecodeRequest, DecodeWorkerData } from './decode-pool';
+
+const port = parentPort;
+if (!port) throw new Error('decode-worker runs as a worker thread of the engine');
+const { concurrency } = workerData as DecodeWorkerData;
+const queue: DecodeRequest[] = [];
+let running = 0;
+
+async function decodeOne(r: DecodeRequest): Promise<void> {
+  const t0 = performance.now();
+  let reply: DecodeReply;
+  let transfer: ArrayBuffer[] = [];
+  try {
+    const image = await decodeImage(r.path, r.recipe, r.options);
+    const { pixels } = image;
+    // The whole buffer is the image's own (sharp allocates it): moved, not copied.
+    const own = pixels.byteOffset === 0 && pixels.byteLength === pixels.buffer.byteLength;
+    const moved = own ? pixels : new Uint8Array(pixels);
+    transfer = [moved.buffer as ArrayBuffer];
+    reply = { id: r.id, ok: true, image: { ...image, pixels: moved }, ms: performance.now() - t0 };
+  } catch (error) {
+    reply = { id: r.id, ok: false, error: toErrorInfo(error) };
+  }
+  try {
+    port!.postMessage(reply, transfer);
+  } catch {
+    // A buffer that cannot be moved is copied.
+    port!.postMessage(reply);
+  }
+}
+
+function pump() {
+  while (running < concurrency && queue.length) {
+    const r = queue.shift()!;
+    running += 1;
+    void decodeOne(r).finally(() => {
+      running -= 1;
+      pump();
+    });
+  }
+}
+
+port.on('message', (r: DecodeRequest) => {
+  queue.push(r);
+  pump();
+});
+port.postMessage({ ready: true } satisfies DecodeReply);
