@@ -402,7 +402,11 @@ describe('generated models', () => {
       flags: [true, false, null, -1.5],
     });
     expect(info.metadata.author).toBe('Ultralytics');
-    expect(info.task).toEqual({ kind: 'detection', reason: expect.stringContaining('"detect"') });
+    expect(info.task).toEqual({
+      kind: 'detection',
+      family: { id: 'ultralytics-detect', name: 'Ultralytics YOLOv5/v8/v11' },
+      reason: expect.stringContaining('"detect"'),
+    });
     expect([info.producer, info.docString, info.modelVersion, info.domain, info.irVersion, info.graphName]).toEqual([
       { name: 'pytorch', version: '2.1' },
       'hello',
