@@ -4,16 +4,13 @@
 // the audio is streamed through the model, not run once.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type SpeechResult, type speechSettingsSchema, speechCsv, speechRecord } from '../../../shared/audio/speech';
-import type { z } from 'zod';
+import { type SpeechResult, type SpeechSettingsInput, speechCsv, speechRecord } from '../../../shared/audio/speech';
 import { SPEECH_ACTIVITY } from '../../../shared/batch';
 import type { SessionOptionsInput } from '../../../shared/run';
 import { exists, writeNew } from '../../common/fs';
 import { type CliContext, CliFailure, UsageError, parseNumber, printJson, withServices } from '../args';
 
 export const SPEECH_TASK = SPEECH_ACTIVITY;
-
-type SpeechSettingsInput = z.input<typeof speechSettingsSchema>;
 
 export const speechFlags = {
   threshold: { type: 'string' },

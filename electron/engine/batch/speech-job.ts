@@ -34,7 +34,11 @@ import { writeShardState } from './shard-state';
 const seconds = (x: number) => Math.round(x * 1000) / 1000;
 
 /** One file's timeline as the journal's summary (no probabilities: results.jsonl stays small). */
-function speechSummary(t: { segments: { start: number; end: number }[]; duration: number; speechShare: number }): BatchResultSummary {
+function speechSummary(t: {
+  segments: { start: number; end: number }[];
+  duration: number;
+  speechShare: number;
+}): BatchResultSummary {
   const segments = t.segments.map((s) => ({ start: seconds(s.start), end: seconds(s.end) }));
   const speech = segments.reduce((a, s) => a + s.end - s.start, 0);
   const n = segments.length;
