@@ -54,7 +54,6 @@ export class ProgressTracker {
   total: number | null = null;
   current: string | null = null;
   readonly latest: BatchItemBrief[] = [];
-  readonly failures: BatchFailure[] = [];
   /** Every failure known, by file (earlier runs' of a resumed job too): in the summary, and in full in the first event after a resume. */
   private readonly all = new Map<string, BatchFailure>();
   private earlierSent = true;
@@ -129,14 +128,11 @@ export class ProgressTracker {
   /** Leaves out failures of files the job no longer has (deleted, or filtered out). */
   dropFailures(gone: (f: BatchFailure) => boolean) {
     for (const [file, f] of this.all) if (gone(f)) this.all.delete(file);
-    for (let k = this.failures.length - 1; k >= 0; k--) if (gone(this.failures[k])) this.failures.splice(k, 1);
   }
 
   private addFailure(f: BatchFailure) {
     this.all.delete(f.file);
     this.all.set(f.file, f);
-    this.failures.push(f);
-    if (this.failures.length > FAILURES) this.failures.shift();
   }
 
   /** A file finished in this run; `ran` false: settled without a run (left failed by a crash). */
@@ -223,7 +219,8 @@ export class ProgressTracker {
       etaSeconds: eta,
       current: this.current,
       latest: [...this.latest],
-      failures: this.earlierSent ? [...this.failures] : this.allFailures(),
+      // The last few (earlier runs' first, then this run's); all of them once after a resume.
+      failures: this.earlierSent ? [...this.all.values()].slice(-FAILURES) : this.allFailures(),
     };
   }
 
