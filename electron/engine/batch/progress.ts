@@ -9,7 +9,7 @@
 // Over the same window: the CPU one image costs (all the process's threads), the bound that
 // cost sets on the machine's cores (cores × 1000 ÷ CPU ms), and which stage holds the job back:
 // decoding when the model waited for images longer than the decoders waited for room.
-import type { BatchFailure, BatchItemBrief, BatchProgress, BatchState } from '../../../shared/batch';
+import type { BatchFailure, BatchItemBrief, BatchProgress, BatchState, BatchSummary } from '../../../shared/batch';
 import { type Clock, realClock } from './timing';
 
 const LATEST = 8;
@@ -237,6 +237,33 @@ export class ProgressTracker {
     this.lastEmit = this.clock();
     this.emit(this.snapshot());
     this.earlierSent = true;
+  }
+
+  /**
+   * The job's end: the total settled (`complete`: every file was reached), the last state sent,
+   * events stopped; the counts, times and failures of its summary.
+   */
+  conclude(state: BatchSummary['state'], complete: boolean): Omit<BatchSummary, 'jobId' | 'outputFolder' | 'written'> {
+    if (complete) this.total = this.done;
+    this.current = null;
+    this.setState(state);
+    this.stop();
+    const elapsedMs = this.clock() - this.startedAt;
+    const pausedMs = this.pausedTotalMs;
+    const runningSecs = (elapsedMs - pausedMs) / 1000;
+    return {
+      state,
+      total: this.total ?? this.done,
+      done: this.done,
+      ok: this.ok,
+      failed: this.failed,
+      skipped: this.skipped,
+      processed: this.processed,
+      elapsedMs,
+      ...(pausedMs > 0 ? { pausedMs } : {}),
+      imagesPerSecond: runningSecs > 0 ? Math.round((this.processed / runningSecs) * 100) / 100 : 0,
+      failures: this.allFailures(),
+    };
   }
 
   stop() {
