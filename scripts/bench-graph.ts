@@ -1,14 +1,15 @@
-// `npm run bench:graph [-- --quick] [--keep]`: the Graph tab in Chromium against `onnx-workbench serve`
-// (the built app: run `npm run build` first). Generated models of 1k, 20k and 100k nodes, scoped
-// (transformer-like names) and flat (no names), and the PaddleOCR samples: time from clicking the
-// Graph tab to the first drawn overview (reading the graph in the engine included), time to open
+// `npm run bench:graph [-- --quick] [--keep] [--only REGEX] [--no-cli]`: the Graph tab in Chromium
+// against `onnx-workbench serve` (the built app: run `npm run build` first). Generated models of
+// 1k, 20k and 100k nodes, scoped (transformer-like names) and flat (no names), and the PaddleOCR
+// samples: time from clicking the Graph tab to the first drawn overview (reading the graph in the
+// engine included; with the times the graph arrived, was indexed and was laid out), time to open
 // a group, frames per second while panning zoomed out, the page's JS heap; then
-// `onnx-workbench graph` of the 20k-node models (SVG and PNG).
+// `onnx-workbench graph` of the 20k- and 100k-node models. --quick: 20k and 100k only.
 // Targets (2-core machine): 20k drawn < 1.5 s, a group opened < 200 ms, panning ≥ 30 fps, 100k
 // without a hang, CLI graph of 20k < 10 s.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ROOT } from '../test/helpers';
@@ -37,7 +38,8 @@ interface Row {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'owb-bench-graph-'));
-const sizes = quick ? [1000, 20_000] : [1000, 20_000, 100_000];
+// --quick: the 20k and 100k models only (no samples, no 1k), the CLI as SVG only.
+const sizes = quick ? [20_000, 100_000] : [1000, 20_000, 100_000];
 const models: { name: string; path: string; nodes: number }[] = [];
 for (const n of sizes) {
   for (const [kind, spec] of [
@@ -60,7 +62,7 @@ const served = await serve();
 const browser = await launchChromium();
 const rows: Row[] = [];
 try {
-  for (const m of [...samples, ...models].filter((x) => !only || only.test(x.name))) {
+  for (const m of [...(quick ? [] : samples), ...models].filter((x) => !only || only.test(x.name))) {
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     await page.goto(served.url);
     await page.getByRole('button', { name: /open sample PaddleOCR v4 text detection/i }).waitFor();
@@ -158,16 +160,29 @@ try {
   await served.stop();
 }
 
-// The CLI on the 20k-node models.
-const cli: { model: string; out: string; ms: number; ok: boolean }[] = [];
-for (const m of args.includes('--no-cli') ? [] : models.filter((x) => x.nodes >= 20_000 && x.nodes < 50_000)) {
-  for (const ext of ['svg', 'png']) {
-    const out = join(dir, `${m.name.replace(/\s/g, '-')}.${ext}`);
+// The CLI on the 20k- and 100k-node models: the first view (SVG, PNG) and, for the 20k ones,
+// every group open (SVG). --quick: the first view as SVG only.
+const cli: { model: string; out: string; expand: string; ms: number; ok: boolean }[] = [];
+const cliRuns = (
+  quick
+    ? [['svg', 'overview']]
+    : [
+        ['svg', 'overview'],
+        ['png', 'overview'],
+        ['svg', 'all'],
+      ]
+) as [string, string][];
+for (const m of args.includes('--no-cli') ? [] : models.filter((x) => x.nodes >= 20_000)) {
+  for (const [ext, expand] of cliRuns) {
+    if (expand === 'all' && m.nodes > 50_000) continue;
+    const out = join(dir, `${m.name.replace(/\s/g, '-')}-${expand}.${ext}`);
     const t = performance.now();
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin/onnx-workbench.js'), 'graph', m.path, '--out', out], {
-      encoding: 'utf8',
-    });
-    cli.push({ model: m.name, out: ext, ms: performance.now() - t, ok: r.status === 0 });
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bin/onnx-workbench.js'), 'graph', m.path, '--out', out, '--expand', expand],
+      { encoding: 'utf8' },
+    );
+    cli.push({ model: m.name, out: ext, expand, ms: performance.now() - t, ok: r.status === 0 });
     if (r.status !== 0) console.error(r.stderr);
   }
 }
@@ -182,7 +197,14 @@ for (const r of rows) {
   );
 }
 for (const c of cli)
-  console.log(`onnx-workbench graph ${c.model} → .${c.out}: ${(c.ms / 1000).toFixed(2)} s${c.ok ? '' : ' (FAILED)'}`);
-console.log(`bench:graph ${JSON.stringify({ rows, cli })}`);
+  console.log(
+    `onnx-workbench graph ${c.model} --expand ${c.expand} → .${c.out}: ${(c.ms / 1000).toFixed(2)} s${c.ok ? '' : ' (FAILED)'}`,
+  );
+console.log(
+  `load average at the end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} (${cpus().length} cores)`,
+);
+console.log(`bench:graph ${JSON.stringify({ rows, cli, loadavg: loadavg() })}`);
 if (!keep) await rm(dir, { recursive: true, force: true });
 else console.error(`models kept in ${dir}`);

@@ -230,9 +230,8 @@ function layerSvg(layer: DrawingLayer<EncodedRaster>, d: Drawing<EncodedRaster>,
       // The label goes at the leftmost of the corners near the top: on slightly tilted text the
       // topmost corner is often the top-right one, which would put the label over the next word.
       const minY = Math.min(...layer.points.map((p) => p[1]));
-      const top = layer.points
-        .filter((p) => p[1] <= minY + labelHeight / 2)
-        .reduce((best, p) => (p[0] < best[0] ? p : best), layer.points[0] ?? [0, 0]);
+      const nearTop = layer.points.filter((p) => p[1] <= minY + labelHeight / 2);
+      const top = nearTop.reduce((best, p) => (p[0] < best[0] ? p : best), nearTop[0] ?? [0, 0]);
       const labelTop = top[1] - labelHeight >= 0 ? top[1] - labelHeight : top[1];
       return [
         `<g class="polygon" data-id="${layer.id}"><title>${escapeXml(layer.label)}</title>` +

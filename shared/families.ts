@@ -371,7 +371,7 @@ export const FAMILIES = [
     name: 'Super-resolution (Real-ESRGAN style)',
     identifiedBy:
       'a 3-channel output a whole number of times the input size; or "esrgan" / "upscal" / "x4" in the name, or DepthToSpace (pixel shuffle) with free sizes',
-    sets: "values 0..1, no mean/std, no enlarging before the model; the output read as 0..1 RGB at the model's scale",
+    sets: "values 0..1, no mean/std, no enlarging before the model (a fixed input: tiles over the whole image); the output read as 0..1 RGB at the model's scale",
     kind: 'image-to-image',
     settings: { kind: 'image-to-image', denormalize: 'unit' },
     recipe: (f) =>
@@ -379,7 +379,9 @@ export const FAMILIES = [
         ? {
             resize: { mode: 'stretch', width: f.size[1], height: f.size[0], interpolation: 'bicubic' },
             normalize: 'none',
-            note: `super-resolution with a fixed ${f.size[1]}×${f.size[0]} input: values 0..1 (tile big images)`,
+            // Upscalers see local texture only: tiles at the model's input size give the full-resolution result.
+            extra: { tile: { size: 'auto', overlap: 'auto' } },
+            note: `super-resolution with a fixed ${f.size[1]}×${f.size[0]} input: values 0..1, tile by tile over the whole image`,
           }
         : {
             resize: { mode: 'fit-inside', width: 1024, height: 1024, multipleOf: 1 },

@@ -60,15 +60,15 @@ export interface CliContext {
  * The app's services for one command. OWB_ENGINE_SOURCE=1 (a dev/test aid) runs the engine from
  * electron/engine/main.ts through tsx instead of the built out/main/engine.js.
  */
-export function startServices(ctx: CliContext): Services {
+export function startServices(ctx: CliContext, engineEnv: NodeJS.ProcessEnv = {}): Services {
   const layout = layoutFromRoot(ctx.root, ctx.resourcesDir);
   const fromSource = process.env.OWB_ENGINE_SOURCE === '1';
   const verbose = process.env.OWB_VERBOSE === '1';
   return createServices({
     launch: forkLauncher(
       fromSource
-        ? { entry: join(ctx.root, 'electron', 'engine', 'main.ts'), execArgv: ['--import', 'tsx'] }
-        : { entry: layout.engineEntry },
+        ? { entry: join(ctx.root, 'electron', 'engine', 'main.ts'), execArgv: ['--import', 'tsx'], env: engineEnv }
+        : { entry: layout.engineEntry, env: engineEnv },
     ),
     host: serverHost(),
     caller: 'command-line',

@@ -7,7 +7,7 @@ import { formatDims } from '../../shared/tensor';
 import { TASK_KINDS, type EncodedRaster, type TaskResult, type TaskSettings, taskSettingsSchema } from '../../shared/tasks';
 import type { ModelInfo } from '../../shared/model-info';
 import { canReadModel, resultJson } from '../../shared/postprocess';
-import { charsetBeside, withFilesBeside } from '../common/task-suggest';
+import { charsetBeside, recognitionClasses, withFilesBeside } from '../common/task-suggest';
 import { type Caller, UsageError } from './args';
 import { readRecipeFile } from './inputs';
 
@@ -114,7 +114,7 @@ export async function resolveTask(
   let start: TaskSettings | TaskSettings['kind'] = base;
   let found: string | null = null;
   if (base === 'text-recognition' && flags.charset === undefined) {
-    const path = await charsetBeside(model);
+    const path = await charsetBeside(model, recognitionClasses(info));
     if (path) {
       start = taskSettingsSchema.parse({ kind: base, charset: { kind: 'file', path } });
       found = `characters from ${basename(path)}`;
@@ -181,7 +181,9 @@ export async function interpretRun(
   const files: InterpretedRun['files'] = {};
   if (image && DRAWN.has(settings.kind) && interpretation.results.length)
     files.image = `${stem}.result.${jpeg && settings.kind !== 'image-to-image' ? 'jpg' : 'png'}`;
-  if (settings.kind === 'segmentation' && interpretation.results.length) files.mask = `${stem}.mask.png`;
+  const first = interpretation.results[0];
+  if (first && (first.kind === 'segmentation' || (first.kind === 'detection' && first.instances)))
+    files.mask = `${stem}.mask.png`;
   return { settings, interpretation, files };
 }
 

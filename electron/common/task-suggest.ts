@@ -1,7 +1,7 @@
 // The task suggested for a model file, with the files beside it that the task reads: PaddleOCR
 // ships ppocr_keys_v1.txt next to its recogniser, many detectors come with a labels.txt. One
 // place for the engine (task.suggest, the app) and the command line (run, batch).
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { TaskSuggestion } from '../../shared/interpretation';
 import type { ModelInfo } from '../../shared/model-info';
@@ -10,11 +10,43 @@ import type { TaskSettings } from '../../shared/tasks';
 
 const CHARSET_FILE = /(keys|dict|charset|vocab|alphabet).*\.txt$/i;
 
-/** A charset file in the model's folder: *keys*.txt, *dict*.txt, *charset*.txt, *vocab*.txt or *alphabet*.txt. */
-export async function charsetBeside(modelPath: string): Promise<string | null> {
+/** Charset files bigger than this are not opened to count their lines. */
+const MAX_CHARSET_BYTES = 4 << 20;
+
+/** How many classes a recogniser scores: the last dim of its [N, T, classes] output, when fixed. */
+export function recognitionClasses(info: Pick<ModelInfo, 'outputs'>): number | null {
+  const shape = info.outputs.find((o) => o.shape?.length === 3)?.shape;
+  const k = shape?.[2];
+  return typeof k === 'number' && k > 0 ? k : null;
+}
+
+/** Characters in a charset file: one a line, a final newline making no empty last one. */
+async function charsetLines(path: string): Promise<number | null> {
+  try {
+    if ((await stat(path)).size > MAX_CHARSET_BYTES) return null;
+    const lines = (await readFile(path, 'utf8')).split(/\r?\n/);
+    if (lines.at(-1) === '') lines.pop();
+    return lines.length;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A charset file in the model's folder: *keys*.txt, *dict*.txt, *charset*.txt, *vocab*.txt or
+ * *alphabet*.txt. With the model's class count, the one whose characters fit it (plus the blank,
+ * and PaddleOCR's appended space) wins: ppocr_keys_v1.txt (6,623) for a Chinese recogniser,
+ * en_dict.txt (95) for an English one (97 classes) in the same folder.
+ */
+export async function charsetBeside(modelPath: string, classes: number | null = null): Promise<string | null> {
   const dir = dirname(modelPath);
   const names = await readdir(dir).catch(() => [] as string[]);
   const found = names.filter((n) => CHARSET_FILE.test(n)).sort();
+  if (classes !== null && found.length > 1)
+    for (const name of found) {
+      const n = await charsetLines(join(dir, name));
+      if (n !== null && (n + 2 === classes || n + 1 === classes)) return join(dir, name);
+    }
   return found.length ? join(dir, found[0]) : null;
 }
 
@@ -34,10 +66,10 @@ export async function labelsBeside(modelPath: string): Promise<string | null> {
 export async function withFilesBeside(
   settings: TaskSettings,
   modelPath: string,
-  info: Pick<ModelInfo, 'metadata' | 'metadataParsed'>,
+  info: Pick<ModelInfo, 'metadata' | 'metadataParsed' | 'outputs'>,
 ): Promise<{ settings: TaskSettings; found: string | null }> {
   if (settings.kind === 'text-recognition' && settings.charset.kind === 'list' && settings.charset.chars.length === 0) {
-    const path = await charsetBeside(modelPath);
+    const path = await charsetBeside(modelPath, recognitionClasses(info));
     if (path) return { settings: { ...settings, charset: { kind: 'file', path } }, found: `characters from ${basename(path)}` };
   }
   if ('labels' in settings && settings.labels.kind === 'auto' && !metadataLabels(info)) {

@@ -56,15 +56,25 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function createHandlers(options: { debug: boolean; graphWorker?: URL | null; decodeWorker?: URL | null }): EngineHandlers {
+export function createHandlers(options: {
+  debug: boolean;
+  graphWorker?: URL | null;
+  decodeWorker?: URL | null;
+  /** A batch job is coming (the CLI's batch command): the decoder thread and the provider probe start now. */
+  batchSoon?: boolean;
+}): EngineHandlers {
   const sessions = new SessionCache({ providerStatuses: () => probeProviders() });
   const runner = new ModelRunner(sessions, loadImageInput);
   // Sharp decodes an image on one thread: as many at once as cores, 2 to 4 (libuv's pool has 4).
   const decodeThreads = Math.min(4, Math.max(2, availableParallelism()));
-  const batches = new BatchJobs(
-    sessions,
-    options.decodeWorker ? new DecodeWorker(options.decodeWorker, decodeThreads) : undefined,
-  );
+  const decoder = options.decodeWorker ? new DecodeWorker(options.decodeWorker, decodeThreads) : undefined;
+  // The providers are probed while the job is planned (the session needs them; cached after).
+  const probeSoon = () => void probeProviders().catch(() => {});
+  const batches = new BatchJobs(sessions, decoder, probeSoon);
+  if (options.batchSoon) {
+    decoder?.warm();
+    probeSoon();
+  }
   const results = new RunResults(runner);
   const graphs = new GraphCache();
   const debugOnly = () => {

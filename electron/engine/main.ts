@@ -21,7 +21,7 @@ function log(level: 'debug' | 'info' | 'warn' | 'error', message: string) {
 // Worker threads beside this entry (built) or from source: graph export's layout, batch jobs' decoding.
 const graphWorker = workerUrl(import.meta.url, 'graph-worker.js', './graph-worker.ts');
 const decodeWorker = workerUrl(import.meta.url, 'decode-worker.js', './image/decode-worker.ts');
-const handlers = createHandlers({ debug, graphWorker, decodeWorker });
+const handlers = createHandlers({ debug, graphWorker, decodeWorker, batchSoon: process.env.OWB_ENGINE_BATCH_SOON === '1' });
 const handle = tableHandler(handlers, { what: 'engine channel', context: (ctx) => ({ ...ctx, log }) });
 // The supervisor bounds what it sends; no per-connection cap here. Requests are acknowledged as
 // they are taken, so the supervisor's watchdog can tell a busy engine from a stopped one.

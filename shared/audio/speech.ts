@@ -16,6 +16,7 @@ export const speechSettingsSchema = z.strictObject({
   padMs: z.number().min(0).max(10_000).default(30),
 });
 export type SpeechSettings = z.output<typeof speechSettingsSchema>;
+/** The settings as a request may give them (every field optional). */
 export type SpeechSettingsInput = z.input<typeof speechSettingsSchema>;
 
 export interface SpeechSegment {

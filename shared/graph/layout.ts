@@ -136,7 +136,9 @@ function nodeSub(op: string, attrs: Record<string, string>): string {
 function boxSize(h: GraphHierarchy, id: number): { w: number; h: number } {
   const t = boxText(h, id);
   if (t.kind === 'node') return { w: clampWidth(t.label, 64, 200), h: NODE_H };
-  if (t.kind === 'input' || t.kind === 'output') return { w: clampWidth(t.label, 56, 220), h: IO_H };
+  // Inputs and outputs are as wide as their name or their shape (10 px text, about 6 px a char).
+  if (t.kind === 'input' || t.kind === 'output')
+    return { w: Math.max(clampWidth(t.label, 56, 220), Math.min(260, Math.round(t.sub.length * 6 + 20))), h: IO_H };
   return { w: clampWidth(t.label.length > t.sub.length ? t.label : t.sub, 120, 280), h: GROUP_H };
 }
 

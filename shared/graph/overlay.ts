@@ -33,21 +33,42 @@ export function providerColor(provider: string): string {
   return `hsl(${hash % 360} 55% 60%)`;
 }
 
-/** 0 → pale blue, 0.5 → yellow, 1 → red. */
+/**
+ * 0 → slate blue, 0.5 → yellow, 1 → red. The cool end stays darker than the canvas and an open
+ * group's fill, so that the fastest boxes still read as boxes.
+ */
 export function heatColor(t: number): string {
   const x = Math.min(1, Math.max(0, t));
   const stops = [
-    [222, 235, 247],
-    [254, 224, 139],
-    [215, 48, 39],
+    [160, 180, 207],
+    [250, 205, 96],
+    [209, 46, 37],
   ];
   const [a, b, f] = x < 0.5 ? [stops[0], stops[1], x / 0.5] : [stops[1], stops[2], (x - 0.5) / 0.5];
   const c = a.map((v, k) => Math.round(v + (b[k] - v) * f));
   return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
 }
 
-function formatMs(ms: number): string {
-  return ms >= 100 ? `${ms.toFixed(0)} ms` : ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(0)} µs`;
+/** The heatmap spans this many powers of ten below the slowest box on screen. */
+export const HEAT_DECADES = 3;
+
+/** Position on the heatmap of a time, given the slowest on screen (log scale; 1 = the slowest). */
+export function heatPosition(ms: number, max: number): number {
+  if (!(ms > 0) || !(max > 0)) return 0;
+  return Math.max(0, 1 + Math.log10(ms / max) / HEAT_DECADES);
+}
+
+export function formatMs(ms: number): string {
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 1) return `${ms.toFixed(2)} ms`;
+  if (ms >= 0.001) return `${(ms * 1000).toFixed(ms >= 0.01 ? 0 : 1)} µs`;
+  return `${(ms * 1e6).toFixed(0)} ns`;
+}
+
+function formatShare(share: number): string {
+  if (share >= 0.1) return `${(100 * share).toFixed(0)}%`;
+  if (share >= 0.001) return `${(100 * share).toFixed(1)}%`;
+  return '<0.1%';
 }
 
 export class ProfileOverlay {
@@ -109,18 +130,28 @@ export class ProfileOverlay {
     return v;
   }
 
-  /** Colours for the given items (the boxes on screen): time relative to the slowest of them. */
+  /** The slowest of these items (the boxes on screen): the top of the heatmap. */
+  slowest(items: number[]): number {
+    let max = 0;
+    for (const i of items) max = Math.max(max, this.ms(i));
+    return max;
+  }
+
+  /**
+   * Colours for the given items (the boxes on screen): time on a log scale below the slowest of
+   * them (times span orders of magnitude: a 5 µs Add beside a 5 ms Conv), with time and share.
+   */
   colors(items: number[], mode: OverlayMode): Map<number, ItemOverlay> {
     const out = new Map<number, ItemOverlay>();
     if (mode === 'none') return out;
     const total = this.profile.total_ms || this.profile.nodes.reduce((s, n) => s + n.ms, 0);
     if (mode === 'time') {
-      const max = Math.max(1e-12, ...items.map((i) => this.ms(i)));
+      const max = this.slowest(items);
       for (const i of items) {
         const ms = this.ms(i);
         if (ms <= 0 && !this.providers(i).size) continue;
-        const share = total > 0 ? ` · ${((100 * ms) / total).toFixed(ms / total >= 0.1 ? 0 : 1)}%` : '';
-        out.set(i, { color: heatColor(Math.sqrt(ms / max)), text: `${formatMs(ms)}${share}` });
+        const share = total > 0 ? ` · ${formatShare(ms / total)}` : '';
+        out.set(i, { color: heatColor(heatPosition(ms, max)), text: `${formatMs(ms)}${share}` });
       }
       return out;
     }

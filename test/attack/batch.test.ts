@@ -22,8 +22,9 @@ const counts = { kills: 0, lost: 0, duplicated: 0, lockRefusedAfterKill: 0 };
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-attack-batch-'));
   model = join(dir, 'classifier.onnx');
-  // A few milliseconds per image: there is a job running to kill.
-  await writeFile(model, classifierModel({ convs: 12, channels: 32 }));
+  // Tens of milliseconds per image, so the job is still running when the signal lands (with 32
+  // channels the whole job took under half a second once decoding moved to its own thread).
+  await writeFile(model, classifierModel({ convs: 12, channels: 96 }));
   input = join(dir, 'photos');
   await imageFolder(input, FILES);
   recipe = join(dir, 'recipe.json');

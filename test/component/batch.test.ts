@@ -285,6 +285,19 @@ describe('batch view', () => {
     expect(api.callsTo('batch.count')).toHaveLength(0);
   });
 
+  it('shows the bound the cores set on the speed and the stage that holds the job back', async () => {
+    const run = jobRun();
+    const api = await openBatch(run.handlers);
+    await startJob(api);
+    await waitFor(() => expect(run.calls).toHaveLength(1));
+    const { onEvent } = run.calls[0].options;
+    onEvent?.(progress());
+    await waitFor(() => expect(stat('Speed')).toHaveTextContent('12.5'));
+    expect(screen.queryByLabelText('Speed bound')).toBeNull();
+    onEvent?.(progress({ imagesPerSecond: 61, cpuMsPerImage: 28.5, boundImagesPerSecond: 70.2, limitedBy: 'decode' }));
+    expect(await screen.findByLabelText('Speed bound')).toHaveTextContent('of ~70 possible · decode-bound');
+  });
+
   it('shows progress events: bar, counts, speed, time left, current file, latest results and failures', async () => {
     const run = jobRun();
     const api = await openBatch(run.handlers);

@@ -1,6 +1,6 @@
 // The detection view with what YOLOv8-seg, -pose and -obb heads add: a mask per instance under
 // the boxes, keypoints joined by the skeleton, rotated boxes as polygons, and a column that says
-// which (rotation, keypoints seen, mask area).
+// which (angle, keypoints seen, mask area).
 import { render, screen, within } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import DetectionView from '../../renderer/src/views/run/results/DetectionView.svelte';
@@ -45,8 +45,8 @@ describe('detection heads in the result view', () => {
     expect(masks).toHaveLength(1);
     expect((masks[0] as HTMLElement).style.opacity).toBe('0.4');
     expect(container.querySelectorAll('.vector g.box')).toHaveLength(2);
-    expect(within(table).getByRole('columnheader', { name: 'Shape' })).toBeTruthy();
-    expect(within(table).getAllByRole('row')[1].textContent).toContain('mask 12.5%');
+    expect(within(table).getByRole('columnheader', { name: 'Mask' })).toBeTruthy();
+    expect(within(table).getAllByRole('row')[1].textContent).toContain('12.5%');
   });
 
   it('draws the keypoints it can see, joined by the skeleton, and counts them', () => {
@@ -74,7 +74,8 @@ describe('detection heads in the result view', () => {
     const group = container.querySelector('.vector g.keypoints')!;
     expect(group.querySelectorAll('circle')).toHaveLength(2);
     expect(group.querySelectorAll('line')).toHaveLength(1);
-    expect(within(table).getAllByRole('row')[1].textContent).toContain('2/3 points');
+    expect(within(table).getByRole('columnheader', { name: 'Points' })).toBeTruthy();
+    expect(within(table).getAllByRole('row')[1].textContent).toContain('2/3');
   });
 
   it('draws rotated boxes as polygons and gives their angle', () => {
@@ -104,6 +105,7 @@ describe('detection heads in the result view', () => {
     expect(container.querySelector('.vector g.box')).toBeNull();
     // The hit shape follows the rotated outline too.
     expect(container.querySelector('svg.hits polygon.hit')).not.toBeNull();
-    expect(within(table).getAllByRole('row')[1].textContent).toContain('∠ 45°');
+    expect(within(table).getByRole('columnheader', { name: 'Angle' })).toBeTruthy();
+    expect(within(table).getAllByRole('row')[1].textContent).toContain('45°');
   });
 });

@@ -1,6 +1,7 @@
 // End to end: a batch job started in one page keeps running when that page reloads; the
-// reloaded page re-attaches to its progress, and a second page (another tab) cancels it by id.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+// reloaded page re-attaches to its progress and its form shows the job's settings, and a second
+// page (another tab) cancels it by id. Screenshots go to OWB_SHOTS if set.
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -13,9 +14,12 @@ let browser: Browser;
 let context: BrowserContext;
 let dir: string;
 let jobFile: string;
+let shots: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-e2e-batch-'));
+  shots = process.env.OWB_SHOTS ?? join(dir, 'shots');
+  await mkdir(shots, { recursive: true });
   const model = join(dir, 'slow.onnx');
   // Tens of milliseconds per image: the job outlasts a reload and a second page on a loaded machine.
   await writeFile(model, classifierModel({ convs: 24, channels: 64 }));
@@ -70,6 +74,14 @@ describe('a batch job outlives its page', () => {
     const afterReload = await done(first);
     await expect.poll(() => done(first), { timeout: 60_000 }).toBeGreaterThan(afterReload);
     expect(afterReload).toBeLessThan(600);
+    // The form shows the job it follows.
+    const inputFolder = first.getByRole('group', { name: 'Input folder' }).getByRole('textbox');
+    expect(await inputFolder.inputValue()).toBe(join(dir, 'photos'));
+    expect(await first.getByRole('group', { name: 'Output folder' }).getByRole('textbox').inputValue()).toBe(
+      join(dir, 'photos-results'),
+    );
+    expect(await inputFolder.isDisabled()).toBe(true);
+    await first.screenshot({ path: join(shots, 'batch-after-reload.png') });
 
     // Another tab sees the same job and cancels it by its id.
     const second = await context.newPage();

@@ -1,7 +1,8 @@
 // Screenshot tour of the Graph tab, for looking at it (not a test).
 //   npx tsx test/e2e/graph-screens.ts [outDir] [model.onnx …]   (needs `npm run build`)
 // Without models: the PaddleOCR detection sample. Each model: overview, an expanded group, search
-// hits, the side panel.
+// hits, the side panel; with PROFILE=1 also the time overlay (overview, an opened group) and the
+// provider overlay. SEARCH=text: what to search for (default MatMul).
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { launchChromium, openThroughBrowser, serve } from './serve';
@@ -39,18 +40,23 @@ async function tour(name: string, search: string): Promise<void> {
     await page.getByRole('searchbox', { name: 'Search the graph' }).fill('');
     await page.getByRole('button', { name: /Profile this model/ }).click();
     await page
-      .getByText(/faster → slower/)
+      .getByText(/log scale/)
       .or(page.getByRole('alert'))
       .waitFor({ timeout: 240_000 })
       .catch(() => undefined);
     await shot('5-profiled');
+    await page.getByRole('button', { name: 'Close details' }).click();
     await page.getByRole('button', { name: 'Overview' }).click();
     await page.waitForTimeout(800);
     await shot('5-time');
-    await page.getByRole('button', { name: 'Expand all' }).click();
-    await page.waitForTimeout(1500);
-    await page.getByRole('button', { name: 'Fit' }).click();
-    await page.waitForTimeout(500);
+    // A group opened under the time overlay: its nodes against each other.
+    const canvas2 = page.locator('canvas[data-boxes]');
+    const groups2 = JSON.parse((await canvas2.getAttribute('data-groups')) ?? '[]') as [number, number, number][];
+    if (groups2.length) {
+      const box = await canvas2.boundingBox();
+      await page.mouse.click(box!.x + groups2[0][1], box!.y + groups2[0][2]);
+      await page.waitForTimeout(800);
+    }
     await shot('6-time-expanded');
     await page.getByRole('combobox', { name: 'Overlay' }).selectOption('provider');
     await page.waitForTimeout(500);

@@ -229,6 +229,7 @@ describe('decoding on a thread of its own', () => {
     const recipe = parseRecipe(RECIPE);
     const worker = new DecodeWorker(entry, 2);
     try {
+      expect(await worker.started()).toBe(true);
       const got = await Promise.all(names.map((n) => worker.decode(join(input, n), recipe)));
       for (const [k, n] of names.entries()) {
         const want = await decodeImage(join(input, n), recipe);
@@ -250,6 +251,7 @@ describe('decoding on a thread of its own', () => {
     const { input, names } = await fresh('no-worker', 2);
     const recipe = parseRecipe(RECIPE);
     const worker = new DecodeWorker(pathToFileURL(join(dir, 'missing-worker.js')), 2);
+    expect(await worker.started()).toBe(false);
     for (const n of names) {
       const got = await worker.decode(join(input, n), recipe);
       expect(Buffer.from(got.pixels).equals(Buffer.from((await decodeImage(join(input, n), recipe)).pixels))).toBe(true);
@@ -260,6 +262,7 @@ describe('decoding on a thread of its own', () => {
     const { input, output, names } = await fresh('worker-job', 10);
     const worker = new DecodeWorker(entry, 2);
     try {
+      expect(await worker.started()).toBe(true);
       const summary = await run(input, output, { decoder: worker });
       expect(summary).toMatchObject({ state: 'finished', ok: 10 });
       const rows = parseCsv(await readFile(join(output, 'results.csv'), 'utf8'));

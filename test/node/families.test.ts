@@ -70,6 +70,13 @@ describe('model families', () => {
     // MODNet's demo: a 1000×600 photo → shorter side 512 → 853×512 → cut to multiples of 32: 832×512.
     expect(planResize(1000, 600, modnet.resize)).toMatchObject({ tensorWidth: 832, tensorHeight: 512 });
     expect(recipe('depth_anything_vits14.onnx')).toMatchObject({ resize: { width: 518, interpolation: 'bicubic' } });
+    // A fixed-input upscaler runs tile by tile over the whole image.
+    const fixed = FAMILY_CASES.findIndex((c) => c.family === 'super-resolution');
+    expect(guessModelRecipe(infos.get(fixed)!, infos.get(fixed)!.inputs[0]).recipe.tile).toEqual({
+      size: 'auto',
+      overlap: 'auto',
+    });
+    expect(recipe('RealESRGAN_x4plus.onnx').tile).toBeUndefined();
     expect(recipe('RealESRGAN_x4plus.onnx')).toMatchObject({ resize: { mode: 'fit-inside', multipleOf: 1 }, mean: [0, 0, 0] });
   });
 });

@@ -185,6 +185,26 @@ describe('rotated boxes', () => {
     expect(c).toMatchObject({ x1: 45, y1: 30, x2: 55, y2: 64 });
     const svg = drawingToSvg(drawResult(vectors(r), { maskOpacity: 0.5, showLabels: true }));
     expect(svg.match(/<polygon /g)).toHaveLength(3);
+    // A label sits over the box's top corner, whatever order the corners come in.
+    const diamond = drawingToSvg({
+      width: 64,
+      height: 64,
+      layers: [
+        {
+          type: 'polygon',
+          id: 0,
+          points: [
+            [32, 60],
+            [4, 32],
+            [32, 4],
+            [60, 32],
+          ],
+          color: [255, 0, 0],
+          label: 'x',
+        },
+      ],
+    });
+    expect(diamond).toMatch(/<rect class="label-bg" x="32" y="4"/);
   });
 });
 

@@ -13,7 +13,7 @@ import { expandedGroups } from '../../shared/graph/export';
 import { GraphHierarchy, MAX_CHILDREN, OVERVIEW_BUDGET } from '../../shared/graph/hierarchy';
 import { LayoutCache, handleLayoutMessage, labelEdges, layoutInProcess, layoutScene } from '../../shared/graph/layout';
 import { GraphModel } from '../../shared/graph/model';
-import { ProfileOverlay, heatColor, providerColor } from '../../shared/graph/overlay';
+import { HEAT_DECADES, ProfileOverlay, formatMs, heatColor, heatPosition, providerColor } from '../../shared/graph/overlay';
 import { searchGraph } from '../../shared/graph/search';
 import { sceneToSvg } from '../../shared/graph/svg';
 import type { ProfileSummary } from '../../shared/profile';
@@ -69,7 +69,7 @@ describe('reading the graph', () => {
     expect(model.attrs(cast)).toEqual({ to: '1' });
     const out = model.outputs(cast)[0];
     expect(model.tensorName(out)).toBe('/embeddings/Cast_output_0');
-    expect(model.shape(out)).toEqual(['batch', 128, 64]);
+    expect(model.shape(out)).toEqual(['batch', 8, 8]);
     expect(model.dtype(out)).toBe('float32');
     // The Cast's output feeds query, key and value and the first residual Add.
     const readers = model.consumers(out).map((i) => model.name(i));
@@ -355,8 +355,14 @@ describe('profile overlay', () => {
     expect(p.ms(layer1)).toBe(2);
     const time = p.colors([layer0, layer1], 'time');
     expect(time.get(layer0)!.color).toBe(heatColor(1));
-    expect(time.get(layer1)!.color).toBe(heatColor(Math.sqrt(2 / 4)));
+    // Log scale below the slowest: half the time is log10(2)/3 of the way down.
+    expect(time.get(layer1)!.color).toBe(heatColor(1 - Math.log10(2) / HEAT_DECADES));
+    expect(heatPosition(4e-3, 4)).toBe(0);
+    expect(heatPosition(0.4, 4)).toBeCloseTo(2 / 3);
     expect(time.get(layer0)!.text).toBe('4.00 ms · 67%');
+    expect(p.slowest([layer0, layer1, q1])).toBe(4);
+    // The legend's ends: three powers of ten apart, in the unit that reads.
+    expect([formatMs(250), formatMs(4), formatMs(0.004), formatMs(0.000022)]).toEqual(['250 ms', '4.00 ms', '4.0 µs', '22 ns']);
     const prov = p.colors([layer0, q0, k0], 'provider');
     expect(prov.get(layer0)).toEqual({ color: providerColor('CUDAExecutionProvider'), text: 'CUDA 75%' });
     expect(prov.get(k0)).toEqual({ color: providerColor('CPUExecutionProvider'), text: 'CPU' });

@@ -593,6 +593,24 @@ describe('tensorStats and .npy', () => {
     expect(tensorStats(data)).toMatchObject(want);
   });
 
+  it('keeps the mean and std accurate over millions of values far from zero, across blocks', () => {
+    // 3 M values 1e6 ± 0.5 (std exactly 0.5), with NaNs and infinities sprinkled over the blocks.
+    const data = new Float64Array(3_000_001);
+    for (let k = 0; k < data.length; k++)
+      data[k] = k % 1000 === 999 ? (k % 3000 === 2999 ? Infinity : NaN) : 1e6 + (k % 2 ? 0.5 : -0.5);
+    const s = tensorStats(data);
+    expect(s.nan + s.inf).toBe(3000);
+    expect(s.inf).toBe(1000);
+    // The reference: two passes over the finite values (the skipped ones are all odd k, +0.5).
+    const finite = data.filter(Number.isFinite);
+    const mean = finite.reduce((a, x) => a + (x - 1e6), 0) / finite.length + 1e6;
+    const std = Math.sqrt(finite.reduce((a, x) => a + (x - mean) ** 2, 0) / finite.length);
+    expect(s.mean! - mean).toBeCloseTo(0, 8);
+    expect(s.std! - std).toBeCloseTo(0, 10);
+    expect(std).toBeCloseTo(0.5, 6);
+    expect([s.min, s.max]).toEqual([1e6 - 0.5, 1e6 + 0.5]);
+  });
+
   const parseNpy = (b: Uint8Array): { header: string; body: Uint8Array } => {
     expect(Array.from(b.subarray(0, 8))).toEqual([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
     const len = b[8] | (b[9] << 8);

@@ -283,8 +283,9 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   if (!['json', 'bar', 'lines', 'none'].includes(mode))
     throw new UsageError(`--progress takes json, bar, lines or none, not "${values.progress}"`);
   const note = mode === 'json' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
-  // The engine starts (a process of its own) while the job is read and checked here.
-  const services = startServices(ctx);
+  // The engine starts (a process of its own) while the job is read and checked here, and begins
+  // what a batch job needs (its decoder thread, the provider probe) as it starts.
+  const services = startServices(ctx, { OWB_ENGINE_BATCH_SOON: '1' });
   void services.engine.call('engine.ping', {});
   try {
     await runJob(values, positionals, mode, note, services);

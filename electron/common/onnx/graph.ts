@@ -88,14 +88,15 @@ export class Collector {
     this.ops[key] = (this.ops[key] ?? 0) + 1;
   }
 
-  /** Nodes with their graph labels resolved (labels may depend on fields that came later). */
+  /**
+   * Nodes with their graph labels resolved (labels may depend on fields that came later): the
+   * objects the walk filled (GraphRecord.owner points at them), not copies of 100k rows.
+   */
   nodes(): NodeInfo[] {
-    return this.pendingNodes.map(({ info, graph }) => ({ ...info, graph: graph() }));
-  }
-
-  /** The same rows as nodes(), each with the NodeInfo object the walk filled (to find owners). */
-  nodeEntries(): { info: NodeInfo; row: NodeInfo }[] {
-    return this.pendingNodes.map(({ info, graph }) => ({ info, row: { ...info, graph: graph() } }));
+    return this.pendingNodes.map(({ info, graph }) => {
+      info.graph = graph();
+      return info;
+    });
   }
 }
 

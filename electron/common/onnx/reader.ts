@@ -360,8 +360,8 @@ export async function readNodes(path: string): Promise<NodeInfo[]> {
 /** The whole graph structure for the Graph tab: nodes (in readNodes order), tensors, scopes. */
 export async function readGraph(path: string): Promise<GraphData> {
   return withWalk(path, { nodes: true, graphs: true }, ({ collector }) => {
-    const entries = collector.nodeEntries();
-    const index = new Map(entries.map((e, i) => [e.info, i]));
+    const nodes = collector.nodes();
+    const index = new Map(nodes.map((n, i) => [n, i]));
     const byLabel = new Map<string, RawGraph['initializers']>();
     for (const e of collector.initializers) {
       const list = byLabel.get(e.graph) ?? [];
@@ -385,10 +385,7 @@ export async function readGraph(path: string): Promise<GraphData> {
         formalOutputs: g.formalOutputs,
       };
     });
-    return compactGraph(
-      graphs,
-      entries.map((e) => e.row),
-    );
+    return compactGraph(graphs, nodes);
   });
 }
 

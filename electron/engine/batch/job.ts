@@ -87,6 +87,8 @@ export interface BatchRunOptions {
 const MIN_DECODERS = 2;
 const MAX_DECODERS = 4;
 const POST_WORKERS = 3;
+/** Decoded pixels waiting for the model, at most (beyond two batches). */
+const QUEUE_BYTES = 64 * 1024 * 1024;
 /** Finished-file records waiting for their journal sync, at most. */
 const MAX_FINISHING = 256;
 
@@ -233,9 +235,13 @@ class BatchRun {
       },
     });
     const b = plan.batchSize;
-    // Deep enough to hold what the decoders do while the session is made, and a few batches after;
-    // full-size images for tiles are big, so two of them at most.
-    this.decoded = new BoundedQueue(plan.tiles ? 2 : Math.max(8, 4 * b));
+    // Deep enough to hold what the decoders do while the session is made, and a few batches
+    // after; two batches at least, and past that no more than about 64 MB of pixels. Full-size
+    // images for tiles are big: two of them at most.
+    const pixelBytes = plan.recipe.resize.width * plan.recipe.resize.height * 4;
+    this.decoded = new BoundedQueue(
+      plan.tiles ? 2 : Math.max(2 * b, Math.min(Math.max(4, 4 * b), Math.floor(QUEUE_BYTES / pixelBytes))),
+    );
     // Tiled outputs are full-size images: one waits while another is written, no more.
     this.toPost = new BoundedQueue(plan.tiles ? 1 : Math.max(2, b));
     options.signal?.addEventListener('abort', () => this.stop.abort(), { once: true });
@@ -371,7 +377,9 @@ class BatchRun {
     const { decoder } = this.options;
     this.decoderCount =
       this.options.decoders ??
-      (decoder ? decoder.concurrency + plan.batchSize : Math.min(MAX_DECODERS, Math.max(MIN_DECODERS, plan.cores)));
+      (decoder
+        ? decoder.concurrency + (plan.tiles ? 0 : plan.batchSize)
+        : Math.min(MAX_DECODERS, Math.max(MIN_DECODERS, plan.cores)));
     const decoders = Array.from({ length: this.decoderCount }, () => this.decodeLoop(files));
     const decoding = Promise.all(decoders).then(() => this.decoded.close());
     let session;

@@ -17,6 +17,8 @@ export class BatchJobs {
     private readonly sessions: Pick<SessionCache, 'get'>,
     /** Decodes off the main thread (the built engine has one; tests on source run without). */
     private readonly decoder?: DecodeWorker,
+    /** Called as a job starts: work the session will need, begun while the job is planned. */
+    private readonly prepare?: () => void,
   ) {}
 
   count(job: BatchJob): Promise<BatchCount> {
@@ -31,6 +33,7 @@ export class BatchJobs {
     const gate = new PauseGate();
     if (request.paused) gate.pause();
     this.gates.set(request.jobId, gate);
+    this.prepare?.();
     try {
       return await runBatchJob(request.job, {
         sessions: this.sessions,

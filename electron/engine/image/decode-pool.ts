@@ -43,6 +43,9 @@ export class DecodeWorker {
   private nextId = 1;
   /** No thread could start here (a packaged app that forbids it): decode on this one. */
   private inPlace = false;
+  /** The thread said it is up: until then, images are decoded here (the first ones do not wait for it). */
+  private ready = false;
+  private readonly readyWaiters: ((up: boolean) => void)[] = [];
 
   constructor(
     /** The worker's script (worker-url.ts: built, or from source). */
@@ -57,9 +60,23 @@ export class DecodeWorker {
     if (!this.worker && !this.inPlace) this.start();
   }
 
-  /** Decodes one image file as decodeImage does, on the worker thread. */
+  /** Starts the thread if needed; true once it is up, false when it cannot start (images are decoded here). */
+  started(): Promise<boolean> {
+    if (this.ready || this.inPlace) return Promise.resolve(this.ready);
+    this.warm();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private tellReady(up: boolean) {
+    for (const w of this.readyWaiters.splice(0)) w(up);
+  }
+
+  /** Decodes one image file as decodeImage does, on the worker thread (here until it is up). */
   decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions = {}): Promise<TimedImage> {
-    if (this.inPlace) return decodeImage(path, recipe, options);
+    if (this.inPlace || !this.ready) {
+      if (!this.inPlace) this.warm();
+      return decodeImage(path, recipe, options);
+    }
     const worker = this.worker ?? this.start();
     const request: DecodeRequest = { id: this.nextId++, path, recipe, options };
     return new Promise<TimedImage>((resolve, reject) => {
@@ -80,6 +97,8 @@ export class DecodeWorker {
     worker.on('message', (reply: DecodeReply) => {
       if ('ready' in reply) {
         ready = true;
+        this.ready = true;
+        this.tellReady(true);
         return;
       }
       const p = this.pending.get(reply.id);
@@ -91,11 +110,13 @@ export class DecodeWorker {
     const gone = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = null;
+      this.ready = false;
       const pending = [...this.pending.values()];
       this.pending.clear();
       if (!ready) {
         // It never came up: every image is decoded here instead, from now on.
         this.inPlace = true;
+        this.tellReady(false);
         for (const p of pending) decodeImage(p.request.path, p.request.recipe, p.request.options).then(p.resolve, p.reject);
         return;
       }

@@ -3,9 +3,15 @@
 // buffer moved to the engine's main thread. Says it is ready first (a thread that never says so
 // did not start, and the engine decodes in place).
 import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
 import { toErrorInfo } from '../../../shared/result';
 import { decodeImage } from './decode';
 import type { DecodeReply, DecodeRequest, DecodeWorkerData } from './decode-pool';
+
+// Each image on one libvips thread: the pool decodes `concurrency` at once, which is where the
+// cores go (sharp's default elsewhere than glibc Linux is a thread per core for every image, and
+// the decoders would fight each other and the model's threads). libvips' setting is the process's.
+sharp.concurrency(1);
 
 const port = parentPort;
 if (!port) throw new Error('decode-worker runs as a worker thread of the engine');

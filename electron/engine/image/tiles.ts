@@ -101,9 +101,10 @@ interface Assembly extends TiledOutput {
   tileHeight: number;
 }
 
-function floats(out: Ort.Tensor, name: string): ArrayLike<number> {
+/** An output tile as float32 (one array type, so the blending loop stays monomorphic). */
+function floats(out: Ort.Tensor, name: string): Float32Array {
   if (out.type === 'float32') return out.data as Float32Array;
-  if (out.type === 'float64') return out.data as Float64Array;
+  if (out.type === 'float64') return Float32Array.from(out.data as Float64Array);
   if (out.type === 'float16') return Float32Array.from(out.data as Uint16Array, halfToFloat);
   throw new WorkbenchError('INVALID_INPUT', `Tiling reads floating-point outputs; "${name}" holds ${out.type}`);
 }
@@ -127,15 +128,14 @@ export async function runTiled(
   const crop = new Uint8Array(size.width * size.height * channels);
   const type = run.recipe.dtype === 'float16' ? 'float16' : run.recipe.dtype;
   const dims = [1, c, size.height, size.width];
-  let data = allocateData(run.recipe.dtype, size.width * size.height * c);
+  // One input buffer for every tile: run() has read it by the time it resolves.
+  const data = allocateData(run.recipe.dtype, size.width * size.height * c);
   const assemblies = new Map<string, Assembly>();
   let n = 0;
   for (let yi = 0; yi < ys.length; yi++) {
     for (let xi = 0; xi < xs.length; xi++) {
       if (run.signal?.aborted) throw new WorkbenchError('CANCELLED', 'Cancelled.');
       cropTile(pixels, channels, width, height, { x: xs[xi], y: ys[yi] }, size, crop);
-      // A fresh input array per run: onnxruntime may hold on to the one it was given.
-      data = allocateData(run.recipe.dtype, data.length);
       packPixels(crop, channels, size.width, size.height, run.recipe, data, 0);
       let result: Ort.InferenceSession.ReturnType;
       try {
@@ -205,8 +205,8 @@ function start(
 }
 
 /** Tile (xi, yi) of an output into its result, weighted. */
-function add(a: Assembly, values: ArrayLike<number>, xi: number, yi: number) {
-  const { width: W, height: H, tileWidth: ow, tileHeight: oh } = a;
+function add(a: Assembly, values: Float32Array, xi: number, yi: number) {
+  const { width: W, height: H, tileWidth: ow, tileHeight: oh, data: out } = a;
   const x0 = a.xs.starts[xi];
   const y0 = a.ys.starts[yi];
   const wx = a.xs.weights[xi];
@@ -219,7 +219,7 @@ function add(a: Assembly, values: ArrayLike<number>, xi: number, yi: number) {
       const row = k * plane + (y0 + y) * W + x0;
       const src = (k * oh + y) * ow;
       const v = wy[y];
-      for (let x = 0; x < tw; x++) a.data[row + x] += v * wx[x] * values[src + x];
+      for (let x = 0; x < tw; x++) out[row + x] += v * wx[x] * values[src + x];
     }
   }
 }

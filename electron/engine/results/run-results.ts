@@ -139,9 +139,10 @@ export class RunResults {
         return { path: file.path, bytes: file.bytes };
       }
       case 'mask': {
-        const seg = needSegmentation('A mask');
+        // Instance masks of a -seg detector: detection index + 1 per pixel.
+        const mask = result.kind === 'detection' && result.instances ? result.instances.mask : needSegmentation('A mask').mask;
         needPng('the mask');
-        return written(to, await rasterToPng(seg.mask));
+        return written(to, await rasterToPng(mask));
       }
       case 'cutout': {
         needSegmentation('A cutout');

@@ -32,6 +32,8 @@ export class GraphView {
   focus = $state.raw<{ item: number; seq: number } | null>(null);
   /** Bumped to ask the canvas to fit the whole scene. */
   fitSeq = $state(0);
+  /** Bumped to ask the canvas for the first view again (fitted when readable, else the top). */
+  homeSeq = $state(0);
   #run: LayoutRunner;
   #seq = 0;
 
@@ -103,7 +105,7 @@ export class GraphView {
   async resetView(): Promise<void> {
     this.expanded = this.h.overview();
     await this.relayout();
-    this.fitSeq++;
+    this.homeSeq++;
   }
 
   /** Opens the groups above an item, selects it and brings it into view. */
@@ -140,11 +142,18 @@ export class GraphView {
     if (this.scene) labelEdges(this.scene, this.h, this.profile?.shapes());
   }
 
+  /** The boxes the overlay colours: everything shown but the open groups' frames. */
+  #overlaid(): number[] {
+    return this.scene ? this.scene.boxes.filter((b) => b.kind !== 'container').map((b) => b.id) : [];
+  }
+
   overlayColors(): Map<number, ItemOverlay> {
     if (!this.profile || !this.scene || this.overlayMode === 'none') return new Map();
-    return this.profile.colors(
-      this.scene.boxes.filter((b) => b.kind !== 'container').map((b) => b.id),
-      this.overlayMode,
-    );
+    return this.profile.colors(this.#overlaid(), this.overlayMode);
+  }
+
+  /** The slowest box shown (ms): the hot end of the time legend. */
+  slowestShown(): number {
+    return this.profile ? this.profile.slowest(this.#overlaid()) : 0;
   }
 }
