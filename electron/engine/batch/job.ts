@@ -456,29 +456,13 @@ class BatchRun {
       const gone = (f: BatchFailure) => this.failedBefore.has(f.file) && !this.failedBeforeSeen.has(f.file);
       progress.dropFailures(gone);
     }
-    if (!cancelled && !this.fatal) progress.total = progress.done;
-    progress.current = null;
-    progress.setState(this.fatal ? 'failed' : cancelled ? 'cancelled' : 'finished');
-    progress.stop();
-    const elapsedMs = this.clock() - progress.startedAt;
-    const pausedMs = progress.pausedTotalMs;
-    const runningSecs = (elapsedMs - pausedMs) / 1000;
+    const counts = progress.conclude(this.fatal ? 'failed' : cancelled ? 'cancelled' : 'finished', !cancelled && !this.fatal);
     return {
       jobId: this.jobId,
       ...(plan.job.name ? { name: plan.job.name } : {}),
-      state: this.fatal ? 'failed' : cancelled ? 'cancelled' : 'finished',
-      total: progress.total ?? progress.done,
-      done: progress.done,
-      ok: progress.ok,
-      failed: progress.failed,
-      skipped: progress.skipped,
-      processed: progress.processed,
-      elapsedMs,
-      ...(pausedMs > 0 ? { pausedMs } : {}),
-      imagesPerSecond: runningSecs > 0 ? Math.round((progress.processed / runningSecs) * 100) / 100 : 0,
+      ...counts,
       outputFolder: plan.outputFolder,
       written,
-      failures: progress.allFailures(),
       ...(this.provider ? { provider: this.provider } : {}),
       ...(this.fatal ? { error: toErrorInfo(this.fatal) } : {}),
     };

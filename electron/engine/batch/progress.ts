@@ -9,7 +9,7 @@
 // Over the same window: the CPU one image costs (all the process's threads), the bound that
 // cost sets on the machine's cores (cores × 1000 ÷ CPU ms), and which stage holds the job back:
 // decoding when the model waited for images longer than the decoders waited for room.
-import type { BatchFailure, BatchItemBrief, BatchProgress, BatchState } from '../../../shared/batch';
+import type { BatchFailure, BatchItemBrief, BatchProgress, BatchState, BatchSummary } from '../../../shared/batch';
 import { type Clock, realClock } from './timing';
 
 const LATEST = 8;
@@ -54,7 +54,6 @@ export class ProgressTracker {
   total: number | null = null;
   current: string | null = null;
   readonly latest: BatchItemBrief[] = [];
-  readonly failures: BatchFailure[] = [];
   /** Every failure known, by file (earlier runs' of a resumed job too): in the summary, and in full in the first event after a resume. */
   private readonly all = new Map<string, BatchFailure>();
   private earlierSent = true;
@@ -129,14 +128,11 @@ export class ProgressTracker {
   /** Leaves out failures of files the job no longer has (deleted, or filtered out). */
   dropFailures(gone: (f: BatchFailure) => boolean) {
     for (const [file, f] of this.all) if (gone(f)) this.all.delete(file);
-    for (let k = this.failures.length - 1; k >= 0; k--) if (gone(this.failures[k])) this.failures.splice(k, 1);
   }
 
   private addFailure(f: BatchFailure) {
     this.all.delete(f.file);
     this.all.set(f.file, f);
-    this.failures.push(f);
-    if (this.failures.length > FAILURES) this.failures.shift();
   }
 
   /** A file finished in this run; `ran` false: settled without a run (left failed by a crash). */
@@ -223,7 +219,8 @@ export class ProgressTracker {
       etaSeconds: eta,
       current: this.current,
       latest: [...this.latest],
-      failures: this.earlierSent ? [...this.failures] : this.allFailures(),
+      // The last few (earlier runs' first, then this run's); all of them once after a resume.
+      failures: this.earlierSent ? [...this.all.values()].slice(-FAILURES) : this.allFailures(),
     };
   }
 
@@ -240,6 +237,33 @@ export class ProgressTracker {
     this.lastEmit = this.clock();
     this.emit(this.snapshot());
     this.earlierSent = true;
+  }
+
+  /**
+   * The job's end: the total settled (`complete`: every file was reached), the last state sent,
+   * events stopped; the counts, times and failures of its summary.
+   */
+  conclude(state: BatchSummary['state'], complete: boolean): Omit<BatchSummary, 'jobId' | 'outputFolder' | 'written'> {
+    if (complete) this.total = this.done;
+    this.current = null;
+    this.setState(state);
+    this.stop();
+    const elapsedMs = this.clock() - this.startedAt;
+    const pausedMs = this.pausedTotalMs;
+    const runningSecs = (elapsedMs - pausedMs) / 1000;
+    return {
+      state,
+      total: this.total ?? this.done,
+      done: this.done,
+      ok: this.ok,
+      failed: this.failed,
+      skipped: this.skipped,
+      processed: this.processed,
+      elapsedMs,
+      ...(pausedMs > 0 ? { pausedMs } : {}),
+      imagesPerSecond: runningSecs > 0 ? Math.round((this.processed / runningSecs) * 100) / 100 : 0,
+      failures: this.allFailures(),
+    };
   }
 
   stop() {

@@ -138,29 +138,13 @@ export async function runSpeechJob(job: BatchJob, options: BatchRunOptions, jobI
   } catch (error) {
     fatal ??= error instanceof WorkbenchError ? error : new WorkbenchError('WRITE_FAILED', toErrorInfo(error).message);
   }
-  if (!cancelled && !fatal) progress.total = progress.done;
-  progress.current = null;
-  const state = fatal ? 'failed' : cancelled ? 'cancelled' : 'finished';
-  progress.setState(state);
-  progress.stop();
-  const elapsedMs = progress.runningMs() + progress.pausedTotalMs;
-  const runningSecs = progress.runningMs() / 1000;
+  const counts = progress.conclude(fatal ? 'failed' : cancelled ? 'cancelled' : 'finished', !cancelled && !fatal);
   const summary: BatchSummary = {
     jobId,
     ...(job.name ? { name: job.name } : {}),
-    state,
-    total: progress.total ?? progress.done,
-    done: progress.done,
-    ok: progress.ok,
-    failed: progress.failed,
-    skipped: progress.skipped,
-    processed: progress.processed,
-    elapsedMs,
-    ...(progress.pausedTotalMs > 0 ? { pausedMs: progress.pausedTotalMs } : {}),
-    imagesPerSecond: runningSecs > 0 ? Math.round((progress.processed / runningSecs) * 100) / 100 : 0,
+    ...counts,
     outputFolder: folders.outputFolder,
     written,
-    failures: progress.allFailures(),
     ...(provider ? { provider } : {}),
     ...(fatal ? { error: toErrorInfo(fatal) } : {}),
   };
