@@ -204,6 +204,7 @@ const APP_FILES = [
   'out/main/engine.js',
   'out/main/cli.js',
   'out/main/graph-worker.js',
+  'out/main/decode-worker.js',
   'out/preload/index.cjs',
   'out/renderer/index.html',
   'package.json',

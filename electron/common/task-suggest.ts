@@ -1,12 +1,13 @@
 // The task suggested for a model file, with the files beside it that the task reads: PaddleOCR
 // ships ppocr_keys_v1.txt next to its recogniser, many detectors come with a labels.txt. One
 // place for the engine (task.suggest, the app) and the command line (run, batch).
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { TaskSuggestion } from '../../shared/interpretation';
 import type { ModelInfo } from '../../shared/model-info';
 import { canRead, declaredShapes, metadataLabels, suggestTask } from '../../shared/postprocess';
 import type { TaskSettings } from '../../shared/tasks';
+import { readRegularFile } from './regular-file';
 
 const CHARSET_FILE = /(keys|dict|charset|vocab|alphabet).*\.txt$/i;
 
@@ -24,7 +25,7 @@ export function recognitionClasses(info: Pick<ModelInfo, 'outputs'>): number | n
 async function charsetLines(path: string): Promise<number | null> {
   try {
     if ((await stat(path)).size > MAX_CHARSET_BYTES) return null;
-    const lines = (await readFile(path, 'utf8')).split(/\r?\n/);
+    const lines = (await readRegularFile(path, 'a charset file')).toString('utf8').split(/\r?\n/);
     if (lines.at(-1) === '') lines.pop();
     return lines.length;
   } catch {

@@ -48,11 +48,14 @@ async function benchmark(
   const { providers, ...bench } = request;
   const rows: BenchRow[] = [];
   const total = bench.warmup + bench.runs;
-  for (const provider of providers) {
+  for (const [k, provider] of providers.entries()) {
     control.emit({ provider, done: 0, total, lastMs: 0, finished: rows.length, rows: rows.slice() });
+    // The optimised model is written once, by the first provider's session: the write check was made
+    // for one new file, and later sessions would replace it.
+    const { saveOptimizedModel, ...options } = bench.options ?? {};
     const result = await engine.call(
       'model.bench',
-      { ...bench, options: { ...bench.options, provider } },
+      { ...bench, options: { ...options, ...(k === 0 && saveOptimizedModel ? { saveOptimizedModel } : {}), provider } },
       {
         signal: control.signal,
         jobId: control.jobId,

@@ -53,10 +53,14 @@ export class RecipeStore {
    * the user changes it. Without a suggestion (the model cannot be read) nothing is stored.
    */
   async getWithTask(modelPath: string, suggest: () => Promise<TaskSettings | null>): Promise<SavedRecipe> {
+    const first = await this.get(modelPath);
+    if (first.recipe?.task) return first;
+    const task = await suggest().catch(() => null);
+    if (!task) return first;
+    // Read again after the (slow) suggestion: a recipe saved meanwhile (by the user, or by the
+    // other of library.opened / recipe.get) is kept, and the task only added where still missing.
     const saved = await this.get(modelPath);
     if (saved.recipe?.task) return saved;
-    const task = await suggest().catch(() => null);
-    if (!task) return saved;
     return this.save(modelPath, { ...(saved.recipe ?? {}), task });
   }
 

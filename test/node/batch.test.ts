@@ -423,6 +423,20 @@ describe('writing', () => {
       message: expect.stringMatching(/journal\.jsonl: the disk is full/),
     });
   });
+  it('never writes results.csv through a link in the output folder, even when it may replace files', async () => {
+    const { input, output } = await fresh('link');
+    await imageFolder(input, 2);
+    const victim = join(dir, 'victim.txt');
+    await writeFile(victim, 'not the app’s');
+    await mkdir(output, { recursive: true });
+    await symlink(victim, join(output, 'results.csv'));
+    const job = classifierJob(model, input, output);
+    await expect(run({ ...job, output: { ...job.output, overwrite: true } })).rejects.toMatchObject({
+      code: 'WRITE_FAILED',
+      message: expect.stringMatching(/results\.csv/),
+    });
+    expect(await readFile(victim, 'utf8')).toBe('not the app’s');
+  });
 });
 
 describe('control', () => {

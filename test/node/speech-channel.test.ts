@@ -6,10 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeechResult } from '../../shared/audio/speech';
-import type { BatchItemRecord, BatchSummary } from '../../shared/batch';
+import type { BatchItemRecord, BatchJobInput, BatchSummary } from '../../shared/batch';
 import { parseCsv } from './batch-fixtures';
 import { decodeWav } from '../../electron/engine/tensors/wav';
 import { MODELS, cliFromSource, testServices } from '../helpers';
+import { runBatchJob } from '../../electron/engine/batch/job';
+import { SessionCache } from '../../electron/engine/run/session-cache';
+import { appendFile } from 'node:fs/promises';
 
 let dir: string;
 let wav: string;
@@ -226,5 +229,60 @@ describe('batch --task speech-activity over a folder of .wav files', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('audio jobs write CSV and JSON lines');
     // Three runs of the CLI, each starting an engine and a VAD session: slow on a loaded machine.
+  }, 120_000);
+});
+
+describe('an audio batch job after its engine died', () => {
+  it('fails the file the engine died on (not run again, even with retry-failed) and honours maxFailures', async () => {
+    const folder = join(dir, 'crash-recordings');
+    await mkdir(folder, { recursive: true });
+    await copyFile(wav, join(folder, 'a.wav'));
+    await copyFile(wav, join(folder, 'b.wav'));
+    const out = join(dir, 'crash-out');
+    const sessions = new SessionCache({
+      providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
+    });
+    const job: BatchJobInput = {
+      model: MODELS.vadV5,
+      speech: { settings: {}, sampleRate: 16000 },
+      input: { folder },
+      output: { folder: out, write: ['csv', 'jsonl'] },
+    };
+    try {
+      const first = await runBatchJob(job, { sessions });
+      expect(first).toMatchObject({ ok: 2, failed: 0 });
+      // A third recording the engine died on: its 'started' line is the journal's last word.
+      await copyFile(wav, join(folder, 'c.wav'));
+      const journal = join(out, '.onnx-workbench', 'journal.jsonl');
+      const key = (JSON.parse((await readFile(journal, 'utf8')).trim().split('\n').at(-1)!) as { key: string }).key;
+      await appendFile(journal, `${JSON.stringify({ type: 'started', files: ['c.wav'], key, at: new Date().toISOString() })}\n`);
+      const after = await runBatchJob({ ...job, retryFailed: true }, { sessions, failInFlight: true });
+      expect(after).toMatchObject({ ok: 2, failed: 1, processed: 0 });
+      expect(after.failures).toEqual([expect.objectContaining({ file: 'c.wav' })]);
+      const rows = (await readFile(join(out, 'results.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as BatchItemRecord);
+      expect(rows.find((r) => r.file === 'c.wav')?.error?.code).toBe('ENGINE_CRASHED');
+
+      // A broken recording with no failure allowed stops the job with TOO_MANY_FAILURES.
+      const strict = join(dir, 'strict-recordings');
+      await mkdir(strict, { recursive: true });
+      await writeFile(join(strict, 'broken.wav'), 'not a wav');
+      await copyFile(wav, join(strict, 'z.wav'));
+      const stopped = await runBatchJob(
+        {
+          ...job,
+          input: { folder: strict },
+          output: { folder: join(dir, 'strict-out'), write: ['csv'] },
+          maxFailures: { count: 0 },
+        },
+        { sessions },
+      );
+      expect(stopped.error?.code).toBe('TOO_MANY_FAILURES');
+      expect(stopped.processed).toBe(1);
+    } finally {
+      await sessions.release();
+    }
   }, 120_000);
 });

@@ -229,7 +229,7 @@ export async function jobFromFlags(
 /** `--task speech-activity`: the folder's .wav files through a voice-activity model, speech segments per file. */
 function speechJobFromFlags(model: string, values: Record<string, unknown>, folder: string): BatchJobInput {
   const { rate, settings } = speechSettingsFrom(values as Parameters<typeof speechSettingsFrom>[0]);
-  for (const flag of ['recipe', 'labels', 'charset', 'conf', 'iou', 'top', 'batch-size', 'max-pixels'])
+  for (const flag of ['recipe', 'labels', 'charset', 'conf', 'iou', 'top', 'batch-size', 'max-pixels', 'tile', 'tile-overlap'])
     if (values[flag] !== undefined) throw new UsageError(`--${flag} does not go with --task ${SPEECH_TASK}`);
   return {
     ...(values.name ? { name: values.name as string } : {}),

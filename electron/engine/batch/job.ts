@@ -35,6 +35,7 @@ import { renderResultImage } from '../results/render';
 import type { SessionCache } from '../run/session-cache';
 import { describeMismatch } from '../tensors/match';
 import { type Tensor, fromOrtTensor, numbersOf, toOrtTensor } from '../tensors/tensor';
+import { CRASHED, tooManyFailures } from './failures';
 import { BoundedQueue, PauseGate } from './flow';
 import { type BatchJournal, type JournalEntry, latestItems } from './journal';
 import { countImages, listImages, listingOptions, type ListedFile } from './listing';
@@ -91,11 +92,6 @@ const POST_WORKERS = 3;
 const QUEUE_BYTES = 64 * 1024 * 1024;
 /** Finished-file records waiting for their journal sync, at most. */
 const MAX_FINISHING = 256;
-
-const CRASHED: WorkbenchErrorInfo = {
-  code: 'ENGINE_CRASHED',
-  message: 'The engine process stopped while processing this file (it may have caused the crash); it was not run again',
-};
 
 interface Decoded {
   file: ListedFile;
@@ -282,29 +278,11 @@ class BatchRun {
     void p.finally(() => this.finishing.delete(p));
   }
 
-  /**
-   * Stops the job once more files failed than its maxFailures allows (earlier runs' failures
-   * count: they are still failed). A share is of the files the job takes, so it waits for the
-   * count; past it, no later file can bring the share back under.
-   */
+  /** Stops the job once more files failed than its maxFailures allows (failures.ts). */
   private checkFailures() {
-    const max = this.plan.job.maxFailures;
-    if (!max || this.fatal) return;
-    const { failed, total } = this.progress;
-    let limit: string;
-    if ('count' in max) {
-      if (failed <= max.count) return;
-      limit = `${max.count}`;
-    } else {
-      if (total === null || failed <= (max.percent / 100) * total) return;
-      limit = `${max.percent}% of ${total}`;
-    }
-    this.fail(
-      new WorkbenchError(
-        'TOO_MANY_FAILURES',
-        `${failed} files failed, more than the ${limit} allowed (maxFailures); the job stopped. Fix the cause and run it again (with retry-failed to run the failed files again)`,
-      ),
-    );
+    if (this.fatal) return;
+    const error = tooManyFailures(this.plan.job.maxFailures, this.progress.failed, this.progress.total);
+    if (error) this.fail(error);
   }
 
   private async roomToFinish() {
@@ -375,11 +353,15 @@ class BatchRun {
     this.progress.begin();
     const files = listImages(listOptions);
     const { decoder } = this.options;
+    // A tiled job's images are full-size (and its outputs too): one decoder and one writer, so
+    // that at most a few of them are held at once.
     this.decoderCount =
       this.options.decoders ??
-      (decoder
-        ? decoder.concurrency + (plan.tiles ? 0 : plan.batchSize)
-        : Math.min(MAX_DECODERS, Math.max(MIN_DECODERS, plan.cores)));
+      (plan.tiles
+        ? 1
+        : decoder
+          ? decoder.concurrency + plan.batchSize
+          : Math.min(MAX_DECODERS, Math.max(MIN_DECODERS, plan.cores)));
     const decoders = Array.from({ length: this.decoderCount }, () => this.decodeLoop(files));
     const decoding = Promise.all(decoders).then(() => this.decoded.close());
     let session;
@@ -398,7 +380,7 @@ class BatchRun {
     }
     this.provider = session.provider;
     this.setReady(true);
-    const posting = Promise.all(Array.from({ length: POST_WORKERS }, () => this.postLoop()));
+    const posting = Promise.all(Array.from({ length: plan.tiles ? 1 : POST_WORKERS }, () => this.postLoop()));
     try {
       await this.inferLoop(ort, session.session);
     } catch (error) {

@@ -5,6 +5,7 @@
 // Rows reach the file within a moment (one write per burst of rows; made durable at the end),
 // so users and scripts can watch results.csv fill. A job resumed over earlier results, an input
 // list (its own order) or coco.json still rebuild from the journal at the end (outputs.ts).
+import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BatchItemRecord, BatchOutputKind } from '../../../shared/batch';
@@ -85,7 +86,9 @@ export class LiveResults {
       const path = join(folder, JOB_FILES[k]);
       let fh: FileHandle;
       try {
-        fh = await open(path, 'w');
+        // Never through a link (a results.csv symlink would have its target truncated): the old
+        // rebuild-and-rename replaced a link, so does this refusal.
+        fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0), 0o644);
       } catch (error) {
         throw writeFailed(error, path);
       }

@@ -21,6 +21,7 @@ import { readModelInfo } from '../../common/onnx/reader';
 import { readWav } from '../audio/speech-channel';
 import { type StreamPlan, planStream, speechTimeline, streamProbabilities } from '../audio/stream';
 import { resample } from '../tensors/wav';
+import { CRASHED, tooManyFailures } from './failures';
 import { PauseGate } from './flow';
 import type { BatchRunOptions } from './job';
 import { latestItems } from './journal';
@@ -78,13 +79,32 @@ export async function runSpeechJob(job: BatchJob, options: BatchRunOptions, jobI
   let fatal: WorkbenchError | null = null;
   let provider: BatchSummary['provider'];
   try {
-    // Files earlier runs of this job settled: counted at once, not run again (failed ones with retryFailed).
+    if (options.failInFlight) {
+      // The file the engine died on (its 'started' line has no result): failed, not run again, as
+      // for images (a file that crashes the engine would otherwise crash every resume).
+      const at = new Date().toISOString();
+      for (const file of journal.lastStarted) {
+        const entry = journal.entries.get(file);
+        if (entry?.status !== 'started' || entry.key !== key) continue;
+        await journal.append({
+          type: 'item',
+          file,
+          status: 'failed',
+          error: CRASHED,
+          ms: { decode: 0, run: 0, post: 0 },
+          key,
+          at,
+        });
+      }
+    }
+    // Files earlier runs of this job settled: counted at once, not run again (failed ones with
+    // retryFailed, but not one the engine died on just now).
     const settled = new Set<string>();
     const failures: BatchFailure[] = [];
     let ok = 0;
     for (const [file, entry] of journal.entries) {
       if (entry.key !== key || entry.status === 'started') continue;
-      if (entry.status === 'failed' && job.retryFailed) continue;
+      if (entry.status === 'failed' && job.retryFailed && !(options.failInFlight && entry.crashed)) continue;
       settled.add(file);
       if (entry.status === 'ok') ok++;
       else failures.push({ file, error: entry.error ?? 'failed' });
@@ -107,6 +127,7 @@ export async function runSpeechJob(job: BatchJob, options: BatchRunOptions, jobI
       await gate.wait(stop.signal);
       progress.current = file.rel;
       const at = () => new Date().toISOString();
+      journal.writeNow({ type: 'started', files: [file.rel], key, at: at() });
       const started = performance.now();
       let record: BatchItemRecord;
       try {
@@ -126,6 +147,8 @@ export async function runSpeechJob(job: BatchJob, options: BatchRunOptions, jobI
       }
       await journal.append(record);
       progress.finish({ file: record.file, status: record.status, text: record.result?.text ?? record.error?.message ?? '' });
+      const tooMany = record.status === 'failed' ? tooManyFailures(job.maxFailures, progress.failed, progress.total) : null;
+      if (tooMany) throw tooMany;
     }
   } catch (error) {
     const info = toErrorInfo(error);

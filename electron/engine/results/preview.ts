@@ -2,6 +2,7 @@
 // most PREVIEW_MAX_SIDE, flattened on white, as a JPEG data URL small enough to send across processes.
 import { type ImageThumbnail, PREVIEW_MAX_SIDE, THUMBNAIL_SIDE } from '../../../shared/interpretation';
 import { fsError } from '../../common/fs';
+import { assertRegularFile } from '../../common/regular-file';
 import { DEFAULT_MAX_PIXELS } from '../image/decode';
 
 export async function previewDataUrl(path: string): Promise<string> {
@@ -18,11 +19,13 @@ export async function previewDataUrl(path: string): Promise<string> {
 export async function thumbnail(path: string, size = THUMBNAIL_SIDE): Promise<ImageThumbnail> {
   const sharp = (await import('sharp')).default;
   try {
+    // A FIFO or a device would hold a libuv thread for good: regular files only, as decodeImage.
+    await assertRegularFile(path, 'an image');
     const { data, info } = await sharp(path, { autoOrient: true, failOn: 'error', limitInputPixels: DEFAULT_MAX_PIXELS })
       .resize(size, size, { fit: 'inside', withoutEnlargement: true })
       .webp({ quality: 75 })
       .toBuffer({ resolveWithObject: true });
-    const meta = await sharp(path, { autoOrient: true }).metadata();
+    const meta = await sharp(path, { autoOrient: true, limitInputPixels: DEFAULT_MAX_PIXELS }).metadata();
     return {
       dataUrl: `data:image/webp;base64,${data.toString('base64')}`,
       width: meta.autoOrient?.width ?? meta.width ?? info.width,

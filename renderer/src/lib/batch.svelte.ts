@@ -317,6 +317,9 @@ export class BatchSession {
       this.recipe = null;
       this.recipeSource = 'none';
       this.recipeError = result.error;
+      // No task of an earlier model may stay in the form (the job would take it).
+      this.taskControls?.dispose();
+      this.taskControls = null;
       return;
     }
     this.recipe = result.value.recipe;
@@ -336,14 +339,21 @@ export class BatchSession {
     const same = this.taskControls?.modelPath === path && JSON.stringify(this.taskControls.settings) === JSON.stringify(task);
     if (same) return;
     this.taskControls?.dispose();
-    const controls = new ResultsState({ api: this.api, modelPath: path, saved: task, onTaskChange: (s) => void this.setTask(s) });
+    const controls = new ResultsState({
+      api: this.api,
+      modelPath: path,
+      saved: task,
+      onTaskChange: (s) => void this.setTask(s, path),
+    });
     this.taskControls = controls;
     void controls.suggest();
   }
 
   /** The task changed in the form: the job takes it, and the model's recipe keeps it (not a loaded job's). */
-  async setTask(settings: TaskSettings): Promise<void> {
+  async setTask(settings: TaskSettings, forModel?: string): Promise<void> {
     const path = this.modelPath;
+    // A change that arrives (debounced) after another model was chosen belongs to the earlier one.
+    if (forModel !== undefined && forModel !== path) return;
     this.recipe = { ...(this.recipe ?? modelRecipeSchema.parse({})), task: settings };
     if (!path || this.recipeSource === 'job') return;
     const result = await this.api.call('recipe.save', { path, recipe: $state.snapshot(this.recipe) });

@@ -46,6 +46,11 @@ export class ModelInspection {
     return task;
   }
 
+  /** The model closed: stop following its profile job (the job itself goes on, as jobs do). */
+  dispose(): void {
+    this.profile.task.release();
+  }
+
   exportInitializer(name: string, to: string) {
     return this.#api.call('model.exportInitializer', { path: this.path, name, to });
   }

@@ -545,11 +545,11 @@ export class RunSession {
     if (this.benchJob.value) this.bench = this.benchJob.value;
   }
 
-  /** The model closed: pending calls and timers stop. */
+  /** The model closed: pending calls and timers stop; a benchmark job goes on (another page may follow it), unwatched here. */
   dispose(): void {
     this.results?.dispose();
     this.run.cancel();
-    this.cancelBench();
+    this.benchJob.release();
     if (this.#taskSave) clearTimeout(this.#taskSave);
   }
 

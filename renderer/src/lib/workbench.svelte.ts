@@ -282,6 +282,7 @@ export class Workbench {
     if (result.ok) {
       this.model = result.value;
       this.modelPath = path;
+      this.inspection?.dispose();
       this.inspection = new ModelInspection(this.api, path);
       this.run?.dispose();
       this.run = new RunSession(this.api, path, result.value);
@@ -337,6 +338,7 @@ export class Workbench {
   closeModel(): void {
     this.model = null;
     this.modelPath = null;
+    this.inspection?.dispose();
     this.inspection = null;
     this.run?.dispose();
     this.run = null;
