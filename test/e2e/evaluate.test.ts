@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecipeStore } from '../../electron/node/recipes';
-import { buildModel } from '../fixtures/onnx-builder';
 import { LABELS, RECIPE, classifierModel, solidImage } from '../node/batch-fixtures';
 import { type Served, launchChromium, openThroughBrowser, serve } from './serve';
 
@@ -43,22 +42,7 @@ beforeAll(async () => {
   for (const [k, [folder, colour]] of files.entries()) await solidImage(join(root, folder, `${colour}-${k}.png`), colour);
   // Model B: the same but green images come out as class c3.
   modelB = join(dir, 'moved.onnx');
-  const w = new Array(30).fill(0);
-  w[0 * 10 + 0] = 1;
-  w[1 * 10 + 3] = 1;
-  w[2 * 10 + 2] = 1;
-  await writeFile(
-    modelB,
-    buildModel({
-      inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 32, 32] }],
-      outputs: [{ name: 'logits', dtype: 'float32', shape: ['batch', 10] }],
-      initializers: [{ name: 'w', dtype: 'float32', dims: [3, 10], data: w }],
-      nodes: [
-        { op: 'ReduceMean', inputs: ['x'], outputs: ['m'], attrs: { axes: [2, 3], keepdims: 0 } },
-        { op: 'MatMul', inputs: ['m', 'w'], outputs: ['logits'] },
-      ],
-    }),
-  );
+  await writeFile(modelB, classifierModel({ classes: [0, 3, 2] }));
   // Each model's saved recipe (as the Run view saves it): its preprocessing and its labels.
   const data = join(dir, 'data');
   const recipes = new RecipeStore(join(data, 'recipes'));

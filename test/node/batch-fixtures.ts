@@ -14,12 +14,18 @@ export const LABELS = ['red', 'green', 'blue', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8
  * `convs` adds that many 3×3 convolutions of 16 channels in front (a slower model, same answers:
  * the extra branch is multiplied by 0 before it joins).
  */
-export function classifierModel(options: { convs?: number; channels?: number; batch?: number | string } = {}): Uint8Array {
+export function classifierModel(
+  options: {
+    convs?: number;
+    channels?: number;
+    batch?: number | string;
+    /** The class each colour channel (red, green, blue) scores; default 0, 1, 2. */
+    classes?: [number, number, number];
+  } = {},
+): Uint8Array {
   const batch = options.batch ?? 'batch';
   const w = new Array(3 * 10).fill(0);
-  w[0 * 10 + 0] = 1;
-  w[1 * 10 + 1] = 1;
-  w[2 * 10 + 2] = 1;
+  (options.classes ?? [0, 1, 2]).forEach((c, channel) => (w[channel * 10 + c] = 1));
   const nodes: NodeSpec[] = [
     { op: 'ReduceMean', inputs: ['x'], outputs: ['m'], attrs: { axes: [2, 3], keepdims: 0 } },
     { op: 'MatMul', inputs: ['m', 'w'], outputs: ['l0'] },

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers';
 import { LABELS, RECIPE, classifierModel, solidImage } from './batch-fixtures';
-import { buildModel } from '../fixtures/onnx-builder';
 
 let dir: string;
 let model: string;
@@ -86,22 +85,8 @@ describe('onnx-workbench eval', () => {
 
   it('A/B lists the files where the two models disagree', async () => {
     const moved = join(dir, 'moved.onnx');
-    const w = new Array(30).fill(0);
-    w[0 * 10 + 0] = 1;
-    w[1 * 10 + 3] = 1; // green → c3
-    w[2 * 10 + 2] = 1;
-    await writeFile(
-      moved,
-      buildModel({
-        inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 32, 32] }],
-        outputs: [{ name: 'logits', dtype: 'float32', shape: ['batch', 10] }],
-        initializers: [{ name: 'w', dtype: 'float32', dims: [3, 10], data: w }],
-        nodes: [
-          { op: 'ReduceMean', inputs: ['x'], outputs: ['m'], attrs: { axes: [2, 3], keepdims: 0 } },
-          { op: 'MatMul', inputs: ['m', 'w'], outputs: ['logits'] },
-        ],
-      }),
-    );
+    // Green read as class 3 instead of 1: the files where A and B disagree are the green ones.
+    await writeFile(moved, classifierModel({ classes: [0, 3, 2] }));
     const r = cli(model, root, '--against', moved, '--recipe', recipe, '--out', join(dir, 'ab'), '--json');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);

@@ -394,6 +394,17 @@ export class BatchSession {
 
   // ---- The job --------------------------------------------------------------------------
 
+  /** The input folder with the form's listing choices (subfolders, globs, types). */
+  #inputSpec(folder: string) {
+    return {
+      folder,
+      recursive: this.recursive,
+      include: parseGlobs(this.include),
+      exclude: parseGlobs(this.exclude),
+      types: [...this.types],
+    };
+  }
+
   /** The job as the form describes it, or what is missing, in words. */
   job(): { job: BatchJobInput } | { missing: string } {
     const model = this.modelPath;
@@ -415,13 +426,7 @@ export class BatchSession {
     const job = modelBatchJob({
       model,
       recipe: task ? { ...(recipe ?? {}), task: $state.snapshot(task) } : recipe,
-      input: {
-        folder: input,
-        recursive: this.recursive,
-        include: parseGlobs(this.include),
-        exclude: parseGlobs(this.exclude),
-        types: [...this.types],
-      },
+      input: this.#inputSpec(input),
       output: { folder: output, write, overwrite: this.overwrite, ...(allowInsideInput ? { allowInsideInput } : {}) },
       provider: this.provider,
       threads: this.threads,
@@ -516,13 +521,7 @@ export class BatchSession {
     // Counting does not write; a missing output folder or output kind must not hide the count.
     return {
       model: this.modelPath,
-      input: {
-        folder: input,
-        recursive: this.recursive,
-        include: parseGlobs(this.include),
-        exclude: parseGlobs(this.exclude),
-        types: [...this.types],
-      },
+      input: this.#inputSpec(input),
       output: { folder: isAbsolutePath(output) ? output : defaultOutputFolder(input) },
       ...speech,
     };
