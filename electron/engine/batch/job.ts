@@ -29,7 +29,7 @@ import { allocateData, packPixels, type ImageTensorData } from '../image/pack';
 import { runTiled } from '../image/tiles';
 import { loadOrt } from '../ort';
 import { rasterToPng } from '../results/encode';
-import { interpretOutputs, readLabelsFile } from '../results/interpret';
+import { type TaskFiles, interpretOutputs, readLabelsFile, readTaskFiles } from '../results/interpret';
 import { metadataLabels } from '../../../shared/postprocess/labels';
 import { renderResultImage } from '../results/render';
 import type { SessionCache } from '../run/session-cache';
@@ -78,7 +78,7 @@ export interface BatchRunOptions {
    * the job keeps a batch more in flight, so the thread goes on while a run holds this one.
    */
   decoder?: {
-    decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions): Promise<TimedImage>;
+    decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions, pack?: boolean): Promise<TimedImage>;
     concurrency: number;
     warm?(): void;
   };
@@ -96,6 +96,8 @@ const MAX_FINISHING = 256;
 interface Decoded {
   file: ListedFile;
   pixels: Uint8Array;
+  /** The image's tensor values, packed by the decoder thread (pixels are then empty). */
+  packed?: ImageTensorData;
   channels: 3 | 4;
   transform: ImageTransform;
   original: OriginalImage;
@@ -234,7 +236,11 @@ class BatchRun {
     // Deep enough to hold what the decoders do while the session is made, and a few batches
     // after; two batches at least, and past that no more than about 64 MB of pixels. Full-size
     // images for tiles are big: two of them at most.
-    const pixelBytes = plan.recipe.resize.width * plan.recipe.resize.height * 4;
+    // An image waits as its tensor values (packed by the decoder thread) or as RGBA at most.
+    const pixelBytes =
+      plan.recipe.resize.width *
+      plan.recipe.resize.height *
+      Math.max(4, channelCount(plan.recipe) * allocateData(plan.recipe.dtype, 0).BYTES_PER_ELEMENT);
     this.decoded = new BoundedQueue(
       plan.tiles ? 2 : Math.max(2 * b, Math.min(Math.max(4, 4 * b), Math.floor(QUEUE_BYTES / pixelBytes))),
     );
@@ -493,7 +499,8 @@ class BatchRun {
       let image: TimedImage;
       try {
         const options = { maxPixels: plan.job.maxPixels };
-        image = await (this.options.decoder?.decode(file.path, plan.recipe, options) ??
+        // A tiled job cuts its tiles from the pixels; any other packs them on the decoder thread.
+        image = await (this.options.decoder?.decode(file.path, plan.recipe, options, !plan.tiles) ??
           (this.options.decode ?? decodeImage)(file.path, plan.recipe, options));
       } catch (error) {
         if (this.stopped) return;
@@ -510,6 +517,7 @@ class BatchRun {
       const item: Decoded = {
         file,
         pixels: image.pixels,
+        ...(image.packed ? { packed: image.packed } : {}),
         channels: image.channels,
         transform: image.transform,
         original: image.original,
@@ -575,7 +583,9 @@ class BatchRun {
     if (fixedBatch) data.fill(0);
     const packMs = batch.map((d, k) => {
       const t0 = this.clock();
-      packPixels(d.pixels, d.channels, w, h, recipe, data, k * per);
+      // Packed on the decoder thread: the same dtype and size, copied into its place in the batch.
+      if (d.packed?.length === per) (data as Float32Array).set(d.packed as Float32Array, k * per);
+      else packPixels(d.pixels, d.channels, w, h, recipe, data, k * per);
       return this.clock() - t0;
     });
     const dims = stackable ? tensorDims(recipe.layout, c, h, w, n) : tensorDims(recipe.layout, c, h, w);
@@ -713,16 +723,18 @@ class BatchRun {
     }
   }
 
+  /** The labels and charset the task names, read for the first image and kept for the job. */
+  private taskFiles: Promise<TaskFiles> | null = null;
+
   private async interpret(item: RunItem): Promise<{ result: TaskResult<Raster> | null; summary: BatchResultSummary }> {
     const { plan } = this;
     if (!plan.task) return { result: null, summary: outputsSummary(item.outputs) };
-    const results = await interpretOutputs({
-      info: plan.info,
-      outputs: item.outputs,
-      transforms: [item.transform],
-      recipe: plan.recipe,
-      task: plan.task,
-    });
+    const outputs = [...item.outputs.values()];
+    this.taskFiles ??= readTaskFiles(plan.task, outputs);
+    const results = await interpretOutputs(
+      { info: plan.info, outputs: item.outputs, transforms: [item.transform], recipe: plan.recipe, task: plan.task },
+      this.taskFiles,
+    );
     const result = results.find((r) => !('image' in r) || r.image === 0) ?? results[0] ?? null;
     return { result, summary: summarizeResults(result ? [result] : []) };
   }
