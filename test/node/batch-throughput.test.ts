@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchItemRecord, BatchProgress } from '../../shared/batch';
 import { describeSpeed } from '../../shared/batch';
+import type { PreprocessRecipe } from '../../shared/recipe';
 import { memoryPortPair } from '../../shared/rpc/port';
 import { serveRpc } from '../../shared/rpc/server';
 import { progressLine } from '../../electron/cli/progress-lines';
@@ -256,18 +257,30 @@ describe('decoding on a thread of its own', () => {
     const worker = new DecodeWorker(entry, 2);
     try {
       expect(await worker.started()).toBe(true);
-      const order = [a, a, b, b, a];
-      const got = await Promise.all(order.map((r, k) => worker.decode(join(input, names[k % names.length]), r, {}, true)));
-      for (const [k, r] of order.entries()) {
-        const want = await decodeImage(join(input, names[k % names.length]), r);
+      // What decodeImage and packPixels make on this thread.
+      const packedHere = async (path: string, r: PreprocessRecipe) => {
+        const want = await decodeImage(path, r);
         const { tensorWidth: w, tensorHeight: h } = want.transform;
         const values = allocateData(r.dtype, w * h * 3);
         packPixels(want.pixels, want.channels, w, h, r, values, 0);
+        return { values, transform: want.transform };
+      };
+      const order = [a, a, b, b, a];
+      const got = await Promise.all(order.map((r, k) => worker.decode(join(input, names[k % names.length]), r, {}, true)));
+      for (const [k, r] of order.entries()) {
+        const want = await packedHere(join(input, names[k % names.length]), r);
+        const { values } = want;
         expect(got[k].packed?.constructor).toBe(values.constructor);
         expect([...got[k].packed!]).toEqual([...values]);
         expect(got[k].pixels.length).toBe(0);
         expect(got[k].transform).toEqual(want.transform);
       }
+      // Buffers given back are packed into again (moved: the engine's views of them are emptied).
+      for (const g of got) worker.recycle(g.packed!);
+      expect(got[0].packed!.length).toBe(0);
+      const again = await Promise.all(names.map((n) => worker.decode(join(input, n), a, {}, true)));
+      for (const [k, n] of names.entries())
+        expect([...again[k].packed!]).toEqual([...(await packedHere(join(input, n), a)).values]);
     } finally {
       await worker.close();
     }

@@ -79,6 +79,8 @@ export interface BatchRunOptions {
    */
   decoder?: {
     decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions, pack?: boolean): Promise<TimedImage>;
+    /** Takes back a packed image's buffer once its values are copied. */
+    recycle?(values: ArrayBufferView): void;
     concurrency: number;
     warm?(): void;
   };
@@ -584,8 +586,10 @@ class BatchRun {
     const packMs = batch.map((d, k) => {
       const t0 = this.clock();
       // Packed on the decoder thread: the same dtype and size, copied into its place in the batch.
-      if (d.packed?.length === per) (data as Float32Array).set(d.packed as Float32Array, k * per);
-      else packPixels(d.pixels, d.channels, w, h, recipe, data, k * per);
+      if (d.packed?.length === per) {
+        (data as Float32Array).set(d.packed as Float32Array, k * per);
+        this.options.decoder?.recycle?.(d.packed);
+      } else packPixels(d.pixels, d.channels, w, h, recipe, data, k * per);
       return this.clock() - t0;
     });
     const dims = stackable ? tensorDims(recipe.layout, c, h, w, n) : tensorDims(recipe.layout, c, h, w);

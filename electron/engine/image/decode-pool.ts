@@ -21,6 +21,11 @@ export interface DecodeRequest {
   pack: boolean;
 }
 
+/** A packed image's buffer, given back once its values are in the batch: the worker packs the next into it. */
+export interface RecycleRequest {
+  recycle: ArrayBuffer;
+}
+
 /** A decoded image; when packed, its tensor values instead of its pixels (pixels then empty). */
 export type WorkerImage = DecodedImage & { packed?: ImageTensorData };
 
@@ -144,6 +149,16 @@ export class DecodeWorker {
     worker.on('exit', (code) => gone(`exit code ${code}`));
     this.worker = worker;
     return worker;
+  }
+
+  /**
+   * Gives a packed image's buffer back to the worker (moved, not copied) once it is no longer
+   * read: a new buffer per image would be hundreds of megabytes of garbage over a job.
+   */
+  recycle(values: ArrayBufferView): void {
+    const buffer = values.buffer;
+    if (!this.worker || !this.ready || !(buffer instanceof ArrayBuffer) || buffer.byteLength !== values.byteLength) return;
+    this.worker.postMessage({ recycle: buffer } satisfies RecycleRequest, [buffer]);
   }
 
   /** Ends the worker (images in flight fail). */

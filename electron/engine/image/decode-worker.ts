@@ -7,8 +7,8 @@ import sharp from 'sharp';
 import { toErrorInfo } from '../../../shared/result';
 import { channelCount, type PreprocessRecipe } from '../../../shared/recipe';
 import { decodeImage } from './decode';
-import type { DecodeReply, DecodeRequest, DecodeWorkerData, WorkerImage } from './decode-pool';
-import { allocateData, packPixels } from './pack';
+import type { DecodeReply, DecodeRequest, DecodeWorkerData, RecycleRequest, WorkerImage } from './decode-pool';
+import { allocateData, dataView, packPixels } from './pack';
 
 // Each image on one libvips thread: the pool decodes `concurrency` at once, which is where the
 // cores go (sharp's default elsewhere than glibc Linux is a thread per core for every image, and
@@ -32,7 +32,9 @@ async function decodeOne(r: DecodeRequest & { recipe: PreprocessRecipe }): Promi
     if (r.pack) {
       // The image's part of the model's input, made here rather than on the thread that runs the model.
       const { tensorWidth: w, tensorHeight: h } = image.transform;
-      const packed = allocateData(r.recipe.dtype, w * h * channelCount(r.recipe));
+      const n = w * h * channelCount(r.recipe);
+      const used = takeBuffer(n * allocateData(r.recipe.dtype, 0).BYTES_PER_ELEMENT);
+      const packed = used ? dataView(r.recipe.dtype, used) : allocateData(r.recipe.dtype, n);
       packPixels(image.pixels, image.channels, w, h, r.recipe, packed, 0);
       image.packed = packed;
       image.pixels = new Uint8Array(0);
@@ -67,7 +69,21 @@ function pump() {
   }
 }
 
-port.on('message', (r: DecodeRequest) => {
+/** Buffers of packed images given back by the engine, to pack the next ones into (a few at most). */
+const spare: ArrayBuffer[] = [];
+const MAX_SPARE = 16;
+
+function takeBuffer(bytes: number): ArrayBuffer | undefined {
+  const k = spare.findIndex((b) => b.byteLength === bytes);
+  return k < 0 ? undefined : spare.splice(k, 1)[0];
+}
+
+port.on('message', (r: DecodeRequest | RecycleRequest) => {
+  if ('recycle' in r) {
+    spare.push(r.recycle);
+    if (spare.length > MAX_SPARE) spare.shift();
+    return;
+  }
   recipe = r.recipe ?? recipe;
   if (!recipe) {
     port.postMessage({ id: r.id, ok: false, error: { code: 'INTERNAL', message: 'The decoder got no recipe' } });
