@@ -627,6 +627,17 @@ describe('batch view', () => {
     expect(batchJobSchema.parse(request.job)).toEqual(saved);
   });
 
+  it('offers "Use open model" only while another model is chosen, and goes back to the open one', async () => {
+    await openBatch({ 'dialog.openModel': () => ({ ok: true, value: { path: '/models/other.onnx' } }) }, desktopInfo);
+    const box = screen.getByRole('region', { name: 'Model' });
+    expect(within(box).queryByRole('button', { name: 'Use open model' })).toBeNull();
+    await fireEvent.click(within(box).getByRole('button', { name: 'Choose…' }));
+    expect(await within(box).findByText('other.onnx')).toBeInTheDocument();
+    await fireEvent.click(within(box).getByRole('button', { name: 'Use open model' }));
+    expect(await within(box).findByText(MODEL.split('/').at(-1)!)).toBeInTheDocument();
+    expect(within(box).queryByRole('button', { name: 'Use open model' })).toBeNull();
+  });
+
   it('takes a folder dropped on a folder field in the desktop app', async () => {
     const api = await openBatch({}, desktopInfo);
     api.droppedPath = (file) => ({ ok: true, value: `/home/ada/${file.name}` });
