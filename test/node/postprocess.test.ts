@@ -22,14 +22,8 @@ import {
   type SegmentationResult,
   type TaskSettingsInput,
 } from '../../shared/tasks';
+import { ctxOf } from './postprocess-fixtures';
 
-const ctxOf = (outputs: OutputTensor[], extra: Partial<PostprocessContext> = {}): PostprocessContext => ({
-  outputs,
-  transforms: [],
-  metadata: {},
-  metadataParsed: {},
-  ...extra,
-});
 const out = (name: string, dims: number[], data: ArrayLike<number>, dtype = 'float32'): OutputTensor => ({
   name,
   dims,

@@ -227,24 +227,18 @@ export class Workbench {
         this.#choosing = false;
       }
     }
-    this.fileBrowser = {
-      mode: 'file',
-      title: 'Open model',
-      extensions: ['.onnx'],
-      startPath: this.lastFolder,
-      onChoose: (path) => void this.openModel(path),
-    };
+    this.browse({ mode: 'file', title: 'Open model', extensions: ['.onnx'], onChoose: (path) => void this.openModel(path) });
   }
 
   /** "Add folder…" in the library: the server-side browser in folder mode (no native folder dialog yet). */
   chooseLibraryFolder(): void {
+    this.browse({ mode: 'folder', title: 'Add folder to library', onChoose: (path) => void this.library.addFolder(path) });
+  }
+
+  /** Opens the app's file browser unless it is open; without a start path, where the last one was left. */
+  browse(request: FileBrowserRequest): void {
     if (this.fileBrowser) return;
-    this.fileBrowser = {
-      mode: 'folder',
-      title: 'Add folder to library',
-      startPath: this.lastFolder,
-      onChoose: (path) => void this.library.addFolder(path),
-    };
+    this.fileBrowser = { ...request, startPath: request.startPath ?? this.lastFolder };
   }
 
   /**
