@@ -9,6 +9,7 @@ import type { PipelineProgress, PipelineRegion, PipelineRequest, PipelineResult 
 import type { ProviderId } from '../../../shared/providers';
 import type { WorkbenchErrorInfo } from '../../../shared/result';
 import { baseName, dirName, joinPath, stem } from './paths';
+import { PipelineFolderJob } from './pipeline-folder.svelte';
 import { Task } from './task.svelte';
 
 /** The example shipped with the app: resources/pipelines/, beside resources/samples/. */
@@ -85,6 +86,9 @@ export class PipelineSession {
   note = $state<string | null>(null);
 
   readonly run: Task<PipelineResult, PipelineProgress>;
+  /** One image (`run`), or every image of a folder as a job (`folderJob`). */
+  over = $state<'image' | 'folder'>('image');
+  readonly folderJob: PipelineFolderJob;
   /** What the result on screen was run with ("Save annotated image" runs exactly this again). */
   ran = $state.raw<Request | null>(null);
 
@@ -101,6 +105,7 @@ export class PipelineSession {
   constructor(api: Api) {
     this.api = api;
     this.run = new Task((options) => this.api.call('pipeline.run', this.#request!, options));
+    this.folderJob = new PipelineFolderJob(api);
   }
 
   get result(): PipelineResult | null {
