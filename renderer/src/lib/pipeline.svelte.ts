@@ -4,6 +4,7 @@
 // It lives as long as the workbench, so a run survives switching views.
 import type { Api } from '../../../shared/api';
 import type { SampleModel } from '../../../shared/contract';
+import type { JobInfo } from '../../../shared/jobs';
 import { type Drawing, paletteColor, scoreLabel } from '../../../shared/drawing';
 import type { PipelineProgress, PipelineRegion, PipelineRequest, PipelineResult } from '../../../shared/pipeline';
 import type { ProviderId } from '../../../shared/providers';
@@ -139,6 +140,14 @@ export class PipelineSession {
     if (this.exampleOrientation === null) return;
     const file = this.file.trim();
     this.file = joinPath(dirName(file), on ? EXAMPLE_ORIENTATION_PIPELINE : EXAMPLE_PIPELINE);
+  }
+
+  /** Follows a pipeline job over a folder running on the main side (a reloaded page): the view shows it with its file. */
+  attachFolderJob(info: JobInfo): void {
+    if (info.kind !== 'batch' || !info.request.pipeline || this.folderJob.running) return;
+    this.chooseFile(info.request.model);
+    this.over = 'folder';
+    this.folderJob.attach(info);
   }
 
   chooseFile(path: string): void {

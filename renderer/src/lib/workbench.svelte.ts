@@ -181,7 +181,7 @@ export class Workbench {
     const running = result.value.filter(isRunningJob);
     for (const info of running) {
       // A pipeline over a folder is a batch job that the Pipeline view follows.
-      if (isPipelineJob(info)) this.pipeline.folderJob.attach(info);
+      if (isPipelineJob(info)) this.pipeline.attachFolderJob(info);
       else if (info.kind === 'batch') this.batch.attach(info);
       else if (info.kind === 'eval') this.evaluation.attach(info);
     }
