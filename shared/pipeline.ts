@@ -112,7 +112,12 @@ function taskIssues(steps: StepKinds, i: number): { path: (string | number)[]; m
   const issues: { path: (string | number)[]; message: string }[] = [];
   const from = step.from;
   const source = from.kind === 'regions' ? steps.slice(0, i).find((s) => s.id === from.step) : undefined;
-  if (from.kind === 'regions' && source && source.from.kind === 'input' && !(REGION_TASKS as readonly string[]).includes(source.task.kind))
+  if (
+    from.kind === 'regions' &&
+    source &&
+    source.from.kind === 'input' &&
+    !(REGION_TASKS as readonly string[]).includes(source.task.kind)
+  )
     issues.push({
       path: ['steps', i, 'from', 'step'],
       message: `"${from.step}" is ${source.task.kind}, which finds no regions (text-detection or detection do)`,

@@ -183,14 +183,15 @@ export class Backend {
     const signal = ctx.signal ?? new AbortController().signal;
     const emit = ctx.emit ?? (() => {});
     // Pipeline steps that name no task run their model's saved one (electron/node/pipeline-tasks.ts).
-    const data = await withSavedTasks(channel, parsed.data, async (model) => (await this.recipeWithTask(model, signal)).recipe?.task);
+    const data = await withSavedTasks(
+      channel,
+      parsed.data,
+      async (model) => (await this.recipeWithTask(model, signal)).recipe?.task,
+    );
     // Every file the request would write is checked against the user's choices first
     // (electron/node/path-grants.ts, shared/file-access.ts); what it chose or wrote is recorded.
     // A job is checked as the one-off call of its kind (jobs.start of an evaluation as eval.run).
-    const asCall =
-      channel === 'jobs.start'
-        ? describeJob((data as { job: JobRequest }).job)
-        : { channel, input: data };
+    const asCall = channel === 'jobs.start' ? describeJob((data as { job: JobRequest }).job) : { channel, input: data };
     try {
       await this.grants.checkRequest(asCall.channel, asCall.input);
     } catch (error) {

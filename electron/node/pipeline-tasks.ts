@@ -14,7 +14,10 @@ export type TaskOf = (model: string) => Promise<TaskSettings | undefined>;
  * The tasks of the steps of a pipeline (a file, or given inline) that name none. A file that
  * cannot be read or parsed gives none: running it then says what is wrong with it.
  */
-export async function savedTasks(source: { file?: string; pipeline?: unknown }, taskOf: TaskOf): Promise<Record<string, TaskSettings>> {
+export async function savedTasks(
+  source: { file?: string; pipeline?: unknown },
+  taskOf: TaskOf,
+): Promise<Record<string, TaskSettings>> {
   let value = source.pipeline;
   let baseDir: string | undefined;
   if (source.file !== undefined) {
@@ -41,7 +44,10 @@ export async function withSavedTasks(channel: string, input: unknown, taskOf: Ta
   }
   const withJob = async <T extends { model: string; pipeline?: { tasks: Record<string, TaskSettings> } }>(job: T): Promise<T> =>
     job.pipeline
-      ? { ...job, pipeline: { ...job.pipeline, tasks: { ...(await savedTasks({ file: job.model }, taskOf)), ...job.pipeline.tasks } } }
+      ? {
+          ...job,
+          pipeline: { ...job.pipeline, tasks: { ...(await savedTasks({ file: job.model }, taskOf)), ...job.pipeline.tasks } },
+        }
       : job;
   if (channel === 'batch.start' || channel === 'batch.count') {
     const r = input as { job: Parameters<typeof withJob>[0] };

@@ -79,7 +79,9 @@ function writeRequest(channel: keyof typeof FILE_WRITES, to: string, overwrite =
     },
     'run.profile': { path: model, inputs: {}, options: { graphOptimization: 'disabled', saveOptimizedModel: to } },
     // A job is checked as the one-off call of its kind: a benchmark job as model.bench.
-    'jobs.start': { job: { kind: 'benchmark', request: { path: model, inputs: {}, providers: ['cpu'], options: { saveOptimizedModel: to } } } },
+    'jobs.start': {
+      job: { kind: 'benchmark', request: { path: model, inputs: {}, providers: ['cpu'], options: { saveOptimizedModel: to } } },
+    },
   };
   return requests[channel];
 }
@@ -366,7 +368,12 @@ describe('jobs started by a page', () => {
   }
   const pipelineJob = (pipelineFile: string, input: string, output: string) => ({
     kind: 'batch',
-    request: { model: pipelineFile, pipeline: {}, input: { folder: input }, output: { folder: output, write: ['csv', 'images'] } },
+    request: {
+      model: pipelineFile,
+      pipeline: {},
+      input: { folder: input },
+      output: { folder: output, write: ['csv', 'images'] },
+    },
   });
 
   it('a pipeline job never reads a special file as its pipeline, and never hangs on one', async () => {
@@ -413,4 +420,3 @@ describe('jobs started by a page', () => {
     expect(FILE_READS['jobs.start']).toMatch(/pipeline file/);
   });
 });
-

@@ -25,7 +25,10 @@ beforeAll(async () => {
   // Enough pictures that the job outlasts a reload on a loaded machine.
   const svg = (k: number) =>
     `<svg xmlns="http://www.w3.org/2000/svg" width="360" height="120"><rect width="100%" height="100%" fill="#fff"/><text x="20" y="80" font-family="DejaVu Sans" font-size="48">PAGE ${k}</text></svg>`;
-  for (let k = 0; k < FILES; k++) await sharp(Buffer.from(svg(k))).png().toFile(join(dir, 'scans', `page-${k}.png`));
+  for (let k = 0; k < FILES; k++)
+    await sharp(Buffer.from(svg(k)))
+      .png()
+      .toFile(join(dir, 'scans', `page-${k}.png`));
   pipelineFile = join(dir, 'ocr.json');
   // No tasks: the models' suggested ones (the charset beside the recognition model).
   await writeFile(
@@ -75,7 +78,11 @@ describe('a pipeline over a folder', () => {
     await field(page, 'Output folder').fill(join(dir, 'results'));
     await page.getByRole('form', { name: 'Pipeline run' }).getByRole('button', { name: /^Run/ }).click();
     await expect.poll(() => done(page), { timeout: 90_000 }).toBeGreaterThan(0);
-    await page.getByRole('region', { name: 'Text read lately' }).getByText(/PAGE \d+/).first().waitFor();
+    await page
+      .getByRole('region', { name: 'Text read lately' })
+      .getByText(/PAGE \d+/)
+      .first()
+      .waitFor();
 
     await page.reload();
     await openPipelineView(page);

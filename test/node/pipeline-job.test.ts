@@ -96,9 +96,9 @@ describe('steps that name no task', () => {
     const named = parsePipeline(ocr(true), { tasks: { det: classes } });
     expect(named.steps[0].task.kind).toBe('text-detection');
     // A saved task of the wrong kind breaks the rules on kinds: said, with where it came from.
-    expect(() =>
-      parsePipeline(file, { tasks: { det: classes, rec } }),
-    ).toThrow(/with the tasks saved for the models that name none\): steps\.1\.from\.step: "det" is classification, which finds no regions/);
+    expect(() => parsePipeline(file, { tasks: { det: classes, rec } })).toThrow(
+      /with the tasks saved for the models that name none\): steps\.1\.from\.step: "det" is classification, which finds no regions/,
+    );
   });
 });
 
@@ -132,7 +132,10 @@ describe('a pipeline over a folder (engine)', () => {
     expect(broken.status).toBe('failed');
     expect(broken.error).toMatch(/broken\.png/);
 
-    const lines = (await readFile(join(output, 'results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(join(output, 'results.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const hello = lines.find((l) => l.file === 'a/hello.png');
     expect(hello).toMatchObject({ status: 'ok', width: 480, height: 220, result: { task: 'pipeline', regions: 2 } });
     expect(hello.result.pipeline.regions).toHaveLength(2);
@@ -171,7 +174,12 @@ describe('a pipeline over a folder (engine)', () => {
 
 describe('a pipeline job through the services', () => {
   const dataDir = tmpDataDir();
-  const services = createServices({ launch: sourceEngineLauncher(), host: serverHost(), resourcesDir: join(ROOT, 'resources'), dataDir });
+  const services = createServices({
+    launch: sourceEngineLauncher(),
+    host: serverHost(),
+    resourcesDir: join(ROOT, 'resources'),
+    dataDir,
+  });
   afterAll(async () => {
     services.dispose();
     await rm(dataDir, { recursive: true, force: true });
@@ -191,7 +199,13 @@ describe('a pipeline job through the services', () => {
       const expected = await scans(input, 3);
       const pipelineFile = join(dir, 'no-tasks.json');
       await writeFile(pipelineFile, JSON.stringify(ocr(false)));
-      const request = { model: pipelineFile, pipeline: {}, input: { folder: input }, output: { folder: output }, options: { provider: 'cpu' } };
+      const request = {
+        model: pipelineFile,
+        pipeline: {},
+        input: { folder: input },
+        output: { folder: output },
+        options: { provider: 'cpu' },
+      };
       const { jobId } = await call<{ jobId: string }>('jobs.start', { job: { kind: 'batch', request }, jobId: 'ocr-job' });
       // The job shows up in the registry with the tasks looked up for it (a reloaded page finds it there).
       const listed = (await call<JobInfo[]>('jobs.list', {})).find((j) => j.jobId === jobId);

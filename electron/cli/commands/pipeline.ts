@@ -88,7 +88,10 @@ export function pipelineResultJson(r: PipelineResult, files: { image?: string } 
       notes: s.notes,
       results: s.results.map((x) => resultJson(x)),
     })),
-    regions: r.regions.map((g) => ({ ...regionJson(g), children: g.children.map((c) => ({ step: c.step, result: resultJson(c.result) })) })),
+    regions: r.regions.map((g) => ({
+      ...regionJson(g),
+      children: g.children.map((c) => ({ step: c.step, result: resultJson(c.result) })),
+    })),
     ...(files.image ? { annotatedImage: files.image } : {}),
     totalMs: r.totalMs,
   };
@@ -124,7 +127,13 @@ type PipelineValues = {
 };
 
 /** The pipeline over a folder, as a batch job; an output folder holding an earlier run is gone on with only with --resume. */
-async function folderCommand(file: string, folder: string, values: PipelineValues, options: BatchJob['options'], ctx: CliContext) {
+async function folderCommand(
+  file: string,
+  folder: string,
+  values: PipelineValues,
+  options: BatchJob['options'],
+  ctx: CliContext,
+) {
   if (values.out === undefined) throw new UsageError('pipeline over a folder needs an output folder: --out DIR');
   const write = parsePipelineWrite(values.write);
   const mode = values.progress ?? (values.json ? 'json' : process.stderr.isTTY ? 'bar' : 'lines');

@@ -5,7 +5,14 @@
 // cancel, failures and maxFailures, and results.csv/jsonl rebuilt from the journal.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { BatchFailure, BatchItemRecord, BatchItemTimings, BatchJob, BatchResultSummary, BatchSummary } from '../../../shared/batch';
+import type {
+  BatchFailure,
+  BatchItemRecord,
+  BatchItemTimings,
+  BatchJob,
+  BatchResultSummary,
+  BatchSummary,
+} from '../../../shared/batch';
 import { WorkbenchError, toErrorInfo } from '../../../shared/result';
 import { CRASHED, tooManyFailures } from './failures';
 import { PauseGate } from './flow';
@@ -73,7 +80,15 @@ export async function runFileByFile(
       for (const file of journal.lastStarted) {
         const entry = journal.entries.get(file);
         if (entry?.status !== 'started' || entry.key !== key) continue;
-        await journal.append({ type: 'item', file, status: 'failed', error: CRASHED, ms: { decode: 0, run: 0, post: 0 }, key, at });
+        await journal.append({
+          type: 'item',
+          file,
+          status: 'failed',
+          error: CRASHED,
+          ms: { decode: 0, run: 0, post: 0 },
+          key,
+          at,
+        });
       }
     }
     // Files earlier runs of this job settled: counted at once, not run again (failed ones with

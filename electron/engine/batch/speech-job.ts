@@ -6,7 +6,13 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type BatchJob, type BatchResultSummary, type BatchSummary, SPEECH_ACTIVITY, outputUnavailable } from '../../../shared/batch';
+import {
+  type BatchJob,
+  type BatchResultSummary,
+  type BatchSummary,
+  SPEECH_ACTIVITY,
+  outputUnavailable,
+} from '../../../shared/batch';
 import { WorkbenchError } from '../../../shared/result';
 import { sessionOptionsSchema } from '../../../shared/run';
 import { readModelInfo } from '../../common/onnx/reader';

@@ -96,7 +96,13 @@ export async function runPipelineJob(job: BatchJob, options: BatchRunOptions, jo
           width: result.image.width,
           height: result.image.height,
           outputs: written,
-          ms: { decode: sum('prepareMs'), run: sum('runMs'), post: sum('postprocessMs'), write: performance.now() - ran, wait: 0 },
+          ms: {
+            decode: sum('prepareMs'),
+            run: sum('runMs'),
+            post: sum('postprocessMs'),
+            write: performance.now() - ran,
+            wait: 0,
+          },
         };
       },
     };

@@ -208,7 +208,11 @@ export async function runPipeline(
 }
 
 /** The original with the regions (and their text) drawn on it. */
-export async function annotatedImage(input: string, shown: TaskResult<Raster> | undefined, format: 'png' | 'jpeg'): Promise<Buffer> {
+export async function annotatedImage(
+  input: string,
+  shown: TaskResult<Raster> | undefined,
+  format: 'png' | 'jpeg',
+): Promise<Buffer> {
   if (!shown) throw new WorkbenchError('INTERNAL', 'The pipeline gave no result to draw');
   return renderResultImage(input, shown, { format, showLabels: true });
 }
