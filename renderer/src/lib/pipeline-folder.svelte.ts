@@ -1,12 +1,12 @@
 // The Pipeline view over a folder: the pipeline file run on every image of a folder as a batch job
-// (shared/batch.ts `pipeline`), followed like any batch job (a `BatchRun`), so the job's progress
-// panel, failure list, pause, cancel and resume are the Batch view's. A reloaded page attaches to
+// (shared/batch.ts `pipeline`), followed like any batch job (a `BatchRun`, which the Batch view's
+// progress panel reads as it is), so progress, the failure list, pause and cancel are the Batch view's. A reloaded page attaches to
 // a pipeline job still running (workbench.attachJobs sends it here, not to the Batch view).
 import type { Api } from '../../../shared/api';
-import type { BatchJobInput, BatchOutputKind, BatchProgress, BatchSummary } from '../../../shared/batch';
+import type { BatchJobInput, BatchOutputKind } from '../../../shared/batch';
 import { type JobInfo, isRunningJob, newJobId } from '../../../shared/jobs';
 import type { WorkbenchErrorInfo } from '../../../shared/result';
-import { BatchRun, type RunLabel } from './batch-run.svelte';
+import { BatchRun } from './batch-run.svelte';
 import type { ProviderPick } from './pipeline.svelte';
 
 /** A running batch job that is a pipeline over a folder. */
@@ -39,30 +39,6 @@ export class PipelineFolderJob {
 
   get running(): boolean {
     return this.starting || (this.run?.running ?? false);
-  }
-  get jobId(): string | null {
-    return this.run?.jobId ?? null;
-  }
-  get progress(): BatchProgress | null {
-    return this.run?.progress ?? null;
-  }
-  get summary(): BatchSummary | null {
-    return this.run?.summary ?? null;
-  }
-  get paused(): boolean {
-    return this.run?.paused ?? false;
-  }
-  get cancelling(): boolean {
-    return this.run?.cancelling ?? false;
-  }
-  get cancelled(): boolean {
-    return this.run?.cancelled ?? false;
-  }
-  get controlError(): WorkbenchErrorInfo | null {
-    return this.run?.controlError ?? null;
-  }
-  get runLabel(): RunLabel | null {
-    return this.run?.label ?? null;
   }
   /** Why the job stopped, when it failed (or could not start). */
   get error(): WorkbenchErrorInfo | null {
@@ -105,6 +81,7 @@ export class PipelineFolderJob {
 
   async #follow(run: BatchRun): Promise<void> {
     this.startError = null;
+    run.openFolder = this.openFolder;
     this.run = run;
     await run.follow();
   }
