@@ -49,7 +49,8 @@ export async function withSavedTasks(channel: string, input: unknown, taskOf: Ta
           pipeline: { ...job.pipeline, tasks: { ...(await savedTasks({ file: job.model }, taskOf)), ...job.pipeline.tasks } },
         }
       : job;
-  if (channel === 'batch.start' || channel === 'batch.count') {
+  // Not batch.count: counting files runs no step (and looking a task up may save it in a recipe).
+  if (channel === 'batch.start') {
     const r = input as { job: Parameters<typeof withJob>[0] };
     return { ...r, job: await withJob(r.job) };
   }

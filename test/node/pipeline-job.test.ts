@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatchJob } from '../../electron/engine/batch/job';
+import { savedTasks, withSavedTasks } from '../../electron/node/pipeline-tasks';
 import { SessionCache } from '../../electron/engine/run/session-cache';
 import type { BatchJobInput, BatchProgress, BatchSummary } from '../../shared/batch';
 import type { JobInfo } from '../../shared/jobs';
@@ -98,6 +99,30 @@ describe('steps that name no task', () => {
     expect(() => parsePipeline(file, { tasks: { det: classes, rec } })).toThrow(
       /with the tasks saved for the models that name none\): steps\.1\.from\.step: "det" is classification, which finds no regions/,
     );
+  });
+
+  it('are looked up by their models, resolved against the pipeline file, before the pipeline runs', async () => {
+    const folder = join(dir, 'lookup');
+    await mkdir(folder, { recursive: true });
+    const file = join(folder, 'p.json');
+    const steps = [
+      { id: 'det', model: 'models/det.onnx' },
+      { id: 'rec', model: '/abs/rec.onnx', from: { kind: 'regions', step: 'det' }, task: { kind: 'text-recognition' } },
+    ];
+    await writeFile(file, JSON.stringify({ format: 'onnx-workbench/pipeline', version: 1, steps }));
+    const asked: string[] = [];
+    const taskOf = async (model: string) => {
+      asked.push(model);
+      return taskSettingsSchema.parse({ kind: 'text-detection' });
+    };
+    // Only the step without a task is looked up, by its model's absolute path.
+    expect(await savedTasks({ file }, taskOf)).toEqual({ det: expect.objectContaining({ kind: 'text-detection' }) });
+    expect(asked).toEqual([join(folder, 'models', 'det.onnx')]);
+    // A job's own tasks win; a file that cannot be read gives none (running it says why).
+    const job = { model: file, pipeline: { tasks: { det: taskSettingsSchema.parse({ kind: 'detection' }) } } };
+    const started = (await withSavedTasks('batch.start', { job }, taskOf)) as { job: typeof job };
+    expect(started.job.pipeline.tasks.det.kind).toBe('detection');
+    expect(await savedTasks({ file: join(folder, 'missing.json') }, taskOf)).toEqual({});
   });
 });
 
