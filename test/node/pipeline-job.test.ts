@@ -212,6 +212,24 @@ describe('a pipeline job through the services', () => {
   }
 
   it(
+    'a one-image run of a pipeline with no tasks reads with the models’ saved (here suggested) tasks',
+    { timeout: 60_000 },
+    async () => {
+      const image = join(dir, 'one', 'hello.png');
+      await textPicture(image, ['HELLO 2026']);
+      const file = join(dir, 'one', 'no-tasks.json');
+      await writeFile(file, JSON.stringify(ocr(false)));
+      const r = await call<{ text: string; steps: { task: string }[] }>('pipeline.run', {
+        file,
+        input: image,
+        options: { provider: 'cpu' },
+      });
+      expect(letters(r.text)).toBe('HELLO2026');
+      expect(r.steps.map((s) => s.task)).toEqual(['text-detection', 'text-recognition']);
+    },
+  );
+
+  it(
     'runs steps with no task as their models’ tasks, and goes on after the engine is killed: every file once',
     { timeout: 120_000 },
     async () => {
@@ -227,12 +245,16 @@ describe('a pipeline job through the services', () => {
         output: { folder: output },
         options: { provider: 'cpu' },
       };
+      // The detection model's saved task (as the Result tab saves it) wins over the suggested one.
+      await call('recipe.save', { path: MODELS.ocrDet, recipe: { task: { kind: 'text-detection', threshold: 0.35 } } });
       const { jobId } = await call<{ jobId: string }>('jobs.start', { job: { kind: 'batch', request }, jobId: 'ocr-job' });
       // The job shows up in the registry with the tasks looked up for it (a reloaded page finds it there).
       const listed = (await call<JobInfo[]>('jobs.list', {})).find((j) => j.jobId === jobId);
       expect(listed).toMatchObject({ kind: 'batch', state: 'running' });
-      const tasks = (listed!.request as { pipeline: { tasks: Record<string, { kind: string }> } }).pipeline.tasks;
+      const tasks = (listed!.request as { pipeline: { tasks: Record<string, { kind: string; threshold?: number }> } }).pipeline
+        .tasks;
       expect([tasks.det.kind, tasks.rec.kind]).toEqual(['text-detection', 'text-recognition']);
+      expect(tasks.det.threshold).toBe(0.35);
       let killed = false;
       const summary = await call<BatchSummary>('batch.watch', { jobId }, (e) => {
         const p = e as BatchProgress;
