@@ -45,6 +45,7 @@ import { FolderMaker, type ItemRenderers, JOB_FILES, JOURNAL_FILE, writeItemOutp
 import { type JobPlan, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
 import { runSpeechJob } from './speech-job';
+import { runPipelineJob } from '../pipeline/job';
 import { writeShardState } from './shard-state';
 import { type Clock, HeldTime, realClock } from './timing';
 
@@ -803,6 +804,7 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   options.decoder?.warm?.();
   const jobId = options.jobId ?? `job-${Date.now().toString(36)}`;
   if (job.speech) return runSpeechJob(job, options, jobId);
+  if (job.pipeline) return runPipelineJob(job, options, jobId);
   const plan = await planJob(job);
   const folder = await openOutputFolder(plan, jobId);
   const gate = options.gate ?? new PauseGate();
