@@ -77,82 +77,119 @@ export const MAX_BATCH_SIZE = 64;
 
 const glob = z.string().min(1).max(1000);
 
-export const batchJobSchema = z.strictObject({
-  format: z.literal(BATCH_JOB_FORMAT).default(BATCH_JOB_FORMAT),
-  version: z.literal(1).default(1),
-  name: z.string().max(200).optional(),
-  model: absolutePath,
-  /** Image input recipe(s), task and its settings; an empty recipe is guessed from the model. */
-  recipe: modelRecipeSchema.prefault({}),
-  input: z.strictObject({
-    folder: absolutePath,
-    recursive: z.boolean().default(true),
-    /** Globs on the path relative to the input folder ("**\/*.jpg", "2024/**"); empty: every file. */
-    include: z.array(glob).max(100).default([]),
-    exclude: z.array(glob).max(100).default([]),
-    types: z
-      .array(z.enum(IMAGE_TYPES))
+/** Session options for one-off sessions only (shared/run.ts): never a batch job's. */
+export const ONE_OFF_OPTIONS = ['profiling', 'saveOptimizedModel'] as const;
+
+/** A job's session options without the one-off ones (the schema refuses them; a recipe's may still carry them). */
+export function cachedSessionOptions<T extends object>(options: T): T {
+  const o = { ...options } as Record<string, unknown>;
+  for (const key of ONE_OFF_OPTIONS) delete o[key];
+  return o as T;
+}
+
+export const batchJobSchema = z
+  .strictObject({
+    format: z.literal(BATCH_JOB_FORMAT).default(BATCH_JOB_FORMAT),
+    version: z.literal(1).default(1),
+    name: z.string().max(200).optional(),
+    model: absolutePath,
+    /** Image input recipe(s), task and its settings; an empty recipe is guessed from the model. */
+    recipe: modelRecipeSchema.prefault({}),
+    input: z.strictObject({
+      folder: absolutePath,
+      recursive: z.boolean().default(true),
+      /** Globs on the path relative to the input folder ("**\/*.jpg", "2024/**"); empty: every file. */
+      include: z.array(glob).max(100).default([]),
+      exclude: z.array(glob).max(100).default([]),
+      types: z
+        .array(z.enum(IMAGE_TYPES))
+        .min(1)
+        .default([...IMAGE_TYPES]),
+      /** The inputs are the paths in this file (one per line, relative to the folder or absolute inside it), not the folder's listing. */
+      list: absolutePath.optional(),
+    }),
+    output: z.strictObject({
+      folder: absolutePath,
+      write: z.array(z.enum(BATCH_OUTPUTS)).max(BATCH_OUTPUTS.length).default(['csv', 'jsonl']),
+      /** Replace files already in the output folder that this job's journal did not write. */
+      overwrite: z.boolean().default(false),
+      /** Allow the output folder inside the input folder (it is then left out of the listing). */
+      allowInsideInput: z.boolean().default(false),
+    }),
+    /**
+     * Session options; they override the recipe's. A job runs on the cached sessions that runs share:
+     * profiling and saving the optimised model (one-off sessions, a file written) are refused.
+     */
+    options: sessionOptionsSchema
+      .partial()
+      .superRefine((o, ctx) => {
+        for (const key of ONE_OFF_OPTIONS)
+          if (o[key])
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: 'a batch job runs on cached sessions: profiling and saving the optimised model are for single runs',
+            });
+      })
+      .optional(),
+    /** Tiles for this job's images (see PreprocessRecipe.tile); they override the recipe's; 'off': whole images. */
+    tile: z.union([tileSettingsSchema, z.literal('off')]).optional(),
+    /** Images per run; auto: 1 when the model's batch dim is fixed, else 8 (4 for big inputs); 1 with tiles. */
+    batchSize: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_BATCH_SIZE)]).default('auto'),
+    /** Images with more pixels are refused from their header, before any decoding. */
+    maxPixels: z
+      .number()
+      .int()
       .min(1)
-      .default([...IMAGE_TYPES]),
-    /** The inputs are the paths in this file (one per line, relative to the folder or absolute inside it), not the folder's listing. */
-    list: absolutePath.optional(),
-  }),
-  output: z.strictObject({
-    folder: absolutePath,
-    write: z.array(z.enum(BATCH_OUTPUTS)).max(BATCH_OUTPUTS.length).default(['csv', 'jsonl']),
-    /** Replace files already in the output folder that this job's journal did not write. */
-    overwrite: z.boolean().default(false),
-    /** Allow the output folder inside the input folder (it is then left out of the listing). */
-    allowInsideInput: z.boolean().default(false),
-  }),
-  /** Session options; they override the recipe's. */
-  options: sessionOptionsSchema.partial().optional(),
-  /** Tiles for this job's images (see PreprocessRecipe.tile); they override the recipe's; 'off': whole images. */
-  tile: z.union([tileSettingsSchema, z.literal('off')]).optional(),
-  /** Images per run; auto: 1 when the model's batch dim is fixed, else 8 (4 for big inputs); 1 with tiles. */
-  batchSize: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_BATCH_SIZE)]).default('auto'),
-  /** Images with more pixels are refused from their header, before any decoding. */
-  maxPixels: z
-    .number()
-    .int()
-    .min(1)
-    .max(2 ** 40)
-    .default(DEFAULT_MAX_PIXELS),
-  /** On resume, run the files that failed before again (by default they are kept as failed). */
-  retryFailed: z.boolean().default(false),
-  /** This job is shard `index` of `count`: it takes the files whose path hash falls in its share (shared/shard.ts). */
-  shard: z
-    .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1).max(MAX_SHARDS) })
-    .refine((s) => s.index < s.count, { message: 'the shard index must be below the shard count' })
-    .optional(),
-  /**
-   * An audio job: the folder's .wav files through a voice-activity model (task speech-activity),
-   * chunk by chunk with its state carried over; each file's speech segments go to results.csv/jsonl.
-   */
-  speech: z
-    .strictObject({
-      settings: speechSettingsSchema.prefault({}),
-      sampleRate: z.union([z.literal(16000), z.literal(8000)]).default(16000),
-    })
-    .optional(),
-  /**
-   * A pipeline job: `model` is then a pipeline file (shared/pipeline.ts), whose steps each image
-   * goes through; each file's regions and text go to results.csv/jsonl, its annotated image to images/.
-   */
-  pipeline: z
-    .strictObject({
-      /**
-       * Tasks of the steps the file names none for, by step id: filled in by the app from each
-       * model's saved recipe (or the suggested task) when the job starts.
-       */
-      tasks: z.record(z.string().max(64), taskSettingsSchema).default({}),
-    })
-    .optional(),
-  /** More failed files than this stop the job (state failed, error TOO_MANY_FAILURES): a count, or a share of the files. */
-  maxFailures: z
-    .union([z.strictObject({ count: z.number().int().min(0) }), z.strictObject({ percent: z.number().min(0).max(100) })])
-    .optional(),
-});
+      .max(2 ** 40)
+      .default(DEFAULT_MAX_PIXELS),
+    /** On resume, run the files that failed before again (by default they are kept as failed). */
+    retryFailed: z.boolean().default(false),
+    /** This job is shard `index` of `count`: it takes the files whose path hash falls in its share (shared/shard.ts). */
+    shard: z
+      .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1).max(MAX_SHARDS) })
+      .refine((s) => s.index < s.count, { message: 'the shard index must be below the shard count' })
+      .optional(),
+    /**
+     * An audio job: the folder's .wav files through a voice-activity model (task speech-activity),
+     * chunk by chunk with its state carried over; each file's speech segments go to results.csv/jsonl.
+     */
+    speech: z
+      .strictObject({
+        settings: speechSettingsSchema.prefault({}),
+        sampleRate: z.union([z.literal(16000), z.literal(8000)]).default(16000),
+      })
+      .optional(),
+    /**
+     * A pipeline job: `model` is then a pipeline file (shared/pipeline.ts), whose steps each image
+     * goes through; each file's regions and text go to results.csv/jsonl, its annotated image to images/.
+     */
+    pipeline: z
+      .strictObject({
+        /**
+         * Tasks of the steps the file names none for, by step id: filled in by the app from each
+         * model's saved recipe (or the suggested task) when the job starts.
+         */
+        tasks: z.record(z.string().max(64), taskSettingsSchema).default({}),
+      })
+      .optional(),
+    /** More failed files than this stop the job (state failed, error TOO_MANY_FAILURES): a count, or a share of the files. */
+    maxFailures: z
+      .union([z.strictObject({ count: z.number().int().min(0) }), z.strictObject({ percent: z.number().min(0).max(100) })])
+      .optional(),
+  })
+  .superRefine((job, ctx) => {
+    // A pipeline's steps each have their own image size and run one image (or region) at a time.
+    if (!job.pipeline) return;
+    const refuse = (key: string, what: string) =>
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `a pipeline job takes no ${what}: its steps run one image at a time`,
+      });
+    if (job.tile !== undefined) refuse('tile', 'tiles');
+    if (job.batchSize !== 'auto') refuse('batchSize', 'batch size');
+  });
 export type BatchJob = z.output<typeof batchJobSchema>;
 export type BatchJobInput = z.input<typeof batchJobSchema>;
 

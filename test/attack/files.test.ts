@@ -13,8 +13,7 @@ import { readInitializerData, readModelInfo } from '../../electron/common/onnx/r
 import { PathGrants, isPlainAbsolute } from '../../electron/node/path-grants';
 import { createServices, serverHost } from '../../electron/node/services';
 import type { ChannelName } from '../../shared/contract';
-import { FILE_READS, FILE_WRITES, JOB_CHECKED_AS } from '../../shared/file-access';
-import { JOB_KINDS } from '../../shared/jobs';
+import { FILE_WRITES } from '../../shared/file-access';
 import { printable } from '../../shared/format';
 import { buildModel, type ModelSpec } from '../fixtures/onnx-builder';
 import { MODELS, ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
@@ -414,9 +413,42 @@ describe('jobs started by a page', () => {
     expect((await readdir(input)).sort()).toEqual([...files].sort());
   });
 
-  it('jobs.start of each kind is checked as the one-off call of that kind', () => {
-    // Every kind has a rule; a new kind without one is a compile error (JOB_CHECKED_AS).
-    expect(Object.keys(JOB_CHECKED_AS).sort()).toEqual([...JOB_KINDS].sort());
-    expect(FILE_READS['jobs.start']).toMatch(/pipeline file/);
+  it('jobs.start of a benchmark is checked as model.bench: no optimised model saved where the user chose nothing', async () => {
+    const to = join(elsewhere, 'bench-optimised.onnx');
+    counts.escapes++;
+    const result = await dispatch('jobs.start', {
+      job: { kind: 'benchmark', request: { path: model, inputs: {}, providers: ['cpu'], options: { saveOptimizedModel: to } } },
+    });
+    expect(result).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    counts.refused++;
+    expect(await readdir(elsewhere)).not.toContain('bench-optimised.onnx');
+  });
+
+  it('a batch job (image or pipeline) never saves an optimised model nor profiles, by batch.start or jobs.start', async () => {
+    const input = join(dir, 'oneoff-in');
+    await imageFolder(input, 1);
+    const pipelineFile = join(ROOT, 'resources', 'pipelines', 'paddleocr.json');
+    const jobs = {
+      image: classifierJob(model, input, join(dir, 'oneoff-out')),
+      pipeline: pipelineJob(pipelineFile, input, join(dir, 'oneoff-out2')).request,
+    };
+    for (const [kind, job] of Object.entries(jobs))
+      for (const extra of [{ saveOptimizedModel: join(elsewhere, `${kind}.onnx`) }, { profiling: true }]) {
+        const request = { ...job, options: { provider: 'cpu', ...extra } };
+        for (const [channel, input] of [
+          ['batch.start', { job: request }],
+          ['jobs.start', { job: { kind: 'batch', request } }],
+        ] as const) {
+          counts.escapes++;
+          const result = await dispatch(channel, input);
+          expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+          expect(!result.ok && result.error.message).toMatch(
+            /options\.(saveOptimizedModel|profiling): a batch job runs on cached sessions/,
+          );
+          counts.refused++;
+        }
+      }
+    expect((await readdir(elsewhere)).filter((f) => f.endsWith('.onnx'))).toEqual([]);
+    expect((await readdir(dir)).filter((f) => f.startsWith('oneoff-out'))).toEqual([]);
   });
 });

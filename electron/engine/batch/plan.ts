@@ -8,6 +8,7 @@ import {
   type BatchJob,
   type BatchOutputKind,
   MAX_BATCH_SIZE,
+  cachedSessionOptions,
   PER_IMAGE_OUTPUTS,
   outputUnavailableFor,
 } from '../../../shared/batch';
@@ -256,18 +257,16 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
   const tiles = recipe.tile ? { plan: planTilesFor(input, recipe), outputs: tiledOutputs(info, task, job) } : null;
   checkOutputs(job, task);
   const limits = context.limits ?? (await readContainerLimits());
-  const options = sessionOptionsSchema.parse({ ...job.recipe.options, ...job.options });
+  // A batch job runs on the cached session; profiling and model export are for single runs.
+  const options = sessionOptionsSchema.parse(cachedSessionOptions({ ...job.recipe.options, ...job.options }));
   // In a container, onnxruntime would size its pool from the host's cores: the quota decides instead.
   const threads = options.intraOpThreads === undefined ? threadsFor(limits, context.cpus?.usable, context.cpus?.host) : null;
-  // A batch job runs on the cached session; profiling and model export are for single runs.
   // Worker threads that spin between runs take the CPU the decoders need (measured by bench:batch:
   // +6% images/s for a ResNet-50-class model, +27% for MobileNet-class on small images).
   const runOptions = {
     spinning: false,
     ...options,
     ...(threads !== null ? { intraOpThreads: threads } : {}),
-    profiling: undefined,
-    saveOptimizedModel: undefined,
   };
   const { batchSize, fixedBatch, stackable } = tiles
     ? { batchSize: 1, fixedBatch: null, stackable: false }

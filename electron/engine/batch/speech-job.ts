@@ -11,6 +11,7 @@ import {
   type BatchResultSummary,
   type BatchSummary,
   SPEECH_ACTIVITY,
+  cachedSessionOptions,
   outputUnavailable,
 } from '../../../shared/batch';
 import { WorkbenchError } from '../../../shared/result';
@@ -61,7 +62,10 @@ export async function runSpeechJob(job: BatchJob, options: BatchRunOptions, jobI
     return {
       key,
       open: async () => {
-        const got = await options.sessions.get(job.model, sessionOptionsSchema.parse({ ...job.recipe.options, ...job.options }));
+        const got = await options.sessions.get(
+          job.model,
+          sessionOptionsSchema.parse(cachedSessionOptions({ ...job.recipe.options, ...job.options })),
+        );
         session = got.session;
         return got.provider;
       },

@@ -11,6 +11,7 @@ import {
   type BatchResultSummary,
   type BatchSummary,
   PIPELINE_JOB,
+  cachedSessionOptions,
   outputUnavailable,
 } from '../../../shared/batch';
 import { type PipelineResult, regionJson } from '../../../shared/pipeline';
@@ -52,7 +53,7 @@ export async function runPipelineJob(job: BatchJob, options: BatchRunOptions, jo
         return [s.model, st.size, st.mtimeMs];
       }),
     );
-    const sessionOptions = sessionOptionsSchema.parse({ provider: 'auto', ...job.options });
+    const sessionOptions = sessionOptionsSchema.parse({ provider: 'auto', ...cachedSessionOptions(job.options ?? {}) });
     const drawn = job.output.write.filter((k) => k === 'images');
     // The same job on resume: the same steps and tasks, on the same model files, drawing the same outputs.
     const key = createHash('sha256')
