@@ -132,10 +132,13 @@ async function sharpModule() {
 }
 
 /** The original as shown (EXIF orientation applied), as RGBA pixels. */
-export async function decodeOriginal(path: string): Promise<{ image: RgbaImage; original: OriginalImage }> {
-  const original = await readHeader(path);
+export async function decodeOriginal(
+  path: string,
+  maxPixels = DEFAULT_MAX_PIXELS,
+): Promise<{ image: RgbaImage; original: OriginalImage }> {
+  const original = await readHeader(path, { maxPixels });
   const sharp = await sharpModule();
-  const { data, info } = await sharp(path, { autoOrient: true, failOn: 'error', limitInputPixels: DEFAULT_MAX_PIXELS })
+  const { data, info } = await sharp(path, { autoOrient: true, failOn: 'error', limitInputPixels: maxPixels })
     .ensureAlpha()
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })

@@ -1,5 +1,5 @@
 // A pipeline over a folder: a batch job whose `model` is a pipeline file. Each image goes through
-// every step (sessions made once, kept across the images), one image at a time (a step on regions
+// every step (each asked of the session cache per image: a hit is free), one image at a time (a step on regions
 // already runs many times per image); its regions and text are one journal record, so results.csv
 // and results.jsonl, resume, the failure list and the crash recovery are the batch job's own
 // (batch/file-by-file.ts). `images` writes the original with the regions drawn, under images/.
@@ -83,7 +83,7 @@ export async function runPipelineJob(job: BatchJob, options: BatchRunOptions, jo
           { ...params, input: file.path },
           options.sessions,
           { signal: ctx.signal, emit: () => {} },
-          { preview: false, models: prepared },
+          { preview: false, models: prepared, maxPixels: job.maxPixels },
         );
         const ran = performance.now();
         const written = await writeItemOutputs(

@@ -19,11 +19,12 @@ import { type PreprocessRecipe, guessModelRecipe } from '../../../shared/recipe'
 import { WorkbenchError } from '../../../shared/result';
 import type { SessionOptions } from '../../../shared/run';
 import type { Raster, TaskResult, TaskSettings, TextDetectionResult } from '../../../shared/tasks';
+import type { DecodeOptions } from '../image/decode';
 import { type ImageInput, preprocessImage, readHeader } from '../image/preprocess';
 import { readModelInfo } from '../../common/onnx/reader';
 import { loadOrt } from '../ort';
 import { encodeResult } from '../results/encode';
-import { interpretOutputs } from '../results/interpret';
+import { type TaskFiles, interpretOutputs, readTaskFiles } from '../results/interpret';
 import { previewDataUrl } from '../results/preview';
 import { renderResultImage } from '../results/render';
 import type { CachedSession, SessionCache } from '../run/session-cache';
@@ -67,16 +68,21 @@ export async function loadPipeline(params: Pick<PipelineParams, 'file' | 'pipeli
   return parsePipeline(json, { baseDir: dirname(file), source: file, tasks: params.tasks });
 }
 
-/** A step's model, ready: its image input, the recipe (given or guessed) and the session. */
+/**
+ * A step's model, read: its image input and the recipe (given or guessed). Not its session: that
+ * is asked of the cache on each image (a hit costs nothing), since the cache may have let it go
+ * meanwhile (more steps than it keeps, the model closed, other models run).
+ */
 export interface StepModel {
   info: ModelInfo;
   input: ValueInfo;
   recipe: PreprocessRecipe;
   notes: string[];
-  session: CachedSession;
+  /** The task's labels or charset, read on the step's first run (not once per region or image). */
+  files?: Promise<TaskFiles>;
 }
 
-async function prepareStep(step: PipelineStep, options: SessionOptions, sessions: Pick<SessionCache, 'get'>): Promise<StepModel> {
+async function prepareStep(step: PipelineStep): Promise<StepModel> {
   const info = await readModelInfo(step.model);
   const names = info.inputs.map((v) => `'${v.name}'`).join(', ');
   const input = step.input === undefined ? info.inputs[0] : info.inputs.find((v) => v.name === step.input);
@@ -97,8 +103,7 @@ async function prepareStep(step: PipelineStep, options: SessionOptions, sessions
   let recipe = step.recipe;
   let notes = ['recipe from the pipeline file'];
   if (!recipe) ({ recipe, notes } = guessModelRecipe(info, input));
-  const session = await sessions.get(step.model, options);
-  return { info, input, recipe, notes, session };
+  return { info, input, recipe, notes };
 }
 
 interface StepRun {
@@ -109,32 +114,37 @@ interface StepRun {
 }
 
 /** One image (a path or encoded bytes) through one step's model and task. */
-async function runStepOnce(step: PipelineStep, model: StepModel, image: ImageInput, name: string): Promise<StepRun> {
+async function runStepOnce(
+  step: PipelineStep,
+  model: StepModel,
+  session: CachedSession,
+  image: ImageInput,
+  decode: DecodeOptions,
+): Promise<StepRun> {
   const ort = await loadOrt();
   const t0 = performance.now();
-  const prepared = await preprocessImage(image, model.recipe, { name });
+  const prepared = await preprocessImage(image, model.recipe, decode);
+  const name = decode.name;
   const tensor = prepared.tensor as Tensor;
   const mismatch = describeMismatch(model.input, tensor, `the prepared ${name}`);
   if (mismatch) throw new WorkbenchError('INVALID_INPUT', `Step "${step.id}": ${mismatch}`);
   const t1 = performance.now();
   let raw;
   try {
-    raw = await model.session.session.run({ [model.input.name]: toOrtTensor(ort, tensor) });
+    raw = await session.session.run({ [model.input.name]: toOrtTensor(ort, tensor) });
   } catch (error) {
     throw new WorkbenchError('RUNTIME_ERROR', `Step "${step.id}": the run failed: ${(error as Error).message.split('\n')[0]}`);
   }
   const t2 = performance.now();
   const outputs = new Map<string, Tensor>();
-  for (const out of model.session.session.outputNames) outputs.set(out, fromOrtTensor(raw[out], `output '${out}'`));
+  for (const out of session.session.outputNames) outputs.set(out, fromOrtTensor(raw[out], `output '${out}'`));
   let results: TaskResult<Raster>[];
   try {
-    results = await interpretOutputs({
-      info: model.info,
-      outputs,
-      transforms: [prepared.transform],
-      recipe: model.recipe,
-      task: step.task,
-    });
+    model.files ??= readTaskFiles(step.task, [...outputs.values()]);
+    results = await interpretOutputs(
+      { info: model.info, outputs, transforms: [prepared.transform], recipe: model.recipe, task: step.task },
+      model.files,
+    );
   } catch (error) {
     if (error instanceof WorkbenchError) throw new WorkbenchError(error.code, `Step "${step.id}": ${error.message}`);
     throw error;
@@ -229,15 +239,18 @@ export async function runPipelineOn(
   {
     preview: withPreview,
     models,
+    maxPixels,
   }: {
     preview: boolean;
-    /** Each step's model info, recipe and session, kept by step id across the images of a job. */
+    /** Images with more pixels are refused from their header (a job's maxPixels); default: the decoder's limit. */
+    maxPixels?: number;
+    /** Each step's model info and recipe, kept by step id across the images of a job. */
     models?: Map<string, StepModel>;
   },
 ): Promise<PipelineOutcome> {
   const started = performance.now();
   const { input, options } = params;
-  const header = await readHeader(input);
+  const header = await readHeader(input, { maxPixels });
   // The picture the UI draws the regions on.
   const preview = withPreview ? await previewDataUrl(input) : '';
   const progress = throttled(ctx.emit);
@@ -252,20 +265,20 @@ export async function runPipelineOn(
     const stepStart = performance.now();
     progress({ stage: `preparing step "${step.id}"`, step: step.id }, true);
     let model = models?.get(step.id);
-    const fresh = !model;
     if (!model) {
-      model = await prepareStep(step, options, sessions);
+      model = await prepareStep(step);
       models?.set(step.id, model);
     }
+    const session = await sessions.get(step.model, options);
     const report: PipelineStepReport = {
       id: step.id,
       model: step.model,
       task: step.task.kind,
       from: step.from.kind === 'input' ? 'input' : step.from.step,
-      provider: model.session.provider,
+      provider: session.provider,
       runs: 0,
       ...(step.orientation ? { orientation: true } : {}),
-      timings: { createMs: fresh ? model.session.createMs : 0, prepareMs: 0, runMs: 0, postprocessMs: 0, totalMs: 0 },
+      timings: { createMs: session.createMs, prepareMs: 0, runMs: 0, postprocessMs: 0, totalMs: 0 },
       notes: model.notes,
       results: [],
     };
@@ -278,7 +291,7 @@ export async function runPipelineOn(
 
     if (step.from.kind === 'input') {
       progress({ stage: `running step "${step.id}"`, step: step.id }, true);
-      const run = await runStepOnce(step, model, input, basename(input));
+      const run = await runStepOnce(step, model, session, input, { name: basename(input), maxPixels });
       add(run);
       raw.set(step.id, run.results);
       regions.set(step.id, regionsOf(step.id, run.results[0]));
@@ -292,7 +305,7 @@ export async function runPipelineOn(
       if (targets.length > 0 && !original) {
         // Decoded once, for every crop of every step on regions.
         const decodeStart = performance.now();
-        original = (await decodeOriginal(input)).image;
+        original = (await decodeOriginal(input, maxPixels)).image;
         report.timings.prepareMs += performance.now() - decodeStart;
       }
       for (const [k, region] of targets.entries()) {
@@ -301,7 +314,10 @@ export async function runPipelineOn(
         const c0 = performance.now();
         const png = await encodePng(cropRegion(original!, region.points, rotateTall, region.turned));
         report.timings.prepareMs += performance.now() - c0;
-        const run = await runStepOnce(step, model, png, `region ${region.index + 1} of step "${from.step}"`);
+        const run = await runStepOnce(step, model, session, png, {
+          name: `region ${region.index + 1} of step "${from.step}"`,
+          maxPixels,
+        });
         add(run);
         for (const result of run.results) {
           region.children.push({ step: step.id, result: await encodeResult(result) });
