@@ -182,18 +182,17 @@ export class Backend {
     }
     const signal = ctx.signal ?? new AbortController().signal;
     const emit = ctx.emit ?? (() => {});
-    // Pipeline steps that name no task run their model's saved one (electron/node/pipeline-tasks.ts).
-    const data = await withSavedTasks(
-      channel,
-      parsed.data,
-      async (model) => (await this.recipeWithTask(model, signal)).recipe?.task,
-    );
     // Every file the request would write is checked against the user's choices first
     // (electron/node/path-grants.ts, shared/file-access.ts); what it chose or wrote is recorded.
     // A job is checked as the one-off call of its kind (jobs.start of an evaluation as eval.run).
-    const asCall = channel === 'jobs.start' ? describeJob((data as { job: JobRequest }).job) : { channel, input: data };
+    const asCall =
+      channel === 'jobs.start' ? describeJob((parsed.data as { job: JobRequest }).job) : { channel, input: parsed.data };
+    let data: unknown;
     try {
       await this.grants.checkRequest(asCall.channel, asCall.input);
+      // Then (a refused request looks nothing up, saves no recipe): pipeline steps that name no
+      // task run their model's saved one (electron/node/pipeline-tasks.ts).
+      data = await withSavedTasks(channel, parsed.data, async (model) => (await this.recipeWithTask(model, signal)).recipe?.task);
     } catch (error) {
       return { ok: false, error: toErrorInfo(error) };
     }

@@ -5,14 +5,16 @@
 import { dirname } from 'node:path';
 import { stepsWithoutTask } from '../../shared/pipeline';
 import type { TaskSettings } from '../../shared/tasks';
-import { readRegularFile } from '../common/regular-file';
+import { fsError } from '../common/fs';
+import { assertRegularFile, readRegularFile } from '../common/regular-file';
 
 /** A step's saved (or suggested) task, or undefined when there is none. */
 export type TaskOf = (model: string) => Promise<TaskSettings | undefined>;
 
 /**
  * The tasks of the steps of a pipeline (a file, or given inline) that name none. A file that
- * cannot be read or parsed gives none: running it then says what is wrong with it.
+ * cannot be read or parsed gives none: running it then says what is wrong with it. A step's model
+ * that is missing (or not a regular file) throws, naming it.
  */
 export async function savedTasks(
   source: { file?: string; pipeline?: unknown },
@@ -30,6 +32,10 @@ export async function savedTasks(
   }
   const tasks: Record<string, TaskSettings> = {};
   for (const step of stepsWithoutTask(value, baseDir)) {
+    // A mistyped model path is said as such (naming the file), not as a model with no task.
+    await assertRegularFile(step.model, 'an ONNX model').catch((error: unknown) => {
+      throw fsError(error, step.model, { what: `model of step "${step.id}"` });
+    });
     const task = await taskOf(step.model).catch(() => undefined);
     if (task) tasks[step.id] = task;
   }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatModelInfo } from '../../electron/cli/format';
 import { readInitializerData, readModelInfo } from '../../electron/common/onnx/reader';
 import { PathGrants, isPlainAbsolute } from '../../electron/node/path-grants';
+import { RecipeStore } from '../../electron/node/recipes';
 import { createServices, serverHost } from '../../electron/node/services';
 import type { ChannelName } from '../../shared/contract';
 import { FILE_WRITES } from '../../shared/file-access';
@@ -25,12 +26,13 @@ let elsewhere: string;
 let model: string;
 const counts = { escapes: 0, refused: 0, specialFiles: 0 };
 
+const dataDir = tmpDataDir();
 // A renderer's services: nothing chosen yet (no test shortcut granting the temp folder).
 const services = createServices({
   launch: sourceEngineLauncher(),
   host: serverHost(),
   resourcesDir: join(ROOT, 'resources'),
-  dataDir: tmpDataDir(),
+  dataDir,
 });
 const dispatch = (channel: string, input: unknown) => services.backend.dispatch(channel, input);
 
@@ -422,6 +424,21 @@ describe('jobs started by a page', () => {
     expect(result).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
     counts.refused++;
     expect(await readdir(elsewhere)).not.toContain('bench-optimised.onnx');
+  });
+
+  it('a refused pipeline run looks no task up for its steps, and saves no recipe', async () => {
+    const untasked = join(dir, 'untasked.onnx');
+    await writeFile(untasked, classifierModel());
+    const pipeline = { format: 'onnx-workbench/pipeline', version: 1, steps: [{ id: 'cls', model: untasked, recipe: RECIPE }] };
+    counts.escapes++;
+    const result = await dispatch('pipeline.run', {
+      pipeline,
+      input: join(dir, 'x.png'),
+      annotatedImage: join(elsewhere, 'annotated.png'),
+    });
+    expect(result).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    counts.refused++;
+    expect(await new RecipeStore(join(dataDir, 'recipes')).get(untasked)).toMatchObject({ recipe: null });
   });
 
   it('a batch job (image or pipeline) never saves an optimised model nor profiles, by batch.start or jobs.start', async () => {

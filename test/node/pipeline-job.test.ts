@@ -1,7 +1,8 @@
 // A pipeline over a folder as a batch job, with the real PaddleOCR models on rendered pictures:
 // each file's text in results.csv and its regions in results.jsonl, a corrupt file failed with
 // its reason, the annotated images beside (never in the input folder), resume; through the app's
-// services with steps that name no task (their models' saved or suggested tasks), the engine
+// services with steps that name no task (their models' saved or suggested tasks; a missing model
+// said as missing), the engine
 // killed mid-job and every file once; and the CLI's `pipeline FILE --input FOLDER`.
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,8 @@ describe('steps that name no task', () => {
       { id: 'rec', model: '/abs/rec.onnx', from: { kind: 'regions', step: 'det' }, task: { kind: 'text-recognition' } },
     ];
     await writeFile(file, JSON.stringify({ format: 'onnx-workbench/pipeline', version: 1, steps }));
+    await mkdir(join(folder, 'models'));
+    await writeFile(join(folder, 'models', 'det.onnx'), 'a model');
     const asked: string[] = [];
     const taskOf = async (model: string) => {
       asked.push(model);
@@ -123,6 +126,26 @@ describe('steps that name no task', () => {
     const started = (await withSavedTasks('batch.start', { job }, taskOf)) as { job: typeof job };
     expect(started.job.pipeline.tasks.det.kind).toBe('detection');
     expect(await savedTasks({ file: join(folder, 'missing.json') }, taskOf)).toEqual({});
+  });
+
+  it('say a missing model is missing (naming it), not that it has no task', async () => {
+    const folder = join(dir, 'mistyped');
+    await mkdir(folder, { recursive: true });
+    const file = join(folder, 'p.json');
+    await writeFile(
+      file,
+      JSON.stringify({ format: 'onnx-workbench/pipeline', version: 1, steps: [{ id: 'det', model: 'dte.onnx' }] }),
+    );
+    const asked: string[] = [];
+    const taskOf = async (model: string) => {
+      asked.push(model);
+      return undefined;
+    };
+    await expect(savedTasks({ file }, taskOf)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: `Model of step "det" not found: ${join(folder, 'dte.onnx')}`,
+    });
+    expect(asked).toEqual([]);
   });
 });
 
