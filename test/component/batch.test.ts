@@ -617,6 +617,38 @@ describe('batch view', () => {
     expect(batchJobSchema.parse(request.job)).toEqual(saved);
   });
 
+  it('refuses to load a pipeline job, which is the Pipeline view’s, and keeps the form as it was', async () => {
+    const saved = batchJobSchema.parse({
+      model: '/data/ocr.json',
+      pipeline: {},
+      input: { folder: '/data/scans' },
+      output: { folder: '/data/scans-ocr' },
+    });
+    await openBatch({
+      'files.list': ({ path }) => ({
+        ok: true,
+        value: listing(
+          path ?? '/home/ada',
+          [{ name: 'ocr.batch-job.json', path: '/home/ada/ocr.batch-job.json', kind: 'file', size: 300, mtimeMs: 1 }],
+          '/home',
+        ),
+      }),
+      'batch.loadJob': () => ({ ok: true, value: saved }),
+    });
+    const before = (folder('Input folder') as HTMLInputElement).value;
+    await fireEvent.click(screen.getByRole('button', { name: /Load job/ }));
+    const dialog = await screen.findByRole('dialog', { name: 'Load job' });
+    await fireEvent.dblClick(await within(dialog).findByText('ocr.batch-job.json'));
+    expect(
+      await screen.findByText(
+        '/home/ada/ocr.batch-job.json is a pipeline job (/data/ocr.json): open it in the Pipeline view and run it over a folder there.',
+        { exact: false },
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByText('ocr.json')).not.toBeInTheDocument();
+    expect(folder('Input folder')).toHaveValue(before);
+  });
+
   it('offers "Use open model" only while another model is chosen, and goes back to the open one', async () => {
     await openBatch({ 'dialog.openModel': () => ({ ok: true, value: { path: '/models/other.onnx' } }) }, desktopInfo);
     const box = screen.getByRole('region', { name: 'Model' });

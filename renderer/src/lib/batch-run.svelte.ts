@@ -15,6 +15,12 @@ export interface RunLabel {
 
 const MAX_FAILURES = 1000;
 
+/** How long to wait before listing the jobs again after the connection to the main side was lost. */
+export const RECONNECT_DELAY_MS = 1_000;
+
+/** Shows a folder in the file manager (the desktop app only). */
+export type FolderOpener = (path: string) => Promise<string | null>;
+
 /** A job record that is still running on the main side (a page may re-attach to it). */
 export function isLive(record: BatchJobRecord): boolean {
   return record.state === 'running' || record.state === 'paused' || record.state === 'counting';
@@ -30,13 +36,19 @@ export class BatchRun {
   /** Every failure seen (the events carry only the last few; the first event on attach carries all). */
   failures = $state.raw<BatchFailure[]>([]);
   readonly job: JobTask<'batch'>;
-  /** Shows a folder in the file manager (the desktop app only); the progress panel's "Show folder". */
-  openFolder: ((path: string) => Promise<string | null>) | null = null;
+  /** The owning view's opener, read when the panel draws: it may come (app.info) after the run. */
+  readonly #opener: () => FolderOpener | null;
 
-  constructor(api: Api, jobId: string, label: RunLabel) {
+  constructor(api: Api, jobId: string, label: RunLabel, opener: () => FolderOpener | null = () => null) {
     this.jobId = jobId;
     this.label = label;
+    this.#opener = opener;
     this.job = new JobTask(api, 'batch', (p) => this.#addFailures(p.failures));
+  }
+
+  /** Shows a folder in the file manager (the desktop app only); the progress panel's "Show folder". */
+  get openFolder(): FolderOpener | null {
+    return this.#opener();
   }
 
   /** Until the watch settles (it starts as soon as the run exists). */

@@ -24,7 +24,7 @@ import type { ProviderId } from '../../../shared/providers';
 import { type PreprocessRecipe, channelNames, matchingPreset, normalizes } from '../../../shared/recipe';
 import type { Result, WorkbenchErrorInfo } from '../../../shared/result';
 import { type JobInfo, isRunningJob, newJobId } from '../../../shared/jobs';
-import { BatchRun, type RunLabel, isLive } from './batch-run.svelte';
+import { BatchRun, RECONNECT_DELAY_MS, type RunLabel, isLive } from './batch-run.svelte';
 import { BatchThumbnails } from './batch-thumbnails.svelte';
 
 export { BatchRun, type RunLabel, isLive };
@@ -55,9 +55,6 @@ export const OUTPUT_LABELS: Record<BatchOutputKind, { label: string; detail: str
 
 export const BATCH_SIZES = ['auto', 1, 2, 4, 8, 16, 32, 64] as const;
 export type BatchSizeChoice = (typeof BATCH_SIZES)[number];
-
-/** How long to wait before listing the jobs again after the connection to the main side was lost. */
-const RECONNECT_DELAY_MS = 1_000;
 
 /** How long the folder and filters must rest before the files are counted again (typing). */
 export const COUNT_DELAY_MS = 300;
@@ -493,6 +490,14 @@ export class BatchSession {
     const result = await this.api.call('batch.loadJob', { path });
     if (!result.ok) {
       this.noteError = result.error;
+      return;
+    }
+    // This form would run the pipeline file as a model: a pipeline job is the Pipeline view's.
+    if (result.value.pipeline) {
+      this.noteError = {
+        code: 'INVALID_INPUT',
+        message: `${path} is a pipeline job (${result.value.model}): open it in the Pipeline view and run it over a folder there.`,
+      };
       return;
     }
     this.applyJob(result.value);

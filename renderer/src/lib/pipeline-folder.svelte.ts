@@ -1,12 +1,13 @@
 // The Pipeline view over a folder: the pipeline file run on every image of a folder as a batch job
 // (shared/batch.ts `pipeline`), followed like any batch job (a `BatchRun`, which the Batch view's
 // progress panel reads as it is), so progress, the failure list, pause and cancel are the Batch view's. A reloaded page attaches to
-// a pipeline job still running (workbench.attachJobs sends it here, not to the Batch view).
+// a pipeline job still running (workbench.attachJobs sends it here, not to the Batch view), and
+// after a lost connection this lists the jobs and follows it again (as BatchSession does).
 import type { Api } from '../../../shared/api';
 import type { BatchJobInput, BatchOutputKind } from '../../../shared/batch';
 import { type JobInfo, isRunningJob, newJobId } from '../../../shared/jobs';
 import type { WorkbenchErrorInfo } from '../../../shared/result';
-import { BatchRun } from './batch-run.svelte';
+import { BatchRun, type FolderOpener, RECONNECT_DELAY_MS } from './batch-run.svelte';
 import type { ProviderPick } from './pipeline.svelte';
 
 /** A running batch job that is a pipeline over a folder. */
@@ -23,7 +24,7 @@ export class PipelineFolderJob {
   startError = $state.raw<WorkbenchErrorInfo | null>(null);
   starting = $state(false);
   /** Shows a folder in the file manager (the desktop app only). */
-  openFolder = $state.raw<((path: string) => Promise<string | null>) | null>(null);
+  openFolder = $state.raw<FolderOpener | null>(null);
 
   constructor(api: Api) {
     this.api = api;
@@ -65,7 +66,7 @@ export class PipelineFolderJob {
       return;
     }
     const label = { model: request.model, input: request.input.folder, output: request.output.folder, resumed: false };
-    await this.#follow(new BatchRun(this.api, started.value.jobId, label));
+    await this.#follow(this.#run(started.value.jobId, label));
   }
 
   /** Follows a pipeline job running on the main side that this page does not follow yet; the fields show its folders. */
@@ -76,14 +77,28 @@ export class PipelineFolderJob {
     this.out = job.output.folder;
     this.drawImages = job.output.write.includes('images');
     const label = { model: job.model, input: job.input.folder, output: job.output.folder, resumed: false };
-    void this.#follow(new BatchRun(this.api, info.jobId, label));
+    void this.#follow(this.#run(info.jobId, label));
+  }
+
+  /** Asks which jobs run now and follows a pipeline job among them, as `attach`. */
+  async reattach(): Promise<void> {
+    if (this.running) return;
+    const result = await this.api.call('jobs.list', {});
+    const live = result.ok ? result.value.find((j) => isPipelineJob(j) && isRunningJob(j)) : undefined;
+    if (live) this.attach(live);
+  }
+
+  /** "Show folder" is read of this view when drawn: app.info may answer after a job is re-attached. */
+  #run(jobId: string, label: BatchRun['label']): BatchRun {
+    return new BatchRun(this.api, jobId, label, () => this.openFolder);
   }
 
   async #follow(run: BatchRun): Promise<void> {
     this.startError = null;
-    run.openFolder = this.openFolder;
     this.run = run;
     await run.follow();
+    // A lost connection ends the watch, not the job: list the jobs again and follow it once more.
+    if (this.run === run && run.job.error?.code === 'IO_ERROR') setTimeout(() => void this.reattach(), RECONNECT_DELAY_MS);
   }
 
   control(action: 'pause' | 'resume'): Promise<void> {
