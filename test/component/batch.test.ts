@@ -122,6 +122,14 @@ const liveInfo: JobInfo = {
   }),
 };
 
+/** The home folder as the file browser lists it, holding one saved job file. */
+const jobFileListing =
+  (name: string): Handlers['files.list'] =>
+  ({ path }) => ({
+    ok: true,
+    value: listing(path ?? '/home/ada', [{ name, path: `/home/ada/${name}`, kind: 'file', size: 900, mtimeMs: 1 }], '/home'),
+  });
+
 /** A long call the test finishes by hand, with the options the view passed. */
 function pending<T, E>() {
   let resolve!: (r: Result<T>) => void;
@@ -576,14 +584,7 @@ describe('batch view', () => {
       batchSize: 4,
     });
     const api = await openBatch({
-      'files.list': ({ path }) => ({
-        ok: true,
-        value: listing(
-          path ?? '/home/ada',
-          [{ name: 'street.batch-job.json', path: '/home/ada/street.batch-job.json', kind: 'file', size: 900, mtimeMs: 1 }],
-          '/home',
-        ),
-      }),
+      'files.list': jobFileListing('street.batch-job.json'),
       'batch.loadJob': () => ({ ok: true, value: saved }),
       'batch.saveJob': ({ to }) => ({ ok: true, value: { path: to } }),
     });
@@ -625,14 +626,7 @@ describe('batch view', () => {
       output: { folder: '/data/scans-ocr' },
     });
     await openBatch({
-      'files.list': ({ path }) => ({
-        ok: true,
-        value: listing(
-          path ?? '/home/ada',
-          [{ name: 'ocr.batch-job.json', path: '/home/ada/ocr.batch-job.json', kind: 'file', size: 300, mtimeMs: 1 }],
-          '/home',
-        ),
-      }),
+      'files.list': jobFileListing('ocr.batch-job.json'),
       'batch.loadJob': () => ({ ok: true, value: saved }),
     });
     const before = (folder('Input folder') as HTMLInputElement).value;
