@@ -1,7 +1,9 @@
 // A pipeline job asks the session cache for each step's session on every image: with more steps
 // than the cache keeps, or the models closed mid-job (model.close releases their sessions), every
-// file still runs. It keeps to the job's maxPixels, and refuses tiles and batch sizes (its steps
+// file still runs. A step's labels are read once for the job. It keeps to the job's maxPixels,
+// and refuses tiles and batch sizes (its steps
 // run one image at a time). Tiny classifiers stand for the steps.
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,7 +82,38 @@ describe('a pipeline job and the session cache', () => {
     expect(summary).toMatchObject({ state: 'finished', total: 4, ok: 4, failed: 0 });
   });
 
-  it('refuses images over the job’s maxPixels from their header, and takes one over the default', async () => {
+  it('reads a step’s labels file once for the job, not once per image', async () => {
+    const labels = join(dir, 'labels.txt');
+    await writeFile(labels, 'red\ngreen\nblue\n');
+    const model = join(dir, 'labelled.onnx');
+    await writeFile(model, classifierModel());
+    const step = {
+      id: 'cls',
+      model,
+      recipe: RECIPE,
+      task: { kind: 'classification', topK: 1, labels: { kind: 'file', path: labels } },
+    };
+    const file = join(dir, 'labelled.json');
+    await writeFile(file, JSON.stringify({ format: 'onnx-workbench/pipeline', version: 1, steps: [step] }));
+    const input = join(dir, 'in-labelled');
+    await imageFolder(input, 3);
+    let removed = false;
+    const summary = await runBatchJob(job(file, input, join(dir, 'out-labelled')), {
+      sessions: cache(),
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        // Gone after the first image: the later ones use what was read.
+        if (p.done >= 1 && !removed) {
+          removed = true;
+          rmSync(labels);
+        }
+      },
+    });
+    expect(removed).toBe(true);
+    expect(summary).toMatchObject({ state: 'finished', total: 3, ok: 3, failed: 0 });
+  });
+
+  it('refuses images over the job’s maxPixels from their header, and runs them at the limit', async () => {
     const { file } = await threeSteps('pixels');
     const input = join(dir, 'in-pixels');
     await imageFolder(input, 2);
