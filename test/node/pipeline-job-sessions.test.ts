@@ -1,8 +1,8 @@
 // A pipeline job asks the session cache for each step's session on every image: with more steps
 // than the cache keeps, or the models closed mid-job (model.close releases their sessions), every
 // file still runs. A step's labels are read once for the job. It keeps to the job's maxPixels,
-// and refuses tiles and batch sizes (its steps
-// run one image at a time). Tiny classifiers stand for the steps.
+// and refuses tiles and batch sizes (its steps run one image at a time). Tiny classifiers stand
+// for the steps.
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
