@@ -587,7 +587,10 @@ class BatchRun {
     const packMs = batch.map((d, k) => {
       const t0 = this.clock();
       // Packed on the decoder thread: the same dtype and size, copied into its place in the batch.
-      if (d.packed?.length === per) {
+      if (d.packed) {
+        // The decoder packed it for this recipe and size: anything else is a bug, not a picture to guess.
+        if (d.packed.length !== per)
+          throw new WorkbenchError('INTERNAL', `${d.file.rel} was packed as ${d.packed.length} values, not ${per}`);
         (data as Float32Array).set(d.packed as Float32Array, k * per);
         this.options.decoder?.recycle?.(d.packed);
       } else packPixels(d.pixels, d.channels, w, h, recipe, data, k * per);
