@@ -724,7 +724,9 @@ class BatchRun {
       task: plan.task,
     });
     const result = results.find((r) => !('image' in r) || r.image === 0) ?? results[0] ?? null;
-    return { result, summary: summarizeResults(result ? [result] : []) };
+    // coco.json is rebuilt from the journal: RLE masks are worked out here, while the pixels are at hand.
+    const rle = plan.job.output.cocoMasks === 'rle' && plan.job.output.write.includes('coco');
+    return { result, summary: summarizeResults(result ? [result] : [], { rle }) };
   }
 
   private async post(item: RunItem) {

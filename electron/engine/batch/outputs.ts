@@ -327,8 +327,14 @@ export async function writeJobFiles(
             area: Math.round(w * h * 100) / 100,
             score: d.score,
             iscrowd: 0,
-            // Instance masks and rotated boxes as COCO polygons [x1, y1, x2, y2, …]; pose keypoints as [x, y, v] triples.
-            ...(d.polygon && d.polygon.length >= 3 ? { segmentation: [d.polygon.flat()] } : {}),
+            // Instance masks as COCO's compressed RLE when the job asked (the journal then carries
+            // each mask's string), else as COCO polygons [x1, y1, x2, y2, …] (rotated boxes too);
+            // pose keypoints as [x, y, v] triples.
+            ...(d.rle !== undefined
+              ? { segmentation: { size: [r.height ?? 0, r.width ?? 0], counts: d.rle } }
+              : d.polygon && d.polygon.length >= 3
+                ? { segmentation: [d.polygon.flat()] }
+                : {}),
             ...(d.keypoints
               ? {
                   keypoints: d.keypoints.flatMap((k) => [k.x, k.y, k.score >= KEYPOINT_MIN_SCORE ? 2 : 0]),
