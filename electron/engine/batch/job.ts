@@ -25,7 +25,7 @@ import { WorkbenchError, toErrorInfo, type WorkbenchErrorInfo } from '../../../s
 import type { Raster, TaskResult } from '../../../shared/tasks';
 import { type DecodeOptions, decodeImage, type OriginalImage } from '../image/decode';
 import type { TimedImage } from '../image/decode-pool';
-import { allocateData, packPixels, type ImageTensorData } from '../image/pack';
+import { allocateData, fillPadding, packPixels, type ImageTensorData } from '../image/pack';
 import { runTiled } from '../image/tiles';
 import { loadOrt } from '../ort';
 import { rasterToPng } from '../results/encode';
@@ -576,6 +576,7 @@ class BatchRun {
     const packMs = batch.map((d, k) => {
       const t0 = this.clock();
       packPixels(d.pixels, d.channels, w, h, recipe, data, k * per);
+      fillPadding(data, k * per, d.transform, recipe);
       return this.clock() - t0;
     });
     const dims = stackable ? tensorDims(recipe.layout, c, h, w, n) : tensorDims(recipe.layout, c, h, w);
