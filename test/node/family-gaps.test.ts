@@ -201,6 +201,27 @@ describe('batch: a YOLOv8-seg signature with layout auto', () => {
     expect(counts.reduce((a, b) => a + b, 0)).toBe(64 * 64);
     expect(coco.annotations).toHaveLength(1);
     expect(coco.annotations[0].segmentation).toEqual({ size: [64, 64], counts: rleToString(counts) });
+
+    // Polygons, then RLE into the same folder: the RLE job is another job (its records carry the
+    // masks): refused over the polygon job's results unless allowed to overwrite, then run again.
+    const again = join(dir, 'seg-again');
+    const job = (cocoMasks: 'polygon' | 'rle', overwrite = false) =>
+      runBatchJob(
+        {
+          model,
+          recipe: { inputs: { images: { resize: { mode: 'stretch', width: 64, height: 64 } } }, task: { kind: 'detection' } },
+          input: { folder: input },
+          output: { folder: again, write: ['coco'], cocoMasks, overwrite },
+        },
+        { sessions, progressIntervalMs: 0 },
+      );
+    await job('polygon');
+    const polygons = JSON.parse(await readFile(join(again, 'coco.json'), 'utf8')) as typeof coco;
+    expect(Array.isArray(polygons.annotations[0].segmentation)).toBe(true);
+    await expect(job('rle')).rejects.toThrow(/holds the results of a batch job with another model, recipe or per-image outputs/);
+    expect(await job('rle', true)).toMatchObject({ state: 'finished', ok: 1 });
+    const rles = JSON.parse(await readFile(join(again, 'coco.json'), 'utf8')) as typeof coco;
+    expect(rles.annotations[0].segmentation).toEqual({ size: [64, 64], counts: rleToString(counts) });
   });
 });
 

@@ -277,6 +277,9 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
   const stateDir = stateDirOf(job, folders.outputFolder);
   const model = await stat(job.model);
   const perImage = PER_IMAGE_OUTPUTS.filter((k) => job.output.write.includes(k));
+  // RLE masks live in the journal's records (coco.json is rebuilt from them): a job that asks for
+  // them is another job than one whose records have none. Polygon jobs keep the keys they had.
+  const rle = job.output.cocoMasks === 'rle' && job.output.write.includes('coco');
   const key = createHash('sha256')
     .update(
       stableJson({
@@ -285,6 +288,7 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
         recipe,
         task: task ?? null,
         perImage,
+        ...(rle ? { cocoMasks: 'rle' } : {}),
       }),
     )
     .digest('hex')
