@@ -38,13 +38,13 @@ export const PER_IMAGE_OUTPUTS = ['images', 'masks', 'cutouts', 'tensors'] as co
 export function outputUnavailable(
   kind: BatchOutputKind,
   task: TaskKindId | typeof SPEECH_ACTIVITY | undefined,
-  /** A detection task's layout: YOLOv8-seg detectors write instance masks. */
+  /** A detection task's layout: YOLOv8-seg detectors write instance masks and cut-outs. */
   layout?: string,
 ): string | null {
   if (task === SPEECH_ACTIVITY && kind !== 'csv' && kind !== 'jsonl') return 'audio jobs write CSV and JSON lines';
-  if (kind === 'masks' && task !== 'segmentation' && !(task === 'detection' && layout === 'yolov8-seg'))
+  const instances = task === 'detection' && layout === 'yolov8-seg';
+  if ((kind === 'masks' || kind === 'cutouts') && task !== 'segmentation' && !instances)
     return 'needs a segmentation task (or a YOLOv8-seg detector)';
-  if (kind === 'cutouts' && task !== 'segmentation') return 'needs a segmentation task';
   if (kind === 'coco' && task !== 'detection') return 'needs a detection task';
   if (kind === 'images' && !task) return 'needs a task in the recipe';
   return null;

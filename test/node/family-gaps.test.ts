@@ -64,6 +64,7 @@ describe('a YOLOv8-seg signature on layout auto', () => {
   it('resolves to the -seg reading, so masks can be written; plain boxes and metadata-named heads stay what they are', () => {
     expect(effectiveLayout(detection, { outputs: segOutputs, metadata: {} })).toBe('yolov8-seg');
     expect(outputUnavailableFor('masks', detection, { outputs: segOutputs, metadata: {} })).toBeNull();
+    expect(outputUnavailableFor('cutouts', detection, { outputs: segOutputs, metadata: {} })).toBeNull();
     // Without the model the form cannot know: auto alone is not a -seg detector.
     expect(outputUnavailableFor('masks', detection)).toMatch(/YOLOv8-seg/);
     // A plain detector [1, 84, 8400]: boxes, no masks.
@@ -166,7 +167,7 @@ function segModel(): Uint8Array {
 }
 
 describe('batch: a YOLOv8-seg signature with layout auto', () => {
-  it('writes the instance masks and COCO RLE segmentations (worked out by hand)', async () => {
+  it('writes the instance masks, cut-outs and COCO RLE segmentations (worked out by hand)', async () => {
     const model = join(dir, 'exported.onnx');
     await writeFile(model, segModel());
     const input = join(dir, 'seg-in');
@@ -183,7 +184,7 @@ describe('batch: a YOLOv8-seg signature with layout auto', () => {
           task: { kind: 'detection' },
         },
         input: { folder: input },
-        output: { folder: output, write: ['coco', 'masks'], cocoMasks: 'rle' },
+        output: { folder: output, write: ['coco', 'masks', 'cutouts'], cocoMasks: 'rle' },
       },
       { sessions, progressIntervalMs: 0 },
     );
@@ -193,6 +194,13 @@ describe('batch: a YOLOv8-seg signature with layout auto', () => {
       .toBuffer({ resolveWithObject: true });
     const at = (x: number, y: number) => mask.data[(y * 64 + x) * mask.info.channels];
     expect([at(8, 8), at(31, 55), at(32, 20), at(7, 20), at(20, 56)]).toEqual([1, 1, 0, 0, 0]);
+    // The cut-out: the picture where an instance is, clear elsewhere.
+    const cut = await sharp(join(output, 'cutouts', 'a.png.png'))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(cut.info.channels).toBe(4);
+    const px = (x: number, y: number) => [...cut.data.subarray((y * 64 + x) * 4, (y * 64 + x) * 4 + 4)];
+    expect([px(8, 8), px(32, 20)[3]]).toEqual([[10, 20, 30, 255], 0]);
     const coco = JSON.parse(await readFile(join(output, 'coco.json'), 'utf8')) as {
       annotations: { segmentation: { size: number[]; counts: string } }[];
     };

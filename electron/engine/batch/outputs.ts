@@ -129,10 +129,12 @@ export async function writeItemOutputs(
       () => renderers.renderResultImage(item.path, r, { format: jpeg ? 'jpeg' : 'png' }),
     ]);
   }
-  // Instance masks (-seg detectors): detection index + 1 per pixel.
-  if (r?.kind === 'detection' && r.instances && ctx.write.includes('masks')) {
+  // Instance masks (-seg detectors): detection index + 1 per pixel; the cut-out keeps every instance.
+  if (r?.kind === 'detection' && r.instances) {
     const instances = r.instances;
-    jobs.push([itemPaths.mask(item.rel), () => renderers.rasterToPng(instances.mask)]);
+    if (ctx.write.includes('masks')) jobs.push([itemPaths.mask(item.rel), () => renderers.rasterToPng(instances.mask)]);
+    if (ctx.write.includes('cutouts'))
+      jobs.push([itemPaths.cutout(item.rel), () => renderers.renderResultImage(item.path, r, { format: 'png', cutout: true })]);
   }
   if (r?.kind === 'segmentation') {
     if (ctx.write.includes('masks')) jobs.push([itemPaths.mask(item.rel), () => renderers.rasterToPng(r.mask)]);

@@ -50,8 +50,8 @@ export const OUTPUT_LABELS: Record<BatchOutputKind, { label: string; detail: str
   jsonl: { label: 'JSON lines', detail: 'results.jsonl, one line per image' },
   coco: { label: 'COCO JSON', detail: 'coco.json with every box (detection)' },
   images: { label: 'Drawn results', detail: 'each image with its result drawn on it' },
-  masks: { label: 'Masks', detail: 'one PNG mask per image (segmentation)' },
-  cutouts: { label: 'Cut-outs', detail: 'the foreground on transparency (segmentation)' },
+  masks: { label: 'Masks', detail: 'one PNG mask per image (segmentation, YOLOv8-seg)' },
+  cutouts: { label: 'Cut-outs', detail: 'the foreground on transparency (segmentation, YOLOv8-seg)' },
   tensors: { label: 'Raw outputs', detail: 'the output tensors as .npy' },
 };
 
