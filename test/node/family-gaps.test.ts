@@ -230,7 +230,29 @@ describe('batch: a YOLOv8-seg signature with layout auto', () => {
     expect(await job('rle', true)).toMatchObject({ state: 'finished', ok: 1 });
     const rles = JSON.parse(await readFile(join(again, 'coco.json'), 'utf8')) as typeof coco;
     expect(rles.annotations[0].segmentation).toEqual({ size: [64, 64], counts: rleToString(counts) });
-  });
+
+    // The command line: --task detection (layout auto) with --coco-masks rle; the flag wants coco written.
+    const data = join(dir, 'data');
+    const viaCli = join(dir, 'seg-cli');
+    const r = cliFromSource(data, [
+      'batch',
+      model,
+      input,
+      '--out',
+      viaCli,
+      '--task',
+      'detection',
+      '--write',
+      'coco,masks',
+      '--coco-masks',
+      'rle',
+    ]);
+    expect(r.code).toBe(0);
+    const fromCli = JSON.parse(await readFile(join(viaCli, 'coco.json'), 'utf8')) as typeof coco;
+    expect(fromCli.annotations[0].segmentation).toEqual({ size: [64, 64], counts: rleToString(counts) });
+    const misfit = cliFromSource(data, ['batch', model, input, '--out', join(dir, 'seg-x'), '--coco-masks', 'rle']);
+    expect([misfit.code, misfit.stderr.includes('--coco-masks needs --write with coco')]).toEqual([2, true]);
+  }, 60_000);
 });
 
 // ---- Recognisers with a small alphabet --------------------------------------------------------
