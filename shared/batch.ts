@@ -10,13 +10,26 @@ import { declaredShapes } from './postprocess';
 import { resolvedLayout } from './postprocess/detection';
 import { maskRle, rleToString } from './postprocess/instances';
 import type { ProviderChoice } from './providers';
+import type { PipelineRegionJson } from './pipeline';
 import type { WorkbenchErrorInfo } from './result';
 import { sessionOptionsSchema } from './run';
 import { MAX_SHARDS } from './shard';
 import { tileSettingsSchema } from './tiles';
-import type { ClassScore, Detection, Raster, TaskKindId, TaskResult, TaskSettings, TextLine } from './tasks';
+import {
+  type ClassScore,
+  type Detection,
+  type Raster,
+  type TaskKindId,
+  type TaskResult,
+  type TaskSettings,
+  type TextLine,
+  taskSettingsSchema,
+} from './tasks';
 
 export const BATCH_JOB_FORMAT = 'onnx-workbench/batch-job';
+/** A job's own files in its output folder: this folder, with the journal in it. */
+export const BATCH_STATE_DIR = '.onnx-workbench';
+export const BATCH_JOURNAL_FILE = 'journal.jsonl';
 
 /** File extensions (lower case, no dot) a job may read; sharp decodes each of them. */
 export const IMAGE_TYPES = ['jpg', 'jpeg', 'png', 'webp', 'tiff', 'tif', 'gif', 'avif', 'bmp'] as const;
@@ -37,11 +50,13 @@ export const PER_IMAGE_OUTPUTS = ['images', 'masks', 'cutouts', 'tensors'] as co
  */
 export function outputUnavailable(
   kind: BatchOutputKind,
-  task: TaskKindId | typeof SPEECH_ACTIVITY | undefined,
+  task: TaskKindId | typeof SPEECH_ACTIVITY | typeof PIPELINE_JOB | undefined,
   /** A detection task's layout: YOLOv8-seg detectors write instance masks and cut-outs. */
   layout?: string,
 ): string | null {
   if (task === SPEECH_ACTIVITY && kind !== 'csv' && kind !== 'jsonl') return 'audio jobs write CSV and JSON lines';
+  if (task === PIPELINE_JOB && kind !== 'csv' && kind !== 'jsonl' && kind !== 'images')
+    return 'pipeline jobs write CSV, JSON lines and annotated images';
   const instances = task === 'detection' && layout === 'yolov8-seg';
   if ((kind === 'masks' || kind === 'cutouts') && task !== 'segmentation' && !instances)
     return 'needs a segmentation task (or a YOLOv8-seg detector)';
@@ -75,6 +90,9 @@ export function outputUnavailableFor(
 
 /** The task of audio jobs: .wav files through a voice-activity model (Silero VAD), speech segments per file. */
 export const SPEECH_ACTIVITY = 'speech-activity';
+
+/** The "task" of pipeline jobs: each image through a pipeline file's steps, its regions and text per file. */
+export const PIPELINE_JOB = 'pipeline';
 
 /** 100 megapixels: a 10000×10000 scan passes; a 30000×30000 one is refused before decoding. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -145,6 +163,19 @@ export const batchJobSchema = z.strictObject({
       sampleRate: z.union([z.literal(16000), z.literal(8000)]).default(16000),
     })
     .optional(),
+  /**
+   * A pipeline job: `model` is then a pipeline file (shared/pipeline.ts), whose steps each image
+   * goes through; each file's regions and text go to results.csv/jsonl, its annotated image to images/.
+   */
+  pipeline: z
+    .strictObject({
+      /**
+       * Tasks of the steps the file names none for, by step id: filled in by the app from each
+       * model's saved recipe (or the suggested task) when the job starts.
+       */
+      tasks: z.record(z.string().max(64), taskSettingsSchema).default({}),
+    })
+    .optional(),
   /** More failed files than this stop the job (state failed, error TOO_MANY_FAILURES): a count, or a share of the files. */
   maxFailures: z
     .union([z.strictObject({ count: z.number().int().min(0) }), z.strictObject({ percent: z.number().min(0).max(100) })])
@@ -168,7 +199,7 @@ export const batchJobIdSchema = z
 /** What a task found in one image, small enough for a journal line (no pixels). */
 export interface BatchResultSummary {
   /** 'outputs': no task was chosen; the raw outputs are summarised. */
-  task: TaskKindId | 'outputs' | typeof SPEECH_ACTIVITY;
+  task: TaskKindId | 'outputs' | typeof SPEECH_ACTIVITY | typeof PIPELINE_JOB;
   /** One line for people: "tabby cat 0.91", "3 boxes: person ×2, car", "road 41%, sky 20%". */
   text: string;
   /** classification: the top-k classes. */
@@ -189,6 +220,8 @@ export interface BatchResultSummary {
   picture?: { width: number; height: number };
   /** speech-activity: the speech segments (seconds), the audio's length and the share that is speech. */
   speech?: { segments: SpeechSegment[]; duration: number; speechShare: number };
+  /** pipeline: everything read, in reading order, and the regions found (as the pipeline's result.json, without children). */
+  pipeline?: { text: string; regions: PipelineRegionJson[] };
   /** No task: each output's dims and value range. */
   outputs?: { name: string; dims: number[]; min: number; max: number; mean: number }[];
 }

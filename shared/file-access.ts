@@ -2,6 +2,7 @@
 // side checks every write against the user's choices (electron/node/path-grants.ts); reads
 // are of regular files only (no FIFOs, devices or sockets), checked where the file is opened.
 import type { ChannelName, ParsedInput } from './contract';
+import type { JobKind, JobTypes } from './jobs';
 
 /** A file a channel writes: where, with which extensions, and whether the caller asks to replace it. */
 export interface WriteTarget {
@@ -42,6 +43,14 @@ export const FILE_WRITES = {
     options.saveOptimizedModel ? [{ path: options.saveOptimizedModel, extensions: ['.onnx'], overwrite: false }] : [],
   'model.bench': ({ options }) =>
     options.saveOptimizedModel ? [{ path: options.saveOptimizedModel, extensions: ['.onnx'], overwrite: false }] : [],
+  // A profile without graph optimisation passes its session options on as they are.
+  'run.profile': ({ options }) =>
+    options.saveOptimizedModel ? [{ path: options.saveOptimizedModel, extensions: ['.onnx'], overwrite: false }] : [],
+  // A job writes what the one-off call of its kind writes (JOB_CHECKED_AS).
+  'jobs.start': ({ job }) => {
+    const as = jobCheckedAs(job as JobStart);
+    return writeTargets(as.channel, as.input);
+  },
   'pipeline.run': ({ annotatedImage }) =>
     annotatedImage ? [{ path: annotatedImage, extensions: EXPORT_EXTENSIONS.image, overwrite: false }] : [],
   'recipe.export': ({ to }) => [{ path: to, extensions: ['.json'], overwrite: false }],
@@ -80,7 +89,28 @@ export const FILE_READS: { [C in ChannelName]?: string } = {
   'files.list': 'path: a folder (listed: names, sizes, dates)',
   'library.addFolder': 'path: a folder scanned for models',
   'audio.speech': 'model and audio: a model file and a .wav file',
+  'jobs.start':
+    "job.request: as the one-off call of its kind reads (JOB_CHECKED_AS); a pipeline job's model is its pipeline file, and the models that file names",
 };
+
+type JobStart = { [K in JobKind]: { kind: K; request: JobTypes[K]['request'] } }[JobKind];
+
+/**
+ * What a job of each kind is checked as: the one-off channel whose request it takes, and that
+ * channel's input. Its reads and writes are that channel's (a batch job's output folder is granted
+ * as batch.start grants it), so that starting a job is never a side door around a channel's checks.
+ */
+export const JOB_CHECKED_AS: { [K in JobKind]: { channel: ChannelName; input(request: JobTypes[K]['request']): unknown } } = {
+  batch: { channel: 'batch.start', input: (job) => ({ job }) },
+  eval: { channel: 'eval.run', input: (r) => r },
+  benchmark: { channel: 'model.bench', input: (r) => r },
+  profile: { channel: 'run.profile', input: (r) => r },
+};
+
+export function jobCheckedAs(job: JobStart): { channel: ChannelName; input: unknown } {
+  const rule = JOB_CHECKED_AS[job.kind] as { channel: ChannelName; input(request: unknown): unknown };
+  return { channel: rule.channel, input: rule.input(job.request) };
+}
 
 /** The files a request would write, or none. */
 export function writeTargets(channel: ChannelName, input: unknown): WriteTarget[] {

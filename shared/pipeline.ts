@@ -53,8 +53,12 @@ export const pipelineStepSchema = z.strictObject({
   input: z.string().min(1).max(1000).optional(),
   /** Default: the recipe guessed from the model. */
   recipe: preprocessRecipeSchema.optional(),
-  /** TaskSettings; checked by parsePipeline once relative charset/labels paths are resolved. */
-  task: z.looseObject({ kind: z.enum(TASK_KINDS) }),
+  /**
+   * TaskSettings; checked by parsePipeline once relative charset/labels paths are resolved.
+   * Omitted: the task saved in the model's recipe, or else the one suggested for it (the app
+   * looks it up when the pipeline starts).
+   */
+  task: z.looseObject({ kind: z.enum(TASK_KINDS) }).optional(),
   from: stepSourceSchema.default({ kind: 'input' }),
   /**
    * This step classifies the orientation of each region (PaddleOCR's text direction classifier,
@@ -92,22 +96,39 @@ export const pipelineFileSchema = z
             path,
             message: `"${from.step}" runs on regions itself; only steps on the whole image give regions`,
           });
-        else if (!(REGION_TASKS as readonly string[]).includes(source.task.kind))
-          ctx.addIssue({
-            code: 'custom',
-            path,
-            message: `"${from.step}" is ${source.task.kind}, which finds no regions (text-detection or detection do)`,
-          });
       }
-      if (step.orientation && (from.kind !== 'regions' || step.task.kind !== 'classification'))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['steps', i, 'orientation'],
-          message: 'an orientation step is a classification of the regions of an earlier step',
-        });
       seen.set(step.id, step);
+      // Rules on task kinds wait for the tasks an omitted one resolves to (taskIssues).
+      for (const issue of step.task && p.steps.every((s) => s.task) ? taskIssues(p.steps as StepKinds, i) : [])
+        ctx.addIssue({ code: 'custom', ...issue });
     });
   });
+
+type StepKinds = readonly { id: string; task: { kind: string }; from: StepSource; orientation?: unknown }[];
+
+/** What is wrong with step `i` given every step's task kind: a region source that finds none, a misplaced orientation. */
+function taskIssues(steps: StepKinds, i: number): { path: (string | number)[]; message: string }[] {
+  const step = steps[i];
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const from = step.from;
+  const source = from.kind === 'regions' ? steps.slice(0, i).find((s) => s.id === from.step) : undefined;
+  if (
+    from.kind === 'regions' &&
+    source &&
+    source.from.kind === 'input' &&
+    !(REGION_TASKS as readonly string[]).includes(source.task.kind)
+  )
+    issues.push({
+      path: ['steps', i, 'from', 'step'],
+      message: `"${from.step}" is ${source.task.kind}, which finds no regions (text-detection or detection do)`,
+    });
+  if (step.orientation && (from.kind !== 'regions' || step.task.kind !== 'classification'))
+    issues.push({
+      path: ['steps', i, 'orientation'],
+      message: 'an orientation step is a classification of the regions of an earlier step',
+    });
+  return issues;
+}
 export type PipelineFile = z.input<typeof pipelineFileSchema>;
 
 /** A step ready to run: absolute paths, complete task settings. */
@@ -167,11 +188,28 @@ function resolveTaskPaths(task: Record<string, unknown>, base: string | undefine
   return out;
 }
 
+/** Steps whose file names no task: their ids and models (absolute, or relative to the file's folder). */
+export function stepsWithoutTask(value: unknown, baseDir?: string): { id: string; model: string }[] {
+  const parsed = pipelineFileSchema.safeParse(value);
+  if (!parsed.success) return [];
+  return parsed.data.steps
+    .filter((s) => !s.task)
+    .map((s) => ({ id: s.id, model: baseDir === undefined ? s.model : resolveAgainst(baseDir, s.model) }));
+}
+
+export interface ParsePipelineOptions {
+  baseDir?: string;
+  source?: string;
+  /** Tasks for the steps that name none, by step id (from each model's saved recipe, or suggested). */
+  tasks?: Readonly<Record<string, TaskSettings>>;
+}
+
 /**
  * A pipeline file's content, checked, with relative paths resolved against `baseDir` (the
- * file's folder). Throws INVALID_INPUT naming `source` and every problem found.
+ * file's folder) and omitted tasks taken from `tasks`. Throws INVALID_INPUT naming `source` and
+ * every problem found.
  */
-export function parsePipeline(value: unknown, options: { baseDir?: string; source?: string } = {}): Pipeline {
+export function parsePipeline(value: unknown, options: ParsePipelineOptions = {}): Pipeline {
   const source = options.source ?? 'The pipeline';
   const parsed = pipelineFileSchema.safeParse(value);
   if (!parsed.success)
@@ -188,9 +226,16 @@ export function parsePipeline(value: unknown, options: { baseDir?: string; sourc
         );
       model = resolveAgainst(baseDir, model);
     }
+    // A saved or suggested task is already complete, its files absolute.
+    const saved = step.task ? undefined : options.tasks?.[step.id];
+    if (!step.task && !saved)
+      throw new WorkbenchError(
+        'INVALID_INPUT',
+        `${source}: ${where}: step "${step.id}" names no task, and ${model} has no saved task and none could be suggested: give one, e.g. "task": {"kind": "text-recognition"}`,
+      );
     let task: Record<string, unknown>;
     try {
-      task = resolveTaskPaths(step.task, baseDir, where);
+      task = step.task ? resolveTaskPaths(step.task, baseDir, where) : { ...saved };
     } catch (e) {
       throw new WorkbenchError('INVALID_INPUT', `${source}: ${(e as Error).message}`);
     }
@@ -209,6 +254,13 @@ export function parsePipeline(value: unknown, options: { baseDir?: string; sourc
       ...(step.orientation ? { orientation: step.orientation } : {}),
     };
   });
+  // The rules on task kinds, now that every step has its task (a saved one may be the wrong kind).
+  const issues = steps.flatMap((_, i) => taskIssues(steps, i));
+  if (issues.length) {
+    const text = issuesText(issues);
+    const why = steps.some((s, i) => !parsed.data.steps[i].task) ? ' (with the tasks saved for the models that name none)' : '';
+    throw new WorkbenchError('INVALID_INPUT', `${source} is not a valid pipeline${why}: ${text}`);
+  }
   return { name: parsed.data.name, description: parsed.data.description, steps };
 }
 
@@ -224,6 +276,8 @@ export const pipelineRequestSchema = z
       .default({ provider: 'auto' }),
     /** Also save the original with the regions (and their text) drawn on it: .png, .jpg or .jpeg; never overwrites. */
     annotatedImage: absolutePath.optional(),
+    /** Tasks of the steps that name none, by step id: filled in by the app from the models' saved recipes. */
+    tasks: z.record(z.string().max(64), taskSettingsSchema).optional(),
   })
   .refine((r) => (r.file === undefined) !== (r.pipeline === undefined), {
     message: 'give either a pipeline file or a pipeline, not both or neither',
@@ -326,4 +380,33 @@ export function regionsText(regions: readonly Pick<PipelineRegion, 'points' | 't
     prev = box;
   }
   return lines.map((l) => l.join(' ')).join('\n');
+}
+
+/** A region as result.json and a pipeline job's results.jsonl give it: coordinates to 0.01 px, scores to 4 digits. */
+export interface PipelineRegionJson {
+  step: string;
+  index: number;
+  points: [number, number][];
+  score: number;
+  label?: string;
+  text?: string;
+  textScore?: number;
+  turned?: true;
+  turnedScore?: number;
+}
+
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+const r4 = (v: number): number => Math.round(v * 10_000) / 10_000;
+
+export function regionJson(g: PipelineRegion): PipelineRegionJson {
+  return {
+    step: g.step,
+    index: g.index,
+    points: g.points.map(([x, y]): [number, number] => [r2(x), r2(y)]),
+    score: r4(g.score),
+    ...(g.label !== undefined ? { label: g.label } : {}),
+    ...(g.text !== undefined ? { text: g.text } : {}),
+    ...(g.textScore !== undefined ? { textScore: r4(g.textScore) } : {}),
+    ...(g.turned ? { turned: true as const, turnedScore: r4(g.turnedScore ?? 0) } : {}),
+  };
 }

@@ -84,21 +84,26 @@ export function startServices(ctx: CliContext, engineEnv: NodeJS.ProcessEnv = {}
 export async function withServices<T>(ctx: CliContext, body: (call: Caller) => Promise<T>): Promise<T> {
   const services = startServices(ctx);
   try {
-    return await body(async (channel, input, emit, signal) => {
-      const result = await services.client.call(channel, input, {
-        onEvent: emit as (event: ChannelEvent<typeof channel>) => void,
-        signal,
-      });
-      if (!result.ok) {
-        // The engine's INVALID_INPUT is a bad input file or value, not wrong usage of the CLI.
-        if (result.error.code === 'INVALID_INPUT') throw new CliFailure(result.error.message, 1);
-        throw new WorkbenchError(result.error.code, result.error.message);
-      }
-      return result.value;
-    });
+    return await body(callerOf(services));
   } finally {
     services.dispose();
   }
+}
+
+/** Calls on started services that answer the value or throw the error (INVALID_INPUT as a CLI failure). */
+export function callerOf(services: Services): Caller {
+  return async (channel, input, emit, signal) => {
+    const result = await services.client.call(channel, input, {
+      onEvent: emit as (event: ChannelEvent<typeof channel>) => void,
+      signal,
+    });
+    if (!result.ok) {
+      // The engine's INVALID_INPUT is a bad input file or value, not wrong usage of the CLI.
+      if (result.error.code === 'INVALID_INPUT') throw new CliFailure(result.error.message, 1);
+      throw new WorkbenchError(result.error.code, result.error.message);
+    }
+    return result.value;
+  };
 }
 
 export type Caller = <C extends ChannelName>(

@@ -80,7 +80,14 @@ Usage:
                                             Models one after another on an image (OCR: text detection,
                                             then recognition of each region); prints the regions and
                                             their text; --out DIR: result.json and result.png with the
-                                            regions drawn (never overwrites)
+                                            regions drawn (never overwrites); a step with no task
+                                            runs the task saved in its model's recipe (or suggested)
+  onnx-workbench pipeline FILE.json --input FOLDER --out DIR [--write jsonl,csv,images] [--resume] [--json]
+                                            The pipeline over every image in FOLDER, as a batch job:
+                                            results.csv (file, text …), results.jsonl (regions, text)
+                                            and with --write images the regions drawn under images/;
+                                            progress, exit codes and --max-failures as for batch;
+                                            --resume goes on with an earlier run into DIR
   onnx-workbench batch MODEL FOLDER --out DIR [options]
                                             Every image in FOLDER through the model; results in DIR
                                             (results.csv, results.jsonl, …); run it again to resume

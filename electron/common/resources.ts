@@ -9,6 +9,14 @@ import { dirname, join } from 'node:path';
  * source: electron/common/; bundled: out/main/ or out/cli/).
  */
 export function findResource(name: string): string | null {
+  if (!resourcePaths.has(name)) resourcePaths.set(name, lookUpResource(name));
+  return resourcePaths.get(name)!;
+}
+
+/** Where each resource was found (the installation does not move while the engine runs). */
+const resourcePaths = new Map<string, string | null>();
+
+function lookUpResource(name: string): string | null {
   const candidates: string[] = [];
   const packaged = (process as { resourcesPath?: string }).resourcesPath;
   if (packaged) candidates.push(join(packaged, name));

@@ -136,7 +136,10 @@ export function createHandlers(options: {
     'pipeline.run': (params, ctx) => pipelineMethod(params, sessions, ctx),
     'batch.count': ({ job }) => batches.count(job),
     'batch.merge': ({ folder }) => mergeShards(folder),
-    'eval.run': (request, ctx) => runEval(request, { sessions, signal: ctx.signal, onProgress: ctx.emit }),
+    'eval.run': (request, ctx) => {
+      probeSoon();
+      return runEval(request, { sessions, decoder, signal: ctx.signal, onProgress: ctx.emit });
+    },
     'engine.batchRun': (params, ctx) => batches.run(params, ctx),
     'engine.batchControl': async ({ jobId, action }) => batches.control(jobId, action),
     'image.preview': ({ path, recipe }) => imagePreview(path, recipe),

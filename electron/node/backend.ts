@@ -26,6 +26,7 @@ import type { EngineClient } from './engine-client';
 import { listDirectory } from './file-browser';
 import type { ModelLibrary } from './library';
 import { PathGrants } from './path-grants';
+import { withSavedTasks } from './pipeline-tasks';
 import type { RecipeStore } from './recipes';
 
 export interface CallContext<E> {
@@ -181,13 +182,16 @@ export class Backend {
     }
     const signal = ctx.signal ?? new AbortController().signal;
     const emit = ctx.emit ?? (() => {});
+    // Pipeline steps that name no task run their model's saved one (electron/node/pipeline-tasks.ts).
+    const data = await withSavedTasks(
+      channel,
+      parsed.data,
+      async (model) => (await this.recipeWithTask(model, signal)).recipe?.task,
+    );
     // Every file the request would write is checked against the user's choices first
     // (electron/node/path-grants.ts, shared/file-access.ts); what it chose or wrote is recorded.
     // A job is checked as the one-off call of its kind (jobs.start of an evaluation as eval.run).
-    const asCall =
-      channel === 'jobs.start'
-        ? describeJob((parsed.data as { job: JobRequest }).job)
-        : { channel, input: parsed.data as unknown };
+    const asCall = channel === 'jobs.start' ? describeJob((data as { job: JobRequest }).job) : { channel, input: data };
     try {
       await this.grants.checkRequest(asCall.channel, asCall.input);
     } catch (error) {
@@ -195,7 +199,7 @@ export class Backend {
     }
     const record = (value: unknown) => this.grants.recordRequest(asCall.channel, asCall.input, value).catch(() => {});
     if (isForwarded(channel)) {
-      const result = await this.options.engine.call(channel, parsed.data as never, { signal, onEvent: emit });
+      const result = await this.options.engine.call(channel, data as never, { signal, onEvent: emit });
       if (result.ok) await record(result.value);
       // A fresh engine loads the newly installed libraries and probes again.
       if (channel === 'providers.installCuda' && result.ok) this.options.engine.kill();
@@ -203,7 +207,7 @@ export class Backend {
     }
     const handler = this.handlers[channel] as (input: unknown, ctx: CallContext<unknown>) => Promise<unknown>;
     try {
-      const value = await handler(parsed.data, { signal, emit });
+      const value = await handler(data, { signal, emit });
       await record(value);
       return { ok: true, value };
     } catch (error) {

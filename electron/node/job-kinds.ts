@@ -2,6 +2,7 @@
 // made on the job's behalf, so that it runs for the job's life, not its caller's. Batch jobs are
 // run by the batch service (through engine crashes, with their journal and list of past jobs).
 import type { ChannelName } from '../../shared/contract';
+import { jobCheckedAs } from '../../shared/file-access';
 import type { BenchRow, JobKind, JobRequest, JobTypes } from '../../shared/jobs';
 import { WorkbenchError } from '../../shared/result';
 import type { EngineClient } from './engine-client';
@@ -11,27 +12,18 @@ type EngineJobKind = Exclude<JobKind, 'batch'>;
 
 const baseName = (path: string): string => path.split(/[\\/]/).filter(Boolean).pop() ?? path;
 
-interface KindRule<K extends JobKind> {
-  /** The job in the user's words (the status bar, the list of jobs). */
-  label(request: JobTypes[K]['request']): string;
-  /** The one-off channel whose request this kind takes: the same file checks apply to both. */
-  channel: ChannelName;
-  /** That channel's input for this request. */
-  channelInput(request: JobTypes[K]['request']): unknown;
-}
-
-/** One rule per kind; a kind without one is a compile error. */
-export const JOB_KIND_RULES: { [K in JobKind]: KindRule<K> } = {
-  batch: { label: (job) => job.name ?? baseName(job.input.folder), channel: 'batch.start', channelInput: (job) => ({ job }) },
-  eval: { label: (r) => `Evaluating on ${baseName(r.dataset.root)}`, channel: 'eval.run', channelInput: (r) => r },
-  benchmark: { label: (r) => `Benchmarking ${baseName(r.path)}`, channel: 'model.bench', channelInput: (r) => r },
-  profile: { label: (r) => `Profiling ${baseName(r.path)}`, channel: 'run.profile', channelInput: (r) => r },
+/** The job in the user's words (the status bar, the list of jobs), one rule per kind. */
+export const JOB_LABELS: { [K in JobKind]: (request: JobTypes[K]['request']) => string } = {
+  batch: (job) => job.name ?? baseName(job.input.folder),
+  eval: (r) => `Evaluating on ${baseName(r.dataset.root)}`,
+  benchmark: (r) => `Benchmarking ${baseName(r.path)}`,
+  profile: (r) => `Profiling ${baseName(r.path)}`,
 };
 
-/** A job's label, and the channel and input its files are checked as. */
+/** A job's label, and the channel and input its files are checked as (shared/file-access.ts). */
 export function describeJob(job: JobRequest): { label: string; channel: ChannelName; input: unknown } {
-  const rule = JOB_KIND_RULES[job.kind] as KindRule<JobKind>;
-  return { label: rule.label(job.request as never), channel: rule.channel, input: rule.channelInput(job.request as never) };
+  const label = (JOB_LABELS[job.kind] as (request: unknown) => string)(job.request);
+  return { label, ...jobCheckedAs(job) };
 }
 
 function valueOf<T>(result: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }): T {

@@ -2,7 +2,7 @@
 import type { ClassificationResult, NumericArray, Readable, TaskSettingsOf } from '../tasks';
 import type { PostprocessContext } from './context';
 import { labelOf, resolveLabels } from './labels';
-import { orderByScore } from './nms';
+import { topByScore } from './nms';
 import { cannotRead, known, pickOutput, type OutputShape } from './outputs';
 
 type Settings = TaskSettingsOf<'classification'>;
@@ -67,13 +67,12 @@ export function readClassification(settings: Settings, ctx: PostprocessContext):
     const offset = r * classes;
     const apply = settings.softmax === 'always' || (settings.softmax === 'auto' && !isDistribution(o.data, offset, classes));
     const scores = apply ? softmax(o.data, offset, classes) : copyRange(o.data, offset, classes);
-    const order = orderByScore(scores, classes);
     results.push({
       kind: 'classification',
       output: o.name,
       classes,
       softmaxApplied: apply,
-      top: Array.from(order.subarray(0, k), (c) => ({ classId: c, label: labelOf(labels, c), score: scores[c] })),
+      top: Array.from(topByScore(scores, classes, k), (c) => ({ classId: c, label: labelOf(labels, c), score: scores[c] })),
       image: r,
     });
   }

@@ -115,15 +115,29 @@ function classCells(data: NumericArray, p: SegPlan, b: number): { cells: Uint16A
   return { cells, classes: c };
 }
 
-function semantic(
-  settings: Settings,
-  ctx: PostprocessContext,
-  name: string,
-  data: NumericArray,
-  p: SegPlan,
-  b: number,
-  t: ImageTransform | null,
-): SegmentationResult {
+/** One image's map to read: the output's values, how they read, which image of the batch and how it was resized. */
+interface ImageMap {
+  settings: Settings;
+  ctx: PostprocessContext;
+  name: string;
+  data: NumericArray;
+  p: SegPlan;
+  b: number;
+  t: ImageTransform | null;
+}
+
+/** The mask and its coloured overlay of image `b`, both at the image's size. */
+function pictures(width: number, height: number, mask: Uint8Array, overlay: Uint8Array, b: number) {
+  return {
+    mask: { width, height, channels: 1, data: mask },
+    overlay: { width, height, channels: 4, data: overlay },
+    imageWidth: width,
+    imageHeight: height,
+    image: b,
+  } satisfies Partial<SegmentationResult>;
+}
+
+function semantic({ settings, ctx, name, data, p, b, t }: ImageMap): SegmentationResult {
   const { cells, classes } = classCells(data, p, b);
   const { width, height, data: map } = resampleNearest(cells, p.width, p.height, t, (n) => new Uint16Array(n));
   const counts = new Float64Array(classes);
@@ -152,24 +166,11 @@ function semantic(
     output: name,
     activation: 'none',
     classes: present,
-    mask: { width, height, channels: 1, data: mask },
-    overlay: { width, height, channels: 4, data: overlay },
-    imageWidth: width,
-    imageHeight: height,
-    image: b,
+    ...pictures(width, height, mask, overlay, b),
   };
 }
 
-function binary(
-  settings: Settings,
-  ctx: PostprocessContext,
-  name: string,
-  data: NumericArray,
-  p: SegPlan,
-  b: number,
-  t: ImageTransform | null,
-  activation: BinaryActivation,
-): SegmentationResult {
+function binary({ settings, ctx, name, data, p, b, t }: ImageMap, activation: BinaryActivation): SegmentationResult {
   const hw = p.height * p.width;
   const cells = new Float32Array(hw);
   const useSigmoid = activation === 'sigmoid' || activation === 'sigmoid-minmax';
@@ -207,11 +208,7 @@ function binary(
     output: name,
     activation,
     classes: [{ classId: 1, label: labels?.[1] || 'foreground', area: prob.length ? inside / prob.length : 0, color }],
-    mask: { width, height, channels: 1, data: mask },
-    overlay: { width, height, channels: 4, data: overlay },
-    imageWidth: width,
-    imageHeight: height,
-    image: b,
+    ...pictures(width, height, mask, overlay, b),
   };
 }
 
@@ -229,12 +226,16 @@ export function readSegmentation(settings: Settings, ctx: PostprocessContext): S
   }
   const results: SegmentationResult[] = [];
   for (let b = 0; b < plan.batch; b++) {
-    const t = ctx.transforms[b] ?? ctx.transforms[0] ?? null;
-    results.push(
-      plan.read === 'binary'
-        ? binary(settings, ctx, o.name, o.data, plan, b, t, activation)
-        : semantic(settings, ctx, o.name, o.data, plan, b, t),
-    );
+    const map: ImageMap = {
+      settings,
+      ctx,
+      name: o.name,
+      data: o.data,
+      p: plan,
+      b,
+      t: ctx.transforms[b] ?? ctx.transforms[0] ?? null,
+    };
+    results.push(plan.read === 'binary' ? binary(map, activation) : semantic(map));
   }
   return results;
 }

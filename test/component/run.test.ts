@@ -7,7 +7,7 @@ import type { CheckReport, RunComparison } from '../../shared/compare';
 import type { BenchmarkResult, RunResult } from '../../shared/run';
 import type { TensorSummary } from '../../shared/tensor';
 import { fakeApi, type Handlers } from './fake-api';
-import { modelInfo, samples } from './fixtures';
+import { hardwareReport, modelInfo, samples } from './fixtures';
 
 const MODEL = samples[0].path;
 
@@ -59,24 +59,14 @@ async function openRun(handlers: Handlers = {}) {
     'model.inspect': () => ({ ok: true, value: model }),
     'hardware.detect': () => ({
       ok: true,
-      value: {
-        platform: 'linux',
-        arch: 'x64',
-        cpu: { model: 'x', cores: 2 },
-        memoryBytes: 1,
-        gpus: [],
-        providers: [
-          { id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 1 },
-          {
-            id: 'cuda',
-            label: 'NVIDIA CUDA',
-            status: 'unavailable',
-            reason: 'libcudnn.so.9 not found',
-            bundled: false,
-            probeMs: 1,
-          },
-        ],
-      },
+      value: hardwareReport({
+        id: 'cuda',
+        label: 'NVIDIA CUDA',
+        status: 'unavailable',
+        reason: 'libcudnn.so.9 not found',
+        bundled: false,
+        probeMs: 1,
+      }),
     }),
     'image.guessRecipe': () => ({
       ok: true,

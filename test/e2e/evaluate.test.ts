@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecipeStore } from '../../electron/node/recipes';
 import { LABELS, RECIPE, classifierModel, solidImage } from '../node/batch-fixtures';
-import { type Served, launchChromium, openThroughBrowser, serve } from './serve';
+import { type Served, launchChromium, openModelPage, serve } from './serve';
 
 let served: Served;
 let browser: Browser;
@@ -61,13 +61,7 @@ const shot = (name: string) => page.screenshot({ path: join(shots, `eval-${name}
 
 describe('the Evaluate view', () => {
   it('scores the open model over class folders and shows top-1, the per-class table and the confusion matrix', async () => {
-    await page.goto(served.url);
-    await page
-      .getByRole('button', { name: /open sample/i })
-      .first()
-      .waitFor();
-    await openThroughBrowser(page, model);
-    await page.getByRole('table', { name: 'Inputs' }).waitFor();
+    await openModelPage(page, served.url, model);
     await page.getByRole('button', { name: /^Evaluate/ }).click();
     const form = page.getByRole('group', { name: 'Evaluation setup' });
     await form.waitFor();

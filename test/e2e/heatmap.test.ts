@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBigMapModel } from './big-map-model';
-import { type Served, launchChromium, openThroughBrowser, serve } from './serve';
+import { type Served, launchChromium, openModelPage, serve } from './serve';
 
 let served: Served;
 let browser: Browser;
@@ -27,13 +27,7 @@ afterAll(async () => {
 
 describe('heatmap of a big output', () => {
   it('shows the whole plane with the whole range, and another channel on request', async () => {
-    await page.goto(served.url);
-    await page
-      .getByRole('button', { name: /open sample/i })
-      .first()
-      .waitFor();
-    await openThroughBrowser(page, model);
-    await page.getByRole('table', { name: 'Inputs' }).waitFor();
+    await openModelPage(page, served.url, model);
     await page.getByRole('button', { name: /Run…/ }).click();
     await page.getByRole('region', { name: 'Input x' }).waitFor();
 

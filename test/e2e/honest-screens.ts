@@ -6,7 +6,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBigMapModel } from './big-map-model';
-import { launchChromium, openThroughBrowser, serve } from './serve';
+import { launchChromium, openModelPage, serve } from './serve';
 
 const outDir = process.argv[2] ?? '/tmp/honest-screens';
 await mkdir(outDir, { recursive: true });
@@ -18,13 +18,7 @@ const browser = await launchChromium();
 try {
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
   const shot = (name: string) => page.screenshot({ path: join(outDir, `${name}.png`) });
-  await page.goto(served.url);
-  await page
-    .getByRole('button', { name: /open sample/i })
-    .first()
-    .waitFor();
-  await openThroughBrowser(page, model);
-  await page.getByRole('table', { name: 'Inputs' }).waitFor();
+  await openModelPage(page, served.url, model);
   await shot('01-overview');
 
   await page.getByRole('button', { name: /Run…/ }).click();

@@ -4,8 +4,8 @@
 // Writes PNGs at 1400×900 and 1024×700 (and the start screen in light mode).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
-import { openThroughBrowser as openFile } from './serve';
+import type { Page } from 'playwright-core';
+import { launchChromium, openThroughBrowser as openFile } from './serve';
 
 const [url, outDir = '/tmp/screens', broken = '/tmp/broken.onnx', classifier, customOp] = process.argv.slice(2);
 if (!url) {
@@ -13,17 +13,7 @@ if (!url) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 await mkdir(outDir, { recursive: true });
 
 async function tour(width: number, height: number, scheme: 'dark' | 'light'): Promise<void> {

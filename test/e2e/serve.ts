@@ -88,6 +88,17 @@ export async function chooseFolderInFileBrowser(page: Page, folder: string): Pro
   await dialog.waitFor({ state: 'detached' });
 }
 
+/** Loads the app (once its sample models are listed) and opens `model` through the file browser, up to its Overview. */
+export async function openModelPage(page: Page, url: string, model: string): Promise<void> {
+  await page.goto(url);
+  await page
+    .getByRole('button', { name: /open sample/i })
+    .first()
+    .waitFor();
+  await openThroughBrowser(page, model);
+  await page.getByRole('table', { name: 'Inputs' }).waitFor();
+}
+
 /** Opens a model through the app's own file browser (Ctrl+O → File system → the path's folders). */
 export async function openThroughBrowser(page: Page, file: string, shot?: (name: string) => Promise<unknown>): Promise<void> {
   await page.keyboard.press('Control+o');

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BrowserWindow } from 'electron';
 import { batchProgressObserver } from '../../electron/main/batch-progress';
-import type { BatchProgress, BatchSummary } from '../../shared/batch';
+import { batchProgress } from './rpc-fakes';
+import type { BatchSummary } from '../../shared/batch';
 
 function fakeWindow() {
   const bars: [number, unknown][] = [];
@@ -11,23 +12,7 @@ function fakeWindow() {
   return { win: win as unknown as BrowserWindow, bars };
 }
 
-const progress = (over: Partial<BatchProgress>): BatchProgress => ({
-  jobId: 'j1',
-  state: 'running',
-  done: 0,
-  left: null,
-  ok: 0,
-  failed: 0,
-  skipped: 0,
-  processed: 0,
-  total: null,
-  imagesPerSecond: 0,
-  etaSeconds: null,
-  current: null,
-  latest: [],
-  failures: [],
-  ...over,
-});
+const progress = batchProgress;
 
 const summary: BatchSummary = {
   jobId: 'j1',

@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchItemRecord, BatchProgress } from '../../shared/batch';
 import { describeSpeed } from '../../shared/batch';
+import type { PreprocessRecipe } from '../../shared/recipe';
 import { memoryPortPair } from '../../shared/rpc/port';
 import { serveRpc } from '../../shared/rpc/server';
 import { progressLine } from '../../electron/cli/progress-lines';
@@ -20,6 +21,7 @@ import { writeJobFiles } from '../../electron/engine/batch/outputs';
 import { ProgressTracker } from '../../electron/engine/batch/progress';
 import { decodeImage } from '../../electron/engine/image/decode';
 import { DecodeWorker } from '../../electron/engine/image/decode-pool';
+import { allocateData, packPixels } from '../../electron/engine/image/pack';
 import { parseRecipe } from '../../electron/engine/image/preprocess';
 import { SessionCache } from '../../electron/engine/run/session-cache';
 import { workerUrl } from '../../electron/engine/worker-url';
@@ -242,6 +244,43 @@ describe('decoding on a thread of its own', () => {
         code: 'INVALID_INPUT',
         message: expect.stringContaining('broken.jpg'),
       });
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('packs on the thread the tensor values packPixels makes, for the recipe of each request', async () => {
+    const { input, names } = await fresh('worker-pack', 3);
+    const a = parseRecipe(RECIPE);
+    // Another recipe between requests of the first: the thread keeps the last one it was sent.
+    const b = parseRecipe({ ...RECIPE, channels: 'BGR', mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], dtype: 'float16' });
+    const worker = new DecodeWorker(entry, 2);
+    try {
+      expect(await worker.started()).toBe(true);
+      // What decodeImage and packPixels make on this thread.
+      const packedHere = async (path: string, r: PreprocessRecipe) => {
+        const want = await decodeImage(path, r);
+        const { tensorWidth: w, tensorHeight: h } = want.transform;
+        const values = allocateData(r.dtype, w * h * 3);
+        packPixels(want.pixels, want.channels, w, h, r, values, 0);
+        return { values, transform: want.transform };
+      };
+      const order = [a, a, b, b, a];
+      const got = await Promise.all(order.map((r, k) => worker.decode(join(input, names[k % names.length]), r, {}, true)));
+      for (const [k, r] of order.entries()) {
+        const want = await packedHere(join(input, names[k % names.length]), r);
+        const { values } = want;
+        expect(got[k].packed?.constructor).toBe(values.constructor);
+        expect([...got[k].packed!]).toEqual([...values]);
+        expect(got[k].pixels.length).toBe(0);
+        expect(got[k].transform).toEqual(want.transform);
+      }
+      // Buffers given back are packed into again (moved: the engine's views of them are emptied).
+      for (const g of got) worker.recycle(g.packed!);
+      expect(got[0].packed!.length).toBe(0);
+      const again = await Promise.all(names.map((n) => worker.decode(join(input, n), a, {}, true)));
+      for (const [k, n] of names.entries())
+        expect([...again[k].packed!]).toEqual([...(await packedHere(join(input, n), a)).values]);
     } finally {
       await worker.close();
     }

@@ -2,25 +2,11 @@
 // every tenth of the job, and the counts done and left when the job is cancelled.
 import { describe, expect, it } from 'vitest';
 import type { BatchProgress } from '../../shared/batch';
+import { batchProgress } from './rpc-fakes';
 import { ProgressLines, cancelledLine, formatDuration, progressLine } from '../../electron/cli/progress-lines';
 
-const p = (over: Partial<BatchProgress>): BatchProgress => ({
-  jobId: 'j',
-  state: 'running',
-  done: 0,
-  left: 300,
-  ok: 0,
-  failed: 0,
-  skipped: 0,
-  processed: 0,
-  total: 300,
-  imagesPerSecond: 0,
-  etaSeconds: null,
-  current: null,
-  latest: [],
-  failures: [],
-  ...over,
-});
+// A 300-file job.
+const p = (over: Partial<BatchProgress>): BatchProgress => batchProgress({ left: 300, total: 300, ...over });
 
 describe('batch progress lines', () => {
   it('say the counts, the speed and the time left in words', () => {

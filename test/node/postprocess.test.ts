@@ -8,7 +8,7 @@ import type { DType, ModelInfo, ValueInfo } from '../../shared/model-info';
 import { canRead, postprocess, suggestTask, type PostprocessContext } from '../../shared/postprocess/index';
 import { paletteColor } from '../../shared/postprocess/colormap';
 import { labelOf, parseLabelsFile, resolveLabels } from '../../shared/postprocess/labels';
-import { boxIou, nms } from '../../shared/postprocess/nms';
+import { boxIou, nms, orderByScore, topByScore } from '../../shared/postprocess/nms';
 import { planResize, preprocessRecipeSchema, resizeSchema, type ImageTransform } from '../../shared/recipe';
 import { WorkbenchError } from '../../shared/result';
 import { guessTask } from '../../shared/task-guess';
@@ -22,14 +22,8 @@ import {
   type SegmentationResult,
   type TaskSettingsInput,
 } from '../../shared/tasks';
+import { ctxOf } from './postprocess-fixtures';
 
-const ctxOf = (outputs: OutputTensor[], extra: Partial<PostprocessContext> = {}): PostprocessContext => ({
-  outputs,
-  transforms: [],
-  metadata: {},
-  metadataParsed: {},
-  ...extra,
-});
 const out = (name: string, dims: number[], data: ArrayLike<number>, dtype = 'float32'): OutputTensor => ({
   name,
   dims,
@@ -371,6 +365,29 @@ describe('nms', () => {
     expect(nms(boxes, scores, classes, 4, { ...o, classAgnostic: true })).toEqual([0, 3]);
     expect(nms(boxes, scores, classes, 4, { ...o, iou: 0.9 })).toEqual([0, 1, 2, 3]);
     expect(nms(boxes, scores, null, 4, { ...o, maxDetections: 1 })).toEqual([0]);
+  });
+
+  it('orders by score, ties in index order and NaN last; the top k are the first k of the sort', () => {
+    expect([...orderByScore([0.5, NaN, 0.9, 0.5, -1], 5)]).toEqual([2, 0, 3, 4, 1]);
+    expect([...topByScore([0.5, NaN, 0.9, 0.5, -1], 5, 3)]).toEqual([2, 0, 3]);
+    // Many classes, few kept (the selection, not the sort), with ties among the best and NaNs.
+    let seed = 11;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const count of [1, 7, 100, 1000]) {
+      const scores = Array.from({ length: count }, (_, i) => (i % 97 === 5 ? NaN : Math.round(rand() * 50) / 50));
+      for (const k of [0, 1, 5, 20, count, count + 3]) {
+        const sorted = [...orderByScore(scores, count)].slice(0, k);
+        expect([...topByScore(scores, count, k)]).toEqual(sorted);
+      }
+    }
+    // The sort itself against a plain description of the order.
+    const scores = [3, 1, 3, NaN, 2];
+    const expected = [0, 1, 2, 3, 4].sort((a, b) => {
+      const v = (i: number) => (Number.isNaN(scores[i]) ? -Infinity : scores[i]);
+      return v(b) - v(a) || a - b;
+    });
+    expect([...orderByScore(scores, 5)]).toEqual(expected);
+    expect(expected).toEqual([0, 2, 4, 1, 3]);
   });
 });
 

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValueInfo } from '../../shared/model-info';
@@ -17,7 +16,9 @@ import {
   type PreprocessRecipeInput,
   type ResizeSpec,
 } from '../../shared/recipe';
-import { WorkbenchError } from '../../shared/result';
+import type { WorkbenchError } from '../../shared/result';
+import { pngHeaderOnly } from './batch-fixtures';
+import { workbenchError } from './file-fixtures';
 import { halfToFloat } from '../../shared/tensor';
 import { readModelInfo } from '../../electron/common/onnx/reader';
 import { loadOrt } from '../../electron/engine/ort';
@@ -39,37 +40,6 @@ const PX = [
 const recipe = (r: PreprocessRecipeInput): PreprocessRecipe => preprocessRecipeSchema.parse(r);
 const identity = (extra: Partial<PreprocessRecipeInput> = {}): PreprocessRecipe =>
   recipe({ resize: { mode: 'stretch', width: 4, height: 2, interpolation: 'nearest' }, ...normalizePreset('raw'), ...extra });
-
-async function failure(p: Promise<unknown>): Promise<WorkbenchError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(WorkbenchError);
-  return e as WorkbenchError;
-}
-
-/** A PNG whose IHDR claims width×height, with a tiny (invalid) IDAT: only the header is real. */
-function fakePngHeader(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00])),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'preprocess-'));
@@ -130,7 +100,7 @@ beforeAll(async () => {
   );
   await save('photo.jpg', 'this is a text file, not a JPEG\n');
   await save('empty.png', '');
-  await save('huge.png', fakePngHeader(40000, 40000));
+  await save('huge.png', pngHeaderOnly(40000, 40000));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -451,12 +421,12 @@ describe('errors name the file', () => {
       /^huge\.png is 40000×40000 = 1,600,000,000 pixels, over the limit of 268,402,689; it was not decoded$/,
     ],
   ])('%s', async (name, code, message) => {
-    const e = await failure(preprocessImage(files[name] ?? join(dir, name), r));
+    const e = await workbenchError(preprocessImage(files[name] ?? join(dir, name), r));
     expect(e.code).toBe(code);
     expect(e.message).toMatch(message);
   });
   it('refuses over a stated limit from the header, and names a Buffer by its given name', async () => {
-    const e = await failure(
+    const e = await workbenchError(
       preprocessImage(
         await sharp({ create: { width: 100, height: 100, channels: 3, background: '#000' } })
           .png()
@@ -490,7 +460,7 @@ describe('preprocessBatch', () => {
       /Layout CHW has no batch dim, so 2 images cannot be stacked: choose NCHW/,
     ],
   ] as const)('refuses %s', async (_, r, message) => {
-    const e = await failure(preprocessBatch([files['4x2.png'], files['6x2.png']], recipe(r)));
+    const e = await workbenchError(preprocessBatch([files['4x2.png'], files['6x2.png']], recipe(r)));
     expect(e.message).toMatch(message);
   });
 });

@@ -9,25 +9,28 @@ interface Run {
   resolve(r: Result<BatchSummary>): void;
 }
 
+/** A running job's progress before its first file: nothing done, nothing counted yet. */
+export const batchProgress = (over: Partial<BatchProgress> = {}): BatchProgress => ({
+  jobId: 'j1',
+  state: 'running',
+  done: 0,
+  ok: 0,
+  failed: 0,
+  skipped: 0,
+  total: null,
+  left: null,
+  processed: 0,
+  imagesPerSecond: 0,
+  etaSeconds: null,
+  current: null,
+  latest: [],
+  failures: [],
+  ...over,
+});
+
 export function fakeBatchEngine() {
   let current: Run | null = null;
   const job: BatchJobInput = { model: '/models/m.onnx', input: { folder: '/data/in' }, output: { folder: '/data/out' } };
-  const base = (jobId: string): BatchProgress => ({
-    jobId,
-    state: 'running',
-    done: 0,
-    ok: 0,
-    failed: 0,
-    skipped: 0,
-    total: null,
-    left: null,
-    processed: 0,
-    imagesPerSecond: 0,
-    etaSeconds: null,
-    current: null,
-    latest: [],
-    failures: [],
-  });
   return {
     job,
     calls: [] as string[],
@@ -51,7 +54,7 @@ export function fakeBatchEngine() {
     /** A progress event of the running job. */
     progress(over: Partial<BatchProgress>) {
       if (!current) throw new Error('no batch job is running');
-      current.emit({ ...base(current.jobId), ...over });
+      current.emit(batchProgress({ jobId: current.jobId, ...over }));
     },
     /** Ends the running job as finished. */
     finish() {

@@ -1,9 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DType, ValueInfo } from '../../shared/model-info';
-import { WorkbenchError } from '../../shared/result';
+import { scratchFolder, workbenchError } from './file-fixtures';
 import { FEEDABLE_DTYPES, TensorSource, floatToHalf, halfToFloat, type FeedableDType } from '../../shared/tensor';
 import { generateTensor, mulberry32, resolveDims } from '../../electron/engine/tensors/generate';
 import { loadTensorSource, readAudioFile, readTensorFile, writeTensorFile } from '../../electron/engine/tensors/io';
@@ -14,27 +12,8 @@ import { loadOrt } from '../../electron/engine/ort';
 import { buildModel, type TensorSpec } from '../fixtures/onnx-builder';
 import { npyBytes, pbBytes, wavBytes, type NpySpec } from '../fixtures/tensor-files';
 
-let dir = '';
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'owb-tensors-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function save(name: string, bytes: Uint8Array | string): Promise<string> {
-  const p = join(dir, name);
-  await writeFile(p, bytes);
-  return p;
-}
-async function failure(p: Promise<unknown>): Promise<WorkbenchError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(WorkbenchError);
-  return e as WorkbenchError;
-}
+const scratch = scratchFolder('owb-tensors-');
+const save = scratch.save;
 /** Values as plain numbers/strings for comparison (float16 decoded, bigints exact when safe). */
 function plain(t: Tensor): (number | string)[] {
   if (Array.isArray(t.data)) return t.data;
@@ -150,14 +129,14 @@ describe('.npy', () => {
   ] as { file: string; spec: NpySpec; code: string; message: string }[])(
     'refuses $file',
     async ({ file, spec, code, message }) => {
-      const e = await failure(readTensorFile(await save(file, npyBytes(spec))));
+      const e = await workbenchError(readTensorFile(await save(file, npyBytes(spec))));
       expect(e.code).toBe(code);
       expect(e.message).toContain(message);
     },
   );
 
   it('refuses files that are not .npy', async () => {
-    const e = await failure(readTensorFile(await save('text.npy', 'hello world, not numpy')));
+    const e = await workbenchError(readTensorFile(await save('text.npy', 'hello world, not numpy')));
     expect(e.message).toBe('text.npy: is not a .npy file (it does not start with \\x93NUMPY)');
   });
 });
@@ -258,7 +237,7 @@ describe('.pb TensorProto', () => {
       message: /^none\.pb: has no values/,
     },
   ])('refuses $file', async ({ file, bytes, code, message }) => {
-    const e = await failure(readTensorFile(await save(file, bytes())));
+    const e = await workbenchError(readTensorFile(await save(file, bytes())));
     expect(e.code).toBe(code);
     expect(e.message).toMatch(message);
   });
@@ -349,7 +328,7 @@ describe('.json', () => {
     { file: 'frac.json', text: '{"dtype":"int64","data":[1.5]}', message: 'frac.json: value 0 (1.5) is not an integer' },
     { file: 'dims.json', text: '{"dims":[-1],"data":[1]}', message: "dims.json: 'dims' must be a list of sizes" },
   ])('refuses $file', async ({ file, text, message }) => {
-    const e = await failure(readTensorFile(await save(file, text)));
+    const e = await workbenchError(readTensorFile(await save(file, text)));
     expect(e.code).toBe('INVALID_INPUT');
     expect(e.message).toContain(message);
   });
@@ -431,7 +410,7 @@ describe('.wav audio', () => {
       message: 'adpcm.wav: audio format 2 is not supported',
     },
   ])('refuses $file', async ({ file, bytes, code, message }) => {
-    const e = await failure(readAudioFile(await save(file, bytes), 16000));
+    const e = await workbenchError(readAudioFile(await save(file, bytes), 16000));
     expect(e.code).toBe(code);
     expect(e.message).toContain(message);
   });
@@ -534,7 +513,7 @@ describe('writers round-trip', () => {
     (['npy', 'pb', 'json'] as const).map((ext) => ({ t, ext, label: `${k}-${t.dtype}[${t.dims}]` })),
   );
   it.each(rows)('$ext $label', async ({ t, ext, label }) => {
-    const p = join(dir, `rt-${label.replace(/\W/g, '_')}.${ext}`);
+    const p = join(scratch.path, `rt-${label.replace(/\W/g, '_')}.${ext}`);
     await writeTensorFile(p, t, 'v');
     const back = await readTensorFile(p);
     expect(back.tensor).toEqual(t);

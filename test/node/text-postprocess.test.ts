@@ -1,7 +1,6 @@
 // OCR postprocessing with known answers: CTC greedy decoding (blanks, repeats, space, logits) and
 // DB text detection on hand-made probability maps, put back through a fit-inside transform.
 import { describe, expect, it } from 'vitest';
-import type { PostprocessContext } from '../../shared/postprocess/index';
 import {
   canReadText,
   convexHull,
@@ -14,6 +13,7 @@ import {
 import { identityTransform, planResize } from '../../shared/recipe';
 import { regionsText } from '../../shared/pipeline';
 import { type OutputTensor, type TaskSettingsOf, taskSettingsSchema } from '../../shared/tasks';
+import { ctxOf } from './postprocess-fixtures';
 
 const rec = (extra: Record<string, unknown> = {}) =>
   taskSettingsSchema.parse({
@@ -24,14 +24,6 @@ const rec = (extra: Record<string, unknown> = {}) =>
   }) as TaskSettingsOf<'text-recognition'>;
 const det = (extra: Record<string, unknown> = {}) =>
   taskSettingsSchema.parse({ kind: 'text-detection', ...extra }) as TaskSettingsOf<'text-detection'>;
-
-const ctxOf = (outputs: OutputTensor[], extra: Partial<PostprocessContext> = {}): PostprocessContext => ({
-  outputs,
-  transforms: [],
-  metadata: {},
-  metadataParsed: {},
-  ...extra,
-});
 
 /** [N, T, K] scores where step t gives class best[t] the value high[t] and spreads the rest evenly. */
 function scores(rows: { best: number; high: number }[][], k: number): OutputTensor {

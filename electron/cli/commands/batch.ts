@@ -332,7 +332,19 @@ async function runJob(
     job = parsed.data;
   }
   job = withRunFlags(job, values, note);
+  await watchBatchJob(job, mode, note, services);
+}
 
+/**
+ * Starts a batch job (a pipeline job too) and follows it to its end: progress as `mode` says,
+ * the summary line, and the exit code (130/143/129 after a signal, 7 after --max-failures).
+ */
+export async function watchBatchJob(
+  job: BatchJob,
+  mode: string,
+  note: (line: string) => void,
+  services: Services,
+): Promise<void> {
   // Ctrl+C, SIGTERM or SIGHUP cancels the job: it finishes the files in flight, and the journal
   // keeps what was done for the next run of the same command.
   let jobId: string | null = null;

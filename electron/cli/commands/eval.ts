@@ -18,7 +18,7 @@ import {
 import { suggestTask } from '../../../shared/postprocess';
 import { defaultDataDir } from '../../common/data-dir';
 import { readModelInfo } from '../../common/onnx/reader';
-import { type CliContext, UsageError, printJson, withServices } from '../args';
+import { type Caller, type CliContext, UsageError, callerOf, printJson, startServices } from '../args';
 import { readRecipeFile } from '../inputs';
 import { taskFlags } from '../task';
 import { jobFromFlags } from './batch';
@@ -150,8 +150,23 @@ export function evalJson(report: EvalReport) {
 }
 
 export async function evalCommand(args: string[], ctx: CliContext): Promise<void> {
-  const { values, positionals } = parseArgs({ args, options: flags, allowPositionals: true });
+  const { values, positionals } = parseEvalArgs(args);
   if (positionals.length !== 2) throw new UsageError('eval takes a model and a dataset (a folder, or a file,label list)');
+  // As `batch` does: the engine starts (and its decoder thread and provider probe) while the
+  // dataset and the job are read and checked here.
+  const services = startServices(ctx, { OWB_ENGINE_BATCH_SOON: '1' });
+  void services.engine.call('engine.ping', {});
+  try {
+    await evaluate(values, positionals, callerOf(services));
+  } finally {
+    services.dispose();
+  }
+}
+
+type EvalFlags = ReturnType<typeof parseEvalArgs>['values'];
+const parseEvalArgs = (args: string[]) => parseArgs({ args, options: flags, allowPositionals: true });
+
+async function evaluate(values: EvalFlags, positionals: string[], call: Caller): Promise<void> {
   const model = resolve(positionals[0]);
   let root = resolve(positionals[1]);
   let list = values.list === undefined ? undefined : resolve(values.list);
@@ -219,7 +234,7 @@ export async function evalCommand(args: string[], ctx: CliContext): Promise<void
   };
   try {
     note(`Evaluating ${model} as ${task} on ${list ?? annotations ?? root}; results in ${out}`);
-    const report = await withServices(ctx, (call) => call('eval.run', request, onEvent, controller.signal));
+    const report = await call('eval.run', request, onEvent, controller.signal);
     if (controller.signal.aborted) process.exitCode = 130;
     if (last) process.stderr.write('\n');
     if (values.json) {

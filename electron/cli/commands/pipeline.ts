@@ -1,14 +1,26 @@
 // `onnx-workbench pipeline FILE.json --input IMAGE`: a pipeline of models on one image (OCR:
-// text detection → recognition of each region), printed as regions with their text.
-import { mkdir } from 'node:fs/promises';
+// text detection → recognition of each region), printed as regions with their text. With a
+// folder as --input it is a batch job (the same progress, resume and exit codes as `batch`):
+// results.csv/jsonl with each image's text and regions, and with --write images the regions drawn.
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROVIDER_NAMES } from '../../../shared/providers';
-import type { PipelineRegion, PipelineResult } from '../../../shared/pipeline';
+import {
+  BATCH_JOURNAL_FILE,
+  BATCH_STATE_DIR,
+  type BatchJob,
+  type BatchOutputKind,
+  PIPELINE_JOB,
+  batchJobSchema,
+  outputUnavailable,
+} from '../../../shared/batch';
+import { type PipelineRegion, type PipelineResult, regionJson } from '../../../shared/pipeline';
 import { resultJson } from '../../../shared/postprocess';
 import { exists, writeNew } from '../../common/fs';
-import { type CliContext, CliFailure, UsageError, parseCount, printJson, withServices } from '../args';
+import { type CliContext, CliFailure, UsageError, parseCount, printJson, startServices, withServices } from '../args';
 import { table } from '../format';
+import { parseMaxFailures, watchBatchJob } from './batch';
 import { parseFallback, parseProvider } from './run';
 
 export const RESULT_FILE = 'result.json';
@@ -16,8 +28,6 @@ export const IMAGE_FILE = 'result.png';
 export const PIPELINE_RESULT_FORMAT = 'onnx-workbench/pipeline-result';
 
 const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x.toFixed(0));
-const r2 = (v: number): number => Math.round(v * 100) / 100;
-const r4 = (v: number): number => Math.round(v * 10_000) / 10_000;
 
 function formatRegion(r: PipelineRegion, k: number, turns: boolean): string[] {
   const corners = r.points.map(([x, y]) => `(${Math.round(x)}, ${Math.round(y)})`).join(' ');
@@ -79,19 +89,77 @@ export function pipelineResultJson(r: PipelineResult, files: { image?: string } 
       results: s.results.map((x) => resultJson(x)),
     })),
     regions: r.regions.map((g) => ({
-      step: g.step,
-      index: g.index,
-      points: g.points.map(([x, y]) => [r2(x), r2(y)]),
-      score: r4(g.score),
-      ...(g.label !== undefined ? { label: g.label } : {}),
-      ...(g.text !== undefined ? { text: g.text } : {}),
-      ...(g.textScore !== undefined ? { textScore: r4(g.textScore) } : {}),
-      ...(g.turned ? { turned: true, turnedScore: r4(g.turnedScore ?? 0) } : {}),
+      ...regionJson(g),
       children: g.children.map((c) => ({ step: c.step, result: resultJson(c.result) })),
     })),
     ...(files.image ? { annotatedImage: files.image } : {}),
     totalMs: r.totalMs,
   };
+}
+
+const PIPELINE_OUTPUTS = ['csv', 'jsonl', 'images'] as const satisfies readonly BatchOutputKind[];
+
+/** --write for a folder: csv, jsonl and images (the regions drawn on each image). */
+function parsePipelineWrite(value: string | undefined): BatchOutputKind[] {
+  if (value === undefined) return ['csv', 'jsonl'];
+  const kinds = value
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  for (const k of kinds) {
+    if (!(PIPELINE_OUTPUTS as readonly string[]).includes(k))
+      throw new UsageError(`--write takes a list of ${PIPELINE_OUTPUTS.join(', ')}; "${k}" is not one`);
+    const why = outputUnavailable(k as BatchOutputKind, PIPELINE_JOB);
+    if (why) throw new UsageError(`--write ${k}: ${why}`);
+  }
+  if (!kinds.length) throw new UsageError(`--write needs at least one of ${PIPELINE_OUTPUTS.join(', ')}`);
+  return kinds as BatchOutputKind[];
+}
+
+type PipelineValues = {
+  out?: string;
+  write?: string;
+  resume?: boolean;
+  json?: boolean;
+  progress?: string;
+  'max-failures'?: string;
+  'retry-failed'?: boolean;
+};
+
+/** The pipeline over a folder, as a batch job; an output folder holding an earlier run is gone on with only with --resume. */
+async function folderCommand(
+  file: string,
+  folder: string,
+  values: PipelineValues,
+  options: BatchJob['options'],
+  ctx: CliContext,
+) {
+  if (values.out === undefined) throw new UsageError('pipeline over a folder needs an output folder: --out DIR');
+  const write = parsePipelineWrite(values.write);
+  const mode = values.progress ?? (values.json ? 'json' : process.stderr.isTTY ? 'bar' : 'lines');
+  if (!['json', 'bar', 'lines', 'none'].includes(mode))
+    throw new UsageError(`--progress takes json, bar, lines or none, not "${values.progress}"`);
+  const out = resolve(values.out);
+  const journal = join(out, BATCH_STATE_DIR, BATCH_JOURNAL_FILE);
+  if (!values.resume && (await exists(journal)))
+    throw new CliFailure(`${out} holds an earlier run of a job: pass --resume to go on with it, or choose another --out`, 1);
+  const parsed = batchJobSchema.safeParse({
+    model: file,
+    pipeline: {},
+    input: { folder },
+    output: { folder: out, write },
+    options,
+    retryFailed: !!values['retry-failed'],
+    ...(values['max-failures'] !== undefined ? { maxFailures: parseMaxFailures(values['max-failures']) } : {}),
+  });
+  if (!parsed.success) throw new UsageError(parsed.error.issues[0]?.message ?? 'invalid job');
+  const note = mode === 'json' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  const services = startServices(ctx);
+  try {
+    await watchBatchJob(parsed.data, mode, note, services);
+  } finally {
+    services.dispose();
+  }
 }
 
 export async function pipelineCommand(args: string[], ctx: CliContext): Promise<void> {
@@ -104,6 +172,11 @@ export async function pipelineCommand(args: string[], ctx: CliContext): Promise<
       provider: { type: 'string' },
       fallback: { type: 'string' },
       threads: { type: 'string' },
+      write: { type: 'string' },
+      resume: { type: 'boolean' },
+      progress: { type: 'string' },
+      'max-failures': { type: 'string' },
+      'retry-failed': { type: 'boolean' },
     },
     allowPositionals: true,
   });
@@ -116,6 +189,13 @@ export async function pipelineCommand(args: string[], ctx: CliContext): Promise<
     fallback: parseFallback(values.fallback),
   };
   if (values.threads !== undefined) options.intraOpThreads = parseCount('--threads', values.threads, 0);
+  const isFolder = await stat(input).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (isFolder) return folderCommand(file, input, values, options, ctx);
+  for (const flag of ['write', 'resume', 'progress', 'max-failures', 'retry-failed'] as const)
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with a folder as --input (a job), not one image`);
   const outDir = values.out === undefined ? undefined : resolve(values.out);
   let annotatedImage: string | undefined;
   if (outDir) {

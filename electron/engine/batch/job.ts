@@ -29,7 +29,7 @@ import { allocateData, fillPadding, packPixels, type ImageTensorData } from '../
 import { runTiled } from '../image/tiles';
 import { loadOrt } from '../ort';
 import { rasterToPng } from '../results/encode';
-import { interpretOutputs, readLabelsFile } from '../results/interpret';
+import { type TaskFiles, interpretOutputs, readLabelsFile, readTaskFiles } from '../results/interpret';
 import { metadataLabels } from '../../../shared/postprocess/labels';
 import { renderResultImage } from '../results/render';
 import type { SessionCache } from '../run/session-cache';
@@ -45,6 +45,7 @@ import { FolderMaker, type ItemRenderers, JOB_FILES, JOURNAL_FILE, writeItemOutp
 import { type JobPlan, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
 import { runSpeechJob } from './speech-job';
+import { runPipelineJob } from '../pipeline/job';
 import { writeShardState } from './shard-state';
 import { type Clock, HeldTime, realClock } from './timing';
 
@@ -78,7 +79,9 @@ export interface BatchRunOptions {
    * the job keeps a batch more in flight, so the thread goes on while a run holds this one.
    */
   decoder?: {
-    decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions): Promise<TimedImage>;
+    decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions, pack?: boolean): Promise<TimedImage>;
+    /** Takes back a packed image's buffer once its values are copied. */
+    recycle?(values: ArrayBufferView): void;
     concurrency: number;
     warm?(): void;
   };
@@ -96,6 +99,8 @@ const MAX_FINISHING = 256;
 interface Decoded {
   file: ListedFile;
   pixels: Uint8Array;
+  /** The image's tensor values, packed by the decoder thread (pixels are then empty). */
+  packed?: ImageTensorData;
   channels: 3 | 4;
   transform: ImageTransform;
   original: OriginalImage;
@@ -234,7 +239,11 @@ class BatchRun {
     // Deep enough to hold what the decoders do while the session is made, and a few batches
     // after; two batches at least, and past that no more than about 64 MB of pixels. Full-size
     // images for tiles are big: two of them at most.
-    const pixelBytes = plan.recipe.resize.width * plan.recipe.resize.height * 4;
+    // An image waits as its tensor values (packed by the decoder thread) or as RGBA at most.
+    const pixelBytes =
+      plan.recipe.resize.width *
+      plan.recipe.resize.height *
+      Math.max(4, channelCount(plan.recipe) * allocateData(plan.recipe.dtype, 0).BYTES_PER_ELEMENT);
     this.decoded = new BoundedQueue(
       plan.tiles ? 2 : Math.max(2 * b, Math.min(Math.max(4, 4 * b), Math.floor(QUEUE_BYTES / pixelBytes))),
     );
@@ -493,7 +502,8 @@ class BatchRun {
       let image: TimedImage;
       try {
         const options = { maxPixels: plan.job.maxPixels };
-        image = await (this.options.decoder?.decode(file.path, plan.recipe, options) ??
+        // A tiled job cuts its tiles from the pixels; any other packs them on the decoder thread.
+        image = await (this.options.decoder?.decode(file.path, plan.recipe, options, !plan.tiles) ??
           (this.options.decode ?? decodeImage)(file.path, plan.recipe, options));
       } catch (error) {
         if (this.stopped) return;
@@ -510,6 +520,7 @@ class BatchRun {
       const item: Decoded = {
         file,
         pixels: image.pixels,
+        ...(image.packed ? { packed: image.packed } : {}),
         channels: image.channels,
         transform: image.transform,
         original: image.original,
@@ -575,7 +586,11 @@ class BatchRun {
     if (fixedBatch) data.fill(0);
     const packMs = batch.map((d, k) => {
       const t0 = this.clock();
-      packPixels(d.pixels, d.channels, w, h, recipe, data, k * per);
+      // Packed on the decoder thread: the same dtype and size, copied into its place in the batch.
+      if (d.packed?.length === per) {
+        (data as Float32Array).set(d.packed as Float32Array, k * per);
+        this.options.decoder?.recycle?.(d.packed);
+      } else packPixels(d.pixels, d.channels, w, h, recipe, data, k * per);
       fillPadding(data, k * per, d.transform, recipe);
       return this.clock() - t0;
     });
@@ -714,16 +729,18 @@ class BatchRun {
     }
   }
 
+  /** The labels and charset the task names, read for the first image and kept for the job. */
+  private taskFiles: Promise<TaskFiles> | null = null;
+
   private async interpret(item: RunItem): Promise<{ result: TaskResult<Raster> | null; summary: BatchResultSummary }> {
     const { plan } = this;
     if (!plan.task) return { result: null, summary: outputsSummary(item.outputs) };
-    const results = await interpretOutputs({
-      info: plan.info,
-      outputs: item.outputs,
-      transforms: [item.transform],
-      recipe: plan.recipe,
-      task: plan.task,
-    });
+    const outputs = [...item.outputs.values()];
+    this.taskFiles ??= readTaskFiles(plan.task, outputs);
+    const results = await interpretOutputs(
+      { info: plan.info, outputs: item.outputs, transforms: [item.transform], recipe: plan.recipe, task: plan.task },
+      this.taskFiles,
+    );
     const result = results.find((r) => !('image' in r) || r.image === 0) ?? results[0] ?? null;
     // coco.json is rebuilt from the journal: RLE masks are worked out here, while the pixels are at hand.
     const rle = plan.job.output.cocoMasks === 'rle' && plan.job.output.write.includes('coco');
@@ -790,6 +807,7 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   options.decoder?.warm?.();
   const jobId = options.jobId ?? `job-${Date.now().toString(36)}`;
   if (job.speech) return runSpeechJob(job, options, jobId);
+  if (job.pipeline) return runPipelineJob(job, options, jobId);
   const plan = await planJob(job);
   const folder = await openOutputFolder(plan, jobId);
   const gate = options.gate ?? new PauseGate();

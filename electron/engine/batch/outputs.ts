@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { BatchItemRecord, BatchOutputKind } from '../../../shared/batch';
+import { BATCH_JOURNAL_FILE, BATCH_STATE_DIR, type BatchItemRecord, type BatchOutputKind } from '../../../shared/batch';
 import { WorkbenchError } from '../../../shared/result';
 import { KEYPOINT_MIN_SCORE } from '../../../shared/drawing';
 import type { Raster, TaskResult } from '../../../shared/tasks';
@@ -15,8 +15,8 @@ import { encodeNpy } from '../tensors/npy';
 import type { Tensor } from '../tensors/tensor';
 import { writeFailed } from './write-errors';
 
-export const STATE_DIR = '.onnx-workbench';
-export const JOURNAL_FILE = 'journal.jsonl';
+export const STATE_DIR = BATCH_STATE_DIR;
+export const JOURNAL_FILE = BATCH_JOURNAL_FILE;
 export const JOB_FILE = 'job.json';
 export const LOCK_FILE = 'lock';
 /** Under STATE_DIR: one folder per shard ("1-of-4"), with its own journal, lock, job and results. */
@@ -192,7 +192,11 @@ export function csvRow(r: BatchItemRecord): string {
   const top = s?.top?.[0];
   const count = s?.detections?.length ?? s?.regions ?? s?.segments?.length ?? s?.speech?.segments.length;
   // Speech: the segments as "start-end" seconds, space-separated (results.jsonl has them as numbers).
-  const text = s?.lines?.map((l) => l.text).join(' / ') ?? s?.speech?.segments.map((g) => `${g.start}-${g.end}`).join(' ');
+  // Pipelines: everything read, in reading order (lines joined by newlines).
+  const text =
+    s?.lines?.map((l) => l.text).join(' / ') ??
+    s?.speech?.segments.map((g) => `${g.start}-${g.end}`).join(' ') ??
+    s?.pipeline?.text;
   const fields = [
     r.file,
     r.status,

@@ -25,7 +25,7 @@ import { exists, writeAtomic } from '../../common/fs';
 import { loadDataset, type LoadedDataset } from './dataset';
 import { type ResultRow, readClassMask, readResults, scoreJob } from './score';
 
-export interface EvalRunOptions extends Pick<BatchRunOptions, 'sessions' | 'signal' | 'gate' | 'progressIntervalMs'> {
+export interface EvalRunOptions extends Pick<BatchRunOptions, 'sessions' | 'decoder' | 'signal' | 'gate' | 'progressIntervalMs'> {
   jobId?: string;
   onProgress?: (p: EvalProgress) => void;
 }
@@ -111,6 +111,8 @@ async function evaluateModel(
 ): Promise<{ evaluation: ModelEvaluation; perFile: EvalFileResult[]; warnings: string[] }> {
   const summary = await runBatchJob(evalJob(job, dataset, request.dataset.root, join(request.out, INPUTS_FILE)), {
     sessions: options.sessions,
+    // The batch job's decoder thread too: an evaluation runs at the batch job's speed.
+    ...(options.decoder ? { decoder: options.decoder } : {}),
     signal: options.signal,
     gate: options.gate,
     progressIntervalMs: options.progressIntervalMs,

@@ -9,16 +9,28 @@ import { Worker } from 'node:worker_threads';
 import type { PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError, type WorkbenchErrorInfo } from '../../../shared/result';
 import { type DecodedImage, type DecodeOptions, decodeImage } from './decode';
+import type { ImageTensorData } from './pack';
 
 export interface DecodeRequest {
   id: number;
   path: string;
-  recipe: PreprocessRecipe;
+  /** Left out when it is the recipe of the request before (the worker keeps the last one). */
+  recipe?: PreprocessRecipe;
   options: DecodeOptions;
+  /** Also pack the pixels into the recipe's tensor values (the image's part of the model's input), on the worker. */
+  pack: boolean;
 }
 
+/** A packed image's buffer, given back once its values are in the batch: the worker packs the next into it. */
+export interface RecycleRequest {
+  recycle: ArrayBuffer;
+}
+
+/** A decoded image; when packed, its tensor values instead of its pixels (pixels then empty). */
+export type WorkerImage = DecodedImage & { packed?: ImageTensorData };
+
 export type DecodeReply =
-  | { id: number; ok: true; image: DecodedImage; ms: number }
+  | { id: number; ok: true; image: WorkerImage; ms: number }
   | { id: number; ok: false; error: WorkbenchErrorInfo }
   /** The thread is up (sent once, first). */
   | { ready: true };
@@ -29,10 +41,10 @@ export interface DecodeWorkerData {
 }
 
 /** A decoded image and the time the worker spent decoding it (ms, its queue left out). */
-export type TimedImage = DecodedImage & { ms?: number };
+export type TimedImage = WorkerImage & { ms?: number };
 
 interface Pending {
-  request: DecodeRequest;
+  request: DecodeRequest & { recipe: PreprocessRecipe };
   resolve(image: TimedImage): void;
   reject(error: Error): void;
 }
@@ -71,17 +83,26 @@ export class DecodeWorker {
     for (const w of this.readyWaiters.splice(0)) w(up);
   }
 
-  /** Decodes one image file as decodeImage does, on the worker thread (here until it is up). */
-  decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions = {}): Promise<TimedImage> {
+  /** The recipe the worker was last sent (requests are taken in order: the next may leave it out). */
+  private sentRecipe: PreprocessRecipe | null = null;
+
+  /**
+   * Decodes one image file as decodeImage does, on the worker thread (here until it is up). With
+   * `pack`, the worker also packs it (packPixels) and sends the tensor values instead of the pixels,
+   * so that the engine's main thread, which runs the model, does not; decoded here, it is not packed.
+   */
+  decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions = {}, pack = false): Promise<TimedImage> {
     if (this.inPlace || !this.ready) {
       if (!this.inPlace) this.warm();
       return decodeImage(path, recipe, options);
     }
     const worker = this.worker ?? this.start();
-    const request: DecodeRequest = { id: this.nextId++, path, recipe, options };
+    const request = { id: this.nextId++, path, recipe, options, pack };
+    const sameRecipe = recipe === this.sentRecipe;
+    this.sentRecipe = recipe;
     return new Promise<TimedImage>((resolve, reject) => {
       this.pending.set(request.id, { request, resolve, reject });
-      worker.postMessage(request);
+      worker.postMessage(sameRecipe ? { ...request, recipe: undefined } : request);
     });
   }
 
@@ -111,6 +132,7 @@ export class DecodeWorker {
       if (this.worker !== worker) return;
       this.worker = null;
       this.ready = false;
+      this.sentRecipe = null;
       const pending = [...this.pending.values()];
       this.pending.clear();
       if (!ready) {
@@ -127,6 +149,16 @@ export class DecodeWorker {
     worker.on('exit', (code) => gone(`exit code ${code}`));
     this.worker = worker;
     return worker;
+  }
+
+  /**
+   * Gives a packed image's buffer back to the worker (moved, not copied) once it is no longer
+   * read: a new buffer per image would be hundreds of megabytes of garbage over a job.
+   */
+  recycle(values: ArrayBufferView): void {
+    const buffer = values.buffer;
+    if (!this.worker || !this.ready || !(buffer instanceof ArrayBuffer) || buffer.byteLength !== values.byteLength) return;
+    this.worker.postMessage({ recycle: buffer } satisfies RecycleRequest, [buffer]);
   }
 
   /** Ends the worker (images in flight fail). */

@@ -30,6 +30,24 @@ export function allocateData(dtype: RecipeDType, n: number): ImageTensorData {
   }
 }
 
+/** `allocateData` over an existing buffer (its byte length a multiple of the element size). */
+export function dataView(dtype: RecipeDType, buffer: ArrayBuffer): ImageTensorData {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(buffer);
+    case 'float64':
+      return new Float64Array(buffer);
+    case 'float16':
+      return new Uint16Array(buffer);
+    case 'uint8':
+      return new Uint8Array(buffer);
+    case 'int8':
+      return new Int8Array(buffer);
+    case 'int32':
+      return new Int32Array(buffer);
+  }
+}
+
 const clampRound = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, Math.round(v)));
 
 /** The value stored for pixel value x in tensor channel k (before the cast). */

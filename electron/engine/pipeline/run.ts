@@ -18,7 +18,7 @@ import {
 import { type PreprocessRecipe, guessModelRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import type { SessionOptions } from '../../../shared/run';
-import type { Raster, TaskResult, TextDetectionResult } from '../../../shared/tasks';
+import type { Raster, TaskResult, TaskSettings, TextDetectionResult } from '../../../shared/tasks';
 import { type ImageInput, preprocessImage, readHeader } from '../image/preprocess';
 import { readModelInfo } from '../../common/onnx/reader';
 import { loadOrt } from '../ort';
@@ -39,6 +39,8 @@ export interface PipelineParams {
   options: SessionOptions;
   /** Also save the original with the regions (and their text) drawn on it: .png, .jpg or .jpeg; never overwrites. */
   annotatedImage?: string;
+  /** Tasks of the steps the pipeline names none for, by step id (the app's saved recipes). */
+  tasks?: Record<string, TaskSettings>;
 }
 
 export interface PipelineRunContext {
@@ -47,8 +49,8 @@ export interface PipelineRunContext {
 }
 
 /** A pipeline from its file (relative paths against its folder) or given inline (absolute paths only). */
-export async function loadPipeline(params: Pick<PipelineParams, 'file' | 'pipeline'>): Promise<Pipeline> {
-  if (params.file === undefined) return parsePipeline(params.pipeline);
+export async function loadPipeline(params: Pick<PipelineParams, 'file' | 'pipeline' | 'tasks'>): Promise<Pipeline> {
+  if (params.file === undefined) return parsePipeline(params.pipeline, { tasks: params.tasks });
   const file = params.file;
   let text: string;
   try {
@@ -62,11 +64,11 @@ export async function loadPipeline(params: Pick<PipelineParams, 'file' | 'pipeli
   } catch (error) {
     throw new WorkbenchError('INVALID_INPUT', `${file} is not valid JSON: ${(error as Error).message}`);
   }
-  return parsePipeline(json, { baseDir: dirname(file), source: file });
+  return parsePipeline(json, { baseDir: dirname(file), source: file, tasks: params.tasks });
 }
 
 /** A step's model, ready: its image input, the recipe (given or guessed) and the session. */
-interface StepModel {
+export interface StepModel {
   info: ModelInfo;
   input: ValueInfo;
   recipe: PreprocessRecipe;
@@ -74,7 +76,7 @@ interface StepModel {
   session: CachedSession;
 }
 
-async function prepareStep(step: PipelineStep, options: SessionOptions, sessions: SessionCache): Promise<StepModel> {
+async function prepareStep(step: PipelineStep, options: SessionOptions, sessions: Pick<SessionCache, 'get'>): Promise<StepModel> {
   const info = await readModelInfo(step.model);
   const names = info.inputs.map((v) => `'${v.name}'`).join(', ');
   const input = step.input === undefined ? info.inputs[0] : info.inputs.find((v) => v.name === step.input);
@@ -176,17 +178,68 @@ function throttled(emit: (e: PipelineProgress) => void) {
   };
 }
 
+/** A pipeline's result on one image, and the whole-image result its annotated image draws. */
+export interface PipelineOutcome {
+  result: PipelineResult;
+  /** The first step that found regions (or else the first step): what an annotated image shows. */
+  shown: TaskResult<Raster> | undefined;
+}
+
 export async function runPipeline(
   pipeline: Pipeline,
   params: Omit<PipelineParams, 'pipeline'>,
-  sessions: SessionCache,
+  sessions: Pick<SessionCache, 'get'>,
   ctx: PipelineRunContext,
 ): Promise<PipelineResult> {
+  const started = performance.now();
+  const { result, shown } = await runPipelineOn(pipeline, params, sessions, ctx, { preview: true });
+  if (params.annotatedImage) {
+    throwIfCancelled(ctx.signal);
+    ctx.emit({ stage: 'drawing the result' });
+    const to = params.annotatedImage;
+    const ext = extname(to).toLowerCase();
+    if (ext !== '.png' && ext !== '.jpg' && ext !== '.jpeg')
+      throw new WorkbenchError('INVALID_INPUT', `${to}: the annotated image is saved as .png, .jpg or .jpeg`);
+    await writeNew(to, await annotatedImage(params.input, shown, ext === '.png' ? 'png' : 'jpeg'));
+    result.annotatedImage = to;
+  }
+  result.totalMs = performance.now() - started;
+  return result;
+}
+
+/** The original with the regions (and their text) drawn on it. */
+export async function annotatedImage(
+  input: string,
+  shown: TaskResult<Raster> | undefined,
+  format: 'png' | 'jpeg',
+): Promise<Buffer> {
+  if (!shown) throw new WorkbenchError('INTERNAL', 'The pipeline gave no result to draw');
+  return renderResultImage(input, shown, { format, showLabels: true });
+}
+
+/**
+ * Runs every step on one image. `preview`: also make the JPEG the app's view draws on (a job
+ * over a folder needs none).
+ */
+export async function runPipelineOn(
+  pipeline: Pipeline,
+  params: Pick<PipelineParams, 'input' | 'options' | 'file'>,
+  sessions: Pick<SessionCache, 'get'>,
+  ctx: PipelineRunContext,
+  {
+    preview: withPreview,
+    models,
+  }: {
+    preview: boolean;
+    /** Each step's model info, recipe and session, kept by step id across the images of a job. */
+    models?: Map<string, StepModel>;
+  },
+): Promise<PipelineOutcome> {
   const started = performance.now();
   const { input, options } = params;
   const header = await readHeader(input);
   // The picture the UI draws the regions on.
-  const preview = await previewDataUrl(input);
+  const preview = withPreview ? await previewDataUrl(input) : '';
   const progress = throttled(ctx.emit);
   const raw = new Map<string, TaskResult<Raster>[]>();
   const regions = new Map<string, PipelineRegion[]>();
@@ -198,7 +251,12 @@ export async function runPipeline(
     throwIfCancelled(ctx.signal);
     const stepStart = performance.now();
     progress({ stage: `preparing step "${step.id}"`, step: step.id }, true);
-    const model = await prepareStep(step, options, sessions);
+    let model = models?.get(step.id);
+    const fresh = !model;
+    if (!model) {
+      model = await prepareStep(step, options, sessions);
+      models?.set(step.id, model);
+    }
     const report: PipelineStepReport = {
       id: step.id,
       model: step.model,
@@ -207,7 +265,7 @@ export async function runPipeline(
       provider: model.session.provider,
       runs: 0,
       ...(step.orientation ? { orientation: true } : {}),
-      timings: { createMs: model.session.createMs, prepareMs: 0, runMs: 0, postprocessMs: 0, totalMs: 0 },
+      timings: { createMs: fresh ? model.session.createMs : 0, prepareMs: 0, runMs: 0, postprocessMs: 0, totalMs: 0 },
       notes: model.notes,
       results: [],
     };
@@ -282,14 +340,9 @@ export async function runPipeline(
     text,
     totalMs: 0,
   };
-  if (params.annotatedImage) {
-    throwIfCancelled(ctx.signal);
-    progress({ stage: 'drawing the result' }, true);
-    await saveAnnotated(params.annotatedImage, input, pipeline, raw);
-    result.annotatedImage = params.annotatedImage;
-  }
   result.totalMs = performance.now() - started;
-  return result;
+  const withRegions = pipeline.steps.find((s) => s.task.kind === 'text-detection' || s.task.kind === 'detection');
+  return { result, shown: raw.get((withRegions ?? pipeline.steps[0]).id)?.[0] };
 }
 
 /** PaddleOCR's drop_score: recognised text scoring less is not kept. */
@@ -332,18 +385,6 @@ function attachText(region: PipelineRegion, line: { text: string; score: number 
     r.text = line.text;
     r.textScore = line.score;
   }
-}
-
-/** The first step that found regions (or else the first step) drawn on the original. */
-async function saveAnnotated(to: string, input: string, pipeline: Pipeline, raw: Map<string, TaskResult<Raster>[]>) {
-  const ext = extname(to).toLowerCase();
-  if (ext !== '.png' && ext !== '.jpg' && ext !== '.jpeg')
-    throw new WorkbenchError('INVALID_INPUT', `${to}: the annotated image is saved as .png, .jpg or .jpeg`);
-  const withRegions = pipeline.steps.find((s) => s.task.kind === 'text-detection' || s.task.kind === 'detection');
-  const shown = raw.get((withRegions ?? pipeline.steps[0]).id)?.[0];
-  if (!shown) throw new WorkbenchError('INTERNAL', 'The pipeline gave no result to draw');
-  const bytes = await renderResultImage(input, shown, { format: ext === '.png' ? 'png' : 'jpeg', showLabels: true });
-  await writeNew(to, bytes);
 }
 
 /** The engine method: a pipeline file or inline pipeline on one image. */

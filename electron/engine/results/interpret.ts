@@ -23,7 +23,27 @@ export interface InterpretArgs {
   task: TaskSettings;
 }
 
-export async function interpretOutputs(args: InterpretArgs): Promise<TaskResult<Raster>[]> {
+/** The label, ImageNet and charset lists a task's settings name, as the postprocessors take them. */
+export type TaskFiles = Pick<PostprocessContext, 'labels' | 'imagenetLabels' | 'charset'>;
+
+/**
+ * Reads the files a task needs for outputs of these shapes. A batch job reads them once, for its
+ * first image (its outputs' shapes do not change the answer), instead of once per image.
+ */
+export async function readTaskFiles(task: TaskSettings, outputs: { dims: readonly number[] }[]): Promise<TaskFiles> {
+  const files: TaskFiles = {};
+  if ('labels' in task) {
+    if (task.labels.kind === 'file') files.labels = await readLabelsFile(task.labels.path);
+    if (task.labels.kind === 'imagenet') files.imagenetLabels = await readImagenetLabels(true);
+    // 'auto' falls back to ImageNet only for 1000/1001 classes: read the list only then.
+    if (task.labels.kind === 'auto' && outputs.some((o) => o.dims.some((d) => d === 1000 || d === 1001)))
+      files.imagenetLabels = await readImagenetLabels(false);
+  }
+  if (task.kind === 'text-recognition' && task.charset.kind === 'file') files.charset = await readCharsetFile(task.charset.path);
+  return files;
+}
+
+export async function interpretOutputs(args: InterpretArgs, files?: Promise<TaskFiles>): Promise<TaskResult<Raster>[]> {
   const outputs = [...args.outputs].flatMap(([name, t]) => {
     const view = outputView(name, t);
     return view ? [view] : [];
@@ -34,17 +54,9 @@ export async function interpretOutputs(args: InterpretArgs): Promise<TaskResult<
     recipe: args.recipe,
     metadata: args.info.metadata,
     metadataParsed: args.info.metadataParsed,
+    ...(await (files ?? readTaskFiles(args.task, outputs))),
   };
-  const task = args.task;
-  if ('labels' in task) {
-    if (task.labels.kind === 'file') ctx.labels = await readLabelsFile(task.labels.path);
-    if (task.labels.kind === 'imagenet') ctx.imagenetLabels = await readImagenetLabels(true);
-    // 'auto' falls back to ImageNet only for 1000/1001 classes: read the list only then.
-    if (task.labels.kind === 'auto' && outputs.some((o) => o.dims.some((d) => d === 1000 || d === 1001)))
-      ctx.imagenetLabels = await readImagenetLabels(false);
-  }
-  if (task.kind === 'text-recognition' && task.charset.kind === 'file') ctx.charset = await readCharsetFile(task.charset.path);
-  return postprocess(task, ctx);
+  return postprocess(args.task, ctx);
 }
 
 /**

@@ -30,6 +30,8 @@ export class BatchRun {
   /** Every failure seen (the events carry only the last few; the first event on attach carries all). */
   failures = $state.raw<BatchFailure[]>([]);
   readonly job: JobTask<'batch'>;
+  /** Shows a folder in the file manager (the desktop app only); the progress panel's "Show folder". */
+  openFolder: ((path: string) => Promise<string | null>) | null = null;
 
   constructor(api: Api, jobId: string, label: RunLabel) {
     this.jobId = jobId;
@@ -44,6 +46,11 @@ export class BatchRun {
 
   get progress(): BatchProgress | null {
     return this.job.progress;
+  }
+
+  /** What the job is, as the progress panel reads it of a view's session too. */
+  get runLabel(): RunLabel {
+    return this.label;
   }
 
   get paused(): boolean {

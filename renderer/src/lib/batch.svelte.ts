@@ -628,7 +628,8 @@ export class BatchSession {
    * page was reloaded, or the job was started in another tab or window); the form shows its settings.
    */
   attach(info: JobInfo): void {
-    if (this.running || info.kind !== 'batch' || !isRunningJob(info)) return;
+    // A pipeline over a folder is the Pipeline view's (pipeline-folder.svelte.ts).
+    if (this.running || info.kind !== 'batch' || info.request.pipeline || !isRunningJob(info)) return;
     const job = info.request;
     this.applyJob(job);
     const label = { model: job.model, input: job.input.folder, output: job.output.folder, resumed: false };
@@ -639,7 +640,7 @@ export class BatchSession {
   async reattach(): Promise<void> {
     if (this.running) return;
     const result = await this.api.call('jobs.list', {});
-    const live = result.ok ? result.value.find((j) => j.kind === 'batch' && isRunningJob(j)) : undefined;
+    const live = result.ok ? result.value.find((j) => j.kind === 'batch' && !j.request.pipeline && isRunningJob(j)) : undefined;
     if (live) this.attach(live);
   }
 

@@ -4,11 +4,13 @@
 // It lives as long as the workbench, so a run survives switching views.
 import type { Api } from '../../../shared/api';
 import type { SampleModel } from '../../../shared/contract';
+import type { JobInfo } from '../../../shared/jobs';
 import { type Drawing, paletteColor, scoreLabel } from '../../../shared/drawing';
 import type { PipelineProgress, PipelineRegion, PipelineRequest, PipelineResult } from '../../../shared/pipeline';
 import type { ProviderId } from '../../../shared/providers';
 import type { WorkbenchErrorInfo } from '../../../shared/result';
 import { baseName, dirName, joinPath, stem } from './paths';
+import { PipelineFolderJob } from './pipeline-folder.svelte';
 import { Task } from './task.svelte';
 
 /** The example shipped with the app: resources/pipelines/, beside resources/samples/. */
@@ -85,6 +87,9 @@ export class PipelineSession {
   note = $state<string | null>(null);
 
   readonly run: Task<PipelineResult, PipelineProgress>;
+  /** One image (`run`), or every image of a folder as a job (`folderJob`). */
+  over = $state<'image' | 'folder'>('image');
+  readonly folderJob: PipelineFolderJob;
   /** What the result on screen was run with ("Save annotated image" runs exactly this again). */
   ran = $state.raw<Request | null>(null);
 
@@ -101,6 +106,7 @@ export class PipelineSession {
   constructor(api: Api) {
     this.api = api;
     this.run = new Task((options) => this.api.call('pipeline.run', this.#request!, options));
+    this.folderJob = new PipelineFolderJob(api);
   }
 
   get result(): PipelineResult | null {
@@ -134,6 +140,14 @@ export class PipelineSession {
     if (this.exampleOrientation === null) return;
     const file = this.file.trim();
     this.file = joinPath(dirName(file), on ? EXAMPLE_ORIENTATION_PIPELINE : EXAMPLE_PIPELINE);
+  }
+
+  /** Follows a pipeline job over a folder running on the main side (a reloaded page): the view shows it with its file. */
+  attachFolderJob(info: JobInfo): void {
+    if (info.kind !== 'batch' || !info.request.pipeline || this.folderJob.running) return;
+    this.chooseFile(info.request.model);
+    this.over = 'folder';
+    this.folderJob.attach(info);
   }
 
   chooseFile(path: string): void {

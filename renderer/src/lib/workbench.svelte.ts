@@ -18,6 +18,7 @@ import { ModelInspection } from './inspection.svelte';
 import { Library } from './library.svelte';
 import { baseName } from './paths';
 import { PipelineSession } from './pipeline.svelte';
+import { isPipelineJob } from './pipeline-folder.svelte';
 import { RunSession } from './run.svelte';
 
 export type ViewId = 'start' | 'model' | 'run' | 'pipeline' | 'batch' | 'evaluate' | 'library' | 'hardware';
@@ -155,7 +156,10 @@ export class Workbench {
     if (info.ok) {
       this.appInfo = info.value;
       // Only the desktop app can show a folder in the system's file manager.
-      if (info.value.mode === 'electron') this.batch.openFolder = (path) => this.#showFolder(path);
+      if (info.value.mode === 'electron') {
+        this.batch.openFolder = (path) => this.#showFolder(path);
+        this.pipeline.folderJob.openFolder = (path) => this.#showFolder(path);
+      }
     }
     if (samples.ok) {
       this.samples = samples.value;
@@ -176,7 +180,9 @@ export class Workbench {
     if (!result.ok) return;
     const running = result.value.filter(isRunningJob);
     for (const info of running) {
-      if (info.kind === 'batch') this.batch.attach(info);
+      // A pipeline over a folder is a batch job that the Pipeline view follows.
+      if (isPipelineJob(info)) this.pipeline.attachFolderJob(info);
+      else if (info.kind === 'batch') this.batch.attach(info);
       else if (info.kind === 'eval') this.evaluation.attach(info);
     }
     const ofModel = running.filter(
@@ -227,24 +233,18 @@ export class Workbench {
         this.#choosing = false;
       }
     }
-    this.fileBrowser = {
-      mode: 'file',
-      title: 'Open model',
-      extensions: ['.onnx'],
-      startPath: this.lastFolder,
-      onChoose: (path) => void this.openModel(path),
-    };
+    this.browse({ mode: 'file', title: 'Open model', extensions: ['.onnx'], onChoose: (path) => void this.openModel(path) });
   }
 
   /** "Add folder…" in the library: the server-side browser in folder mode (no native folder dialog yet). */
   chooseLibraryFolder(): void {
+    this.browse({ mode: 'folder', title: 'Add folder to library', onChoose: (path) => void this.library.addFolder(path) });
+  }
+
+  /** Opens the app's file browser unless it is open; without a start path, where the last one was left. */
+  browse(request: FileBrowserRequest): void {
     if (this.fileBrowser) return;
-    this.fileBrowser = {
-      mode: 'folder',
-      title: 'Add folder to library',
-      startPath: this.lastFolder,
-      onChoose: (path) => void this.library.addFolder(path),
-    };
+    this.fileBrowser = { ...request, startPath: request.startPath ?? this.lastFolder };
   }
 
   /**
