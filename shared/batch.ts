@@ -3,8 +3,12 @@
 // side keeps the list of past jobs, the renderer and the CLI show progress and results.
 import { z } from 'zod';
 import { type SpeechSegment, speechSettingsSchema } from './audio/speech';
+import type { ModelInfo } from './model-info';
 import { modelRecipeSchema } from './model-recipe';
 import { absolutePath } from './paths';
+import { declaredShapes } from './postprocess';
+import { resolvedLayout } from './postprocess/detection';
+import { maskRle, rleToString } from './postprocess/instances';
 import type { ProviderChoice } from './providers';
 import type { PipelineRegionJson } from './pipeline';
 import type { WorkbenchErrorInfo } from './result';
@@ -14,6 +18,7 @@ import { tileSettingsSchema } from './tiles';
 import {
   type ClassScore,
   type Detection,
+  type Raster,
   type TaskKindId,
   type TaskResult,
   type TaskSettings,
@@ -46,23 +51,41 @@ export const PER_IMAGE_OUTPUTS = ['images', 'masks', 'cutouts', 'tensors'] as co
 export function outputUnavailable(
   kind: BatchOutputKind,
   task: TaskKindId | typeof SPEECH_ACTIVITY | typeof PIPELINE_JOB | undefined,
-  /** A detection task's layout: YOLOv8-seg detectors write instance masks. */
+  /** A detection task's layout: YOLOv8-seg detectors write instance masks and cut-outs. */
   layout?: string,
 ): string | null {
   if (task === SPEECH_ACTIVITY && kind !== 'csv' && kind !== 'jsonl') return 'audio jobs write CSV and JSON lines';
   if (task === PIPELINE_JOB && kind !== 'csv' && kind !== 'jsonl' && kind !== 'images')
     return 'pipeline jobs write CSV, JSON lines and annotated images';
-  if (kind === 'masks' && task !== 'segmentation' && !(task === 'detection' && layout === 'yolov8-seg'))
+  const instances = task === 'detection' && layout === 'yolov8-seg';
+  if ((kind === 'masks' || kind === 'cutouts') && task !== 'segmentation' && !instances)
     return 'needs a segmentation task (or a YOLOv8-seg detector)';
-  if (kind === 'cutouts' && task !== 'segmentation') return 'needs a segmentation task';
   if (kind === 'coco' && task !== 'detection') return 'needs a detection task';
   if (kind === 'images' && !task) return 'needs a task in the recipe';
   return null;
 }
 
-/** outputUnavailable for a task's settings (a detection's layout decides about instance masks). */
-export function outputUnavailableFor(kind: BatchOutputKind, task: TaskSettings | undefined): string | null {
-  return outputUnavailable(kind, task?.kind, task?.kind === 'detection' ? task.layout : undefined);
+/**
+ * The layout a detection task reads the model with: its own, or on auto the one the model's
+ * outputs and metadata resolve to (a YOLOv8-seg signature reads as yolov8-seg, so its instance
+ * masks can be written with no layout chosen). Without the model: the task's own.
+ */
+export function effectiveLayout(
+  task: TaskSettings | undefined,
+  model?: Pick<ModelInfo, 'outputs' | 'metadata'>,
+): string | undefined {
+  if (task?.kind !== 'detection') return undefined;
+  if (task.layout !== 'auto' || !model) return task.layout;
+  return resolvedLayout(task, declaredShapes(model), model.metadata) ?? task.layout;
+}
+
+/** outputUnavailable for a task's settings (a detection's layout, resolved against the model, decides about instance masks). */
+export function outputUnavailableFor(
+  kind: BatchOutputKind,
+  task: TaskSettings | undefined,
+  model?: Pick<ModelInfo, 'outputs' | 'metadata'>,
+): string | null {
+  return outputUnavailable(kind, task?.kind, effectiveLayout(task, model));
 }
 
 /** The task of audio jobs: .wav files through a voice-activity model (Silero VAD), speech segments per file. */
@@ -87,109 +110,109 @@ export function cachedSessionOptions<T extends object>(options: T): T {
   return o as T;
 }
 
-export const batchJobSchema = z
-  .strictObject({
-    format: z.literal(BATCH_JOB_FORMAT).default(BATCH_JOB_FORMAT),
-    version: z.literal(1).default(1),
-    name: z.string().max(200).optional(),
-    model: absolutePath,
-    /** Image input recipe(s), task and its settings; an empty recipe is guessed from the model. */
-    recipe: modelRecipeSchema.prefault({}),
-    input: z.strictObject({
-      folder: absolutePath,
-      recursive: z.boolean().default(true),
-      /** Globs on the path relative to the input folder ("**\/*.jpg", "2024/**"); empty: every file. */
-      include: z.array(glob).max(100).default([]),
-      exclude: z.array(glob).max(100).default([]),
-      types: z
-        .array(z.enum(IMAGE_TYPES))
-        .min(1)
-        .default([...IMAGE_TYPES]),
-      /** The inputs are the paths in this file (one per line, relative to the folder or absolute inside it), not the folder's listing. */
-      list: absolutePath.optional(),
-    }),
-    output: z.strictObject({
-      folder: absolutePath,
-      write: z.array(z.enum(BATCH_OUTPUTS)).max(BATCH_OUTPUTS.length).default(['csv', 'jsonl']),
-      /** Replace files already in the output folder that this job's journal did not write. */
-      overwrite: z.boolean().default(false),
-      /** Allow the output folder inside the input folder (it is then left out of the listing). */
-      allowInsideInput: z.boolean().default(false),
-    }),
-    /**
-     * Session options; they override the recipe's. A job runs on the cached sessions that runs share:
-     * profiling and saving the optimised model (one-off sessions, a file written) are refused.
-     */
-    options: sessionOptionsSchema
-      .partial()
-      .superRefine((o, ctx) => {
-        for (const key of ONE_OFF_OPTIONS)
-          if (o[key])
-            ctx.addIssue({
-              code: 'custom',
-              path: [key],
-              message: 'a batch job runs on cached sessions: profiling and saving the optimised model are for single runs',
-            });
-      })
-      .optional(),
-    /** Tiles for this job's images (see PreprocessRecipe.tile); they override the recipe's; 'off': whole images. */
-    tile: z.union([tileSettingsSchema, z.literal('off')]).optional(),
-    /** Images per run; auto: 1 when the model's batch dim is fixed, else 8 (4 for big inputs); 1 with tiles. */
-    batchSize: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_BATCH_SIZE)]).default('auto'),
-    /** Images with more pixels are refused from their header, before any decoding. */
-    maxPixels: z
-      .number()
-      .int()
+const batchJobFields = z.strictObject({
+  format: z.literal(BATCH_JOB_FORMAT).default(BATCH_JOB_FORMAT),
+  version: z.literal(1).default(1),
+  name: z.string().max(200).optional(),
+  model: absolutePath,
+  /** Image input recipe(s), task and its settings; an empty recipe is guessed from the model. */
+  recipe: modelRecipeSchema.prefault({}),
+  input: z.strictObject({
+    folder: absolutePath,
+    recursive: z.boolean().default(true),
+    /** Globs on the path relative to the input folder ("**\/*.jpg", "2024/**"); empty: every file. */
+    include: z.array(glob).max(100).default([]),
+    exclude: z.array(glob).max(100).default([]),
+    types: z
+      .array(z.enum(IMAGE_TYPES))
       .min(1)
-      .max(2 ** 40)
-      .default(DEFAULT_MAX_PIXELS),
-    /** On resume, run the files that failed before again (by default they are kept as failed). */
-    retryFailed: z.boolean().default(false),
-    /** This job is shard `index` of `count`: it takes the files whose path hash falls in its share (shared/shard.ts). */
-    shard: z
-      .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1).max(MAX_SHARDS) })
-      .refine((s) => s.index < s.count, { message: 'the shard index must be below the shard count' })
-      .optional(),
+      .default([...IMAGE_TYPES]),
+    /** The inputs are the paths in this file (one per line, relative to the folder or absolute inside it), not the folder's listing. */
+    list: absolutePath.optional(),
+  }),
+  output: z.strictObject({
+    folder: absolutePath,
+    write: z.array(z.enum(BATCH_OUTPUTS)).max(BATCH_OUTPUTS.length).default(['csv', 'jsonl']),
     /**
-     * An audio job: the folder's .wav files through a voice-activity model (task speech-activity),
-     * chunk by chunk with its state carried over; each file's speech segments go to results.csv/jsonl.
+     * Instance masks in coco.json: COCO polygons (the outline of each mask's largest region), or
+     * COCO's compressed RLE of the whole mask ({"size": [h, w], "counts": "…"}, as pycocotools writes it).
      */
-    speech: z
-      .strictObject({
-        settings: speechSettingsSchema.prefault({}),
-        sampleRate: z.union([z.literal(16000), z.literal(8000)]).default(16000),
-      })
-      .optional(),
-    /**
-     * A pipeline job: `model` is then a pipeline file (shared/pipeline.ts), whose steps each image
-     * goes through; each file's regions and text go to results.csv/jsonl, its annotated image to images/.
-     */
-    pipeline: z
-      .strictObject({
-        /**
-         * Tasks of the steps the file names none for, by step id: filled in by the app from each
-         * model's saved recipe (or the suggested task) when the job starts.
-         */
-        tasks: z.record(z.string().max(64), taskSettingsSchema).default({}),
-      })
-      .optional(),
-    /** More failed files than this stop the job (state failed, error TOO_MANY_FAILURES): a count, or a share of the files. */
-    maxFailures: z
-      .union([z.strictObject({ count: z.number().int().min(0) }), z.strictObject({ percent: z.number().min(0).max(100) })])
-      .optional(),
-  })
-  .superRefine((job, ctx) => {
-    // A pipeline's steps each have their own image size and run one image (or region) at a time.
-    if (!job.pipeline) return;
-    const refuse = (key: string, what: string) =>
-      ctx.addIssue({
-        code: 'custom',
-        path: [key],
-        message: `a pipeline job takes no ${what}: its steps run one image at a time`,
-      });
-    if (job.tile !== undefined) refuse('tile', 'tiles');
-    if (job.batchSize !== 'auto') refuse('batchSize', 'batch size');
-  });
+    cocoMasks: z.enum(['polygon', 'rle']).default('polygon'),
+    /** Replace files already in the output folder that this job's journal did not write. */
+    overwrite: z.boolean().default(false),
+    /** Allow the output folder inside the input folder (it is then left out of the listing). */
+    allowInsideInput: z.boolean().default(false),
+  }),
+  /**
+   * Session options; they override the recipe's. A job runs on the cached sessions that runs share:
+   * profiling and saving the optimised model (one-off sessions, a file written) are refused.
+   */
+  options: sessionOptionsSchema
+    .partial()
+    .superRefine((o, ctx) => {
+      for (const key of ONE_OFF_OPTIONS)
+        if (o[key])
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'a batch job runs on cached sessions: profiling and saving the optimised model are for single runs',
+          });
+    })
+    .optional(),
+  /** Tiles for this job's images (see PreprocessRecipe.tile); they override the recipe's; 'off': whole images. */
+  tile: z.union([tileSettingsSchema, z.literal('off')]).optional(),
+  /** Images per run; auto: 1 when the model's batch dim is fixed, else 8 (4 for big inputs); 1 with tiles. */
+  batchSize: z.union([z.literal('auto'), z.number().int().min(1).max(MAX_BATCH_SIZE)]).default('auto'),
+  /** Images with more pixels are refused from their header, before any decoding. */
+  maxPixels: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 40)
+    .default(DEFAULT_MAX_PIXELS),
+  /** On resume, run the files that failed before again (by default they are kept as failed). */
+  retryFailed: z.boolean().default(false),
+  /** This job is shard `index` of `count`: it takes the files whose path hash falls in its share (shared/shard.ts). */
+  shard: z
+    .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1).max(MAX_SHARDS) })
+    .refine((s) => s.index < s.count, { message: 'the shard index must be below the shard count' })
+    .optional(),
+  /**
+   * An audio job: the folder's .wav files through a voice-activity model (task speech-activity),
+   * chunk by chunk with its state carried over; each file's speech segments go to results.csv/jsonl.
+   */
+  speech: z
+    .strictObject({
+      settings: speechSettingsSchema.prefault({}),
+      sampleRate: z.union([z.literal(16000), z.literal(8000)]).default(16000),
+    })
+    .optional(),
+  /**
+   * A pipeline job: `model` is then a pipeline file (shared/pipeline.ts), whose steps each image
+   * goes through; each file's regions and text go to results.csv/jsonl, its annotated image to images/.
+   */
+  pipeline: z
+    .strictObject({
+      /**
+       * Tasks of the steps the file names none for, by step id: filled in by the app from each
+       * model's saved recipe (or the suggested task) when the job starts.
+       */
+      tasks: z.record(z.string().max(64), taskSettingsSchema).default({}),
+    })
+    .optional(),
+  /** More failed files than this stop the job (state failed, error TOO_MANY_FAILURES): a count, or a share of the files. */
+  maxFailures: z
+    .union([z.strictObject({ count: z.number().int().min(0) }), z.strictObject({ percent: z.number().min(0).max(100) })])
+    .optional(),
+});
+export const batchJobSchema = batchJobFields.superRefine((job, ctx) => {
+  // A pipeline's steps each have their own image size and run one image (or region) at a time.
+  if (!job.pipeline) return;
+  const refuse = (key: string, what: string) =>
+    ctx.addIssue({ code: 'custom', path: [key], message: `a pipeline job takes no ${what}: its steps run one image at a time` });
+  if (job.tile !== undefined) refuse('tile', 'tiles');
+  if (job.batchSize !== 'auto') refuse('batchSize', 'batch size');
+});
 export type BatchJob = z.output<typeof batchJobSchema>;
 export type BatchJobInput = z.input<typeof batchJobSchema>;
 
@@ -213,8 +236,8 @@ export interface BatchResultSummary {
   text: string;
   /** classification: the top-k classes. */
   top?: ClassScore[];
-  /** detection: every box, in original-image pixels. */
-  detections?: Detection[];
+  /** detection: every box, in original-image pixels; with instance masks and `cocoMasks: 'rle'`, each mask as COCO's compressed RLE string. */
+  detections?: (Detection & { rle?: string })[];
   /** detection: boxes per class, most first. */
   classes?: { label: string; count: number }[];
   /** segmentation: classes present by area (share of the image), largest first. */
@@ -251,8 +274,23 @@ function countLabels(detections: readonly Detection[]): { label: string; count: 
     .sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : 1));
 }
 
+/** Options of the journal's summary: instance masks as COCO RLE strings (coco.json is built from the journal). */
+export interface SummaryOptions {
+  rle?: boolean;
+}
+
+/** Each detection's instance mask (value index + 1 in the instance map) as a compressed COCO RLE string. */
+function instanceRles(r: TaskResult<unknown>): (string | undefined)[] {
+  if (r.kind !== 'detection' || !r.instances) return [];
+  const m = r.instances.mask as Partial<Raster>;
+  if (!m.data || !m.width || !m.height) return [];
+  const { data, width, height } = m as Raster;
+  // The map holds index + 1 up to 255: later detections share 255 and have no mask of their own.
+  return r.detections.map((_, k) => (k + 1 < 255 ? rleToString(maskRle(data, width, height, k + 1).counts) : undefined));
+}
+
 /** One image's task results (pixels left out) as the journal's summary. */
-export function summarizeResults(results: readonly TaskResult<unknown>[]): BatchResultSummary {
+export function summarizeResults(results: readonly TaskResult<unknown>[], options: SummaryOptions = {}): BatchResultSummary {
   const first = results[0];
   if (!first) return { task: 'outputs', text: 'no result' };
   switch (first.kind) {
@@ -262,7 +300,8 @@ export function summarizeResults(results: readonly TaskResult<unknown>[]): Batch
       return { task: 'classification', text: best ? `${best.label} ${best.score.toFixed(3)}` : 'no class', top };
     }
     case 'detection': {
-      const detections = first.detections.map((d) => ({
+      const rles = options.rle ? instanceRles(first) : [];
+      const detections = first.detections.map((d, k) => ({
         classId: d.classId,
         label: d.label,
         score: round(d.score, 5),
@@ -274,8 +313,9 @@ export function summarizeResults(results: readonly TaskResult<unknown>[]): Batch
         ...(d.polygon ? { polygon: d.polygon.map(([x, y]): [number, number] => [round(x, 2), round(y, 2)]) } : {}),
         ...(d.angle !== undefined ? { angle: round(d.angle, 5) } : {}),
         ...(d.keypoints
-          ? { keypoints: d.keypoints.map((k) => ({ x: round(k.x, 2), y: round(k.y, 2), score: round(k.score, 4) })) }
+          ? { keypoints: d.keypoints.map((p) => ({ x: round(p.x, 2), y: round(p.y, 2), score: round(p.score, 4) })) }
           : {}),
+        ...(rles[k] !== undefined ? { rle: rles[k] } : {}),
       }));
       const classes = countLabels(detections);
       const list = classes.map((c) => (c.count > 1 ? `${c.label} ×${c.count}` : c.label)).join(', ');

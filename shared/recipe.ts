@@ -53,6 +53,11 @@ export const resizeSchema = z.strictObject({
   /** fit-height, fit-inside and shorter-side: output sides are multiples of this; default 8 (fit-height) or 32. */
   multipleOf: z.number().int().min(1).max(1024).optional(),
   interpolation: z.enum(INTERPOLATIONS).default('bilinear'),
+  /**
+   * fit-height: the tensor is always `width` wide, the resized line at its left and the rest
+   * padded on the right (PaddleOCR's resize_norm_img for the direction classifier, 3×48×192).
+   */
+  padRight: z.boolean().optional(),
 });
 export type ResizeSpec = z.infer<typeof resizeSchema>;
 
@@ -85,6 +90,12 @@ export const preprocessRecipeSchema = z
      * normalize(): x / max(x)); the same as scale 1/255 for any image with a 255 in it.
      */
     scaleByMax: z.boolean().optional(),
+    /**
+     * The tensor value of padded pixels, after scale/mean/std, instead of padColor put through
+     * them: PaddleOCR fills its padding with 0 after normalising (no byte colour gives exactly 0
+     * with mean/std 0.5).
+     */
+    padValue: finite.optional(),
   })
   .superRefine((r, ctx) => {
     const c = channelCount(r);
@@ -254,7 +265,7 @@ export function planResize(ow: number, oh: number, r: ResizeSpec): ImageTransfor
       const m = r.multipleOf ?? 8;
       rh = th;
       rw = Math.min(roundUpTo((ow * th) / oh, m), Math.max(m, Math.floor(tw / m) * m));
-      [tw, th] = [rw, rh];
+      if (!r.padRight) tw = rw;
       break;
     }
     case 'shorter-side': {
@@ -275,7 +286,7 @@ export function planResize(ow: number, oh: number, r: ResizeSpec): ImageTransfor
   // Centre the resized image in the tensor: cut what overflows, pad what is missing (extra pixel right/bottom).
   const cropLeft = rw > tw ? roundHalfEven((rw - tw) / 2) : 0;
   const cropTop = rh > th ? roundHalfEven((rh - th) / 2) : 0;
-  const padLeft = rw < tw ? Math.floor((tw - rw) / 2) : 0;
+  const padLeft = rw < tw && !(r.mode === 'fit-height' && r.padRight) ? Math.floor((tw - rw) / 2) : 0;
   const padTop = rh < th ? Math.floor((th - rh) / 2) : 0;
   return {
     originalWidth: ow,
@@ -468,10 +479,10 @@ const RECIPE_RULES: RecipeRule[] = [
     family: 'PaddleOCR direction classifier',
     when: (f) => paddleNchw(f) && !f.size && f.outputs.some((o) => o.shape?.length === 2),
     choose: (f) => ({
-      resize: { mode: 'fit-height', width: 192, height: 48, multipleOf: 8 },
+      resize: { mode: 'fit-height', width: 192, height: 48, multipleOf: 1, padRight: true },
       normalize: 'half',
-      extra: bgr(f),
-      note: 'PaddleOCR-style direction classifier (free H and W, [N, classes] output): height 48, width up to 192, BGR, values -1..1',
+      extra: { ...bgr(f), padValue: 0 },
+      note: 'PaddleOCR-style direction classifier (free H and W, [N, classes] output): as its resize_norm_img, height 48, width ceil(48 × aspect) up to 192, padded with 0 on the right to 192, BGR, values -1..1',
     }),
   },
   {

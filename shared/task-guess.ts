@@ -3,6 +3,7 @@
 
 import { recogniseFamily } from './families';
 import type { Dim, ModelInfo, TaskGuess, ValueInfo } from './model-info';
+import type { TaskKindId } from './tasks';
 import { fmtShape as fmt, imageInput, isFloat, isNum as num, type ImageSignature as Image } from './signature';
 
 type Info = Omit<ModelInfo, 'task'>;
@@ -43,11 +44,14 @@ function chw(v: OutputView): { c: Dim; h: Dim; w: Dim; same: boolean } {
   return { c, h, w, same: sameDim(h, v.img.h) && sameDim(w, v.img.w) };
 }
 
+/** OCR recognition: a fixed short text-line height, an output [N, T, K] over an alphabet of K ≥ 30 with free T. */
+const recogniserShape = (s: Dim[], img: Image): boolean =>
+  s.length === 3 && num(img.h) && img.h <= 64 && num(s[2]) && s[2] >= 30 && !num(s[1]);
+
 /** Rules on each output of an image model, in the order they are tried. */
 const OUTPUT_RULES: OutputRule[] = [
-  // OCR recognition: fixed short text-line height, output [N, T, K] with a large alphabet K.
   ({ s, img, inDesc, oDesc }) =>
-    s.length === 3 && num(img.h) && img.h <= 64 && num(s[2]) && s[2] >= 30 && !num(s[1])
+    recogniserShape(s, img)
       ? {
           kind: 'text',
           reason: `${inDesc} has a text-line height of ${img.h} and ${oDesc} gives per-step scores over ${s[2]} characters (OCR recognition)`,
@@ -157,4 +161,35 @@ export function guessTask(info: Info): TaskGuess {
   const ins = info.inputs.map((v) => `${v.name} ${fmt(v.shape)}`).join(', ') || 'none';
   const outs = info.outputs.map((v) => `${v.name} ${fmt(v.shape)}`).join(', ') || 'none';
   return { kind: 'unknown', reason: `no rule matched the inputs (${ins}) and outputs (${outs})` };
+}
+
+/**
+ * Signatures that settle what a model's outputs are, whatever else their shapes would parse as:
+ * each says why, and the tasks that can read such outputs. A text-line recogniser's [N, T, 97]
+ * parses as 92 "classes" of YOLOv5 boxes, but it is per-step character scores whatever its
+ * alphabet (97: English, 6625: Chinese); `run`/`batch --task` refuse the other tasks with this.
+ */
+export const SIGNATURE_TASKS: {
+  what: (info: Pick<Info, 'inputs' | 'outputs'>) => string | null;
+  tasks: readonly TaskKindId[];
+}[] = [
+  {
+    what: (info) => {
+      const img = imageInput(info.inputs);
+      const o = img && info.outputs.find((v) => v.kind === 'tensor' && v.shape && recogniserShape(v.shape, img));
+      return o
+        ? `output "${o.name}" ${fmt(o.shape)} holds per-step scores over ${o.shape![2]} characters of a text line ${img.h} pixels high (input "${img.v.name}" ${fmt(img.v.shape)}): a text recogniser's, read as text-recognition`
+        : null;
+    },
+    tasks: ['text-recognition', 'generic'],
+  },
+];
+
+/** Why `kind` cannot read a model whose signature settles its outputs (null: nothing settles them). */
+export function signatureRefuses(kind: TaskKindId, info: Pick<Info, 'inputs' | 'outputs'>): string | null {
+  for (const rule of SIGNATURE_TASKS) {
+    const why = rule.what(info);
+    if (why && !rule.tasks.includes(kind)) return why;
+  }
+  return null;
 }

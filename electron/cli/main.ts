@@ -97,6 +97,7 @@ Usage:
       --recursive | --no-recursive   into subfolders (default: recursive)
       --include GLOB  --exclude GLOB paths relative to FOLDER, e.g. "2024/**/*.jpg" (repeatable)
       --write LIST          csv,jsonl,coco,images,masks,cutouts,tensors (default csv,jsonl)
+      --coco-masks polygon|rle  instance masks in coco.json as polygons (default) or COCO RLE
       --provider P  --threads N  --batch-size N|auto  --max-pixels N (default 100000000)
       --tile auto|N|off  --tile-overlap N|auto   each image tile by tile, as for run
       --progress json|bar|lines|none JSON lines on stdout; default: a bar on a terminal, else a

@@ -7,7 +7,7 @@ import { formatDims } from '../../shared/tensor';
 import { TASK_KINDS, type EncodedRaster, type TaskResult, type TaskSettings, taskSettingsSchema } from '../../shared/tasks';
 import type { ModelInfo } from '../../shared/model-info';
 import { canReadModel, resultJson } from '../../shared/postprocess';
-import { charsetBeside, recognitionClasses, withFilesBeside } from '../common/task-suggest';
+import { charsetFor, recognitionClasses, withFilesBeside } from '../common/task-suggest';
 import { type Caller, UsageError } from './args';
 import { readRecipeFile } from './inputs';
 
@@ -114,10 +114,10 @@ export async function resolveTask(
   let start: TaskSettings | TaskSettings['kind'] = base;
   let found: string | null = null;
   if (base === 'text-recognition' && flags.charset === undefined) {
-    const path = await charsetBeside(model, recognitionClasses(info));
-    if (path) {
-      start = taskSettingsSchema.parse({ kind: base, charset: { kind: 'file', path } });
-      found = `characters from ${basename(path)}`;
+    const charset = await charsetFor(model, recognitionClasses(info));
+    if (charset) {
+      start = taskSettingsSchema.parse({ kind: base, charset: { kind: 'file', path: charset.path } });
+      found = charset.found;
     }
   }
   let settings = taskSettings(start, flags);
@@ -126,7 +126,7 @@ export async function resolveTask(
     settings = beside.settings;
     found ??= beside.found;
   }
-  if (found) note(`Task ${settings.kind}: ${found} found beside the model (--charset or --labels choose another)`);
+  if (found) note(`Task ${settings.kind}: ${found} (--charset or --labels choose another)`);
   const readable = canReadModel(settings, info);
   if (!readable.ok && flags.task !== undefined)
     throw new UsageError(

@@ -8,6 +8,7 @@ import type { ModelInfo } from '../../shared/model-info';
 import { canRead, declaredShapes, metadataLabels, suggestTask } from '../../shared/postprocess';
 import type { TaskSettings } from '../../shared/tasks';
 import { readRegularFile } from './regular-file';
+import { findResource } from './resources';
 
 const CHARSET_FILE = /(keys|dict|charset|vocab|alphabet).*\.txt$/i;
 
@@ -51,6 +52,30 @@ export async function charsetBeside(modelPath: string, classes: number | null = 
   return found.length ? join(dir, found[0]) : null;
 }
 
+/** Charsets shipped in resources/ for recognisers with none beside them, by the classes they fit. */
+const BUNDLED_CHARSETS = [{ file: 'charsets/en_dict.txt', what: "PaddleOCR's English dictionary" }] as const;
+
+/**
+ * The charset for a recogniser of `classes` classes: a file beside the model, else a bundled one
+ * whose characters (+ PaddleOCR's appended space + the CTC blank) make exactly that many classes,
+ * as PaddleOCR's own English recognisers (97 classes, en_dict.txt). `found` says which and why.
+ */
+export async function charsetFor(modelPath: string, classes: number | null): Promise<{ path: string; found: string } | null> {
+  const beside = await charsetBeside(modelPath, classes);
+  if (beside) return { path: beside, found: `characters from ${basename(beside)} found beside the model` };
+  if (classes === null) return null;
+  for (const b of BUNDLED_CHARSETS) {
+    const path = findResource(b.file);
+    const n = path ? await charsetLines(path) : null;
+    if (path && n !== null && n + 2 === classes)
+      return {
+        path,
+        found: `no charset beside the model: ${b.what} (${basename(path)}, bundled): its ${n} characters + the appended space + the blank make the model's ${classes} classes`,
+      };
+  }
+  return null;
+}
+
 /** A labels file made for this model (MODEL.labels.txt, MODEL.names) or for its folder (labels.txt, classes.txt). */
 export async function labelsBeside(modelPath: string): Promise<string | null> {
   const dir = dirname(modelPath);
@@ -70,12 +95,16 @@ export async function withFilesBeside(
   info: Pick<ModelInfo, 'metadata' | 'metadataParsed' | 'outputs'>,
 ): Promise<{ settings: TaskSettings; found: string | null }> {
   if (settings.kind === 'text-recognition' && settings.charset.kind === 'list' && settings.charset.chars.length === 0) {
-    const path = await charsetBeside(modelPath, recognitionClasses(info));
-    if (path) return { settings: { ...settings, charset: { kind: 'file', path } }, found: `characters from ${basename(path)}` };
+    const charset = await charsetFor(modelPath, recognitionClasses(info));
+    if (charset) return { settings: { ...settings, charset: { kind: 'file', path: charset.path } }, found: charset.found };
   }
   if ('labels' in settings && settings.labels.kind === 'auto' && !metadataLabels(info)) {
     const path = await labelsBeside(modelPath);
-    if (path) return { settings: { ...settings, labels: { kind: 'file', path } }, found: `class names from ${basename(path)}` };
+    if (path)
+      return {
+        settings: { ...settings, labels: { kind: 'file', path } },
+        found: `class names from ${basename(path)} found beside the model`,
+      };
   }
   return { settings, found: null };
 }
@@ -84,6 +113,6 @@ export async function withFilesBeside(
 export async function suggestTaskFor(modelPath: string, info: ModelInfo): Promise<TaskSuggestion> {
   const suggested = suggestTask(info);
   const { settings, found } = await withFilesBeside(suggested.settings, modelPath, info);
-  const reason = found ? `${suggested.reason}; ${found} found beside the model` : suggested.reason;
+  const reason = found ? `${suggested.reason}; ${found}` : suggested.reason;
   return { settings, reason, readable: canRead(settings, declaredShapes(info)) };
 }

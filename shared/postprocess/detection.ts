@@ -93,7 +93,22 @@ export function headHints(metadata: Record<string, string>, outputs: OutputShape
 const protosOf = (outputs: OutputShape[], not: string): OutputShape | undefined =>
   outputs.find((o) => o.name !== not && o.dims.length === 4 && known(o.dims[1]) && o.dims[1] >= 1 && o.dims[1] <= 256);
 
-/** The head a layout names; auto: the one the metadata names (else plain boxes). A string says why it cannot be. */
+/**
+ * A YOLOv8-seg signature with no metadata to say so: exactly two outputs, this [B, 4+C+nm, N] head
+ * and prototypes [B, nm, h, w] with 8 ≤ nm ≤ 64 (Ultralytics: 32), more features than box + nm.
+ * Two outputs only: a plain detector's head beside some other 4-D output stays plain boxes.
+ */
+function segSignature(o: OutputShape, protos: OutputShape | undefined, hints: HeadHints): boolean {
+  if (!protos || hints.outputs.filter((x) => x.dtype !== 'string').length !== 2 || o.dims.length !== 3) return false;
+  const nm = protos.dims[1];
+  const [, f, n] = o.dims;
+  return nm >= 8 && nm <= 64 && known(f) && f > 4 + nm && lt(f, n);
+}
+
+/**
+ * The head a layout names; auto: the one the metadata names, else a -seg signature (head +
+ * prototypes), else plain boxes. A string says why it cannot be.
+ */
 function headFor(layout: Settings['layout'], o: OutputShape, hints: HeadHints): Head | string {
   const protos = protosOf(hints.outputs, o.name);
   // Without kpt_shape the keypoint count is worked out from the features (0: not known yet).
@@ -115,6 +130,7 @@ function headFor(layout: Settings['layout'], o: OutputShape, hints: HeadHints): 
       if (hints.task === 'segment' && protos) return seg();
       if (hints.task === 'pose' || hints.kpt) return { kind: 'pose', keypoints: kpt[0], values: kpt[1] === 2 ? 2 : 3 };
       if (hints.task === 'obb') return { kind: 'obb' };
+      if (!hints.task && segSignature(o, protos, hints)) return seg();
       return BOXES;
     default:
       return BOXES;
@@ -269,6 +285,30 @@ export function planDetection(
   }
   const as = settings.layout === 'auto' ? '' : ` (layout ${LAYOUT_NAMES[settings.layout]})`;
   return { ok: false, reason: `${DETECTION_NEED}${as}; this model has ${describeOutputs(outputs)}` };
+}
+
+/**
+ * The layout the outputs are read with: `settings.layout` resolved against the outputs and the
+ * metadata (auto → yolov8-seg for a -seg model, yolov8-pose / -obb where the metadata says so),
+ * or null when detection cannot read them. What a batch job may write follows from it.
+ */
+export function resolvedLayout(
+  settings: Settings,
+  outputs: OutputShape[],
+  metadata: Record<string, string> = {},
+): Exclude<DetectionLayout, 'auto'> | null {
+  const p = planDetection(
+    settings,
+    outputs,
+    metadataLabels({ metadata, metadataParsed: {} })?.length || null,
+    headHints(metadata, outputs),
+  );
+  if (!p.ok) return null;
+  const plan = p.plan;
+  if (plan.layout !== 'yolov5' && plan.layout !== 'yolov8') return plan.layout;
+  const h = plan.head;
+  if (h.kind === 'boxes') return h.nms ? plan.layout : 'detr';
+  return `yolov8-${h.kind}`;
 }
 
 export function canReadDetection(settings: Settings, outputs: OutputShape[]): Readable {

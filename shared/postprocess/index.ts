@@ -4,6 +4,7 @@
 // `satisfies` makes a task without an entry a compile error, and there is no second switch.
 import { familyById } from '../families';
 import type { ModelInfo } from '../model-info';
+import { signatureRefuses } from '../task-guess';
 import {
   type TaskKindId,
   type TaskResult,
@@ -121,9 +122,16 @@ export function declaredShapes(info: Pick<ModelInfo, 'outputs'>): OutputShape[] 
  * Whether a task can read a model's outputs as it declares them, checked before anything runs
  * (`run`/`batch --task`). An output of unknown rank could be anything: then the run decides.
  */
-export function canReadModel(settings: TaskSettings, info: Pick<ModelInfo, 'outputs'>): Readable {
+export function canReadModel(
+  settings: TaskSettings,
+  info: Pick<ModelInfo, 'outputs'> & Partial<Pick<ModelInfo, 'inputs'>>,
+): Readable {
   if (info.outputs.some((v) => v.kind === 'tensor' && v.shape === null)) return { ok: true, outputs: [] };
-  return canRead(settings, declaredShapes(info));
+  const readable = canRead(settings, declaredShapes(info));
+  // Shapes that parse as the task may still be another task's outputs (a recogniser's [N, T, 97]).
+  const settled =
+    readable.ok && info.inputs ? signatureRefuses(settings.kind, { inputs: info.inputs, outputs: info.outputs }) : null;
+  return settled ? { ok: false, reason: settled } : readable;
 }
 
 /** OCR detection gives a one-channel map; recognition gives scores per step and character [N, T, K]. */

@@ -209,3 +209,57 @@ function simplify(points: [number, number][]): [number, number][] {
   }
   return out;
 }
+
+// ---- COCO run-length encoding ----------------------------------------------------------------
+
+/** COCO's uncompressed RLE: the image's size and alternating run lengths, zeros first. */
+export interface CocoRle {
+  size: [number, number];
+  counts: number[];
+}
+
+/**
+ * The pixels of `mask` (row-major, width × height) equal to `value`, as COCO's uncompressed RLE
+ * (pycocotools' rleEncode): the pixels read column by column (x outer, y inner — COCO masks are
+ * Fortran-ordered), run lengths alternating 0s and 1s and always starting with a run of 0s (of
+ * length 0 when the first pixel is set). An empty mask is one run of zeros over the whole image.
+ */
+export function maskRle(mask: ArrayLike<number>, width: number, height: number, value: number): CocoRle {
+  const counts: number[] = [];
+  let current = false;
+  let run = 0;
+  for (let x = 0; x < width; x++)
+    for (let y = 0; y < height; y++) {
+      const on = mask[y * width + x] === value;
+      if (on !== current) {
+        counts.push(run);
+        run = 0;
+        current = on;
+      }
+      run++;
+    }
+  counts.push(run);
+  return { size: [height, width], counts };
+}
+
+/**
+ * COCO's compressed RLE string (pycocotools' rleToString): each count, from the fourth on less
+ * the count two before it, in 5-bit groups, low first, 0x20 marking "more follows", each group
+ * plus 48 as a character; a group's 0x10 bit is the sign (the value ends when the rest is −1).
+ */
+export function rleToString(counts: readonly number[]): string {
+  let s = '';
+  for (let i = 0; i < counts.length; i++) {
+    // Counts fit in 32 bits; BigInt keeps the arithmetic shift of C's long exact for any of them.
+    let x = BigInt(counts[i]) - (i > 2 ? BigInt(counts[i - 2]) : 0n);
+    let more = true;
+    while (more) {
+      let c = Number(x & 0x1fn);
+      x >>= 5n;
+      more = c & 0x10 ? x !== -1n : x !== 0n;
+      if (more) c |= 0x20;
+      s += String.fromCharCode(c + 48);
+    }
+  }
+  return s;
+}

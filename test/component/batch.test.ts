@@ -751,6 +751,42 @@ describe('the task in the batch form', () => {
   });
 });
 
+describe('a YOLOv8-seg detector in the batch form', () => {
+  it('on layout auto offers masks and cut-outs, and COCO masks as RLE, which the job takes', async () => {
+    // The -seg signature, no metadata: [1, 4 + 1 + 32, 8400] and prototypes [1, 32, 56, 56].
+    const seg = modelInfo(MODEL, {
+      inputs: [{ name: 'images', kind: 'tensor', dtype: 'float32', shape: [1, 3, 224, 224] }],
+      outputs: [
+        { name: 'output0', kind: 'tensor', dtype: 'float32', shape: [1, 37, 8400] },
+        { name: 'output1', kind: 'tensor', dtype: 'float32', shape: [1, 32, 56, 56] },
+      ],
+    });
+    const api = await openBatch({
+      ...jobRun().handlers,
+      'model.inspect': () => ({ ok: true, value: seg }),
+      'recipe.get': () => ({
+        ok: true,
+        value: {
+          recipe: modelRecipeSchema.parse({ inputs: recipe.inputs, task: { kind: 'detection' } }),
+          file: '/data/recipes/x.json',
+          savedAt: '2026-11-21T10:00:00Z',
+        },
+      }),
+    });
+    await waitFor(() => expect(screen.getByRole('checkbox', { name: /Masks/ })).toBeEnabled());
+    expect(screen.getByRole('checkbox', { name: /Cut-outs/ })).toBeEnabled();
+    expect(screen.queryByRole('combobox', { name: 'COCO masks' })).toBeNull();
+    await fireEvent.click(screen.getByRole('checkbox', { name: /COCO JSON/ }));
+    await fireEvent.click(screen.getByRole('checkbox', { name: /Masks/ }));
+    const choice = await screen.findByRole('combobox', { name: 'COCO masks' });
+    expect(choice).toHaveValue('polygon');
+    await fireEvent.change(choice, { target: { value: 'rle' } });
+    await startJob(api);
+    const { job } = api.callsTo('batch.start')[0] as { job: { output: { write: string[]; cocoMasks?: string } } };
+    expect(job.output).toMatchObject({ write: ['csv', 'jsonl', 'coco', 'masks'], cocoMasks: 'rle' });
+  });
+});
+
 describe('an audio model in the batch form', () => {
   it('reads the folder’s .wav files as speech activity, with the speech settings; only CSV and JSON lines', async () => {
     const vad = modelInfo(MODEL, {

@@ -53,6 +53,7 @@ const flags = {
   fallback: { type: 'string' },
   threads: { type: 'string' },
   write: { type: 'string' },
+  'coco-masks': { type: 'string' },
   'batch-size': { type: 'string' },
   'max-pixels': { type: 'string' },
   name: { type: 'string' },
@@ -115,6 +116,14 @@ function parseWrite(value: string | undefined): BatchOutputKind[] | undefined {
       throw new UsageError(`--write takes a list of ${BATCH_OUTPUTS.join(', ')}; "${k}" is not one`);
   if (!kinds.length) throw new UsageError(`--write needs at least one of ${BATCH_OUTPUTS.join(', ')}`);
   return kinds as BatchOutputKind[];
+}
+
+/** --coco-masks polygon|rle: how coco.json gives instance masks. */
+function parseCocoMasks(value: string | undefined, write: BatchOutputKind[] | undefined): 'polygon' | 'rle' | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'polygon' && value !== 'rle') throw new UsageError(`--coco-masks takes polygon or rle, not "${value}"`);
+  if (!write?.includes('coco')) throw new UsageError('--coco-masks needs --write with coco');
+  return value;
 }
 
 async function readJobFile(file: string): Promise<BatchJob> {
@@ -182,6 +191,8 @@ export async function jobFromFlags(
     for (const n of guess.notes) note(`  - ${n}`);
     recipe = guess.recipe;
   }
+  const write = parseWrite(values.write as string | undefined);
+  const cocoMasks = parseCocoMasks(values['coco-masks'] as string | undefined, write);
   const task = await chooseTask(model, info, recipeFile?.task, values, note);
   const options: Record<string, unknown> = { ...recipeFile?.options };
   if (values.provider !== undefined) options.provider = parseProvider(values.provider as string);
@@ -213,7 +224,8 @@ export async function jobFromFlags(
     },
     output: {
       folder: resolve(values.out),
-      ...(parseWrite(values.write as string | undefined) ? { write: parseWrite(values.write as string) } : {}),
+      ...(write ? { write } : {}),
+      ...(cocoMasks ? { cocoMasks } : {}),
       overwrite: !!values.overwrite,
       allowInsideInput: !!values['allow-inside-input'],
     },

@@ -25,7 +25,7 @@ import { WorkbenchError, toErrorInfo, type WorkbenchErrorInfo } from '../../../s
 import type { Raster, TaskResult } from '../../../shared/tasks';
 import { type DecodeOptions, decodeImage, type OriginalImage } from '../image/decode';
 import type { TimedImage } from '../image/decode-pool';
-import { allocateData, packPixels, type ImageTensorData } from '../image/pack';
+import { allocateData, fillPadding, packPixels, type ImageTensorData } from '../image/pack';
 import { runTiled } from '../image/tiles';
 import { loadOrt } from '../ort';
 import { rasterToPng } from '../results/encode';
@@ -587,10 +587,14 @@ class BatchRun {
     const packMs = batch.map((d, k) => {
       const t0 = this.clock();
       // Packed on the decoder thread: the same dtype and size, copied into its place in the batch.
-      if (d.packed?.length === per) {
+      if (d.packed) {
+        // The decoder packed it for this recipe and size: anything else is a bug, not a picture to guess.
+        if (d.packed.length !== per)
+          throw new WorkbenchError('INTERNAL', `${d.file.rel} was packed as ${d.packed.length} values, not ${per}`);
         (data as Float32Array).set(d.packed as Float32Array, k * per);
         this.options.decoder?.recycle?.(d.packed);
       } else packPixels(d.pixels, d.channels, w, h, recipe, data, k * per);
+      fillPadding(data, k * per, d.transform, recipe);
       return this.clock() - t0;
     });
     const dims = stackable ? tensorDims(recipe.layout, c, h, w, n) : tensorDims(recipe.layout, c, h, w);
@@ -741,7 +745,9 @@ class BatchRun {
       this.taskFiles,
     );
     const result = results.find((r) => !('image' in r) || r.image === 0) ?? results[0] ?? null;
-    return { result, summary: summarizeResults(result ? [result] : []) };
+    // coco.json is rebuilt from the journal: RLE masks are worked out here, while the pixels are at hand.
+    const rle = plan.job.output.cocoMasks === 'rle' && plan.job.output.write.includes('coco');
+    return { result, summary: summarizeResults(result ? [result] : [], { rle }) };
   }
 
   private async post(item: RunItem) {

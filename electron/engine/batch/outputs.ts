@@ -129,10 +129,12 @@ export async function writeItemOutputs(
       () => renderers.renderResultImage(item.path, r, { format: jpeg ? 'jpeg' : 'png' }),
     ]);
   }
-  // Instance masks (-seg detectors): detection index + 1 per pixel.
-  if (r?.kind === 'detection' && r.instances && ctx.write.includes('masks')) {
+  // Instance masks (-seg detectors): detection index + 1 per pixel; the cut-out keeps every instance.
+  if (r?.kind === 'detection' && r.instances) {
     const instances = r.instances;
-    jobs.push([itemPaths.mask(item.rel), () => renderers.rasterToPng(instances.mask)]);
+    if (ctx.write.includes('masks')) jobs.push([itemPaths.mask(item.rel), () => renderers.rasterToPng(instances.mask)]);
+    if (ctx.write.includes('cutouts'))
+      jobs.push([itemPaths.cutout(item.rel), () => renderers.renderResultImage(item.path, r, { format: 'png', cutout: true })]);
   }
   if (r?.kind === 'segmentation') {
     if (ctx.write.includes('masks')) jobs.push([itemPaths.mask(item.rel), () => renderers.rasterToPng(r.mask)]);
@@ -331,8 +333,14 @@ export async function writeJobFiles(
             area: Math.round(w * h * 100) / 100,
             score: d.score,
             iscrowd: 0,
-            // Instance masks and rotated boxes as COCO polygons [x1, y1, x2, y2, …]; pose keypoints as [x, y, v] triples.
-            ...(d.polygon && d.polygon.length >= 3 ? { segmentation: [d.polygon.flat()] } : {}),
+            // Instance masks as COCO's compressed RLE when the job asked (the journal then carries
+            // each mask's string), else as COCO polygons [x1, y1, x2, y2, …] (rotated boxes too);
+            // pose keypoints as [x, y, v] triples.
+            ...(d.rle !== undefined
+              ? { segmentation: { size: [r.height ?? 0, r.width ?? 0], counts: d.rle } }
+              : d.polygon && d.polygon.length >= 3
+                ? { segmentation: [d.polygon.flat()] }
+                : {}),
             ...(d.keypoints
               ? {
                   keypoints: d.keypoints.flatMap((k) => [k.x, k.y, k.score >= KEYPOINT_MIN_SCORE ? 2 : 0]),

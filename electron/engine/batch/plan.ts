@@ -170,7 +170,7 @@ function tiledOutputs(info: ModelInfo, task: TaskSettings | undefined, job: Batc
 }
 
 /** Checks that the outputs asked for fit the task (the rule the Batch form greys them by). */
-function checkOutputs(job: BatchJob, task: TaskSettings | undefined) {
+function checkOutputs(job: BatchJob, task: TaskSettings | undefined, info: ModelInfo) {
   const names: Record<BatchOutputKind, string> = {
     csv: 'CSV',
     jsonl: 'JSON lines',
@@ -181,7 +181,7 @@ function checkOutputs(job: BatchJob, task: TaskSettings | undefined) {
     tensors: 'Raw outputs',
   };
   for (const kind of job.output.write) {
-    const why = outputUnavailableFor(kind, task);
+    const why = outputUnavailableFor(kind, task, info);
     if (why) throw new WorkbenchError('INVALID_INPUT', `${names[kind]} ${why}; this job's task is ${task?.kind ?? 'not set'}`);
   }
 }
@@ -255,7 +255,7 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
   const recipe = withJobTiles(chosen.recipe, job);
   const task = job.recipe.task;
   const tiles = recipe.tile ? { plan: planTilesFor(input, recipe), outputs: tiledOutputs(info, task, job) } : null;
-  checkOutputs(job, task);
+  checkOutputs(job, task, info);
   const limits = context.limits ?? (await readContainerLimits());
   // A batch job runs on the cached session; profiling and model export are for single runs.
   const options = sessionOptionsSchema.parse(cachedSessionOptions({ ...job.recipe.options, ...job.options }));
@@ -276,6 +276,9 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
   const stateDir = stateDirOf(job, folders.outputFolder);
   const model = await stat(job.model);
   const perImage = PER_IMAGE_OUTPUTS.filter((k) => job.output.write.includes(k));
+  // RLE masks live in the journal's records (coco.json is rebuilt from them): a job that asks for
+  // them is another job than one whose records have none. Polygon jobs keep the keys they had.
+  const rle = job.output.cocoMasks === 'rle' && job.output.write.includes('coco');
   const key = createHash('sha256')
     .update(
       stableJson({
@@ -284,6 +287,7 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
         recipe,
         task: task ?? null,
         perImage,
+        ...(rle ? { cocoMasks: 'rle' } : {}),
       }),
     )
     .digest('hex')

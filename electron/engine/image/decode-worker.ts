@@ -84,6 +84,8 @@ port.on('message', (r: DecodeRequest | RecycleRequest) => {
     if (spare.length > MAX_SPARE) spare.shift();
     return;
   }
+  // A new recipe is a new job (or tensor size): the spares of the last are not kept idle.
+  if (r.recipe) spare.length = 0;
   recipe = r.recipe ?? recipe;
   if (!recipe) {
     port.postMessage({ id: r.id, ok: false, error: { code: 'INTERNAL', message: 'The decoder got no recipe' } });

@@ -1,7 +1,7 @@
 // 8-bit pixels → tensor values in one pass. Every output value is a table lookup: a 256-entry
 // table per channel already holds (x*scale - mean)/std cast to the output type (float16 as its
 // bits, integers rounded and clamped), so the hot loop has no function calls and no branches.
-import { channelNames, normalizes, type PreprocessRecipe, type RecipeDType } from '../../../shared/recipe';
+import { channelNames, normalizes, type ImageTransform, type PreprocessRecipe, type RecipeDType } from '../../../shared/recipe';
 import { floatToHalf } from '../../../shared/tensor';
 
 export type ImageTensorData = Float32Array | Float64Array | Uint16Array | Uint8Array | Int8Array | Int32Array;
@@ -150,4 +150,25 @@ export function packPixels(
       for (let i = 0, j = from, o = offset + k; i < hw; i++, j += sc, o += c) out[o] = lut[l + src[j]];
     }
   }
+}
+
+/**
+ * Sets the padded pixels of one packed image (at `offset`) to the recipe's padValue, in tensor
+ * terms (PaddleOCR pads with 0 after normalising); nothing without a padValue or padding.
+ */
+export function fillPadding(out: ImageTensorData, offset: number, t: ImageTransform, recipe: PreprocessRecipe): void {
+  if (recipe.padValue === undefined) return;
+  const { tensorWidth: w, tensorHeight: h, padLeft, padTop } = t;
+  const cw = Math.min(t.resizedWidth, w);
+  const ch = Math.min(t.resizedHeight, h);
+  if (cw === w && ch === h) return;
+  const v = recipe.dtype === 'float16' ? floatToHalf(recipe.padValue) : recipe.padValue;
+  const c = channelNames(recipe).length;
+  const planar = recipe.layout === 'NCHW' || recipe.layout === 'CHW';
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      if (x >= padLeft && x < padLeft + cw && y >= padTop && y < padTop + ch) continue;
+      const i = y * w + x;
+      for (let k = 0; k < c; k++) out[planar ? offset + k * w * h + i : offset + i * c + k] = v;
+    }
 }

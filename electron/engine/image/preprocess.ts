@@ -9,7 +9,7 @@ import {
 } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import { decodeImage, type DecodeOptions, type DecodedImage, type ImageInput, type OriginalImage } from './decode';
-import { allocateData, packPixels, type ImageTensor } from './pack';
+import { allocateData, fillPadding, packPixels, type ImageTensor } from './pack';
 
 export { DEFAULT_MAX_PIXELS, readHeader, type DecodeOptions, type ImageInput, type OriginalImage } from './decode';
 export type { ImageTensor, ImageTensorData } from './pack';
@@ -45,6 +45,7 @@ export async function preprocessImage(
   const c = channelCount(r);
   const data = allocateData(r.dtype, w * h * c);
   packPixels(img.pixels, img.channels, w, h, r, data, 0);
+  fillPadding(data, 0, img.transform, r);
   return {
     tensor: { dtype: r.dtype, dims: tensorDims(r.layout, c, h, w), data },
     transform: img.transform,
@@ -81,7 +82,10 @@ export async function preprocessBatch(
   const c = channelCount(r);
   const per = w * h * c;
   const data = allocateData(r.dtype, per * decoded.length);
-  decoded.forEach((d, n) => packPixels(d.pixels, d.channels, w, h, r, data, n * per));
+  decoded.forEach((d, n) => {
+    packPixels(d.pixels, d.channels, w, h, r, data, n * per);
+    fillPadding(data, n * per, d.transform, r);
+  });
   return {
     tensor: { dtype: r.dtype, dims: tensorDims(r.layout, c, h, w, decoded.length), data },
     images: decoded.map((d) => ({ transform: d.transform, original: d.original })),

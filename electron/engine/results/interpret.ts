@@ -1,9 +1,7 @@
 // A run's output tensors read through a task: the postprocessor's context built from the
 // engine's tensors, with the label and charset files the settings name (read here, cached by
 // path and modification time) and the ImageNet list from resources/ when it may be needed.
-import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { ModelInfo } from '../../../shared/model-info';
 import { type PostprocessContext, postprocess } from '../../../shared/postprocess';
 import { parseLabelsFile } from '../../../shared/postprocess/labels';
@@ -11,6 +9,7 @@ import type { ImageTransform, PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import { readRegularFile } from '../../common/regular-file';
 import { fsError } from '../../common/fs';
+import { findResource } from '../../common/resources';
 import type { OutputTensor, Raster, TaskResult, TaskSettings } from '../../../shared/tasks';
 import { halfToFloat } from '../../../shared/tensor';
 import type { Tensor } from '../tensors/tensor';
@@ -131,33 +130,6 @@ export async function readCharsetFile(path: string): Promise<string[]> {
 // ---- resources/ ------------------------------------------------------------------------------
 
 const IMAGENET_FILE = 'imagenet-labels.txt';
-
-/**
- * Where resources/imagenet-labels.txt is: the packaged app's resources folder (Electron sets
- * process.resourcesPath), else the project's resources/ found upwards from this file (from
- * source: electron/engine/results/; bundled: out/main/).
- */
-export function findResource(name: string): string | null {
-  if (!resourcePaths.has(name)) resourcePaths.set(name, lookUpResource(name));
-  return resourcePaths.get(name)!;
-}
-
-/** Where each resource was found (the installation does not move while the engine runs). */
-const resourcePaths = new Map<string, string | null>();
-
-function lookUpResource(name: string): string | null {
-  const candidates: string[] = [];
-  const packaged = (process as { resourcesPath?: string }).resourcesPath;
-  if (packaged) candidates.push(join(packaged, name));
-  let dir = import.meta.dirname;
-  for (let k = 0; k < 5; k++) {
-    candidates.push(join(dir, 'resources', name));
-    // Packaged without process.resourcesPath: extraResources sit beside app.asar.
-    if (dir.endsWith('.asar')) candidates.push(join(dirname(dir), name));
-    dir = dirname(dir);
-  }
-  return candidates.find((p) => existsSync(p)) ?? null;
-}
 
 /** The ImageNet-1k names; `required` (the user picked ImageNet) makes a missing file an error. */
 async function readImagenetLabels(required: boolean): Promise<string[] | undefined> {

@@ -92,16 +92,23 @@ async function rasterOverlay(r: Raster, opacity: number, canvas: { width: number
   return { input, top: 0, left: 0 };
 }
 
-/** The original with the mask as alpha: a binary or soft mask as it is, a semantic mask as "not class 0". */
+/**
+ * The original with the mask as alpha: a binary or soft mask as it is, a semantic mask as "not
+ * class 0", instance masks (YOLOv8-seg) as "in any instance".
+ */
 async function renderCutout(originalPath: string, result: TaskResult<Raster>): Promise<Buffer> {
-  if (result.kind !== 'segmentation')
-    throw new WorkbenchError('INVALID_INPUT', `A cutout needs a segmentation result, not ${result.kind}`);
+  const seg = result.kind === 'segmentation';
+  const mask = seg ? result.mask : result.kind === 'detection' ? result.instances?.mask : undefined;
+  if (!mask)
+    throw new WorkbenchError(
+      'INVALID_INPUT',
+      `A cutout needs a segmentation result or instance masks, not ${result.kind === 'detection' ? 'boxes alone' : result.kind}`,
+    );
   const { header, image } = await original(originalPath);
-  const mask = result.mask;
   const alpha = new Uint8Array(mask.width * mask.height);
   for (let k = 0, i = 0; k < alpha.length; k++, i += mask.channels) {
     const v = mask.data[i];
-    alpha[k] = result.mode === 'semantic' ? (v === 0 ? 0 : 255) : v;
+    alpha[k] = seg && result.mode !== 'semantic' ? v : v === 0 ? 0 : 255;
   }
   const sharp = await sharpModule();
   let alphaBytes: Uint8Array = alpha;

@@ -145,7 +145,8 @@ export class RunResults {
         return written(to, await rasterToPng(mask));
       }
       case 'cutout': {
-        needSegmentation('A cutout');
+        // A -seg detector's cut-out keeps every instance.
+        if (!(result.kind === 'detection' && result.instances)) needSegmentation('A cutout');
         needPng('a cutout');
         return written(to, await renderResultImage(needOriginal(), result, { format: 'png', cutout: true }));
       }

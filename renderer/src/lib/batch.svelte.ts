@@ -15,8 +15,10 @@ import {
   type ImageType,
   BATCH_OUTPUTS,
   SPEECH_ACTIVITY,
+  effectiveLayout,
   outputUnavailable,
 } from '../../../shared/batch';
+import type { ModelInfo } from '../../../shared/model-info';
 import { type ModelRecipe, ANY_INPUT, modelRecipeSchema } from '../../../shared/model-recipe';
 import { type SpeechSettings, speechSettingsSchema } from '../../../shared/audio/speech';
 import { isAbsolutePath } from '../../../shared/paths';
@@ -48,8 +50,8 @@ export const OUTPUT_LABELS: Record<BatchOutputKind, { label: string; detail: str
   jsonl: { label: 'JSON lines', detail: 'results.jsonl, one line per image' },
   coco: { label: 'COCO JSON', detail: 'coco.json with every box (detection)' },
   images: { label: 'Drawn results', detail: 'each image with its result drawn on it' },
-  masks: { label: 'Masks', detail: 'one PNG mask per image (segmentation)' },
-  cutouts: { label: 'Cut-outs', detail: 'the foreground on transparency (segmentation)' },
+  masks: { label: 'Masks', detail: 'one PNG mask per image (segmentation, YOLOv8-seg)' },
+  cutouts: { label: 'Cut-outs', detail: 'the foreground on transparency (segmentation, YOLOv8-seg)' },
   tensors: { label: 'Raw outputs', detail: 'the output tensors as .npy' },
 };
 
@@ -184,6 +186,8 @@ export class BatchSession {
   recipeError = $state.raw<WorkbenchErrorInfo | null>(null);
   /** The model takes audio chunks (Silero VAD): the job reads .wav files as task speech-activity. */
   audio = $state(false);
+  /** The model's outputs and metadata: a detection task on layout auto is resolved against them. */
+  modelShape = $state.raw<Pick<ModelInfo, 'outputs' | 'metadata'> | null>(null);
   speech = $state.raw<SpeechSettings>(speechSettingsSchema.parse({}));
   /** The task and its settings, with the Result tab's controls (TaskBar); null until a recipe is read. */
   taskControls = $state.raw<ResultsState | null>(null);
@@ -205,6 +209,8 @@ export class BatchSession {
   /** Tiles for this job: null follows the recipe; 'off' runs whole images even when the recipe has tiles. */
   tile = $state<TileSettings | 'off' | null>(null);
   overwrite = $state(false);
+  /** How coco.json gives instance masks (YOLOv8-seg): polygons or COCO RLE. */
+  cocoMasks = $state<'polygon' | 'rle'>('polygon');
   /** A line about the form (job saved, loaded, drops in browser mode). */
   note = $state<string | null>(null);
   noteError = $state.raw<WorkbenchErrorInfo | null>(null);
@@ -250,10 +256,9 @@ export class BatchSession {
     return this.taskControls?.settings ?? this.recipe?.task;
   }
 
-  /** A detection task's layout (YOLOv8-seg detectors write instance masks). */
+  /** A detection task's layout, auto resolved against the model (YOLOv8-seg detectors write instance masks). */
   get layout(): string | undefined {
-    const t = this.audio ? undefined : this.task;
-    return t?.kind === 'detection' ? t.layout : undefined;
+    return effectiveLayout(this.audio ? undefined : this.task, this.modelShape ?? undefined);
   }
 
   /** Output kinds the job will write: the chosen ones the task allows. */
@@ -309,6 +314,7 @@ export class BatchSession {
     const [result, info] = await Promise.all([this.api.call('recipe.get', { path }), this.api.call('model.inspect', { path })]);
     if (mine !== this.#recipeRequest) return;
     this.audio = info.ok && info.value.task.kind === 'audio';
+    this.modelShape = info.ok ? { outputs: info.value.outputs, metadata: info.value.metadata } : null;
     this.recipeLoading = false;
     if (!result.ok) {
       this.recipe = null;
@@ -424,7 +430,13 @@ export class BatchSession {
       model,
       recipe: task ? { ...(recipe ?? {}), task: $state.snapshot(task) } : recipe,
       input: this.#inputSpec(input),
-      output: { folder: output, write, overwrite: this.overwrite, ...(allowInsideInput ? { allowInsideInput } : {}) },
+      output: {
+        folder: output,
+        write,
+        overwrite: this.overwrite,
+        ...(write.includes('coco') && this.cocoMasks !== 'polygon' ? { cocoMasks: this.cocoMasks } : {}),
+        ...(allowInsideInput ? { allowInsideInput } : {}),
+      },
       provider: this.provider,
       threads: this.threads,
       batchSize: this.batchSize,
@@ -465,6 +477,7 @@ export class BatchSession {
     this.outputFolder = job.output.folder;
     this.write = [...job.output.write];
     this.overwrite = job.output.overwrite;
+    this.cocoMasks = job.output.cocoMasks;
     this.provider = job.options?.provider ?? job.recipe.options?.provider ?? 'auto';
     this.threads = job.options?.intraOpThreads ?? 0;
     this.tile = job.tile ?? null;

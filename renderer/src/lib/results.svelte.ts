@@ -46,8 +46,8 @@ export function exportKinds(result: TaskResult<EncodedRaster> | undefined): Expo
   if (!result) return [];
   switch (result.kind) {
     case 'detection':
-      // -seg detectors: the instance mask too (detection index + 1 per pixel).
-      return result.instances ? ['image', 'json', 'mask'] : ['image', 'json'];
+      // -seg detectors: the instance mask too (detection index + 1 per pixel) and the cut-out of the instances.
+      return result.instances ? ['image', 'json', 'mask', 'cutout'] : ['image', 'json'];
     case 'text-detection':
     case 'image-to-image':
       return ['image', 'json'];
