@@ -197,6 +197,8 @@ export class Backend {
       return { ok: false, error: toErrorInfo(error) };
     }
     const record = (value: unknown) => this.grants.recordRequest(asCall.channel, asCall.input, value).catch(() => {});
+    // Cancelled while it was checked (a reloaded page): no handler is started with a dead signal.
+    if (signal.aborted) return { ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } };
     if (isForwarded(channel)) {
       const result = await this.options.engine.call(channel, data as never, { signal, onEvent: emit });
       if (result.ok) await record(result.value);

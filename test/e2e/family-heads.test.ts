@@ -121,9 +121,10 @@ describe('the Batch form follows the family preset', () => {
     await page.screenshot({ path: join(shots, 'batch-detector.png') });
   });
 
-  it('a YOLOv8-seg detector: instance masks on offer, cut-outs not', async () => {
+  it('a YOLOv8-seg detector: instance masks and their cut-outs on offer', async () => {
     const { offered } = await batchForm(files.seg, 'Ultralytics YOLO-seg');
     await expect.poll(() => offered('Masks')).toBe(true);
-    expect(await offered('Cut-outs')).toBe(false);
+    expect(await offered('Cut-outs')).toBe(true);
+    expect(await offered('COCO')).toBe(true);
   });
 });

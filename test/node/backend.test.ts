@@ -89,6 +89,22 @@ describe('backend over the real engine', () => {
     expect(result).toMatchObject({ ok: true, value: { name: 'ONNX Workbench', mode: 'browser', fileChooser: 'server' } });
   });
 
+  it('a call cancelled before its handler starts is answered CANCELLED, its handler never started', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const handlers = services.backend.handlers;
+    const real = handlers['samples.list'];
+    let called = false;
+    handlers['samples.list'] = async (input, ctx) => ((called = true), real(input, ctx));
+    try {
+      const result = await services.backend.dispatch('samples.list', {}, { signal: controller.signal });
+      expect(result).toEqual({ ok: false, error: { code: 'CANCELLED', message: 'Cancelled.' } });
+      expect(called).toBe(false);
+    } finally {
+      handlers['samples.list'] = real;
+    }
+  });
+
   it('model.inspect returns the model info of a real model', async () => {
     const result = await services.backend.dispatch('model.inspect', { path: MODELS.ocrDet });
     expect(result.ok).toBe(true);

@@ -235,12 +235,17 @@ describe('IPC binding', () => {
 
   it('a reload ends the old page load (its calls are cancelled) and serves the new one', async () => {
     let aborted = false;
+    let started = false;
     backend.handlers['samples.list'] = (_input, ctx) =>
-      new Promise((r) => ctx.signal.addEventListener('abort', () => ((aborted = true), r([]))));
+      new Promise((r) => {
+        started = true;
+        ctx.signal.addEventListener('abort', () => ((aborted = true), r([])));
+      });
     const sender = fakeSender();
     const before = load(sender, 'load-1');
+    // The old load's answer never comes: its page is gone.
     void before.client.call('samples.list', {});
-    await waitFor(() => backend.batch !== undefined);
+    await waitFor(() => started);
     const after = load(sender, 'load-2');
     expect(await after.client.call('app.info', {})).toMatchObject({ ok: true });
     await waitFor(() => aborted);
