@@ -13,39 +13,23 @@ export interface ImageTensor {
   data: ImageTensorData;
 }
 
+/** The typed array that holds each tensor dtype (float16 as its IEEE half bits). */
+const ARRAYS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  uint8: Uint8Array,
+  int8: Int8Array,
+  int32: Int32Array,
+} satisfies Record<RecipeDType, unknown>;
+
 export function allocateData(dtype: RecipeDType, n: number): ImageTensorData {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(n);
-    case 'float64':
-      return new Float64Array(n);
-    case 'float16':
-      return new Uint16Array(n);
-    case 'uint8':
-      return new Uint8Array(n);
-    case 'int8':
-      return new Int8Array(n);
-    case 'int32':
-      return new Int32Array(n);
-  }
+  return new ARRAYS[dtype](n);
 }
 
 /** `allocateData` over an existing buffer (its byte length a multiple of the element size). */
 export function dataView(dtype: RecipeDType, buffer: ArrayBuffer): ImageTensorData {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(buffer);
-    case 'float64':
-      return new Float64Array(buffer);
-    case 'float16':
-      return new Uint16Array(buffer);
-    case 'uint8':
-      return new Uint8Array(buffer);
-    case 'int8':
-      return new Int8Array(buffer);
-    case 'int32':
-      return new Int32Array(buffer);
-  }
+  return new ARRAYS[dtype](buffer);
 }
 
 const clampRound = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, Math.round(v)));
