@@ -279,9 +279,15 @@ export interface SummaryOptions {
   rle?: boolean;
 }
 
-/** Each detection's instance mask (value index + 1 in the instance map) as a compressed COCO RLE string. */
+/**
+ * Each detection's whole instance mask as a compressed COCO RLE string: from its own counts (an
+ * instance map gives a pixel to one instance only, so a horse behind its rider would lose the
+ * rider's shape), else from the map for a result that has no counts.
+ */
 function instanceRles(r: TaskResult<unknown>): (string | undefined)[] {
   if (r.kind !== 'detection' || !r.instances) return [];
+  const own = r.instances.rles;
+  if (own) return r.detections.map((_, k) => (own[k] ? rleToString(own[k]) : undefined));
   const m = r.instances.mask as Partial<Raster>;
   if (!m.data || !m.width || !m.height) return [];
   const { data, width, height } = m as Raster;

@@ -233,7 +233,12 @@ export interface DetectionResult<R = Raster> {
    * Instance masks (-seg models): `mask` holds detection index + 1 per pixel (0: none; past 255
    * instances the rest share 255), 1 channel; `overlay` the same coloured by class, RGBA.
    */
-  instances?: { mask: R; overlay: R };
+  instances?: {
+    mask: R;
+    overlay: R;
+    /** Per detection: its whole mask (overlaps with others included) as COCO's uncompressed RLE counts. */
+    rles?: number[][];
+  };
   /** Pose models: which keypoints the skeleton joins (0-based index pairs). */
   skeleton?: [number, number][];
 }

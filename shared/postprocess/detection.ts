@@ -694,7 +694,7 @@ export function readDetection(settings: Settings, ctx: PostprocessContext): Dete
         d.polygon = m.outlines[k];
         d.maskArea = width * height ? m.areas[k] / (width * height) : 0;
       });
-      instances = { mask: m.mask, overlay: m.overlay };
+      instances = { mask: m.mask, overlay: m.overlay, rles: m.rles };
     }
     const nmsWords = modelDidNms
       ? head.kind === 'boxes' && !head.nms

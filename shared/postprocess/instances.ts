@@ -36,6 +36,43 @@ export interface InstanceMasks {
   /** Per detection: its outline (original-image pixels; empty when the mask is empty) and pixel count. */
   outlines: [number, number][][];
   areas: number[];
+  /**
+   * Per detection: its whole mask as COCO's uncompressed RLE counts (column-major runs over the
+   * width × height image, zeros first), pixels it shares with a better-scored instance included
+   * (the map gives each pixel to one instance only).
+   */
+  rles: number[][];
+}
+
+/** The COCO RLE counts of a mask that is `inside` (bw × bh, row-major) at (x0, y0) and empty elsewhere. */
+export function boxMaskRle(
+  inside: Uint8Array,
+  box: { x0: number; y0: number; bw: number; bh: number },
+  width: number,
+  height: number,
+): number[] {
+  const { x0, y0, bw, bh } = box;
+  const counts: number[] = [];
+  let value = 0;
+  let run = 0;
+  const push = (v: number, n: number) => {
+    if (n <= 0) return;
+    if (v === value) run += n;
+    else {
+      counts.push(run);
+      value = v;
+      run = n;
+    }
+  };
+  push(0, x0 * height);
+  for (let x = 0; x < bw; x++) {
+    push(0, y0);
+    for (let y = 0; y < bh; y++) push(inside[y * bw + x], 1);
+    push(0, height - y0 - bh);
+  }
+  push(0, (width - x0 - bw) * height);
+  counts.push(run);
+  return counts;
 }
 
 /**
@@ -57,6 +94,7 @@ export function instanceMasks(
   const overlay = new Uint8Array(width * height * 4);
   const outlines: [number, number][][] = [];
   const areas: number[] = [];
+  const rles: number[][] = [];
   boxes.forEach((b, k) => {
     const x0 = Math.max(0, Math.floor(b.x1));
     const y0 = Math.max(0, Math.floor(b.y1));
@@ -115,12 +153,14 @@ export function instanceMasks(
     }
     areas.push(area);
     outlines.push(area ? outline(inside, bw, bh).map(([x, y]): [number, number] => [x + x0, y + y0]) : []);
+    rles.push(boxMaskRle(inside, { x0, y0, bw, bh }, width, height));
   });
   return {
     mask: { width, height, channels: 1, data: map },
     overlay: { width, height, channels: 4, data: overlay },
     outlines,
     areas,
+    rles,
   };
 }
 

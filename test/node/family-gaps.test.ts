@@ -15,7 +15,7 @@ import { readModelInfo } from '../../electron/common/onnx/reader';
 import { effectiveLayout, outputUnavailableFor, summarizeResults } from '../../shared/batch';
 import type { ModelInfo, ValueInfo } from '../../shared/model-info';
 import { canReadModel, postprocess } from '../../shared/postprocess/index';
-import { maskRle, rleToString } from '../../shared/postprocess/instances';
+import { boxMaskRle, instanceMasks, maskRle, rleToString } from '../../shared/postprocess/instances';
 import { guessModelRecipe, identityTransform } from '../../shared/recipe';
 import { preprocessImage } from '../../electron/engine/image/preprocess';
 import { taskSettingsSchema, type DetectionResult, type OutputTensor } from '../../shared/tasks';
@@ -116,6 +116,33 @@ describe('COCO run-length encoding', () => {
     expect(maskRle([0, 0, 0, 0, 0, 0], 3, 2, 1).counts).toEqual([6]);
     // Another instance's value is not this one's mask.
     expect(maskRle([2, 0, 1, 2, 0, 0], 3, 2, 2).counts).toEqual([0, 2, 4]);
+  });
+
+  it('gives each of two overlapping instances its whole mask, the overlap in both', () => {
+    // One prototype, 1 everywhere, and coefficient 1: each instance's mask is its box.
+    const protos = { data: new Float32Array(8 * 6).fill(1), offset: 0, nm: 1, mh: 6, mw: 8 };
+    const box = (x1: number, y1: number, x2: number, y2: number) => ({
+      x1,
+      y1,
+      x2,
+      y2,
+      coefficients: Float32Array.of(1),
+      classId: 0,
+    });
+    // On an 8×6 image (the tensor): A covers x 1..4, y 1..3; B, scored lower, x 3..6, y 2..4.
+    const m = instanceMasks(protos, [box(1, 1, 5, 4), box(3, 2, 7, 5)], null, 8, 6);
+    const full = (x0: number, y0: number, x1: number, y1: number) => {
+      const mask = new Uint8Array(8 * 6);
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) mask[y * 8 + x] = 1;
+      return maskRle(mask, 8, 6, 1).counts;
+    };
+    expect(m.rles[0]).toEqual(full(1, 1, 5, 4));
+    expect(m.rles[1]).toEqual(full(3, 2, 7, 5));
+    // The map gives the overlap (x 3..4, y 2..3) to A only: B's map-based RLE would lose it.
+    expect(maskRle(m.mask.data, 8, 6, 2).counts).not.toEqual(m.rles[1]);
+    // A box at the corner (rows 1 1 / 0 1 on a 3×2 image: columns (1, 0), (1, 1), (0, 0)) and an empty one.
+    expect(boxMaskRle(Uint8Array.of(1, 1, 0, 1), { x0: 0, y0: 0, bw: 2, bh: 2 }, 3, 2)).toEqual([0, 1, 1, 2, 2]);
+    expect(boxMaskRle(new Uint8Array(0), { x0: 1, y0: 1, bw: 0, bh: 0 }, 3, 2)).toEqual([6]);
   });
 
   it("compresses as pycocotools' rleToString: 5-bit groups + 48, from the fourth count on less the one two before", () => {
