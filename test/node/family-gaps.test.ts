@@ -19,6 +19,7 @@ import { boxMaskRle, instanceMasks, maskRle, rleToString } from '../../shared/po
 import { guessModelRecipe, identityTransform } from '../../shared/recipe';
 import { preprocessImage } from '../../electron/engine/image/preprocess';
 import { taskSettingsSchema, type DetectionResult, type OutputTensor } from '../../shared/tasks';
+import { yoloLayoutModel } from '../fixtures/family-models';
 import { buildModel } from '../fixtures/onnx-builder';
 import { cliFromSource } from '../helpers';
 
@@ -280,6 +281,32 @@ describe('batch: a YOLOv8-seg signature with layout auto', () => {
     const misfit = cliFromSource(data, ['batch', model, input, '--out', join(dir, 'seg-x'), '--coco-masks', 'rle']);
     expect([misfit.code, misfit.stderr.includes('--coco-masks needs --write with coco')]).toEqual([2, true]);
   }, 60_000);
+});
+
+describe('batch: COCO RLE asked of a detector with no instance masks', () => {
+  it('changes nothing: the same job as its polygon twin, which it resumes', async () => {
+    const model = join(dir, 'plain-detector.onnx');
+    await writeFile(model, buildModel(yoloLayoutModel(8)));
+    const input = join(dir, 'plain-in');
+    await mkdir(input, { recursive: true });
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 20, b: 30 } } })
+      .png()
+      .toFile(join(input, 'a.png'));
+    const output = join(dir, 'plain-out');
+    const job = (cocoMasks: 'polygon' | 'rle') =>
+      runBatchJob(
+        {
+          model,
+          recipe: { inputs: { images: { resize: { mode: 'stretch', width: 64, height: 64 } } }, task: { kind: 'detection' } },
+          input: { folder: input },
+          output: { folder: output, write: ['coco'], cocoMasks },
+        },
+        { sessions, progressIntervalMs: 0 },
+      );
+    expect(await job('polygon')).toMatchObject({ state: 'finished', ok: 1 });
+    // Not refused as "another job": the file is done already, and skipped.
+    expect(await job('rle')).toMatchObject({ state: 'finished', ok: 1, processed: 0 });
+  });
 });
 
 // ---- Recognisers with a small alphabet --------------------------------------------------------

@@ -9,6 +9,7 @@ import {
   type BatchOutputKind,
   MAX_BATCH_SIZE,
   cachedSessionOptions,
+  effectiveLayout,
   PER_IMAGE_OUTPUTS,
   outputUnavailableFor,
 } from '../../../shared/batch';
@@ -278,7 +279,8 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
   const perImage = PER_IMAGE_OUTPUTS.filter((k) => job.output.write.includes(k));
   // RLE masks live in the journal's records (coco.json is rebuilt from them): a job that asks for
   // them is another job than one whose records have none. Polygon jobs keep the keys they had.
-  const rle = job.output.cocoMasks === 'rle' && job.output.write.includes('coco');
+  // Only a -seg detector has masks to write so: asked of another model, it changes nothing (nor the key).
+  const rle = job.output.cocoMasks === 'rle' && job.output.write.includes('coco') && effectiveLayout(task, info) === 'yolov8-seg';
   const key = createHash('sha256')
     .update(
       stableJson({

@@ -434,7 +434,10 @@ export class BatchSession {
         folder: output,
         write,
         overwrite: this.overwrite,
-        ...(write.includes('coco') && this.cocoMasks !== 'polygon' ? { cocoMasks: this.cocoMasks } : {}),
+        // Only where the form offers the choice (a -seg detector): a hidden choice would change the job's key.
+        ...(write.includes('coco') && this.cocoMasks !== 'polygon' && this.layout === 'yolov8-seg'
+          ? { cocoMasks: this.cocoMasks }
+          : {}),
         ...(allowInsideInput ? { allowInsideInput } : {}),
       },
       provider: this.provider,
