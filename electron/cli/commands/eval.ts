@@ -149,6 +149,9 @@ export function evalJson(report: EvalReport) {
   };
 }
 
+type EvalFlags = ReturnType<typeof parseEvalArgs>['values'];
+const parseEvalArgs = (args: string[]) => parseArgs({ args, options: flags, allowPositionals: true });
+
 export async function evalCommand(args: string[], ctx: CliContext): Promise<void> {
   const { values, positionals } = parseEvalArgs(args);
   if (positionals.length !== 2) throw new UsageError('eval takes a model and a dataset (a folder, or a file,label list)');
@@ -162,9 +165,6 @@ export async function evalCommand(args: string[], ctx: CliContext): Promise<void
     services.dispose();
   }
 }
-
-type EvalFlags = ReturnType<typeof parseEvalArgs>['values'];
-const parseEvalArgs = (args: string[]) => parseArgs({ args, options: flags, allowPositionals: true });
 
 async function evaluate(values: EvalFlags, positionals: string[], call: Caller): Promise<void> {
   const model = resolve(positionals[0]);
