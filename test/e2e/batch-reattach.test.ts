@@ -1,13 +1,12 @@
 // End to end: a batch job started in one page keeps running when that page reloads; the
 // reloaded page re-attaches to its progress and its form shows the job's settings, and a second
 // page (another tab) cancels it by id. Screenshots go to OWB_SHOTS if set.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifierJob, classifierModel, imageFolder } from '../node/batch-fixtures';
-import { type Served, chooseInFileBrowser, launchChromium, serve } from './serve';
+import { type Served, chooseInFileBrowser, launchChromium, serve, scratchFolder } from './serve';
 
 let served: Served;
 let browser: Browser;
@@ -17,9 +16,7 @@ let jobFile: string;
 let shots: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'owb-e2e-batch-'));
-  shots = process.env.OWB_SHOTS ?? join(dir, 'shots');
-  await mkdir(shots, { recursive: true });
+  ({ dir, shots } = await scratchFolder('owb-e2e-batch-'));
   const model = join(dir, 'slow.onnx');
   // Tens of milliseconds per image: the job outlasts a reload and a second page on a loaded machine.
   await writeFile(model, classifierModel({ convs: 24, channels: 64 }));

@@ -1,14 +1,13 @@
 // End to end through the real engine: the Evaluate view scores a colour classifier over class
 // folders (10 images, one filed under the wrong class), showing the form, the progress and the
 // results (top-1, the per-class table, the confusion matrix). Screenshots go to OWB_SHOTS if set.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecipeStore } from '../../electron/node/recipes';
 import { LABELS, RECIPE, classifierModel, solidImage } from '../node/batch-fixtures';
-import { type Served, launchChromium, openModelPage, serve } from './serve';
+import { type Served, launchChromium, openModelPage, serve, scratchFolder } from './serve';
 
 let served: Served;
 let browser: Browser;
@@ -20,9 +19,7 @@ let root: string;
 let shots: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'owb-e2e-eval-'));
-  shots = process.env.OWB_SHOTS ?? join(dir, 'shots');
-  await mkdir(shots, { recursive: true });
+  ({ dir, shots } = await scratchFolder('owb-e2e-eval-'));
   model = join(dir, 'colours.onnx');
   // A few milliseconds per image: the progress is on screen for a moment.
   await writeFile(model, classifierModel({ convs: 8, channels: 32 }));

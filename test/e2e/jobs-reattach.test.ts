@@ -2,14 +2,13 @@
 // running when that page reloads; the reloaded page opens its model again and re-attaches to its
 // progress, and a new page (another tab) does the same and cancels it by its id. An evaluation's
 // form shows the job's settings after a reload. Screenshots go to OWB_SHOTS if set.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecipeStore } from '../../electron/node/recipes';
 import { LABELS, RECIPE, classifierModel, imageFolder } from '../node/batch-fixtures';
-import { type Served, launchChromium, openThroughBrowser, serve } from './serve';
+import { type Served, launchChromium, openThroughBrowser, serve, scratchFolder } from './serve';
 
 let served: Served;
 let browser: Browser;
@@ -19,9 +18,7 @@ let model: string;
 let shots: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'owb-e2e-jobs-'));
-  shots = process.env.OWB_SHOTS ?? join(dir, 'shots');
-  await mkdir(shots, { recursive: true });
+  ({ dir, shots } = await scratchFolder('owb-e2e-jobs-'));
   model = join(dir, 'slow.onnx');
   // Tens of milliseconds per run: thousands of runs outlast two reloads on a loaded machine.
   await writeFile(model, classifierModel({ convs: 24, channels: 64 }));

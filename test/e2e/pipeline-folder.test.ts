@@ -1,14 +1,13 @@
 // End to end: the Pipeline view runs the PaddleOCR pipeline over a folder as a job; the page
 // reloads, the job goes on, and the reloaded page shows it again in the Pipeline view (not in the
 // Batch form), with its folders, and cancels it. Screenshots go to OWB_SHOTS if set.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS } from '../helpers';
-import { type Served, launchChromium, serve } from './serve';
+import { type Served, launchChromium, serve, scratchFolder } from './serve';
 
 const FILES = 120;
 let served: Served;
@@ -18,9 +17,7 @@ let shots: string;
 let pipelineFile: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'owb-e2e-pipeline-'));
-  shots = process.env.OWB_SHOTS ?? join(dir, 'shots');
-  await mkdir(shots, { recursive: true });
+  ({ dir, shots } = await scratchFolder('owb-e2e-pipeline-'));
   await mkdir(join(dir, 'scans'));
   // Enough pictures that the job outlasts a reload on a loaded machine.
   const svg = (k: number) =>

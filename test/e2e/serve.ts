@@ -1,6 +1,7 @@
 // Starts the built `onnx-workbench serve` (the real CLI, engine and renderer) and Chromium.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
@@ -44,6 +45,14 @@ export async function serve(options: { dataDir?: string } = {}): Promise<Served>
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** A scratch folder for a test file, and where its screenshots go (OWB_SHOTS if set, else inside it). */
+export async function scratchFolder(prefix: string): Promise<{ dir: string; shots: string }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const shots = process.env.OWB_SHOTS ?? join(dir, 'shots');
+  await mkdir(shots, { recursive: true });
+  return { dir, shots };
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { BatchJobInput } from '../../shared/batch';
+import { SessionCache } from '../../electron/engine/run/session-cache';
 import { buildModel, type NodeSpec, type TensorSpec } from '../fixtures/onnx-builder';
 
 export const LABELS = ['red', 'green', 'blue', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'];
@@ -191,4 +192,12 @@ export function parseCsv(text: string): Record<string, string>[] {
   }
   const [header, ...body] = rows;
   return body.map((r) => Object.fromEntries(header.map((h, k) => [h, r[k] ?? ''])));
+}
+
+/** A session cache that sees the CPU provider only, ready (no probe: the tests run on the CPU). */
+export function cpuSessions(options: { maxSessions?: number } = {}): SessionCache {
+  return new SessionCache({
+    ...options,
+    providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
+  });
 }

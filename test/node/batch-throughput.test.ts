@@ -23,11 +23,11 @@ import { decodeImage } from '../../electron/engine/image/decode';
 import { DecodeWorker } from '../../electron/engine/image/decode-pool';
 import { allocateData, packPixels } from '../../electron/engine/image/pack';
 import { parseRecipe } from '../../electron/engine/image/preprocess';
-import { SessionCache } from '../../electron/engine/run/session-cache';
+import { type SessionCache } from '../../electron/engine/run/session-cache';
 import { workerUrl } from '../../electron/engine/worker-url';
 import { EngineClient, type EngineProcess } from '../../electron/node/engine-client';
 import { ROOT } from '../helpers';
-import { RECIPE, classifierJob, classifierModel, imageFolder, parseCsv } from './batch-fixtures';
+import { RECIPE, classifierJob, classifierModel, imageFolder, parseCsv, cpuSessions } from './batch-fixtures';
 
 let dir: string;
 let model: string;
@@ -37,9 +37,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-throughput-'));
   model = join(dir, 'classifier.onnx');
   await writeFile(model, classifierModel());
-  sessions = new SessionCache({
-    providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
-  });
+  sessions = cpuSessions();
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { PauseGate } from '../../electron/engine/batch/flow';
 import { runBatchJob } from '../../electron/engine/batch/job';
 import { readJournal } from '../../electron/engine/batch/journal';
 import { countImages, listImages } from '../../electron/engine/batch/listing';
-import { SessionCache } from '../../electron/engine/run/session-cache';
+import { type SessionCache } from '../../electron/engine/run/session-cache';
 import { thumbnail } from '../../electron/engine/results/preview';
 import {
   classifierJob,
@@ -23,6 +23,7 @@ import {
   parseCsv,
   pngHeaderOnly,
   solidImage,
+  cpuSessions,
 } from './batch-fixtures';
 
 let dir: string;
@@ -37,9 +38,7 @@ beforeAll(async () => {
   await writeFile(model, classifierModel());
   slowModel = join(dir, 'slow-classifier.onnx');
   await writeFile(slowModel, classifierModel({ convs: 8, channels: 32 }));
-  sessions = new SessionCache({
-    providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
-  });
+  sessions = cpuSessions();
 });
 
 afterAll(async () => {

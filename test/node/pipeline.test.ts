@@ -9,7 +9,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cropSize, homography, applyHomography, rotateCounterClockwise, warpQuad } from '../../electron/engine/pipeline/crop';
 import { pipelineMethod, runPipeline } from '../../electron/engine/pipeline/run';
-import { SessionCache } from '../../electron/engine/run/session-cache';
+import { cpuSessions } from './batch-fixtures';
+import { type SessionCache } from '../../electron/engine/run/session-cache';
 import { type PipelineFile, type PipelineProgress, parsePipeline, regionsText, resolveAgainst } from '../../shared/pipeline';
 import { buildModel } from '../fixtures/onnx-builder';
 import { MODELS, ROOT } from '../helpers';
@@ -51,9 +52,7 @@ const noEvents = { signal: new AbortController().signal, emit: () => {} };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'owb-pipeline-'));
-  sessions = new SessionCache({
-    providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
-  });
+  sessions = cpuSessions();
   await textPicture(join(dir, 'hello.png'), ['HELLO 2026', 'ONNX Workbench']);
 });
 

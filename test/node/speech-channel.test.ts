@@ -7,11 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpeechResult } from '../../shared/audio/speech';
 import type { BatchItemRecord, BatchJobInput, BatchSummary } from '../../shared/batch';
-import { parseCsv } from './batch-fixtures';
+import { parseCsv, cpuSessions } from './batch-fixtures';
 import { decodeWav } from '../../electron/engine/tensors/wav';
 import { MODELS, cliFromSource, testServices } from '../helpers';
 import { runBatchJob } from '../../electron/engine/batch/job';
-import { SessionCache } from '../../electron/engine/run/session-cache';
 import { appendFile } from 'node:fs/promises';
 
 let dir: string;
@@ -239,9 +238,7 @@ describe('an audio batch job after its engine died', () => {
     await copyFile(wav, join(folder, 'a.wav'));
     await copyFile(wav, join(folder, 'b.wav'));
     const out = join(dir, 'crash-out');
-    const sessions = new SessionCache({
-      providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
-    });
+    const sessions = cpuSessions();
     const job: BatchJobInput = {
       model: MODELS.vadV5,
       speech: { settings: {}, sampleRate: 16000 },

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatchJob } from '../../electron/engine/batch/job';
-import { SessionCache } from '../../electron/engine/run/session-cache';
+import { cpuSessions } from './batch-fixtures';
+import { type SessionCache } from '../../electron/engine/run/session-cache';
 import { decodeNpy } from '../../electron/engine/tensors/npy';
 import { resizeModel } from '../fixtures/image-models';
 import { buildModel } from '../fixtures/onnx-builder';
@@ -64,9 +65,7 @@ beforeAll(async () => {
   await sharp(pixels, { raw: { width: W, height: H, channels: 3 } })
     .png()
     .toFile(image);
-  sessions = new SessionCache({
-    providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
-  });
+  sessions = cpuSessions();
 });
 
 afterAll(async () => {
