@@ -122,9 +122,15 @@ describe('the Batch form follows the family preset', () => {
   });
 
   it('a YOLOv8-seg detector: instance masks and their cut-outs on offer', async () => {
-    const { offered } = await batchForm(files.seg, 'Ultralytics YOLO-seg');
+    const { outputs, offered } = await batchForm(files.seg, 'Ultralytics YOLO-seg');
     await expect.poll(() => offered('Masks')).toBe(true);
     expect(await offered('Cut-outs')).toBe(true);
     expect(await offered('COCO')).toBe(true);
+    // With COCO written, the form asks how the instance masks go into coco.json.
+    const coco = outputs.locator('label', { hasText: 'COCO JSON' }).getByRole('checkbox');
+    if (!(await coco.isChecked())) await coco.check();
+    await page.getByRole('combobox', { name: 'COCO masks' }).waitFor();
+    await outputs.scrollIntoViewIfNeeded();
+    await outputs.screenshot({ path: join(shots, 'batch-seg-outputs.png') });
   });
 });
