@@ -1,10 +1,10 @@
 // What every CLI command shares: usage errors, exit codes, starting the services, and calling
 // a channel so that a failed Result becomes an error that names the file.
-import { join } from 'node:path';
 import type { ChannelEvent, ChannelInput, ChannelName, ChannelOutput } from '../../shared/contract';
 import { printable } from '../../shared/format';
 import { type ErrorCode, WorkbenchError, toErrorInfo } from '../../shared/result';
 import { defaultDataDir } from '../common/data-dir';
+import { engineFork, takeEarlyEngine } from './early-engine';
 import { type Services, createServices, forkLauncher, layoutFromRoot, serverHost } from '../node/services';
 
 export class UsageError extends Error {}
@@ -56,20 +56,12 @@ export interface CliContext {
   resourcesDir?: string;
 }
 
-/**
- * The app's services for one command. OWB_ENGINE_SOURCE=1 (a dev/test aid) runs the engine from
- * electron/engine/main.ts through tsx instead of the built out/main/engine.js.
- */
+/** The app's services for one command, on the engine forked early when it fits (early-engine.ts). */
 export function startServices(ctx: CliContext, engineEnv: NodeJS.ProcessEnv = {}): Services {
   const layout = layoutFromRoot(ctx.root, ctx.resourcesDir);
-  const fromSource = process.env.OWB_ENGINE_SOURCE === '1';
   const verbose = process.env.OWB_VERBOSE === '1';
   return createServices({
-    launch: forkLauncher(
-      fromSource
-        ? { entry: join(ctx.root, 'electron', 'engine', 'main.ts'), execArgv: ['--import', 'tsx'], env: engineEnv }
-        : { entry: layout.engineEntry, env: engineEnv },
-    ),
+    launch: forkLauncher({ ...engineFork(ctx.root, engineEnv), adopt: takeEarlyEngine }),
     host: serverHost(),
     caller: 'command-line',
     resourcesDir: layout.resourcesDir,

@@ -4,38 +4,14 @@
 // and kills it to cancel a native call that does not stop on its own. A watchdog pings it: an
 // engine that stops answering (SIGSTOP, wedged) is killed and restarted; each call has a deadline
 // that its progress events push forward; calls in flight are capped.
-import { type ChildProcess, fork } from 'node:child_process';
 import type { EngineActivity } from '../../shared/activity';
 import { type Result, fail } from '../../shared/result';
 import { RpcClient } from '../../shared/rpc/client';
 import { MAX_PAYLOAD_DEPTH } from '../../shared/rpc/limits';
-import type { Port } from '../../shared/rpc/port';
-import { childProcessPort } from '../common/rpc/process-port';
+import { type EngineProcess, type ForkOptions, type ProcessExit, forkEngine } from '../common/engine-fork';
 import type { EngineChannel, EngineContract, EngineEvent, EngineInput, EngineOutput } from '../common/rpc/engine-channels';
 
-/** How a process ended, with what the host knows beyond code and signal (Electron: 'oom', 'crashed', …). */
-export interface ProcessExit {
-  code: number | null;
-  signal: string | null;
-  reason?: string;
-}
-
-/** A started engine process, whichever API started it. */
-export interface EngineProcess {
-  readonly pid: number | undefined;
-  /** RPC messages both ways; closes when the process ends. */
-  readonly port: Port;
-  onExit(listener: (exit: ProcessExit) => void): void;
-  /** Ends the process: a moment to exit on its own, then SIGKILL. */
-  kill(): void;
-  /**
-   * Ends an idle process at once, where the launcher can (fork: the channel closes and the
-   * engine leaves with it), so that the parent does not wait out SIGTERM's grace before exiting.
-   */
-  leave?(): void;
-  readonly stdout?: NodeJS.ReadableStream | null;
-  readonly stderr?: NodeJS.ReadableStream | null;
-}
+export { type EngineProcess, type ForkOptions, type ProcessExit, killGently } from '../common/engine-fork';
 
 export type EngineLauncher = () => EngineProcess;
 
@@ -43,47 +19,16 @@ export interface EngineLogger {
   (level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
 }
 
-export interface ForkOptions {
-  entry: string;
-  execArgv?: string[];
-  env?: NodeJS.ProcessEnv;
-  /** How long the engine gets to exit after SIGTERM before SIGKILL (default 1 s). */
-  killGraceMs?: number;
-}
-
-/** SIGTERM, then SIGKILL if the child is still there after graceMs (a stopped process never handles SIGTERM). */
-export function killGently(child: ChildProcess, graceMs: number): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }, graceMs);
-  timer.unref();
-  child.once('exit', () => clearTimeout(timer));
-}
-
-/** Starts the engine with child_process.fork (CLI, browser mode, tests). */
-export function forkLauncher(options: ForkOptions): EngineLauncher {
+/**
+ * Starts the engine with child_process.fork (CLI, browser mode, tests). `adopt` may hand over one
+ * forked earlier with the same options (the CLI's, started before its code loaded): used once.
+ */
+export function forkLauncher(options: ForkOptions & { adopt?: (options: ForkOptions) => EngineProcess | null }): EngineLauncher {
+  let adopt = options.adopt;
   return () => {
-    const child = fork(options.entry, [], {
-      execArgv: options.execArgv ?? [],
-      env: { ...process.env, ...options.env },
-      serialization: 'advanced',
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    return {
-      get pid() {
-        return child.pid;
-      },
-      port: childProcessPort(child),
-      onExit: (listener) => child.on('exit', (code, signal) => listener({ code, signal })),
-      kill: () => killGently(child, options.killGraceMs ?? 1_000),
-      leave: () => {
-        if (child.connected) child.disconnect();
-      },
-      stdout: child.stdout,
-      stderr: child.stderr,
-    };
+    const early = adopt?.(options);
+    adopt = undefined;
+    return early && !early.ended ? early : forkEngine(options);
   };
 }
 

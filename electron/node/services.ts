@@ -17,22 +17,7 @@ import { sampleCatalog } from './samples';
 
 export const APP_VERSION: string = pkg.version;
 
-/** Where the built app's pieces are, relative to the project (or packaged app) root. */
-export interface AppLayout {
-  root: string;
-  engineEntry: string;
-  rendererDir: string;
-  resourcesDir: string;
-}
-
-export function layoutFromRoot(root: string, resourcesDir = join(root, 'resources')): AppLayout {
-  return {
-    root,
-    engineEntry: join(root, 'out', 'main', 'engine.js'),
-    rendererDir: join(root, 'out', 'renderer'),
-    resourcesDir,
-  };
-}
+export { type AppLayout, layoutFromRoot } from '../common/layout';
 
 export interface Services {
   engine: EngineClient;

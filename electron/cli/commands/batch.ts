@@ -28,6 +28,7 @@ import { type ShardSpec, ShardSpecError, describeShard, parseShardSpec, shardFro
 import { readModelInfo } from '../../common/onnx/reader';
 import type { Services } from '../../node/services';
 import { type CliContext, CliFailure, UsageError, parseCount, startServices, withServices } from '../args';
+import { BATCH_SOON } from '../early-engine';
 import { checkTiles, parseTileFlags, readRecipeFile, tileFlags } from '../inputs';
 import { ProgressLines, cancelledLine, formatDuration } from '../progress-lines';
 import { suggestTaskFor } from '../../common/task-suggest';
@@ -297,7 +298,7 @@ export async function batchCommand(args: string[], ctx: CliContext): Promise<voi
   const note = mode === 'json' ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   // The engine starts (a process of its own) while the job is read and checked here, and begins
   // what a batch job needs (its decoder thread, the provider probe) as it starts.
-  const services = startServices(ctx, { OWB_ENGINE_BATCH_SOON: '1' });
+  const services = startServices(ctx, BATCH_SOON);
   void services.engine.call('engine.ping', {});
   try {
     await runJob(values, positionals, mode, note, services);

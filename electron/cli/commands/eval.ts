@@ -19,6 +19,7 @@ import { suggestTask } from '../../../shared/postprocess';
 import { defaultDataDir } from '../../common/data-dir';
 import { readModelInfo } from '../../common/onnx/reader';
 import { type Caller, type CliContext, UsageError, callerOf, printJson, startServices } from '../args';
+import { BATCH_SOON } from '../early-engine';
 import { readRecipeFile } from '../inputs';
 import { taskFlags } from '../task';
 import { jobFromFlags } from './batch';
@@ -157,7 +158,7 @@ export async function evalCommand(args: string[], ctx: CliContext): Promise<void
   if (positionals.length !== 2) throw new UsageError('eval takes a model and a dataset (a folder, or a file,label list)');
   // As `batch` does: the engine starts (and its decoder thread and provider probe) while the
   // dataset and the job are read and checked here.
-  const services = startServices(ctx, { OWB_ENGINE_BATCH_SOON: '1' });
+  const services = startServices(ctx, BATCH_SOON);
   void services.engine.call('engine.ping', {});
   try {
     await evaluate(values, positionals, callerOf(services));

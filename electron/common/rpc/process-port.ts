@@ -4,32 +4,54 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Port } from '../../../shared/rpc/port';
 
-type Listeners = { message: ((m: unknown) => void)[]; close: ((r: string) => void)[]; closed: boolean };
+type Listeners = { message: ((m: unknown) => void)[]; close: ((r: string) => void)[]; closed: string | null };
 
 function listeners(): Listeners {
-  return { message: [], close: [], closed: false };
+  return { message: [], close: [], closed: null };
 }
 
 function end(l: Listeners, reason: string) {
-  if (l.closed) return;
-  l.closed = true;
+  if (l.closed !== null) return;
+  l.closed = reason;
   for (const f of l.close) f(reason);
 }
 
-/** The supervisor's port to a forked child; it closes when the child's pipe does (exit, kill). */
+/** A close listener; one added after the close hears of it too. */
+function onClose(l: Listeners, f: (reason: string) => void) {
+  l.close.push(f);
+  const reason = l.closed;
+  if (reason !== null) queueMicrotask(() => f(reason));
+}
+
+/**
+ * The supervisor's port to a forked child; it closes when the child's pipe does (exit, kill).
+ * What the child says before anyone listens (its ready notice, when the port is made early) is
+ * kept for the first listener.
+ */
 export function childProcessPort(child: ChildProcess): Port {
   const l = listeners();
+  let early: unknown[] | null = [];
   child.on('message', (m) => {
-    for (const f of l.message) f(m);
+    if (early) early.push(m);
+    else for (const f of l.message) f(m);
   });
   child.on('disconnect', () => end(l, 'the process pipe closed'));
   child.on('exit', (code, signal) => end(l, signal ? `the process ended (${signal})` : `the process exited (${code})`));
   return {
     send(message) {
-      if (!l.closed && child.connected) child.send(message, (error) => void error);
+      if (l.closed === null && child.connected) child.send(message, (error) => void error);
     },
-    onMessage: (f) => void l.message.push(f),
-    onClose: (f) => void l.close.push(f),
+    onMessage(f) {
+      l.message.push(f);
+      if (l.message.length > 1) return;
+      // After the caller's own setup (a listener may be added in a constructor); before any later message.
+      queueMicrotask(() => {
+        const kept = early ?? [];
+        early = null;
+        for (const m of kept) for (const g of l.message) g(m);
+      });
+    },
+    onClose: (f) => onClose(l, f),
     close(reason = 'closed') {
       if (child.connected) child.disconnect();
       end(l, reason);
@@ -53,7 +75,7 @@ export function parentProcessPort(): Port {
     return {
       send: (message) => parentPort.postMessage(message),
       onMessage: (f) => void l.message.push(f),
-      onClose: (f) => void l.close.push(f),
+      onClose: (f) => onClose(l, f),
       close: (reason = 'closed') => end(l, reason),
     };
   }
@@ -66,10 +88,11 @@ export function parentProcessPort(): Port {
   process.on('disconnect', () => end(l, 'the supervisor went away'));
   return {
     send(message) {
-      if (!l.closed && process.connected) process.send!(message, undefined, undefined, (error: Error | null) => void error);
+      if (l.closed === null && process.connected)
+        process.send!(message, undefined, undefined, (error: Error | null) => void error);
     },
     onMessage: (f) => void l.message.push(f),
-    onClose: (f) => void l.close.push(f),
+    onClose: (f) => onClose(l, f),
     close(reason = 'closed') {
       if (process.connected) process.disconnect();
       end(l, reason);
