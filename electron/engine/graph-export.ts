@@ -7,6 +7,7 @@ import { WorkbenchError, isErrorCode } from '../../shared/result';
 import { writeNew } from '../common/fs';
 import { type GraphExportStage, type GraphSvg, graphSvg } from './graph-svg';
 import type { GraphWorkerMessage, GraphWorkerRequest } from './graph-worker';
+import { loadSharp } from './image/sharp';
 
 /** Cairo cannot draw past 32767 px a side; stay well inside. */
 const MAX_PNG_SIDE = 16_000;
@@ -64,7 +65,7 @@ export async function exportGraph(
   let bytes: Uint8Array = Buffer.from(svg, 'utf8');
   if (format === 'png') {
     // sharp renders on libuv's threads: the request loop stays free here too.
-    const sharp = (await import('sharp')).default;
+    const sharp = await loadSharp();
     const scale = Math.min(2, MAX_PNG_SIDE / Math.max(width, height));
     bytes = await sharp(Buffer.from(svg, 'utf8'), { density: 72 * scale, limitInputPixels: false, unlimited: true })
       .png({ compressionLevel: 6 })

@@ -24,6 +24,7 @@ import { runBatchJob, type BatchRunOptions } from '../batch/job';
 import { exists, writeAtomic } from '../../common/fs';
 import { loadDataset, type LoadedDataset } from './dataset';
 import { type ResultRow, readClassMask, readResults, scoreJob } from './score';
+import { loadSharp } from '../image/sharp';
 
 export interface EvalRunOptions extends Pick<BatchRunOptions, 'sessions' | 'decoder' | 'signal' | 'gate' | 'progressIntervalMs'> {
   jobId?: string;
@@ -270,7 +271,7 @@ async function writeReport(
     written.push(name);
   };
   await put('per-file.jsonl', perFile.map((f) => JSON.stringify(f)).join('\n') + (perFile.length ? '\n' : ''));
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
   for (const [name, text] of Object.entries(plots)) {
     await put(name, text);
     await put(name.replace(/\.svg$/, '.png'), await sharp(Buffer.from(text)).png().toBuffer());

@@ -13,6 +13,7 @@ import { textMetrics } from '../../../shared/eval/text';
 import { paletteColor } from '../../../shared/postprocess/colormap';
 import { WorkbenchError } from '../../../shared/result';
 import type { LoadedDataset, Truth } from './dataset';
+import { loadSharp } from '../image/sharp';
 
 export type ResultRow = Omit<BatchItemRecord, 'type' | 'key' | 'at'>;
 
@@ -159,10 +160,6 @@ function scoreDetection(truth: Extract<Truth, { task: 'detection' }>, rows: Map<
     missing: tally.missing,
     warnings: [],
   };
-}
-
-async function loadSharp() {
-  return (await import('sharp')).default;
 }
 
 /** A mask PNG as one class index per pixel: grey values as they are, VOC palette colours by their index. */

@@ -2,10 +2,11 @@
 // crop and pad exactly as planResize says, ending in 8-bit sRGB pixels (3 or 4 channels, HWC).
 import { basename } from 'node:path';
 import { assertRegularFile } from '../../common/regular-file';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { fsError } from '../../common/fs';
 import { identityTransform, planResize, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
+import { loadSharp } from './sharp';
 
 /** sharp's own default: 0x3FFF × 0x3FFF. */
 export const DEFAULT_MAX_PIXELS = 268_402_689;
@@ -62,6 +63,7 @@ export async function readHeader(input: ImageInput, options: DecodeOptions = {})
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (typeof input === 'string') await checkFile(input, name);
   else if (input.length === 0) throw new WorkbenchError('INVALID_INPUT', `${name} is empty (0 bytes), not an image`);
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     // No pixel limit here: the header is all that is read, and our own check below says more.
@@ -98,6 +100,7 @@ export async function decodeImage(
     : planResize(original.width, original.height, recipe.resize);
   const channels = recipe.alpha === 'keep' ? 4 : 3;
 
+  const sharp = await loadSharp();
   let img = sharp(input, {
     autoOrient: true,
     // 'error' rather than 'warning': photos with slightly odd metadata still load.

@@ -1,7 +1,7 @@
 // What the model will see: a tensor turned back into an 8-bit picture (mean/std/scale undone,
 // layout and BGR undone) plus per-channel statistics in tensor units, so a wrong mean or a
 // channel swap is visible before running anything.
-import sharp from 'sharp';
+import { loadSharp } from './sharp';
 import { channelNames, type ChannelName, type PreprocessRecipe, type RecipeDType } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
 import { halfToFloat } from '../../../shared/tensor';
@@ -124,6 +124,7 @@ export async function previewTensor(
       pixels[q] = p < 0 ? 0 : p > 255 ? 255 : p;
     }
   });
+  const sharp = await loadSharp();
   let img = sharp(pixels, { raw: { width: g.w, height: g.h, channels: oc as 1 | 2 | 3 | 4 } });
   if (Math.max(g.w, g.h) > maxSide) img = img.resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true });
   const { data, info } = await img.png().toBuffer({ resolveWithObject: true });

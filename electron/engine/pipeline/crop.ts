@@ -4,6 +4,7 @@
 // The geometry is pure; only decoding and encoding use sharp.
 import { DEFAULT_MAX_PIXELS, readHeader } from '../image/decode';
 import type { OriginalImage } from '../image/preprocess';
+import { loadSharp } from '../image/sharp';
 
 /** 8-bit RGBA pixels, row-major. */
 export interface RgbaImage {
@@ -127,17 +128,13 @@ export function cropRegion(src: RgbaImage, quad: readonly Vec[], rotateTall: num
   return turned ? rotateHalf(crop) : crop;
 }
 
-async function sharpModule() {
-  return (await import('sharp')).default;
-}
-
 /** The original as shown (EXIF orientation applied), as RGBA pixels. */
 export async function decodeOriginal(
   path: string,
   maxPixels = DEFAULT_MAX_PIXELS,
 ): Promise<{ image: RgbaImage; original: OriginalImage }> {
   const original = await readHeader(path, { maxPixels });
-  const sharp = await sharpModule();
+  const sharp = await loadSharp();
   const { data, info } = await sharp(path, { autoOrient: true, failOn: 'error', limitInputPixels: maxPixels })
     .ensureAlpha()
     .toColourspace('srgb')
@@ -152,7 +149,7 @@ export async function decodeOriginal(
 
 /** A crop as a PNG the image pipeline can read like any file (barely compressed: it is read back at once). */
 export async function encodePng(img: RgbaImage): Promise<Buffer> {
-  const sharp = await sharpModule();
+  const sharp = await loadSharp();
   return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
     raw: { width: img.width, height: img.height, channels: 4 },
   })

@@ -2,13 +2,10 @@
 // renderer or go into files. sharp is imported when first needed, so that code reading
 // results (the CLI's result.json) never loads it.
 import type { EncodedRaster, Raster, TaskResult } from '../../../shared/tasks';
-
-async function sharpModule() {
-  return (await import('sharp')).default;
-}
+import { loadSharp } from '../image/sharp';
 
 export async function rasterToPng(r: Raster): Promise<Buffer> {
-  const sharp = await sharpModule();
+  const sharp = await loadSharp();
   const data = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
   const img = sharp(data, { raw: { width: r.width, height: r.height, channels: r.channels } });
   // sharp would widen one channel to sRGB: a mask stays a 1-channel (grey) PNG, values exact.

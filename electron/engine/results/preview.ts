@@ -4,9 +4,10 @@ import { type ImageThumbnail, PREVIEW_MAX_SIDE, THUMBNAIL_SIDE } from '../../../
 import { fsError } from '../../common/fs';
 import { assertRegularFile } from '../../common/regular-file';
 import { DEFAULT_MAX_PIXELS } from '../image/decode';
+import { loadSharp } from '../image/sharp';
 
 export async function previewDataUrl(path: string): Promise<string> {
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
   const jpeg = await sharp(path, { autoOrient: true, failOn: 'error', limitInputPixels: DEFAULT_MAX_PIXELS })
     .resize(PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
     .flatten({ background: '#ffffff' })
@@ -17,7 +18,7 @@ export async function previewDataUrl(path: string): Promise<string> {
 
 /** A small preview of an image file (alpha kept, as WebP), and the image's own size. */
 export async function thumbnail(path: string, size = THUMBNAIL_SIDE): Promise<ImageThumbnail> {
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
   try {
     // A FIFO or a device would hold a libuv thread for good: regular files only, as decodeImage.
     await assertRegularFile(path, 'an image');

@@ -6,16 +6,13 @@ import { type DrawOptions, type DrawingLayer, drawResult, drawingToSvg } from '.
 import { WorkbenchError } from '../../../shared/result';
 import type { Raster, TaskResult } from '../../../shared/tasks';
 import { DEFAULT_MAX_PIXELS, readHeader } from '../image/decode';
+import { loadSharp } from '../image/sharp';
 
 export type RenderOptions = Partial<DrawOptions> & { format: 'png' | 'jpeg'; cutout?: boolean };
 
-async function sharpModule() {
-  return (await import('sharp')).default;
-}
-
 async function original(path: string) {
   const header = await readHeader(path);
-  const sharp = await sharpModule();
+  const sharp = await loadSharp();
   const image = () => sharp(path, { autoOrient: true, failOn: 'error', limitInputPixels: DEFAULT_MAX_PIXELS });
   return { header, image };
 }
@@ -44,7 +41,7 @@ export async function renderResultImage(
     // The oriented, resized pixels first (raw, no encoding), then the layers over them: every
     // overlay must match the canvas exactly, whatever sharp's pipeline order.
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-    const sharp = await sharpModule();
+    const sharp = await loadSharp();
     const overlays: OverlayOptions[] = [];
     for (const layer of drawing.layers)
       if (layer.type === 'raster') overlays.push(await rasterOverlay(layer.raster, layer.opacity, drawing));
@@ -60,7 +57,7 @@ export async function renderResultImage(
 }
 
 async function encodePicture(r: Raster, format: 'png' | 'jpeg'): Promise<Buffer> {
-  const sharp = await sharpModule();
+  const sharp = await loadSharp();
   const img = sharp(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength), {
     raw: { width: r.width, height: r.height, channels: r.channels },
   });
@@ -69,7 +66,7 @@ async function encodePicture(r: Raster, format: 'png' | 'jpeg'): Promise<Buffer>
 
 /** A raster layer as a sharp overlay: canvas-sized, its alpha multiplied by the layer's opacity. */
 async function rasterOverlay(r: Raster, opacity: number, canvas: { width: number; height: number }): Promise<OverlayOptions> {
-  const sharp = await sharpModule();
+  const sharp = await loadSharp();
   const o = Math.min(1, Math.max(0, opacity));
   let pixels = Uint8Array.from(r.data);
   let channels: 1 | 2 | 3 | 4 = r.channels;
@@ -110,7 +107,7 @@ async function renderCutout(originalPath: string, result: TaskResult<Raster>): P
     const v = mask.data[i];
     alpha[k] = seg && result.mode !== 'semantic' ? v : v === 0 ? 0 : 255;
   }
-  const sharp = await sharpModule();
+  const sharp = await loadSharp();
   let alphaBytes: Uint8Array = alpha;
   if (mask.width !== header.width || mask.height !== header.height)
     alphaBytes = await sharp(alpha, { raw: { width: mask.width, height: mask.height, channels: 1 } })
