@@ -511,6 +511,11 @@ export interface BatchSummary {
   written: string[];
   failures: BatchFailure[];
   provider?: ProviderChoice;
+  /**
+   * The job gave its model fewer threads after measuring its first runs (the user chose none):
+   * `to` of `from`, after `after` images had run, from the CPU ms per image the model and the rest (decoding) took.
+   */
+  modelThreads?: { from: number; to: number; after: number; inferenceMs: number; otherMs: number };
   /** Times the engine process died during the job and the job went on. */
   restarts?: number;
   error?: WorkbenchErrorInfo;

@@ -25,6 +25,7 @@ import { mergeShards } from './batch/merge';
 import { runEval } from './eval/run';
 import { expectOutputs } from './run/expect';
 import { SessionCache } from './run/session-cache';
+import { lowerOtherThreads, threadsCpuMs } from './run/thread-priority';
 import { profileModel } from './profile/run';
 import { readTensorForInput } from './run/tensor-read';
 import { exportSpeech, speechChannel } from './audio/speech-channel';
@@ -70,7 +71,12 @@ export function createHandlers(options: {
   const decoder = options.decodeWorker ? new DecodeWorker(options.decodeWorker, decodeThreads) : undefined;
   // The providers are probed while the job is planned (the session needs them; cached after).
   const probeSoon = () => void probeProviders().catch(() => {});
-  const batches = new BatchJobs(sessions, decoder, probeSoon);
+  // A batch job's model runs ahead of its decoding, and its threads' CPU time is measured (thread-priority.ts).
+  const threads = {
+    lowerDecoders: () => void lowerOtherThreads(sessions.modelThreads()),
+    modelCpuMs: () => threadsCpuMs([process.pid, ...sessions.modelThreads()]),
+  };
+  const batches = new BatchJobs(sessions, decoder, probeSoon, threads);
   if (options.batchSoon) {
     decoder?.warm();
     probeSoon();
@@ -138,7 +144,7 @@ export function createHandlers(options: {
     'batch.merge': ({ folder }) => mergeShards(folder),
     'eval.run': (request, ctx) => {
       probeSoon();
-      return runEval(request, { sessions, decoder, signal: ctx.signal, onProgress: ctx.emit });
+      return runEval(request, { sessions, decoder, ...threads, signal: ctx.signal, onProgress: ctx.emit });
     },
     'engine.batchRun': (params, ctx) => batches.run(params, ctx),
     'engine.batchControl': async ({ jobId, action }) => batches.control(jobId, action),

@@ -412,7 +412,14 @@ export async function watchBatchJob(
     }
     const summary: BatchSummary = result.value;
     if (mode === 'json') process.stdout.write(`${JSON.stringify({ summary })}\n`);
-    else process.stdout.write(`${summaryLine(summary)}\n`);
+    else {
+      process.stdout.write(`${summaryLine(summary)}\n`);
+      const t = summary.modelThreads;
+      if (t)
+        note(
+          `The model ran on ${t.to} of ${t.from} threads after its first ${t.after} images: they took ${t.inferenceMs} CPU ms each in the model, ${t.otherMs} in decoding and the rest`,
+        );
+    }
     if (summary.state === 'cancelled') {
       process.stderr.write('Cancelled; run the same command again to resume.\n');
       process.exitCode = 130;

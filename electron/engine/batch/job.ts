@@ -32,7 +32,7 @@ import { rasterToPng } from '../results/encode';
 import { type TaskFiles, interpretOutputs, readLabelsFile, readTaskFiles } from '../results/interpret';
 import { metadataLabels } from '../../../shared/postprocess/labels';
 import { renderResultImage } from '../results/render';
-import type { SessionCache } from '../run/session-cache';
+import type { CachedSession, SessionCache } from '../run/session-cache';
 import { describeMismatch } from '../tensors/match';
 import { type Tensor, fromOrtTensor, numbersOf, toOrtTensor } from '../tensors/tensor';
 import { CRASHED, tooManyFailures } from './failures';
@@ -42,12 +42,13 @@ import { countImages, listImages, listingOptions, type ListedFile } from './list
 import { openOutputFolder } from './output-folder';
 import { LIVE_KINDS, LiveResults } from './live-results';
 import { FolderMaker, type ItemRenderers, JOB_FILES, JOURNAL_FILE, writeItemOutputs, writeJobFiles } from './outputs';
-import { type JobPlan, placeFolders, planJob } from './plan';
+import { type JobPlan, type PlanContext, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
 import { runSpeechJob } from './speech-job';
 import { runPipelineJob } from '../pipeline/job';
 import { writeShardState } from './shard-state';
 import { type Clock, HeldTime, realClock } from './timing';
+import { SAMPLE_IMAGES, SAMPLE_RUNS, chooseModelThreads, sampleCosts } from './threads';
 
 export interface BatchRunOptions {
   sessions: Pick<SessionCache, 'get'>;
@@ -85,6 +86,15 @@ export interface BatchRunOptions {
     concurrency: number;
     warm?(): void;
   };
+  /**
+   * Called once the job's session is ready: puts the threads that decode below the model's
+   * (the engine's run/thread-priority.ts), so that decoding takes the cores the model leaves.
+   */
+  lowerDecoders?: () => void;
+  /** CPU ms so far of the threads that run the model (this one and onnxruntime's), where the system tells. */
+  modelCpuMs?: () => number | null;
+  /** The machine the job is planned for (tests give one; default: this one's cores and container limits). */
+  plan?: PlanContext;
 }
 
 /** Decoders per core, within these bounds: sharp decodes each image on one thread (libuv's pool has 4). */
@@ -215,6 +225,22 @@ class BatchRun {
   /** Time the model waited for decoded images, and the decoders for room in the queue (ms, summed over decoders). */
   private readonly waits = { model: 0, decoders: 0 };
   private decoderCount = 1;
+  /** Images decoded, and run, so far in this run. */
+  private decodedCount = 0;
+  private ranCount = 0;
+  /** The runs the model's thread count is chosen from (threads.ts); `done` once chosen. */
+  private sample:
+    | {
+        cpuMs: number;
+        modelCpuMs: number | null;
+        decoded: number;
+        runMs: number;
+        images: number;
+        runs: number;
+      }
+    | 'done'
+    | null = null;
+  private modelThreads: BatchSummary['modelThreads'];
 
   constructor(
     private readonly plan: JobPlan,
@@ -389,6 +415,7 @@ class BatchRun {
     }
     this.provider = session.provider;
     this.setReady(true);
+    this.options.lowerDecoders?.();
     const posting = Promise.all(Array.from({ length: plan.tiles ? 1 : POST_WORKERS }, () => this.postLoop()));
     try {
       await this.inferLoop(ort, session.session);
@@ -455,6 +482,7 @@ class BatchRun {
       outputFolder: plan.outputFolder,
       written,
       ...(this.provider ? { provider: this.provider } : {}),
+      ...(this.modelThreads ? { modelThreads: this.modelThreads } : {}),
       ...(this.fatal ? { error: toErrorInfo(this.fatal) } : {}),
     };
   }
@@ -515,6 +543,7 @@ class BatchRun {
         continue;
       }
       const decodedTime = watch.stop();
+      this.decodedCount += 1;
       // Off the thread, the worker's own time is the decode's; runs did not hold it.
       if (image.ms !== undefined) Object.assign(decodedTime, { work: image.ms, held: 0 });
       const item: Decoded = {
@@ -601,8 +630,57 @@ class BatchRun {
     return { data, dims, packMs };
   }
 
-  private async inferLoop(ort: typeof Ort, session: Ort.InferenceSession) {
+  /**
+   * After a run: the model's session with fewer threads, once the first runs show that decoding
+   * needs the cores more (threads.ts); else null. The first run is left out (it warms up).
+   */
+  private async fewerThreads(runMs: number, images: number): Promise<CachedSession | null> {
     const { plan } = this;
+    if (!plan.adaptThreads || this.provider?.used !== 'cpu' || this.sample === 'done') return null;
+    const cpuMs = (this.options.cpuMs ?? processCpuMs)();
+    const modelCpuMs = this.options.modelCpuMs?.() ?? null;
+    if (!this.sample) {
+      this.sample = { cpuMs, modelCpuMs, decoded: this.decodedCount, runMs: 0, images: 0, runs: 0 };
+      return null;
+    }
+    const s = this.sample;
+    s.runMs += runMs;
+    s.images += images;
+    s.runs += 1;
+    if (s.images < SAMPLE_IMAGES || s.runs < SAMPLE_RUNS) return null;
+    this.sample = 'done';
+    const threads = plan.options.intraOpThreads || plan.cores;
+    const measured = {
+      runMs: s.runMs,
+      images: s.images,
+      cpuMs: cpuMs - s.cpuMs,
+      modelCpuMs: modelCpuMs !== null && s.modelCpuMs !== null ? modelCpuMs - s.modelCpuMs : null,
+      decoded: this.decodedCount - s.decoded,
+    };
+    const sample = { ...measured, threads, cores: plan.cores };
+    const to = chooseModelThreads(sample);
+    if (to >= threads) return null;
+    try {
+      const fewer = await this.options.sessions.get(plan.job.model, { ...plan.options, intraOpThreads: to });
+      const costs = sampleCosts(sample);
+      const round = (x: number) => Math.round(x * 10) / 10;
+      this.modelThreads = {
+        from: threads,
+        to,
+        after: this.ranCount,
+        inferenceMs: round(costs.inferenceMs),
+        otherMs: round(costs.otherMs),
+      };
+      return fewer;
+    } catch {
+      // No second session (memory): the model keeps the one it has.
+      return null;
+    }
+  }
+
+  private async inferLoop(ort: typeof Ort, first: Ort.InferenceSession) {
+    const { plan } = this;
+    let session = first;
     for (;;) {
       try {
         await this.gate.wait(this.stop.signal);
@@ -649,6 +727,9 @@ class BatchRun {
       const ranAt = this.clock();
       const runMs = heldMs > 0 ? heldMs : ranAt - t0;
       this.runsOk += 1;
+      this.ranCount += batch.length;
+      const fewer = await this.fewerThreads(runMs, batch.length);
+      if (fewer) session = fewer.session;
       const outputs = new Map<string, Tensor>();
       for (const name of session.outputNames) outputs.set(name, fromOrtTensor(results[name], `output '${name}'`));
       const n = plan.fixedBatch ?? batch.length;
@@ -811,7 +892,7 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   const jobId = options.jobId ?? `job-${Date.now().toString(36)}`;
   if (job.speech) return runSpeechJob(job, options, jobId);
   if (job.pipeline) return runPipelineJob(job, options, jobId);
-  const plan = await planJob(job);
+  const plan = await planJob(job, options.plan);
   const folder = await openOutputFolder(plan, jobId);
   const gate = options.gate ?? new PauseGate();
   let summary: BatchSummary;

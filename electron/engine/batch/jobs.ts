@@ -6,7 +6,7 @@ import type { BatchRunRequest } from '../../common/rpc/engine-channels';
 import type { DecodeWorker } from '../image/decode-pool';
 import type { SessionCache } from '../run/session-cache';
 import { PauseGate } from './flow';
-import { countBatchFiles, runBatchJob } from './job';
+import { type BatchRunOptions, countBatchFiles, runBatchJob } from './job';
 
 export type { BatchRunRequest };
 
@@ -19,6 +19,8 @@ export class BatchJobs {
     private readonly decoder?: DecodeWorker,
     /** Called as a job starts: work the session will need, begun while the job is planned. */
     private readonly prepare?: () => void,
+    /** Puts the decoding threads below the model's, and the model's CPU time (BatchRunOptions). */
+    private readonly threads?: Pick<BatchRunOptions, 'lowerDecoders' | 'modelCpuMs'>,
   ) {}
 
   count(job: BatchJob): Promise<BatchCount> {
@@ -43,6 +45,7 @@ export class BatchJobs {
         gate,
         failInFlight: request.failInFlight,
         ...(this.decoder ? { decoder: this.decoder } : {}),
+        ...this.threads,
         onWarning: (message) => ctx.log('warn', message),
       });
     } finally {

@@ -42,6 +42,8 @@ export interface JobPlan {
   batchSize: number;
   /** The cores the job may use (a container's quota, the CPUs this process may run on). */
   cores: number;
+  /** The job may give the model fewer threads once it has measured a few runs (the user chose none; threads.ts). */
+  adaptThreads: boolean;
   /** The model takes exactly this many images per run (a fixed batch dim > 1): short batches are padded. */
   fixedBatch: number | null;
   /** The layout has a batch dim (N…): images can be stacked. */
@@ -304,6 +306,7 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
     options: runOptions,
     batchSize,
     cores: usableCores(limits, context.cpus?.usable),
+    adaptThreads: options.intraOpThreads === undefined && !tiles,
     fixedBatch,
     stackable,
     tiles,

@@ -26,7 +26,10 @@ import { loadDataset, type LoadedDataset } from './dataset';
 import { type ResultRow, readClassMask, readResults, scoreJob } from './score';
 import { loadSharp } from '../image/sharp';
 
-export interface EvalRunOptions extends Pick<BatchRunOptions, 'sessions' | 'decoder' | 'signal' | 'gate' | 'progressIntervalMs'> {
+export interface EvalRunOptions extends Pick<
+  BatchRunOptions,
+  'sessions' | 'decoder' | 'lowerDecoders' | 'modelCpuMs' | 'signal' | 'gate' | 'progressIntervalMs'
+> {
   jobId?: string;
   onProgress?: (p: EvalProgress) => void;
 }
@@ -114,6 +117,8 @@ async function evaluateModel(
     sessions: options.sessions,
     // The batch job's decoder thread too: an evaluation runs at the batch job's speed.
     ...(options.decoder ? { decoder: options.decoder } : {}),
+    lowerDecoders: options.lowerDecoders,
+    modelCpuMs: options.modelCpuMs,
     signal: options.signal,
     gate: options.gate,
     progressIntervalMs: options.progressIntervalMs,

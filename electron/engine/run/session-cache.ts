@@ -18,6 +18,7 @@ import { WorkbenchError } from '../../../shared/result';
 import { exists, moveNew } from '../../common/fs';
 import type { SessionOptions } from '../../../shared/run';
 import { loadOrt } from '../ort';
+import { threadsStartedBy } from './thread-priority';
 import { explainRuntimeError, isExternalDataError, loadErrorContext } from '../runtime-check';
 
 export interface CachedSession {
@@ -33,6 +34,8 @@ export interface CachedSession {
 }
 
 interface Entry {
+  /** The threads onnxruntime started for this session (Linux), kept first when a batch job lowers the rest. */
+  threads: number[];
   key: string;
   path: string;
   session: Ort.InferenceSession;
@@ -206,9 +209,12 @@ export class SessionCache {
     if (cache) await this.makeRoom(bytes);
     const start = performance.now();
     let session: Ort.InferenceSession;
+    let threads: number[] = [];
     let provider = choice;
     try {
-      session = await ort.InferenceSession.create(path, { ...ortOptions(choice.used, options), ...defined(extra) });
+      ({ value: session, threads } = await threadsStartedBy(() =>
+        ort.InferenceSession.create(path, { ...ortOptions(choice.used, options), ...defined(extra) }),
+      ));
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       const context = await loadErrorContext(path);
@@ -222,12 +228,12 @@ export class SessionCache {
           `${PROVIDER_NAMES[choice.used]} could not load ${path}: ${explainRuntimeError(detail, context)}`,
         );
       // The provider is ready but could not take this model: run it on the CPU and say why.
-      session = await ort.InferenceSession.create(path, { ...ortOptions('cpu', options), ...defined(extra) }).catch(
-        async (e: unknown) => {
-          const msg = e instanceof Error ? e.message : String(e);
-          throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg, context)}`);
-        },
-      );
+      ({ value: session, threads } = await threadsStartedBy(() =>
+        ort.InferenceSession.create(path, { ...ortOptions('cpu', options), ...defined(extra) }),
+      ).catch(async (e: unknown) => {
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new WorkbenchError('RUNTIME_ERROR', `${path}: ${explainRuntimeError(msg, context)}`);
+      }));
       provider = {
         requested: choice.requested,
         used: 'cpu',
@@ -237,6 +243,7 @@ export class SessionCache {
     const entry: Entry = {
       key,
       path,
+      threads,
       session,
       provider,
       createMs: performance.now() - start,
@@ -260,6 +267,11 @@ export class SessionCache {
   private async evict(entry: Entry) {
     this.entries.delete(entry.key);
     await entry.session.release().catch(() => {});
+  }
+
+  /** The threads of every cached session's onnxruntime pool (Linux; see thread-priority.ts). */
+  modelThreads(): number[] {
+    return [...this.entries.values()].flatMap((e) => e.threads);
   }
 
   /** Releases the sessions of one model (closed in the UI), or all. */

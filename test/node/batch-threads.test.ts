@@ -1,0 +1,152 @@
+// The model's threads in a batch job (electron/engine/batch/threads.ts): measured over its first
+// runs, a model that takes less of the CPU than its images' decoding gets fewer threads (said in
+// the summary), one that takes most keeps them, and a job whose user chose the threads keeps
+// theirs; the decoding threads run below the model's (electron/engine/run/thread-priority.ts).
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionOptions } from '../../shared/run';
+import { runBatchJob } from '../../electron/engine/batch/job';
+import { SAMPLE_IMAGES, chooseModelThreads, sampleCosts } from '../../electron/engine/batch/threads';
+import type { SessionCache } from '../../electron/engine/run/session-cache';
+import { lowerOtherThreads, threadIds, threadsCpuMs, threadsStartedBy } from '../../electron/engine/run/thread-priority';
+import { classifierJob, classifierModel, cpuSessions, imageFolder } from './batch-fixtures';
+
+describe('how many threads the model keeps', () => {
+  const sample = { runMs: 240, images: 32, decoded: 32, threads: 2, cores: 2 };
+
+  it('gives a model that takes less CPU than the decoding one thread of two', () => {
+    // 32 images: the model's threads took 300 CPU ms (9.4 per image), the process 800.
+    expect(chooseModelThreads({ ...sample, cpuMs: 800, modelCpuMs: 300 })).toBe(1);
+    expect(sampleCosts({ ...sample, cpuMs: 800, modelCpuMs: 300 })).toEqual({ inferenceMs: 9.375, otherMs: 15.625 });
+  });
+
+  it('keeps every thread for a model that takes most of the CPU', () => {
+    expect(chooseModelThreads({ ...sample, cpuMs: 4000, modelCpuMs: 3600 })).toBe(2);
+  });
+
+  it('counts a run as its wall time × its threads where the threads’ own CPU time is not known', () => {
+    // 240 ms × 2 threads = 480 of 1200: 15 ms per image against 22.5 for the rest.
+    expect(sampleCosts({ ...sample, cpuMs: 1200 })).toEqual({ inferenceMs: 15, otherMs: 22.5 });
+    expect(chooseModelThreads({ ...sample, cpuMs: 1200 })).toBe(1);
+  });
+
+  it('shares many cores by the work, never more threads than the model had, never none', () => {
+    expect(chooseModelThreads({ ...sample, threads: 8, cores: 8, cpuMs: 1000, modelCpuMs: 500 })).toBe(4);
+    expect(chooseModelThreads({ ...sample, threads: 4, cores: 8, cpuMs: 1000, modelCpuMs: 990 })).toBe(4);
+    expect(chooseModelThreads({ ...sample, cpuMs: 10_000, modelCpuMs: 1 })).toBe(1);
+    // Nothing measured, one thread already, one core: as it was.
+    expect(chooseModelThreads({ ...sample, images: 0, cpuMs: 800, modelCpuMs: 300 })).toBe(2);
+    expect(chooseModelThreads({ ...sample, decoded: 0, cpuMs: 800, modelCpuMs: 300 })).toBe(2);
+    expect(chooseModelThreads({ ...sample, threads: 1, cpuMs: 800, modelCpuMs: 300 })).toBe(1);
+    expect(chooseModelThreads({ ...sample, cores: 1, cpuMs: 800, modelCpuMs: 300 })).toBe(2);
+  });
+});
+
+describe('a batch job measures its first runs', () => {
+  let dir: string;
+  let model: string;
+  let sessions: SessionCache;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'owb-threads-'));
+    model = join(dir, 'classifier.onnx');
+    await writeFile(model, classifierModel());
+    sessions = cpuSessions();
+  });
+  afterAll(async () => {
+    await sessions?.release();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A job on a 2-core machine whose CPU clock says the model took `modelShare` of what the process used. */
+  async function job(name: string, modelShare: number, options: Partial<SessionOptions> = {}) {
+    const input = join(dir, name, 'in');
+    await mkdir(input, { recursive: true });
+    await imageFolder(input, SAMPLE_IMAGES + 16);
+    const asked: SessionOptions[] = [];
+    let lowered = 0;
+    // 1.8 cores busy while the job runs; the model's threads take their share of it.
+    const t0 = performance.now();
+    const cpu = () => (performance.now() - t0) * 1.8;
+    const summary = await runBatchJob(classifierJob(model, input, join(dir, name, 'out'), { batchSize: 4, options }), {
+      sessions: {
+        get: (path, o) => {
+          asked.push(o);
+          return sessions.get(path, o);
+        },
+      },
+      progressIntervalMs: 0,
+      cpuMs: cpu,
+      modelCpuMs: () => cpu() * modelShare,
+      lowerDecoders: () => void (lowered += 1),
+      plan: { limits: { cpus: null, memoryBytes: null }, cpus: { usable: 2, host: 2 } },
+    });
+    return { summary, asked, lowered };
+  }
+
+  it('gives a model lighter than its decoding one thread from then on, and says so in the summary', async () => {
+    const { summary, asked, lowered } = await job('light', 0.2);
+    expect(summary).toMatchObject({ state: 'finished', ok: SAMPLE_IMAGES + 16, failed: 0 });
+    expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined, 1]);
+    expect(summary.modelThreads).toMatchObject({ from: 2, to: 1 });
+    expect(summary.modelThreads!.after).toBeGreaterThanOrEqual(SAMPLE_IMAGES);
+    expect(summary.modelThreads!.inferenceMs).toBeLessThan(summary.modelThreads!.otherMs);
+    // The decoding threads went below the model's once, when the session was ready.
+    expect(lowered).toBe(1);
+  });
+
+  it('keeps every thread for a model that takes most of the CPU', async () => {
+    const { summary, asked } = await job('heavy', 0.95);
+    expect(summary.state).toBe('finished');
+    expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined]);
+    expect(summary.modelThreads).toBeUndefined();
+  });
+
+  it('keeps the threads the user chose', async () => {
+    const { summary, asked } = await job('chosen', 0.2, { intraOpThreads: 2 });
+    expect(asked.map((o) => o.intraOpThreads)).toEqual([2]);
+    expect(summary.modelThreads).toBeUndefined();
+  });
+});
+
+/** A thread's nice value, from /proc (the fields after the name in parentheses). */
+function niceOf(tid: number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+describe.runIf(process.platform === 'linux')('thread priorities on Linux', () => {
+  it('tells the threads a call started, puts the others but this one and those below it, and counts threads’ CPU time', async () => {
+    const started = (code: string) =>
+      new Promise<Worker>((resolve) => {
+        const w = new Worker(code, { eval: true });
+        w.once('online', () => resolve(w));
+      });
+    const keep = await threadsStartedBy(() => started('setInterval(() => {}, 1000)'));
+    const other = await threadsStartedBy(() => started('setInterval(() => {}, 1000)'));
+    try {
+      expect(keep.threads.length).toBeGreaterThanOrEqual(1);
+      expect(other.threads.length).toBeGreaterThanOrEqual(1);
+      expect(keep.threads.some((t) => other.threads.includes(t))).toBe(false);
+      const own = niceOf(process.pid);
+      const lowered = lowerOtherThreads(keep.threads);
+      expect(lowered).toBeGreaterThanOrEqual(other.threads.length);
+      expect(niceOf(process.pid)).toBe(own);
+      for (const t of keep.threads) expect(niceOf(t)).toBe(own);
+      for (const t of other.threads) expect(niceOf(t)).toBe(Math.min(19, own + 10));
+      // Already lower: nothing more to do.
+      expect(lowerOtherThreads(keep.threads)).toBe(0);
+      expect(threadIds()).toContain(process.pid);
+      const before = threadsCpuMs([process.pid])!;
+      const end = performance.now() + 50;
+      while (performance.now() < end);
+      expect(threadsCpuMs([process.pid])! - before).toBeGreaterThanOrEqual(25);
+    } finally {
+      await keep.value.terminate();
+      await other.value.terminate();
+    }
+  });
+});
