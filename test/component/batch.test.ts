@@ -443,6 +443,8 @@ describe('batch view', () => {
     expect(stat('Done')).toHaveTextContent('1,234 / 1,234');
     expect(screen.getByRole('region', { name: 'Job progress' })).toHaveTextContent('100%');
     expect(stat('Took')).toHaveTextContent('1 min 38 s');
+    // No thread change in this summary: nothing said of it.
+    expect(screen.getByRole('region', { name: 'Job progress' })).not.toHaveTextContent('threads');
     const out = screen.getByRole('group', { name: 'Results folder' });
     expect(out).toHaveTextContent('/data/photos-results');
     expect(within(out).getByRole('list', { name: 'Files written' })).toHaveTextContent('results.csv');
@@ -457,6 +459,18 @@ describe('batch view', () => {
     await waitFor(() => expect(api.callsTo('batch.jobs').length).toBeGreaterThan(jobsBefore));
     // Browser mode: the server's desktop is not the user's, so no "Open output folder".
     expect(within(out).queryByRole('button', { name: /Open output folder/ })).not.toBeInTheDocument();
+  });
+
+  it('says when the job gave its model fewer threads, and why', async () => {
+    const run = jobRun();
+    const api = await openBatch(run.handlers);
+    await startJob(api);
+    await waitFor(() => expect(run.calls).toHaveLength(1));
+    const modelThreads = { from: 2, to: 1, after: 28, inferenceMs: 9.8, otherMs: 12.6 };
+    run.finish({ ok: true, value: { ...summary, modelThreads } });
+    expect(await screen.findByRole('heading', { name: 'Finished' })).toBeInTheDocument();
+    const said = screen.getByText(/the model on 1 of 2 threads/);
+    expect(said).toHaveAttribute('title', expect.stringContaining('first 28 images took 9.8 CPU ms each in the model and 12.6'));
   });
 
   it('opens the output folder in the file manager in the desktop app, and says why when it cannot', async () => {

@@ -1,8 +1,10 @@
 // Models and image folders for the batch job tests, built here so every answer is known.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
+import { afterAll, beforeAll } from 'vitest';
 import type { BatchJobInput } from '../../shared/batch';
 import { SessionCache } from '../../electron/engine/run/session-cache';
 import { buildModel, type NodeSpec, type TensorSpec } from '../fixtures/onnx-builder';
@@ -200,4 +202,27 @@ export function cpuSessions(options: { maxSessions?: number } = {}): SessionCach
     ...options,
     providerStatuses: async () => [{ id: 'cpu', label: 'CPU', status: 'ready', bundled: true, probeMs: 0 }],
   });
+}
+
+/**
+ * A scratch folder holding the classifier model (`classifier.onnx`) and a CPU-only session cache,
+ * made before the tests of the file (or describe block) that calls this, removed after them.
+ */
+export function classifierScratch(prefix: string): {
+  readonly dir: string;
+  readonly model: string;
+  readonly sessions: SessionCache;
+} {
+  const scratch = { dir: '', model: '', sessions: null as unknown as SessionCache };
+  beforeAll(async () => {
+    scratch.dir = await mkdtemp(join(tmpdir(), prefix));
+    scratch.model = join(scratch.dir, 'classifier.onnx');
+    await writeFile(scratch.model, classifierModel());
+    scratch.sessions = cpuSessions();
+  });
+  afterAll(async () => {
+    await scratch.sessions?.release();
+    if (scratch.dir) await rm(scratch.dir, { recursive: true, force: true });
+  });
+  return scratch;
 }

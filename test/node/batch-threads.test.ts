@@ -3,17 +3,15 @@
 // the summary), one that takes most keeps them, and a job whose user chose the threads keeps
 // theirs; the decoding threads run below the model's (electron/engine/run/thread-priority.ts).
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SessionOptions } from '../../shared/run';
 import { runBatchJob } from '../../electron/engine/batch/job';
 import { SAMPLE_IMAGES, chooseModelThreads, sampleCosts } from '../../electron/engine/batch/threads';
-import type { SessionCache } from '../../electron/engine/run/session-cache';
 import { lowerOtherThreads, threadIds, threadsCpuMs, threadsStartedBy } from '../../electron/engine/run/thread-priority';
-import { classifierJob, classifierModel, cpuSessions, imageFolder } from './batch-fixtures';
+import { classifierJob, classifierScratch, imageFolder } from './batch-fixtures';
 
 describe('how many threads the model keeps', () => {
   const sample = { runMs: 240, images: 32, decoded: 32, threads: 2, cores: 2 };
@@ -47,23 +45,11 @@ describe('how many threads the model keeps', () => {
 });
 
 describe('a batch job measures its first runs', () => {
-  let dir: string;
-  let model: string;
-  let sessions: SessionCache;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'owb-threads-'));
-    model = join(dir, 'classifier.onnx');
-    await writeFile(model, classifierModel());
-    sessions = cpuSessions();
-  });
-  afterAll(async () => {
-    await sessions?.release();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const fx = classifierScratch('owb-threads-');
 
   /** A job on a 2-core machine whose CPU clock says the model took `modelShare` of what the process used. */
   async function job(name: string, modelShare: number, options: Partial<SessionOptions> = {}) {
-    const input = join(dir, name, 'in');
+    const input = join(fx.dir, name, 'in');
     await mkdir(input, { recursive: true });
     await imageFolder(input, SAMPLE_IMAGES + 16);
     const asked: SessionOptions[] = [];
@@ -71,11 +57,11 @@ describe('a batch job measures its first runs', () => {
     // 1.8 cores busy while the job runs; the model's threads take their share of it.
     const t0 = performance.now();
     const cpu = () => (performance.now() - t0) * 1.8;
-    const summary = await runBatchJob(classifierJob(model, input, join(dir, name, 'out'), { batchSize: 4, options }), {
+    const summary = await runBatchJob(classifierJob(fx.model, input, join(fx.dir, name, 'out'), { batchSize: 4, options }), {
       sessions: {
         get: (path, o) => {
           asked.push(o);
-          return sessions.get(path, o);
+          return fx.sessions.get(path, o);
         },
       },
       progressIntervalMs: 0,

@@ -3,11 +3,10 @@
 // the session made while the first images decode (a model that does not load records nothing),
 // decoding on a thread of its own, the progress fields (CPU per image, the cores' bound, the
 // limiting stage), the CLI's words for them, and an idle engine let go at once.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BatchItemRecord, BatchProgress } from '../../shared/batch';
 import { describeSpeed } from '../../shared/batch';
 import type { PreprocessRecipe } from '../../shared/recipe';
@@ -27,34 +26,24 @@ import { type SessionCache } from '../../electron/engine/run/session-cache';
 import { workerUrl } from '../../electron/engine/worker-url';
 import { EngineClient, type EngineProcess } from '../../electron/node/engine-client';
 import { ROOT } from '../helpers';
-import { RECIPE, classifierJob, classifierModel, imageFolder, parseCsv, cpuSessions } from './batch-fixtures';
+import { RECIPE, classifierJob, classifierScratch, imageFolder, parseCsv } from './batch-fixtures';
 
-let dir: string;
-let model: string;
-let sessions: SessionCache;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'owb-throughput-'));
-  model = join(dir, 'classifier.onnx');
-  await writeFile(model, classifierModel());
-  sessions = cpuSessions();
-});
-
-afterAll(async () => {
-  await sessions?.release();
-  await rm(dir, { recursive: true, force: true });
-});
+const fx = classifierScratch('owb-throughput-');
 
 let folders = 0;
 async function fresh(name: string, images = 0): Promise<{ input: string; output: string; names: string[] }> {
-  const base = join(dir, `${name}-${++folders}`);
+  const base = join(fx.dir, `${name}-${++folders}`);
   await mkdir(join(base, 'in'), { recursive: true });
   const names = images ? await imageFolder(join(base, 'in'), images) : [];
   return { input: join(base, 'in'), output: join(base, 'out'), names };
 }
 
 const run = (input: string, output: string, extra: Partial<BatchRunOptions> = {}) =>
-  runBatchJob(classifierJob(model, input, output, { batchSize: 4 }), { sessions, progressIntervalMs: 0, ...extra });
+  runBatchJob(classifierJob(fx.model, input, output, { batchSize: 4 }), {
+    sessions: fx.sessions,
+    progressIntervalMs: 0,
+    ...extra,
+  });
 
 const record = (file: string): BatchItemRecord => ({
   type: 'item',
@@ -73,7 +62,7 @@ async function journalItems(output: string): Promise<BatchItemRecord[]> {
 
 describe('results files written as the job goes', () => {
   it('puts each row out once every file listed before it has one: sorted, every file once', async () => {
-    const folder = join(dir, 'live-unit');
+    const folder = join(fx.dir, 'live-unit');
     await mkdir(folder, { recursive: true });
     const live = new LiveResults();
     for (const f of ['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg']) live.take(f);
@@ -97,7 +86,7 @@ describe('results files written as the job goes', () => {
   });
 
   it('writes the rows after a file that never settled when it closes, and says when the listing order was not the sort order', async () => {
-    const folder = join(dir, 'live-gap');
+    const folder = join(fx.dir, 'live-gap');
     await mkdir(folder, { recursive: true });
     const live = new LiveResults();
     for (const f of ['a.jpg', 'b.jpg', 'c.jpg']) live.take(f);
@@ -137,7 +126,7 @@ describe('results files written as the job goes', () => {
     expect(rowsSeenMidJob).toBeGreaterThan(0);
     expect(rowsSeenMidJob).toBeLessThan(24);
     const key = (await journalItems(output))[0].key;
-    const rebuilt = join(dir, 'rebuilt');
+    const rebuilt = join(fx.dir, 'rebuilt');
     await mkdir(rebuilt, { recursive: true });
     await writeJobFiles(rebuilt, latestItems(join(output, '.onnx-workbench', 'journal.jsonl'), key), ['csv', 'jsonl'], rebuilt);
     for (const name of ['results.csv', 'results.jsonl'])
@@ -176,7 +165,7 @@ describe('the session is made while the first images decode', () => {
       get: async (path, options) => {
         await gate;
         ready = true;
-        return sessions.get(path, options);
+        return fx.sessions.get(path, options);
       },
     };
     const decode: typeof decodeImage = async (path, recipe, options) => {
@@ -186,7 +175,7 @@ describe('the session is made while the first images decode', () => {
       if (decodedBeforeReady === 3) release();
       return image;
     };
-    const summary = await runBatchJob(classifierJob(model, input, output), {
+    const summary = await runBatchJob(classifierJob(fx.model, input, output), {
       sessions: slowSessions,
       decode,
       progressIntervalMs: 0,
@@ -210,7 +199,7 @@ describe('the session is made while the first images decode', () => {
       decodes += 1;
       return decodeImage(path, recipe, options);
     };
-    await expect(runBatchJob(classifierJob(model, input, output), { sessions: failing, decode })).rejects.toThrow(
+    await expect(runBatchJob(classifierJob(fx.model, input, output), { sessions: failing, decode })).rejects.toThrow(
       'the model could not be loaded',
     );
     expect(await journalItems(output)).toEqual([]);
@@ -287,7 +276,7 @@ describe('decoding on a thread of its own', () => {
   it('decodes in place when no thread can start', async () => {
     const { input, names } = await fresh('no-worker', 2);
     const recipe = parseRecipe(RECIPE);
-    const worker = new DecodeWorker(pathToFileURL(join(dir, 'missing-worker.js')), 2);
+    const worker = new DecodeWorker(pathToFileURL(join(fx.dir, 'missing-worker.js')), 2);
     expect(await worker.started()).toBe(false);
     for (const n of names) {
       const got = await worker.decode(join(input, n), recipe);
