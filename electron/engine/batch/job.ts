@@ -241,6 +241,8 @@ class BatchRun {
     | 'done'
     | null = null;
   private modelThreads: BatchSummary['modelThreads'];
+  /** The first session's pool: the threads onnxruntime started for it and this one (0: not known). */
+  private poolThreads = 0;
 
   constructor(
     private readonly plan: JobPlan,
@@ -414,6 +416,8 @@ class BatchRun {
       throw error;
     }
     this.provider = session.provider;
+    // Never more than the cores: threads another part of the process started meanwhile may be counted in.
+    this.poolThreads = session.threads?.length ? Math.min(plan.cores, session.threads.length + 1) : 0;
     this.setReady(true);
     this.options.lowerDecoders?.();
     const posting = Promise.all(Array.from({ length: plan.tiles ? 1 : POST_WORKERS }, () => this.postLoop()));
@@ -649,7 +653,10 @@ class BatchRun {
     s.runs += 1;
     if (s.images < SAMPLE_IMAGES || s.runs < SAMPLE_RUNS) return null;
     this.sample = 'done';
-    const threads = plan.options.intraOpThreads || plan.cores;
+    // The threads it really has: the ones asked for, else onnxruntime's own pool as the session
+    // started it (its default is the physical cores, not plan.cores); unknown: left as it is.
+    const threads = plan.options.intraOpThreads || (this.poolThreads > 0 ? this.poolThreads : 0);
+    if (threads <= 1) return null;
     const measured = {
       runMs: s.runMs,
       images: s.images,
@@ -728,10 +735,10 @@ class BatchRun {
       const runMs = heldMs > 0 ? heldMs : ranAt - t0;
       this.runsOk += 1;
       this.ranCount += batch.length;
-      const fewer = await this.fewerThreads(runMs, batch.length);
-      if (fewer) session = fewer.session;
       const outputs = new Map<string, Tensor>();
       for (const name of session.outputNames) outputs.set(name, fromOrtTensor(results[name], `output '${name}'`));
+      const fewer = await this.fewerThreads(runMs, batch.length);
+      if (fewer) session = fewer.session;
       const n = plan.fixedBatch ?? batch.length;
       for (let k = 0; k < batch.length; k++) {
         const d = batch[k];

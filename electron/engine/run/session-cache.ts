@@ -28,6 +28,8 @@ export interface CachedSession {
   cached: boolean;
   /** Profiling is on for this session (onnxruntime writes its profile when the session ends). */
   profiling: boolean;
+  /** The threads onnxruntime started for its pool (Linux; [] elsewhere or when none were seen). */
+  threads: number[];
   /** One-off sessions (profiling, saving the optimised model) are not cached: call this when done. */
   finish?: () => Promise<{ profilePath?: string }>;
   optimizedModelPath?: string;
@@ -62,6 +64,7 @@ const created = (e: Entry): CachedSession => ({
   createMs: e.createMs,
   cached: false,
   profiling: e.profiling,
+  threads: e.threads,
 });
 
 const GRAPH_LEVELS = { disabled: 'disabled', basic: 'basic', extended: 'extended', all: 'all' } as const;
@@ -129,7 +132,7 @@ export class SessionCache {
       // The same session serves 'auto' and a named provider: the reason is this request's, unless
       // the provider could not load the model when the session was made.
       const provider = hit.provider.used === choice.used ? choice : { ...hit.provider, requested: choice.requested };
-      return { session: hit.session, provider, createMs: 0, cached: true, profiling: hit.profiling };
+      return { session: hit.session, provider, createMs: 0, cached: true, profiling: hit.profiling, threads: hit.threads };
     }
     let pending = this.creating.get(key);
     if (!pending) {

@@ -36,18 +36,23 @@ function threadName(tid: number): string {
   }
 }
 
-/** CPU time the given threads have used, in ms (Linux, from schedstat); null elsewhere. Gone threads count 0. */
+/**
+ * CPU time the given threads have used, in ms (Linux, from schedstat); null elsewhere or when no
+ * thread's could be read (a kernel without scheduler statistics). Gone threads count 0.
+ */
 export function threadsCpuMs(tids: Iterable<number>): number | null {
   if (!linux) return null;
   let ns = 0;
+  let read = 0;
   for (const tid of tids) {
     try {
       ns += Number(readFileSync(`${TASKS}/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      read += 1;
     } catch {
       // Ended: its time is no longer counted (nor was it for the whole stretch).
     }
   }
-  return Number.isFinite(ns) ? ns / 1e6 : null;
+  return read > 0 && Number.isFinite(ns) ? ns / 1e6 : null;
 }
 
 /**
