@@ -6,6 +6,7 @@
 // at most the files in flight and a rerun resumes. The decoders start while the session is
 // still being made (the model's load overlaps the first images' decoding), and the first run
 // takes what is decoded rather than a full batch, so the first result comes early.
+import { setMaxListeners } from 'node:events';
 import { join, relative, sep } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import {
@@ -44,6 +45,7 @@ import { LIVE_KINDS, LiveResults } from './live-results';
 import { FolderMaker, type ItemRenderers, JOB_FILES, JOURNAL_FILE, writeItemOutputs, writeJobFiles } from './outputs';
 import { type JobPlan, type PlanContext, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
+import { Prefetch } from './prefetch';
 import { runSpeechJob } from './speech-job';
 import { runPipelineJob } from '../pipeline/job';
 import { writeShardState } from './shard-state';
@@ -85,7 +87,11 @@ export interface BatchRunOptions {
     recycle?(values: ArrayBufferView): void;
     concurrency: number;
     warm?(): void;
+    /** True once its thread is up (a prefetch decodes on that thread only). */
+    started?(): Promise<boolean>;
   };
+  /** The job's first images, listed and decoded while it was planned (prefetch.ts). */
+  prefetch?: Prefetch;
   /**
    * Called once the job's session is ready: puts the threads that decode below the model's
    * (the engine's run/thread-priority.ts), so that decoding takes the cores the model leaves.
@@ -252,6 +258,8 @@ class BatchRun {
     private readonly gate: PauseGate,
   ) {
     this.clock = options.clock ?? realClock;
+    // Every decoder loop and the model's wait on it while the job is paused (a dozen, not a leak).
+    setMaxListeners(64, this.stop.signal);
     this.held = new HeldTime(this.clock);
     this.ready = new Promise((resolve) => (this.setReady = resolve));
     this.progress = new ProgressTracker(jobId, (p) => options.onProgress?.(p), {
@@ -388,7 +396,7 @@ class BatchRun {
     const making = Promise.all([this.options.sessions.get(plan.job.model, plan.options), loadOrt()]);
     making.catch(() => {});
     this.progress.begin();
-    const files = listImages(listOptions);
+    const files = this.options.prefetch?.files(listOptions) ?? listImages(listOptions);
     const { decoder } = this.options;
     // A tiled job's images are full-size (and its outputs too): one decoder and one writer, so
     // that at most a few of them are held at once.
@@ -520,6 +528,7 @@ class BatchRun {
       const entry = this.journal.entries.get(file.rel);
       const settled = this.settledStatus(entry);
       if (settled) {
+        this.options.prefetch?.take(file.path, plan.recipe);
         if (this.crashedNow.has(file.rel))
           this.progress.finish({ file: file.rel, status: 'failed', text: CRASHED.message }, false);
         else if (settled === 'ok') this.settledCount.seenOk += 1;
@@ -535,7 +544,8 @@ class BatchRun {
       try {
         const options = { maxPixels: plan.job.maxPixels };
         // A tiled job cuts its tiles from the pixels; any other packs them on the decoder thread.
-        image = await (this.options.decoder?.decode(file.path, plan.recipe, options, !plan.tiles) ??
+        image = await (this.options.prefetch?.take(file.path, plan.recipe) ??
+          this.options.decoder?.decode(file.path, plan.recipe, options, !plan.tiles) ??
           (this.options.decode ?? decodeImage)(file.path, plan.recipe, options));
       } catch (error) {
         if (this.stopped) return;
@@ -899,17 +909,24 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   const jobId = options.jobId ?? `job-${Date.now().toString(36)}`;
   if (job.speech) return runSpeechJob(job, options, jobId);
   if (job.pipeline) return runPipelineJob(job, options, jobId);
-  const plan = await planJob(job, options.plan);
-  const folder = await openOutputFolder(plan, jobId);
-  const gate = options.gate ?? new PauseGate();
-  let summary: BatchSummary;
+  // A job started paused decodes nothing ahead; nor does one on a decoder without a thread of its own.
+  const prefetch = options.gate?.paused || options.prefetch ? null : Prefetch.start(job, options.decoder);
+  const run = prefetch ? { ...options, prefetch } : options;
   try {
-    summary = await new BatchRun(plan, folder.journal, options, jobId, gate).run();
-    await writeShardState(plan.stateDir, job, plan.key, folder.startedAt, summary);
+    const plan = await planJob(job, options.plan);
+    const folder = await openOutputFolder(plan, jobId);
+    const gate = options.gate ?? new PauseGate();
+    try {
+      const summary = await new BatchRun(plan, folder.journal, run, jobId, gate).run();
+      await writeShardState(plan.stateDir, job, plan.key, folder.startedAt, summary);
+      return summary;
+    } finally {
+      await folder.release();
+    }
   } finally {
-    await folder.release();
+    // Whatever the job did not take is let go (a refused plan or folder: all of it).
+    prefetch?.cancel();
   }
-  return summary;
 }
 
 /** How many files a job would take (before starting it). */

@@ -158,6 +158,12 @@ function withJobTiles(recipe: PreprocessRecipe, job: BatchJob): PreprocessRecipe
   return job.tile === 'off' ? rest : { ...rest, tile: job.tile };
 }
 
+/** The recipe a job names for its image input, as its plan takes it (tiles applied); null when the plan guesses one. */
+export function jobRecipe(job: BatchJob): PreprocessRecipe | null {
+  const named = Object.values(job.recipe.inputs);
+  return named.length === 1 ? withJobTiles(named[0], job) : null;
+}
+
 /** The outputs tiles are put together for: the ones the task reads (all image-shaped ones for raw tensors). */
 function tiledOutputs(info: ModelInfo, task: TaskSettings | undefined, job: BatchJob): string[] {
   const all = tileableOutputs(info);

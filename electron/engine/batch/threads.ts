@@ -19,10 +19,15 @@ export interface ThreadSample {
   cores: number;
 }
 
-/** Images a sample needs before it decides. */
-export const SAMPLE_IMAGES = 24;
+/**
+ * Images a sample needs before it decides: one full run after the first. A light model's runs at
+ * every core are the slow ones of its job, and the choice is a ratio far from its edge for the
+ * models it matters to (MobileNetV2 about 1:1 against its decoding, ResNet-50 7:1); three runs of
+ * 24 images cost a 200-photo MobileNetV2 job 30 ms more than one (bench:batch, 2 cores).
+ */
+export const SAMPLE_IMAGES = 8;
 /** Runs a sample needs (after the first). */
-export const SAMPLE_RUNS = 3;
+export const SAMPLE_RUNS = 1;
 
 /**
  * Per image: the model's CPU ms and the rest's (decoding and the like). Where the threads' own

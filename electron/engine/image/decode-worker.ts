@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { toErrorInfo } from '../../../shared/result';
 import { channelCount, type PreprocessRecipe } from '../../../shared/recipe';
 import { decodeImage } from './decode';
+import { withoutCache } from './sharp';
 import type { DecodeReply, DecodeRequest, DecodeWorkerData, RecycleRequest, WorkerImage } from './decode-pool';
 import { allocateData, dataView, packPixels } from './pack';
 
@@ -14,6 +15,7 @@ import { allocateData, dataView, packPixels } from './pack';
 // cores go (sharp's default elsewhere than glibc Linux is a thread per core for every image, and
 // the decoders would fight each other and the model's threads). libvips' setting is the process's.
 sharp.concurrency(1);
+withoutCache(sharp);
 
 const port = parentPort;
 if (!port) throw new Error('decode-worker runs as a worker thread of the engine');

@@ -1,11 +1,12 @@
 // Reading an image with sharp: header checks before any decoding, then orient, alpha, resize,
 // crop and pad exactly as planResize says, ending in 8-bit sRGB pixels (3 or 4 channels, HWC).
 import { basename } from 'node:path';
-import { assertRegularFile } from '../../common/regular-file';
+import { assertRegularFile, openRegularFile } from '../../common/regular-file';
 import type { Metadata } from 'sharp';
 import { fsError } from '../../common/fs';
 import { identityTransform, planResize, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
+import { quickHeader } from './header';
 import { loadSharp } from './sharp';
 
 /** sharp's own default: 0x3FFF × 0x3FFF. */
@@ -46,15 +47,67 @@ const label = (input: ImageInput, name?: string): string => (typeof input === 's
 
 const fmtPixels = (n: number): string => n.toLocaleString('en-US');
 
+const fileError = (e: unknown, path: string) => fsError(e, path, { what: 'image' });
+
 async function checkFile(path: string, name: string): Promise<void> {
   let size: number;
   try {
     // A regular file only: a FIFO would hang sharp, a device never ends.
     size = await assertRegularFile(path, 'an image');
   } catch (e) {
-    throw fsError(e, path, { what: 'image' });
+    throw fileError(e, path);
   }
-  if (size === 0) throw new WorkbenchError('INVALID_INPUT', `${name} is empty (0 bytes), not an image`);
+  if (size === 0) throw emptyFile(name);
+}
+
+const emptyFile = (name: string) => new WorkbenchError('INVALID_INPUT', `${name} is empty (0 bytes), not an image`);
+
+/** Files up to this size are read once, whole, and decoded from memory; larger ones sharp reads itself. */
+const READ_WHOLE_BYTES = 64 * 1024 * 1024;
+
+/** The image's bytes (a regular file's, read once), or its path when it is too large to hold. */
+async function imageBytes(input: ImageInput, name: string): Promise<ImageInput> {
+  if (typeof input !== 'string') {
+    if (input.length === 0) throw emptyFile(name);
+    return input;
+  }
+  let opened;
+  try {
+    opened = await openRegularFile(input, 'an image');
+  } catch (e) {
+    throw fileError(e, input);
+  }
+  const { fh, size } = opened;
+  try {
+    if (size === 0) throw emptyFile(name);
+    if (size > READ_WHOLE_BYTES) return input;
+    // The size is known (no second stat, as readFile would make): read until it is full or the file ends.
+    const bytes = Buffer.allocUnsafe(size);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(bytes, got, size - got, got);
+      got += bytesRead;
+      if (bytesRead === 0 || got === size) break;
+    }
+    if (got === 0) throw emptyFile(name);
+    return got === size ? bytes : bytes.subarray(0, got);
+  } catch (e) {
+    throw e instanceof WorkbenchError ? e : fileError(e, input);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Refuses an image over the pixel limit (its size from the header, nothing decoded yet). */
+function checkPixels(width: number, height: number, name: string, maxPixels: number): void {
+  const pixels = width * height;
+  if (!(pixels > 0)) throw new WorkbenchError('INVALID_INPUT', `${name} has no pixels (${width}×${height})`);
+  if (pixels > maxPixels) {
+    throw new WorkbenchError(
+      'INVALID_INPUT',
+      `${name} is ${width}×${height} = ${fmtPixels(pixels)} pixels, over the limit of ${fmtPixels(maxPixels)}; it was not decoded`,
+    );
+  }
 }
 
 /** Header facts, read without decoding pixels; refuses images over the pixel limit. */
@@ -62,7 +115,7 @@ export async function readHeader(input: ImageInput, options: DecodeOptions = {})
   const name = label(input, options.name);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (typeof input === 'string') await checkFile(input, name);
-  else if (input.length === 0) throw new WorkbenchError('INVALID_INPUT', `${name} is empty (0 bytes), not an image`);
+  else if (input.length === 0) throw emptyFile(name);
   const sharp = await loadSharp();
   let meta: Metadata;
   try {
@@ -71,14 +124,7 @@ export async function readHeader(input: ImageInput, options: DecodeOptions = {})
   } catch (e) {
     throw new WorkbenchError('INVALID_INPUT', `${name} is not an image sharp can read: ${(e as Error).message}`);
   }
-  const pixels = meta.width * meta.height;
-  if (!(pixels > 0)) throw new WorkbenchError('INVALID_INPUT', `${name} has no pixels (${meta.width}×${meta.height})`);
-  if (pixels > maxPixels) {
-    throw new WorkbenchError(
-      'INVALID_INPUT',
-      `${name} is ${meta.width}×${meta.height} = ${fmtPixels(pixels)} pixels, over the limit of ${fmtPixels(maxPixels)}; it was not decoded`,
-    );
-  }
+  checkPixels(meta.width, meta.height, name, maxPixels);
   return {
     width: meta.autoOrient?.width ?? meta.width,
     height: meta.autoOrient?.height ?? meta.height,
@@ -94,18 +140,32 @@ export async function decodeImage(
   options: DecodeOptions = {},
 ): Promise<DecodedImage> {
   const name = label(input, options.name);
-  const original = await readHeader(input, options);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  // Read once: a JPEG's or PNG's header is parsed here from the bytes, the rest by sharp.
+  const source = await imageBytes(input, name);
+  const quick = typeof source === 'string' ? null : quickHeader(source);
+  let original: OriginalImage;
+  if (quick) {
+    checkPixels(quick.width, quick.height, name, maxPixels);
+    const turned = quick.orientation >= 5;
+    original = {
+      width: turned ? quick.height : quick.width,
+      height: turned ? quick.width : quick.height,
+      format: quick.format,
+      orientation: quick.orientation,
+    };
+  } else original = await readHeader(source, { ...options, name });
   const t = recipe.tile
     ? identityTransform(original.width, original.height)
     : planResize(original.width, original.height, recipe.resize);
   const channels = recipe.alpha === 'keep' ? 4 : 3;
 
   const sharp = await loadSharp();
-  let img = sharp(input, {
+  let img = sharp(source, {
     autoOrient: true,
     // 'error' rather than 'warning': photos with slightly odd metadata still load.
     failOn: 'error',
-    limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS,
+    limitInputPixels: maxPixels,
     sequentialRead: true,
   });
   if (recipe.alpha === 'keep') img = img.ensureAlpha();
@@ -138,6 +198,8 @@ export async function decodeImage(
   try {
     data = await img.raw({ depth: 'uchar' }).toBuffer();
   } catch (e) {
+    // A file whose header was read here: sharp's own reading of it says what it is, if not an image.
+    if (quick) await readHeader(source, { ...options, name });
     throw new WorkbenchError('INVALID_INPUT', `${name} could not be decoded: ${(e as Error).message}`);
   }
   const expected = t.tensorWidth * t.tensorHeight * channels;

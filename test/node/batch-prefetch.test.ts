@@ -1,0 +1,108 @@
+// A batch job's first images are decoded while it is planned (electron/engine/batch/prefetch.ts):
+// on the decoder's thread, before the session is asked for; every file still once, with the
+// same answers; nothing read for a job whose folders are refused; nothing decoded ahead for a
+// job that starts paused, or that resumes with every file done.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PreprocessRecipe } from '../../shared/recipe';
+import { PauseGate } from '../../electron/engine/batch/flow';
+import { type BatchRunOptions, runBatchJob } from '../../electron/engine/batch/job';
+import { PREFETCH_IMAGES } from '../../electron/engine/batch/prefetch';
+import { type DecodeOptions, decodeImage } from '../../electron/engine/image/decode';
+import type { TimedImage } from '../../electron/engine/image/decode-pool';
+import { allocateData, packPixels } from '../../electron/engine/image/pack';
+import { channelCount } from '../../shared/recipe';
+import { classifierJob, classifierScratch, colorOf, imageFolder, parseCsv } from './batch-fixtures';
+
+const fx = classifierScratch('owb-prefetch-');
+
+let folders = 0;
+async function fresh(images: number): Promise<{ input: string; output: string; names: string[] }> {
+  const base = join(fx.dir, `job-${++folders}`);
+  await mkdir(join(base, 'in'), { recursive: true });
+  return { input: join(base, 'in'), output: join(base, 'out'), names: await imageFolder(join(base, 'in'), images) };
+}
+
+/** A decoder "thread" that decodes here, packs as the worker does, and counts what it is asked for. */
+function countingDecoder() {
+  const asked: string[] = [];
+  const decoder = {
+    concurrency: 2,
+    started: () => Promise.resolve(true),
+    async decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions, pack = false): Promise<TimedImage> {
+      asked.push(path);
+      const image = await decodeImage(path, recipe, options);
+      if (!pack) return image;
+      const { tensorWidth: w, tensorHeight: h } = image.transform;
+      const packed = allocateData(recipe.dtype, w * h * channelCount(recipe));
+      packPixels(image.pixels, image.channels, w, h, recipe, packed, 0);
+      return { ...image, pixels: new Uint8Array(0), packed };
+    },
+  };
+  return { decoder, asked };
+}
+
+/** The session cache, noting how many images had been asked of the decoder when the job asked for its session. */
+function watchedSessions(asked: string[]) {
+  const seen: number[] = [];
+  const sessions: BatchRunOptions['sessions'] = {
+    get: (path, options) => {
+      seen.push(asked.length);
+      return fx.sessions.get(path, options);
+    },
+  };
+  return { sessions, seen };
+}
+
+describe('the first images, decoded while the job is planned', () => {
+  it('asks the decoder for them before the session, and takes each file once with the same answers', async () => {
+    const { input, output, names } = await fresh(PREFETCH_IMAGES + 14);
+    const { decoder, asked } = countingDecoder();
+    const { sessions, seen } = watchedSessions(asked);
+    const summary = await runBatchJob(classifierJob(fx.model, input, output, { batchSize: 4 }), { sessions, decoder });
+    expect(summary).toMatchObject({ state: 'finished', ok: names.length, failed: 0 });
+    // Before the session was asked for, the prefetch (and only it: the job's decoders start after) had asked for its images.
+    expect(seen[0]).toBe(PREFETCH_IMAGES);
+    expect([...asked].sort()).toEqual(names.map((n) => join(input, n)).sort());
+    const rows = parseCsv(await readFile(join(output, 'results.csv'), 'utf8'));
+    expect(rows.map((r) => r.file)).toEqual([...names].sort());
+    for (const r of rows) expect(r.top_label).toBe(colorOf(r.file));
+  });
+
+  it('reads nothing for a job whose folders are refused: the plan says why', async () => {
+    const { input } = await fresh(5);
+    const { decoder, asked } = countingDecoder();
+    const job = classifierJob(fx.model, input, join(input, 'results'));
+    await expect(runBatchJob(job, { sessions: fx.sessions, decoder })).rejects.toThrow(/inside the input folder/);
+    expect(asked).toEqual([]);
+  });
+
+  it('decodes nothing ahead for a job started paused, until it is resumed', async () => {
+    const { input, output, names } = await fresh(6);
+    const { decoder, asked } = countingDecoder();
+    const { sessions, seen } = watchedSessions(asked);
+    const gate = new PauseGate();
+    gate.pause();
+    const job = runBatchJob(classifierJob(fx.model, input, output), { sessions, decoder, gate });
+    await expect.poll(() => seen.length).toBe(1);
+    expect(seen[0]).toBe(0);
+    expect(asked).toEqual([]);
+    gate.resume();
+    expect(await job).toMatchObject({ state: 'finished', ok: names.length });
+    expect(asked.length).toBe(names.length);
+  });
+
+  it('lets go of what it decoded for files a resumed job had done: nothing is run or written again', async () => {
+    const { input, output, names } = await fresh(8);
+    const job = classifierJob(fx.model, input, output);
+    await runBatchJob(job, { sessions: fx.sessions, decoder: countingDecoder().decoder });
+    const journal = await readFile(join(output, '.onnx-workbench', 'journal.jsonl'), 'utf8');
+    const { decoder } = countingDecoder();
+    const again = await runBatchJob(job, { sessions: fx.sessions, decoder });
+    expect(again).toMatchObject({ state: 'finished', ok: names.length, failed: 0 });
+    // The journal has the second run's start and end, and no item again.
+    const added = (await readFile(join(output, '.onnx-workbench', 'journal.jsonl'), 'utf8')).slice(journal.length);
+    expect(added.split('\n').filter((l) => l.includes('"type":"item"'))).toEqual([]);
+  });
+});
