@@ -9,7 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { SessionOptions } from '../../shared/run';
 import { runBatchJob } from '../../electron/engine/batch/job';
-import { SAMPLE_IMAGES, chooseModelThreads, sampleCosts } from '../../electron/engine/batch/threads';
+import { FIRST_RUN_DECODES, SAMPLE_IMAGES, chooseModelThreads, sampleCosts } from '../../electron/engine/batch/threads';
+import { decodeImage } from '../../electron/engine/image/decode';
 import { lowerOtherThreads, threadIds, threadsCpuMs, threadsStartedBy } from '../../electron/engine/run/thread-priority';
 import { classifierJob, classifierScratch, imageFolder } from './batch-fixtures';
 
@@ -48,7 +49,13 @@ describe('a batch job measures its first runs', () => {
   const fx = classifierScratch('owb-threads-');
 
   /** A job on a 2-core machine whose CPU clock says the model took `modelShare` of what the process used. */
-  async function job(name: string, modelShare: number, options: Partial<SessionOptions> = {}) {
+  async function job(
+    name: string,
+    modelShare: number,
+    options: Partial<SessionOptions> = {},
+    /** The decoder thread's count of finished images, read before and after the first run (none: no count). */
+    finished?: () => number,
+  ) {
     const input = join(fx.dir, name, 'in');
     await mkdir(input, { recursive: true });
     await imageFolder(input, SAMPLE_IMAGES + 16);
@@ -69,6 +76,7 @@ describe('a batch job measures its first runs', () => {
       modelCpuMs: () => cpu() * modelShare,
       lowerDecoders: () => void (lowered += 1),
       plan: { limits: { cpus: null, memoryBytes: null }, cpus: { usable: 2, host: 2 } },
+      ...(finished ? { decoder: { concurrency: 2, decode: decodeImage, finished } } : {}),
     });
     return { summary, asked, lowered };
   }
@@ -89,6 +97,30 @@ describe('a batch job measures its first runs', () => {
   it('keeps every thread for a model that takes most of the CPU', async () => {
     const { summary, asked } = await job('heavy', 0.95);
     expect(summary.state).toBe('finished');
+    expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined]);
+    expect(summary.modelThreads).toBeUndefined();
+  });
+
+  it('decides after the first run when the decoder thread finished enough images during it', async () => {
+    // Each reading of the count is FIRST_RUN_DECODES more than the last: the first run saw that many finish.
+    let reads = 0;
+    const { summary, asked } = await job('first-run', 0.01, {}, () => FIRST_RUN_DECODES * reads++);
+    expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined, 1]);
+    // After the first run (at most one batch of 4), not after the sample of the runs that follow.
+    expect(summary.modelThreads!.after).toBeGreaterThan(0);
+    expect(summary.modelThreads!.after).toBeLessThanOrEqual(4);
+    expect(summary.modelThreads!.after).toBeLessThan(SAMPLE_IMAGES);
+  });
+
+  it('leaves it to the runs after the first when the decoder finished too few during it', async () => {
+    const { summary, asked } = await job('first-run-short', 0.2, {}, () => FIRST_RUN_DECODES - 1);
+    expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined, 1]);
+    expect(summary.modelThreads!.after).toBeGreaterThanOrEqual(SAMPLE_IMAGES);
+  });
+
+  it('keeps the threads after the first run for a model heavier than its decoding, and after the next', async () => {
+    let reads = 0;
+    const { summary, asked } = await job('first-run-heavy', 0.95, {}, () => FIRST_RUN_DECODES * reads++);
     expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined]);
     expect(summary.modelThreads).toBeUndefined();
   });

@@ -282,6 +282,27 @@ describe('decoding on a thread of its own', () => {
       const got = await worker.decode(join(input, n), recipe);
       expect(Buffer.from(got.pixels).equals(Buffer.from((await decodeImage(join(input, n), recipe)).pixels))).toBe(true);
     }
+    // Counted here as they finish.
+    expect(worker.finished()).toBe(names.length);
+  });
+
+  it('counts the images the thread finishes while this thread is held, as a run holds it', async () => {
+    const { input, names } = await fresh('worker-count', 4);
+    const recipe = parseRecipe(RECIPE);
+    const worker = new DecodeWorker(entry, 2);
+    try {
+      expect(await worker.started()).toBe(true);
+      const decodes = names.map((n) => worker.decode(join(input, n), recipe, {}, true));
+      // No reply can reach this thread while it spins (as during a run), yet the count moves;
+      // the spin ends as soon as every image is counted (the deadline only keeps a broken count from hanging).
+      const deadline = Date.now() + 20_000;
+      while (worker.finished() < names.length && Date.now() < deadline);
+      expect(worker.finished()).toBe(names.length);
+      expect((await Promise.all(decodes)).every((d) => d.packed !== undefined)).toBe(true);
+      expect(worker.finished()).toBe(names.length);
+    } finally {
+      await worker.close();
+    }
   });
 
   it('runs a whole job through the thread: every image once, the same answers', async () => {
@@ -291,6 +312,8 @@ describe('decoding on a thread of its own', () => {
       expect(await worker.started()).toBe(true);
       const summary = await run(input, output, { decoder: worker });
       expect(summary).toMatchObject({ state: 'finished', ok: 10 });
+      // Each image finished once on the thread, those decoded ahead of the job's start among them.
+      expect(worker.finished()).toBe(10);
       const rows = parseCsv(await readFile(join(output, 'results.csv'), 'utf8'));
       expect(rows.map((r) => r.file)).toEqual([...names].sort());
       expect(rows.every((r) => r.top_label === r.file.split('-')[0])).toBe(true);

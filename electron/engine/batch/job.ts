@@ -50,7 +50,7 @@ import { runSpeechJob } from './speech-job';
 import { runPipelineJob } from '../pipeline/job';
 import { writeShardState } from './shard-state';
 import { type Clock, HeldTime, realClock } from './timing';
-import { SAMPLE_IMAGES, SAMPLE_RUNS, chooseModelThreads, sampleCosts } from './threads';
+import { FIRST_RUN_DECODES, SAMPLE_IMAGES, SAMPLE_RUNS, type ThreadSample, chooseModelThreads, sampleCosts } from './threads';
 
 export interface BatchRunOptions {
   sessions: Pick<SessionCache, 'get'>;
@@ -89,6 +89,8 @@ export interface BatchRunOptions {
     warm?(): void;
     /** True once its thread is up (a prefetch decodes on that thread only). */
     started?(): Promise<boolean>;
+    /** Images it has finished so far, counted as they finish (also while a run holds this thread). */
+    finished?(): number;
   };
   /** The job's first images, listed and decoded while it was planned (prefetch.ts). */
   prefetch?: Prefetch;
@@ -648,14 +650,53 @@ class BatchRun {
    * After a run: the model's session with fewer threads, once the first runs show that decoding
    * needs the cores more (threads.ts); else null. The first run is left out (it warms up).
    */
+  /** Before the first run: CPU so far, and the images the decoder thread had finished. */
+  private beforeFirst: { cpuMs: number; modelCpuMs: number | null; decoded: number } | null = null;
+
+  private cpuNow(): { cpuMs: number; modelCpuMs: number | null } {
+    return { cpuMs: (this.options.cpuMs ?? processCpuMs)(), modelCpuMs: this.options.modelCpuMs?.() ?? null };
+  }
+
+  /** Called before each run: the first one's costs are measured from here. */
+  private beforeRun() {
+    if (this.runsOk > 0 || this.beforeFirst || !this.plan.adaptThreads) return;
+    const decoded = this.options.decoder?.finished?.();
+    if (decoded !== undefined) this.beforeFirst = { ...this.cpuNow(), decoded };
+  }
+
+  /**
+   * After a run: the model's session with fewer threads, once the runs show that decoding needs
+   * the cores more (threads.ts); else null. The first run decides already when the decoder thread
+   * finished enough images during it (they decode on while a run holds this thread): its model
+   * CPU is a warming-up run's, more than the model's own, so it only ever errs towards keeping the
+   * threads, and the runs after it (the first left out) decide then.
+   */
   private async fewerThreads(runMs: number, images: number): Promise<CachedSession | null> {
     const { plan } = this;
     if (!plan.adaptThreads || this.provider?.used !== 'cpu' || this.sample === 'done') return null;
-    const cpuMs = (this.options.cpuMs ?? processCpuMs)();
-    const modelCpuMs = this.options.modelCpuMs?.() ?? null;
+    const { cpuMs, modelCpuMs } = this.cpuNow();
+    // The threads it really has: the ones asked for, else onnxruntime's own pool as the session
+    // started it (its default is the physical cores, not plan.cores); unknown: left as it is.
+    const threads = plan.options.intraOpThreads || (this.poolThreads > 0 ? this.poolThreads : 0);
+    if (threads <= 1) {
+      this.sample = 'done';
+      return null;
+    }
     if (!this.sample) {
       this.sample = { cpuMs, modelCpuMs, decoded: this.decodedCount, runMs: 0, images: 0, runs: 0 };
-      return null;
+      const b = this.beforeFirst;
+      const finished = this.options.decoder?.finished?.();
+      if (!b || finished === undefined || finished - b.decoded < FIRST_RUN_DECODES) return null;
+      const measured = {
+        runMs,
+        images,
+        cpuMs: cpuMs - b.cpuMs,
+        modelCpuMs: modelCpuMs !== null && b.modelCpuMs !== null ? modelCpuMs - b.modelCpuMs : null,
+        decoded: finished - b.decoded,
+      };
+      const fewer = await this.switchThreads({ ...measured, threads, cores: plan.cores });
+      if (fewer) this.sample = 'done';
+      return fewer;
     }
     const s = this.sample;
     s.runMs += runMs;
@@ -663,10 +704,6 @@ class BatchRun {
     s.runs += 1;
     if (s.images < SAMPLE_IMAGES || s.runs < SAMPLE_RUNS) return null;
     this.sample = 'done';
-    // The threads it really has: the ones asked for, else onnxruntime's own pool as the session
-    // started it (its default is the physical cores, not plan.cores); unknown: left as it is.
-    const threads = plan.options.intraOpThreads || (this.poolThreads > 0 ? this.poolThreads : 0);
-    if (threads <= 1) return null;
     const measured = {
       runMs: s.runMs,
       images: s.images,
@@ -674,15 +711,20 @@ class BatchRun {
       modelCpuMs: modelCpuMs !== null && s.modelCpuMs !== null ? modelCpuMs - s.modelCpuMs : null,
       decoded: this.decodedCount - s.decoded,
     };
-    const sample = { ...measured, threads, cores: plan.cores };
+    return this.switchThreads({ ...measured, threads, cores: plan.cores });
+  }
+
+  /** The session with the threads the sample calls for, when fewer than now; else null. */
+  private async switchThreads(sample: ThreadSample): Promise<CachedSession | null> {
+    const { plan } = this;
     const to = chooseModelThreads(sample);
-    if (to >= threads) return null;
+    if (to >= sample.threads) return null;
     try {
       const fewer = await this.options.sessions.get(plan.job.model, { ...plan.options, intraOpThreads: to });
       const costs = sampleCosts(sample);
       const round = (x: number) => Math.round(x * 10) / 10;
       this.modelThreads = {
-        from: threads,
+        from: sample.threads,
         to,
         after: this.ranCount,
         inferenceMs: round(costs.inferenceMs),
@@ -726,6 +768,7 @@ class BatchRun {
         at: new Date().toISOString(),
       });
       this.progress.current = batch[batch.length - 1].file.rel;
+      this.beforeRun();
       const t0 = this.clock();
       const endHold = this.held.holdForNextImmediate();
       let results: Ort.InferenceSession.ReturnType;

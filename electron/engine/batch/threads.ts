@@ -26,6 +26,8 @@ export interface ThreadSample {
  * 24 images cost a 200-photo MobileNetV2 job 30 ms more than one (bench:batch, 2 cores).
  */
 export const SAMPLE_IMAGES = 8;
+/** Images the decoder thread must finish during the first run for that run to decide. */
+export const FIRST_RUN_DECODES = 4;
 /** Runs a sample needs (after the first). */
 export const SAMPLE_RUNS = 1;
 

@@ -38,6 +38,8 @@ export type DecodeReply =
 /** Settings the worker gets when it starts. */
 export interface DecodeWorkerData {
   concurrency: number;
+  /** One Int32 the thread adds 1 to as each image is finished (read while a run holds the main thread). */
+  finished: Int32Array;
 }
 
 /** A decoded image and the time the worker spent decoding it (ms, its queue left out). */
@@ -58,6 +60,8 @@ export class DecodeWorker {
   /** The thread said it is up: until then, images are decoded here (the first ones do not wait for it). */
   private ready = false;
   private readonly readyWaiters: ((up: boolean) => void)[] = [];
+  /** Images finished, here or on the thread (shared with it: it counts as it goes). */
+  private readonly count = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(
     /** The worker's script (worker-url.ts: built, or from source). */
@@ -83,6 +87,16 @@ export class DecodeWorker {
     for (const w of this.readyWaiters.splice(0)) w(up);
   }
 
+  /** Images finished so far (decoded or failed), here or on the thread, up to this moment. */
+  finished(): number {
+    return Atomics.load(this.count, 0);
+  }
+
+  /** Counts an image decoded here (before the thread is up, or without one). */
+  private inPlaceDecode(path: string, recipe: PreprocessRecipe, options: DecodeOptions): Promise<TimedImage> {
+    return decodeImage(path, recipe, options).finally(() => Atomics.add(this.count, 0, 1));
+  }
+
   /** The recipe the worker was last sent (requests are taken in order: the next may leave it out). */
   private sentRecipe: PreprocessRecipe | null = null;
 
@@ -94,7 +108,7 @@ export class DecodeWorker {
   decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions = {}, pack = false): Promise<TimedImage> {
     if (this.inPlace || !this.ready) {
       if (!this.inPlace) this.warm();
-      return decodeImage(path, recipe, options);
+      return this.inPlaceDecode(path, recipe, options);
     }
     const worker = this.worker ?? this.start();
     const request = { id: this.nextId++, path, recipe, options, pack };
@@ -108,7 +122,7 @@ export class DecodeWorker {
 
   private start(): Worker {
     const options = {
-      workerData: { concurrency: this.concurrency } satisfies DecodeWorkerData,
+      workerData: { concurrency: this.concurrency, finished: this.count } satisfies DecodeWorkerData,
       ...(this.execArgv ? { execArgv: this.execArgv } : {}),
     };
     const worker = new Worker(this.entry, options);
@@ -139,7 +153,8 @@ export class DecodeWorker {
         // It never came up: every image is decoded here instead, from now on.
         this.inPlace = true;
         this.tellReady(false);
-        for (const p of pending) decodeImage(p.request.path, p.request.recipe, p.request.options).then(p.resolve, p.reject);
+        for (const p of pending)
+          this.inPlaceDecode(p.request.path, p.request.recipe, p.request.options).then(p.resolve, p.reject);
         return;
       }
       const error = new WorkbenchError('INTERNAL', `The image decoder stopped (${why}); the image was not decoded`);

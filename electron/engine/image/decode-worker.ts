@@ -19,7 +19,7 @@ withoutCache(sharp);
 
 const port = parentPort;
 if (!port) throw new Error('decode-worker runs as a worker thread of the engine');
-const { concurrency } = workerData as DecodeWorkerData;
+const { concurrency, finished } = workerData as DecodeWorkerData;
 const queue: (DecodeRequest & { recipe: PreprocessRecipe })[] = [];
 let running = 0;
 /** The recipe of the last request that carried one (a request without one has the same). */
@@ -52,6 +52,8 @@ async function decodeOne(r: DecodeRequest & { recipe: PreprocessRecipe }): Promi
   } catch (error) {
     reply = { id: r.id, ok: false, error: toErrorInfo(error) };
   }
+  // Counted before the reply: the engine reads the count while a run holds its thread.
+  if (finished) Atomics.add(finished, 0, 1);
   try {
     port!.postMessage(reply, transfer);
   } catch {
