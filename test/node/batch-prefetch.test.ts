@@ -1,12 +1,15 @@
-// A batch job's first images are decoded while it is planned (electron/engine/batch/prefetch.ts):
-// on the decoder's thread, before the session is asked for; every file still once, with the
-// same answers; nothing read for a job whose folders are refused; nothing decoded ahead for a
-// job that starts paused, or that resumes with every file done.
+// The start of a batch job. Its first images are decoded while it is planned
+// (electron/engine/batch/prefetch.ts): on the decoder's thread, before the session is asked for;
+// every file still once, with the same answers; nothing read for a job whose folders are refused;
+// nothing decoded ahead for a job that starts paused, or that resumes with every file done. Runs
+// take the decoded images in listing order (a queue that keeps them so), and the first run's rows
+// are in the results files before the second run starts.
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PreprocessRecipe } from '../../shared/recipe';
-import { PauseGate } from '../../electron/engine/batch/flow';
+import { BoundedQueue, PauseGate } from '../../electron/engine/batch/flow';
 import { type BatchRunOptions, runBatchJob } from '../../electron/engine/batch/job';
 import { PREFETCH_IMAGES } from '../../electron/engine/batch/prefetch';
 import { type DecodeOptions, decodeImage } from '../../electron/engine/image/decode';
@@ -104,5 +107,58 @@ describe('the first images, decoded while the job is planned', () => {
     // The journal has the second run's start and end, and no item again.
     const added = (await readFile(join(output, '.onnx-workbench', 'journal.jsonl'), 'utf8')).slice(journal.length);
     expect(added.split('\n').filter((l) => l.includes('"type":"item"'))).toEqual([]);
+  });
+});
+
+describe('the first results', () => {
+  it('a queue given an order hands out the earliest of what it holds, whatever order it was put in', async () => {
+    const q = new BoundedQueue<number>(8, (a, b) => a < b);
+    for (const n of [3, 1, 4, 0, 2]) await q.put(n);
+    expect([q.takeNow(), q.takeNow()]).toEqual([0, 1]);
+    await q.put(-1);
+    expect([q.takeNow(), q.takeNow(), q.takeNow(), q.takeNow(), q.takeNow()]).toEqual([-1, 2, 3, 4, undefined]);
+    // Without one: first in, first out.
+    const fifo = new BoundedQueue<number>(8);
+    for (const n of [3, 1, 2]) await fifo.put(n);
+    expect([fifo.takeNow(), fifo.takeNow(), fifo.takeNow()]).toEqual([3, 1, 2]);
+  });
+
+  it('writes the first run’s rows before the second run starts', async () => {
+    const { input, output, names } = await fresh(12);
+    const { decoder } = countingDecoder();
+    const rowsAtRun: number[] = [];
+    const batches: number[][] = [];
+    const csv = join(output, 'results.csv');
+    const sessions: BatchRunOptions['sessions'] = {
+      async get(path, options) {
+        const cached = await fx.sessions.get(path, options);
+        // The session, but each run notes how many rows results.csv had when it started.
+        const session = new Proxy(cached.session, {
+          get(target, key) {
+            if (key !== 'run') return Reflect.get(target, key, target);
+            return (feeds: Parameters<typeof target.run>[0]) => {
+              const x = Object.values(feeds)[0] as { dims: readonly number[] };
+              batches.push([x.dims[0]]);
+              let rows = 0;
+              try {
+                rows = readFileSync(csv, 'utf8').split('\n').filter(Boolean).length - 1;
+              } catch {
+                rows = -1;
+              }
+              rowsAtRun.push(rows);
+              return target.run(feeds);
+            };
+          },
+        });
+        return { ...cached, session };
+      },
+    };
+    const summary = await runBatchJob(classifierJob(fx.model, input, output, { batchSize: 4 }), { sessions, decoder });
+    expect(summary).toMatchObject({ state: 'finished', ok: names.length });
+    expect(batches.length).toBeGreaterThanOrEqual(2);
+    // When the second run started, every row of the first was in the file.
+    expect(rowsAtRun[1]).toBe(batches[0][0]);
+    const rows = parseCsv(await readFile(csv, 'utf8'));
+    expect(rows.map((r) => r.file)).toEqual([...names].sort());
   });
 });

@@ -4,14 +4,21 @@ import { WorkbenchError } from '../../../shared/result';
 
 const cancelled = () => new WorkbenchError('CANCELLED', 'Cancelled.');
 
-/** A FIFO of at most `capacity` items; put waits while full, take waits while empty. */
+/**
+ * A queue of at most `capacity` items; put waits while full, take waits while empty. First in,
+ * first out; or, given `before`, the waiting item that comes first by it (items put out of order,
+ * taken in order as far as they are there).
+ */
 export class BoundedQueue<T> {
   private readonly items: T[] = [];
   private closed = false;
   private readonly takers: ((item: T | undefined) => void)[] = [];
   private readonly putters: (() => void)[] = [];
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    private readonly before?: (a: T, b: T) => boolean,
+  ) {}
 
   get size(): number {
     return this.items.length;
@@ -23,7 +30,13 @@ export class BoundedQueue<T> {
     if (this.closed) return false;
     const taker = this.takers.shift();
     if (taker) taker(item);
-    else this.items.push(item);
+    else if (!this.before) this.items.push(item);
+    else {
+      // Mostly in order already: from the end.
+      let i = this.items.length;
+      while (i > 0 && this.before(item, this.items[i - 1])) i -= 1;
+      this.items.splice(i, 0, item);
+    }
     return true;
   }
 

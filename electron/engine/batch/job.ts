@@ -113,9 +113,13 @@ const POST_WORKERS = 3;
 const QUEUE_BYTES = 64 * 1024 * 1024;
 /** Finished-file records waiting for their journal sync, at most. */
 const MAX_FINISHING = 256;
+/** Runs whose results reach their files before the next run starts (settleResults): the first. */
+const SETTLE_RUNS = 1;
 
 interface Decoded {
   file: ListedFile;
+  /** Its place in the listing: runs take the earliest decoded first, so results rows go out soonest. */
+  seq: number;
   pixels: Uint8Array;
   /** The image's tensor values, packed by the decoder thread (pixels are then empty). */
   packed?: ImageTensorData;
@@ -209,6 +213,8 @@ class BatchRun {
   private readonly decoded: BoundedQueue<Decoded>;
   private readonly toPost: BoundedQueue<RunItem>;
   private readonly finishing = new Set<Promise<void>>();
+  /** Items the post workers hold (interpreting, writing). */
+  private posting = 0;
   /** Files this run recorded as failed because the engine died on them last time. */
   private readonly crashedNow = new Set<string>();
   /** Settled files counted from the journal at the start, and those of them the listing found. */
@@ -235,6 +241,8 @@ class BatchRun {
   private decoderCount = 1;
   /** Images decoded, and run, so far in this run. */
   private decodedCount = 0;
+  /** Files the listing gave so far (each one's place in it). */
+  private listed = 0;
   private ranCount = 0;
   /** The runs the model's thread count is chosen from (threads.ts); `done` once chosen. */
   private sample:
@@ -282,8 +290,11 @@ class BatchRun {
       plan.recipe.resize.width *
       plan.recipe.resize.height *
       Math.max(4, channelCount(plan.recipe) * allocateData(plan.recipe.dtype, 0).BYTES_PER_ELEMENT);
+    // Decoders finish out of order (a small image overtakes a big one); runs take the images in the
+    // listing's order as far as they are decoded: the results files' rows (in listing order) come sooner.
     this.decoded = new BoundedQueue(
       plan.tiles ? 2 : Math.max(2 * b, Math.min(Math.max(4, 4 * b), Math.floor(QUEUE_BYTES / pixelBytes))),
+      (x, y) => x.seq < y.seq,
     );
     // Tiled outputs are full-size images: one waits while another is written, no more.
     this.toPost = new BoundedQueue(plan.tiles ? 1 : Math.max(2, b));
@@ -527,6 +538,7 @@ class BatchRun {
       if (next.done) this.listingComplete = true;
       if (next.done || this.stopped) return;
       const file = next.value;
+      const seq = this.listed++;
       const entry = this.journal.entries.get(file.rel);
       const settled = this.settledStatus(entry);
       if (settled) {
@@ -564,6 +576,7 @@ class BatchRun {
       if (image.ms !== undefined) Object.assign(decodedTime, { work: image.ms, held: 0 });
       const item: Decoded = {
         file,
+        seq,
         pixels: image.pixels,
         ...(image.packed ? { packed: image.packed } : {}),
         channels: image.channels,
@@ -737,6 +750,17 @@ class BatchRun {
     }
   }
 
+  /**
+   * Until the results of the runs so far are in their files: each step of a result (post, journal,
+   * results row) waits for a turn of this thread, which a run holds for its whole length, so
+   * without this the first row would wait out three more runs (a second for a ResNet-50-class model).
+   */
+  private async settleResults() {
+    while ((this.toPost.size > 0 || this.posting > 0) && !this.stopped) await new Promise<void>((r) => setImmediate(r));
+    await Promise.all(this.finishing);
+    await this.live?.settle();
+  }
+
   private async inferLoop(ort: typeof Ort, first: Ort.InferenceSession) {
     const { plan } = this;
     let session = first;
@@ -768,6 +792,8 @@ class BatchRun {
         at: new Date().toISOString(),
       });
       this.progress.current = batch[batch.length - 1].file.rel;
+      // The first run's results go out before the next run starts: the first rows come at once.
+      if (this.runsOk > 0 && this.runsOk <= SETTLE_RUNS) await this.settleResults();
       this.beforeRun();
       const t0 = this.clock();
       const endHold = this.held.holdForNextImmediate();
@@ -868,8 +894,13 @@ class BatchRun {
       if (!item) return;
       // A disk that failed will fail again: the rest is left for the resume.
       if (this.fatal) continue;
-      await this.roomToFinish();
-      await this.post(item);
+      this.posting += 1;
+      try {
+        await this.roomToFinish();
+        await this.post(item);
+      } finally {
+        this.posting -= 1;
+      }
     }
   }
 
