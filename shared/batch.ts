@@ -515,7 +515,15 @@ export interface BatchSummary {
    * The job gave its model fewer threads after measuring its first runs (the user chose none):
    * `to` of `from`, after `after` images had run, from the CPU ms per image the model and the rest (decoding) took.
    */
-  modelThreads?: { from: number; to: number; after: number; inferenceMs: number; otherMs: number };
+  modelThreads?: {
+    from: number;
+    to: number;
+    after: number;
+    inferenceMs: number;
+    otherMs: number;
+    /** Images per run from then on, where that changed too (the batch size was the job's choice, `auto`). */
+    batchSize?: number;
+  };
   /** Times the engine process died during the job and the job went on. */
   restarts?: number;
   error?: WorkbenchErrorInfo;

@@ -11,6 +11,7 @@ import type { SessionOptions } from '../../shared/run';
 import { runBatchJob } from '../../electron/engine/batch/job';
 import { FIRST_RUN_DECODES, SAMPLE_IMAGES, chooseModelThreads, sampleCosts } from '../../electron/engine/batch/threads';
 import { decodeImage } from '../../electron/engine/image/decode';
+import { readJournal } from '../../electron/engine/batch/journal';
 import { lowerOtherThreads, threadIds, threadsCpuMs, threadsStartedBy } from '../../electron/engine/run/thread-priority';
 import { classifierJob, classifierScratch, imageFolder } from './batch-fixtures';
 
@@ -55,6 +56,7 @@ describe('a batch job measures its first runs', () => {
     options: Partial<SessionOptions> = {},
     /** The decoder thread's count of finished images, read before and after the first run (none: no count). */
     finished?: () => number,
+    batchSize: number | 'auto' = 4,
   ) {
     const input = join(fx.dir, name, 'in');
     await mkdir(input, { recursive: true });
@@ -64,7 +66,7 @@ describe('a batch job measures its first runs', () => {
     // 1.8 cores busy while the job runs; the model's threads take their share of it.
     const t0 = performance.now();
     const cpu = () => (performance.now() - t0) * 1.8;
-    const summary = await runBatchJob(classifierJob(fx.model, input, join(fx.dir, name, 'out'), { batchSize: 4, options }), {
+    const summary = await runBatchJob(classifierJob(fx.model, input, join(fx.dir, name, 'out'), { batchSize, options }), {
       sessions: {
         get: (path, o) => {
           asked.push(o);
@@ -78,7 +80,11 @@ describe('a batch job measures its first runs', () => {
       plan: { limits: { cpus: null, memoryBytes: null }, cpus: { usable: 2, host: 2 } },
       ...(finished ? { decoder: { concurrency: 2, decode: decodeImage, finished } } : {}),
     });
-    return { summary, asked, lowered };
+    // The images of each run, from the journal's records of runs started.
+    const runs: number[] = [];
+    for await (const r of readJournal(join(fx.dir, name, 'out', '.onnx-workbench', 'journal.jsonl')))
+      if (r.type === 'started') runs.push(r.files.length);
+    return { summary, asked, lowered, runs };
   }
 
   it('gives a model lighter than its decoding one thread from then on, and says so in the summary', async () => {
@@ -123,6 +129,25 @@ describe('a batch job measures its first runs', () => {
     const { summary, asked } = await job('first-run-heavy', 0.95, {}, () => FIRST_RUN_DECODES * reads++);
     expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined]);
     expect(summary.modelThreads).toBeUndefined();
+  });
+
+  it('runs a light model in smaller runs from then on, where the batch size was the job’s to choose', async () => {
+    const { summary, runs } = await job('light-auto', 0.2, {}, undefined, 'auto');
+    expect(summary).toMatchObject({ state: 'finished', ok: SAMPLE_IMAGES + 16 });
+    expect(summary.modelThreads).toMatchObject({ to: 1, batchSize: 4 });
+    // The runs before the switch took up to the plan's 8 images, the ones after at most 4.
+    const after = summary.modelThreads!.after;
+    let seen = 0;
+    const later: number[] = [];
+    for (const n of runs) {
+      if (seen >= after) later.push(n);
+      seen += n;
+    }
+    expect(Math.max(...runs.slice(0, runs.length - later.length))).toBe(8);
+    expect(later.length).toBeGreaterThan(0);
+    expect(Math.max(...later)).toBeLessThanOrEqual(4);
+    // A batch size the user chose stays.
+    expect((await job('light-chosen', 0.2)).summary.modelThreads).not.toHaveProperty('batchSize');
   });
 
   it('keeps the threads the user chose', async () => {

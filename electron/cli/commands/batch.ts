@@ -417,7 +417,7 @@ export async function watchBatchJob(
       const t = summary.modelThreads;
       if (t)
         note(
-          `The model ran on ${t.to} of ${t.from} threads after its first ${t.after} images: they took ${t.inferenceMs} CPU ms each in the model, ${t.otherMs} in decoding and the rest`,
+          `The model ran on ${t.to} of ${t.from} threads${t.batchSize ? `, ${t.batchSize} images a run,` : ''} after its first ${t.after} images: they took ${t.inferenceMs} CPU ms each in the model, ${t.otherMs} in decoding and the rest`,
         );
     }
     if (summary.state === 'cancelled') {
