@@ -668,10 +668,6 @@ class BatchRun {
     return { data, dims, packMs };
   }
 
-  /**
-   * After a run: the model's session with fewer threads, once the first runs show that decoding
-   * needs the cores more (threads.ts); else null. The first run is left out (it warms up).
-   */
   /** Before the first run: CPU so far, and the images the decoder thread had finished. */
   private beforeFirst: { cpuMs: number; modelCpuMs: number | null; decoded: number } | null = null;
 
@@ -787,6 +783,10 @@ class BatchRun {
       if (this.stopped) return;
       const batch = await this.nextBatch();
       if (!batch.length || this.stopped) return;
+      // The first run's results go out before the next run starts (the first rows come at once),
+      // and before the journal says this batch started.
+      if (this.runsOk > 0 && this.runsOk <= SETTLE_RUNS) await this.settleResults();
+      if (this.stopped) return;
       const startedAt = this.clock();
       if (plan.tiles) {
         if (!(await this.runTiles(session, batch[0], startedAt))) return;
@@ -806,8 +806,6 @@ class BatchRun {
         at: new Date().toISOString(),
       });
       this.progress.current = batch[batch.length - 1].file.rel;
-      // The first run's results go out before the next run starts: the first rows come at once.
-      if (this.runsOk > 0 && this.runsOk <= SETTLE_RUNS) await this.settleResults();
       this.beforeRun();
       const t0 = this.clock();
       const endHold = this.held.holdForNextImmediate();
