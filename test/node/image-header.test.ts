@@ -65,6 +65,31 @@ describe('the JPEG and PNG header read here', () => {
     expect(new Set(cases.map((b) => quickHeader(b)?.orientation))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7, 8]));
   });
 
+  it('reads EXIF that comes after the frame header, as libjpeg does (it reads every marker up to the scan)', async () => {
+    const jpeg = await base().jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    // The segments up to the scan: marker, start, end.
+    const segments: { marker: number; start: number; end: number }[] = [];
+    let i = 2;
+    while (jpeg[i + 1] !== 0xda) {
+      const end = i + 2 + jpeg.readUInt16BE(i + 2);
+      segments.push({ marker: jpeg[i + 1], start: i, end });
+      i = end;
+    }
+    const exif = segments.find((g) => g.marker === 0xe1)!;
+    const frame = segments.find((g) => g.marker === 0xc0)!;
+    expect(exif.end).toBeLessThanOrEqual(frame.start);
+    const moved = Buffer.concat([
+      jpeg.subarray(0, exif.start),
+      jpeg.subarray(exif.end, frame.end),
+      jpeg.subarray(exif.start, exif.end),
+      jpeg.subarray(frame.end),
+    ]);
+    expect(await sharpSays(moved)).toMatchObject({ orientation: 6 });
+    expect(quickHeader(moved)).toEqual(await sharpSays(moved));
+    // Cut before the scan: nothing said.
+    expect(quickHeader(moved.subarray(0, frame.end + 4))).toBeNull();
+  });
+
   it('says what sharp says of PNGs: RGB, RGBA, palette, grey, and text that is not EXIF', async () => {
     const rgb = await base().png().toBuffer();
     const cases = [

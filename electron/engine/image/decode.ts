@@ -62,8 +62,11 @@ async function checkFile(path: string, name: string): Promise<void> {
 
 const emptyFile = (name: string) => new WorkbenchError('INVALID_INPUT', `${name} is empty (0 bytes), not an image`);
 
-/** Files up to this size are read once, whole, and decoded from memory; larger ones sharp reads itself. */
-const READ_WHOLE_BYTES = 64 * 1024 * 1024;
+/**
+ * Files up to this size are read once, whole, and decoded from memory; larger ones sharp reads
+ * itself (a big file that is no image is then not read whole: at most a few such reads at once).
+ */
+const READ_WHOLE_BYTES = 32 * 1024 * 1024;
 
 /** The image's bytes (a regular file's, read once), or its path when it is too large to hold. */
 async function imageBytes(input: ImageInput, name: string): Promise<ImageInput> {

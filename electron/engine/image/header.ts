@@ -30,7 +30,9 @@ const isFrame = (m: number): boolean => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && 
 function jpegHeader(b: Uint8Array): QuickHeader | null {
   let orientation = 1;
   let exifSeen = false;
+  let frame: { width: number; height: number } | null = null;
   let i = 2;
+  // Every marker up to the scan, as libjpeg reads them: the frame header, and EXIF wherever it is.
   while (i + 4 <= b.length) {
     if (b[i] !== 0xff) return null;
     const marker = b[i + 1];
@@ -43,8 +45,9 @@ function jpegHeader(b: Uint8Array): QuickHeader | null {
       i += 2;
       continue;
     }
-    // Scan data or the end before any frame header: not a picture this reader vouches for.
-    if (marker === 0xda || marker === 0xd9) return null;
+    // The scan: what came before it is the header. The end before one: not a picture this reader vouches for.
+    if (marker === 0xda) return frame ? { format: 'jpeg', ...frame, orientation } : null;
+    if (marker === 0xd9) return null;
     const length = u16(b, i + 2);
     if (length < 2) return null;
     const start = i + 4;
@@ -56,12 +59,13 @@ function jpegHeader(b: Uint8Array): QuickHeader | null {
       if (o === null) return null;
       orientation = o;
     } else if (isFrame(marker)) {
-      if (start + 5 > end) return null;
+      // A second frame header before the scan: not one this reader vouches for.
+      if (frame || start + 5 > end) return null;
       const height = u16(b, start + 1);
       const width = u16(b, start + 3);
       // A height of 0 is given later (a DNL marker): sharp's reading then.
       if (width === 0 || height === 0) return null;
-      return { format: 'jpeg', width, height, orientation };
+      frame = { width, height };
     }
     i = end;
   }
