@@ -418,7 +418,7 @@ class BatchRun {
     const making = Promise.all([this.options.sessions.get(plan.job.model, plan.options), loadOrt()]);
     making.catch(() => {});
     this.progress.begin();
-    const files = this.options.prefetch?.files(listOptions) ?? listImages(listOptions);
+    const files = this.options.prefetch?.files(listOptions, plan.recipe) ?? listImages(listOptions);
     const { decoder } = this.options;
     // A tiled job's images are full-size (and its outputs too): one decoder and one writer, so
     // that at most a few of them are held at once.
@@ -551,7 +551,7 @@ class BatchRun {
       const entry = this.journal.entries.get(file.rel);
       const settled = this.settledStatus(entry);
       if (settled) {
-        this.options.prefetch?.take(file.path, plan.recipe);
+        this.options.prefetch?.take(file.path);
         if (this.crashedNow.has(file.rel))
           this.progress.finish({ file: file.rel, status: 'failed', text: CRASHED.message }, false);
         else if (settled === 'ok') this.settledCount.seenOk += 1;
@@ -567,7 +567,7 @@ class BatchRun {
       try {
         const options = { maxPixels: plan.job.maxPixels };
         // A tiled job cuts its tiles from the pixels; any other packs them on the decoder thread.
-        image = await (this.options.prefetch?.take(file.path, plan.recipe) ??
+        image = await (this.options.prefetch?.take(file.path) ??
           this.options.decoder?.decode(file.path, plan.recipe, options, !plan.tiles) ??
           (this.options.decode ?? decodeImage)(file.path, plan.recipe, options));
       } catch (error) {
@@ -996,10 +996,13 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   if (job.speech) return runSpeechJob(job, options, jobId);
   if (job.pipeline) return runPipelineJob(job, options, jobId);
   // A job started paused decodes nothing ahead; nor does one on a decoder without a thread of its own.
-  const prefetch = options.gate?.paused || options.prefetch ? null : Prefetch.start(job, options.decoder);
+  // The folders are placed once, for the plan and the prefetch (which lists what the plan will).
+  const folders = placeFolders(job);
+  folders.catch(() => {});
+  const prefetch = options.gate?.paused || options.prefetch ? null : Prefetch.start(job, options.decoder, folders);
   const run = prefetch ? { ...options, prefetch } : options;
   try {
-    const plan = await planJob(job, options.plan);
+    const plan = await planJob(job, { ...options.plan, folders });
     const folder = await openOutputFolder(plan, jobId);
     const gate = options.gate ?? new PauseGate();
     try {

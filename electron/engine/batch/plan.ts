@@ -65,6 +65,8 @@ export interface JobPlan {
 export interface PlanContext {
   limits?: ContainerLimits;
   cpus?: { usable: number; host: number };
+  /** The job's folders, placed already (runBatchJob places them once, for the plan and the prefetch). */
+  folders?: Promise<PlacedFolders>;
 }
 
 /** JSON with sorted keys: the same value always gives the same text (and the same key). */
@@ -213,7 +215,13 @@ export function isInside(child: string, parent: string): boolean {
 }
 
 /** Where the folders are, and which part of the input the listing must skip. */
-export async function placeFolders(job: BatchJob): Promise<{ inputFolder: string; outputFolder: string; skipDirs: string[] }> {
+export interface PlacedFolders {
+  inputFolder: string;
+  outputFolder: string;
+  skipDirs: string[];
+}
+
+export async function placeFolders(job: BatchJob): Promise<PlacedFolders> {
   const inputFolder = resolve(job.input.folder);
   const outputFolder = resolve(job.output.folder);
   let facts;
@@ -280,7 +288,7 @@ export async function planJob(job: BatchJob, context: PlanContext = {}): Promise
   const { batchSize, fixedBatch, stackable } = tiles
     ? { batchSize: 1, fixedBatch: null, stackable: false }
     : batching(job, input, recipe, runOptions, limits);
-  const folders = await placeFolders(job);
+  const folders = await (context.folders ?? placeFolders(job));
   await checkInputList(job);
   const stateDir = stateDirOf(job, folders.outputFolder);
   const model = await stat(job.model);

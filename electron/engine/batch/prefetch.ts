@@ -4,14 +4,14 @@
 // the first runs then wait for it (measured on 2 cores: the first MobileNetV2-class image was
 // decoded 70 ms after the session was ready). Here the decoder starts on the job's own recipe as
 // soon as the job arrives, and the job takes these images (and the listing, where it got to)
-// when it starts. It only reads: the folders are placed (and refused) exactly as the plan places
-// them, and an image decoded for a job that then fails its plan is dropped unread.
+// when it starts. It only reads: it lists the folders as the plan placed them (nothing, when
+// the plan refuses them), and an image decoded for a job that then fails its plan is dropped unread.
 import type { BatchJob } from '../../../shared/batch';
 import type { PreprocessRecipe } from '../../../shared/recipe';
 import type { DecodeOptions } from '../image/decode';
 import type { TimedImage } from '../image/decode-pool';
 import { type ListedFile, type ListingOptions, listImages, listingOptions } from './listing';
-import { jobRecipe, placeFolders, stableJson } from './plan';
+import { type PlacedFolders, jobRecipe, stableJson } from './plan';
 
 /** How many images are decoded ahead: two batches' worth, about 10 MB of tensor values at 224×224. */
 export const PREFETCH_IMAGES = 16;
@@ -27,10 +27,11 @@ export class Prefetch {
   private readonly abort = new AbortController();
   private readonly listed: ListedFile[] = [];
   private readonly decodes = new Map<string, Promise<TimedImage>>();
-  /** Files the job took itself (or skipped): never decoded here after that. */
+  /** Files the job took itself (or skipped) before the decodes here were all asked for: not asked for then. */
   private readonly claimed = new Set<string>();
+  /** Every decode here is asked for (or never will be): nothing more to claim. */
+  private issued = false;
   private listing: AsyncGenerator<ListedFile> | null = null;
-  private skipDirs: string[] | null = null;
   /** The listing failed here: the job lists afresh and says why. */
   private failed = false;
   private closed = false;
@@ -42,27 +43,38 @@ export class Prefetch {
     private readonly job: BatchJob,
     private readonly decoder: PrefetchDecoder,
     readonly recipe: PreprocessRecipe,
+    folders: Promise<PlacedFolders>,
     count: number,
   ) {
-    this.pulled = this.pull(count).catch(() => {
-      this.failed = true;
-    });
+    this.pulled = this.pull(folders, count)
+      .catch(() => {
+        this.failed = true;
+      })
+      .finally(() => {
+        this.issued = true;
+        this.claimed.clear();
+      });
   }
 
   /**
    * Starts listing and decoding the job's first `count` images; null where nothing can be
    * prepared ahead: no decoder thread, a recipe the plan has to guess, tiles (full-size images).
    */
-  static start(job: BatchJob, decoder: Partial<PrefetchDecoder> | undefined, count = PREFETCH_IMAGES): Prefetch | null {
+  static start(
+    job: BatchJob,
+    decoder: Partial<PrefetchDecoder> | undefined,
+    /** The plan's placing of the job's folders (the same promise the plan awaits). */
+    folders: Promise<PlacedFolders>,
+    count = PREFETCH_IMAGES,
+  ): Prefetch | null {
     const recipe = jobRecipe(job);
     if (!recipe || recipe.tile || !decoder?.decode || !decoder.started || count < 1) return null;
-    return new Prefetch(job, decoder as PrefetchDecoder, recipe, count);
+    return new Prefetch(job, decoder as PrefetchDecoder, recipe, folders, count);
   }
 
-  private async pull(count: number): Promise<void> {
+  private async pull(folders: Promise<PlacedFolders>, count: number): Promise<void> {
     // Refused folders throw here as in the plan, which then says so; nothing is listed.
-    const { skipDirs } = await placeFolders(this.job);
-    this.skipDirs = skipDirs;
+    const { skipDirs } = await folders;
     const listing = listImages({
       ...listingOptions(this.job, skipDirs),
       signal: this.abort.signal,
@@ -88,13 +100,14 @@ export class Prefetch {
   }
 
   /**
-   * The job's listing: the files listed here, then the rest of the same listing. A job placed
-   * otherwise than this prefetch (it cannot be, but the job's own word decides) lists afresh.
+   * The job's listing: the files listed here, then the rest of the same listing (afresh, with the
+   * job's options, where the listing here failed). Images decoded with another recipe than the
+   * plan's (it takes the job's own, so it cannot be; the plan's word decides) are let go.
    */
-  async *files(options: ListingOptions): AsyncGenerator<ListedFile> {
+  async *files(options: ListingOptions, recipe: PreprocessRecipe): AsyncGenerator<ListedFile> {
     await this.pulled;
-    const same = stableJson(options.skipDirs ?? []) === stableJson(this.skipDirs);
-    if (this.failed || this.closed || !this.listing || !same) {
+    if (recipe !== this.recipe && stableJson(recipe) !== stableJson(this.recipe)) this.decodes.clear();
+    if (this.failed || this.closed || !this.listing) {
       this.close();
       yield* listImages(options);
       return;
@@ -111,15 +124,11 @@ export class Prefetch {
     yield* this.listing;
   }
 
-  /**
-   * The image decoded ahead for this file with this recipe (packed), if there is one; the file
-   * is the job's from now on either way.
-   */
-  take(path: string, recipe: PreprocessRecipe): Promise<TimedImage> | undefined {
-    this.claimed.add(path);
+  /** The image decoded ahead for this file (packed), if there is one; the file is the job's from now on either way. */
+  take(path: string): Promise<TimedImage> | undefined {
+    if (!this.issued) this.claimed.add(path);
     const decoding = this.decodes.get(path);
     this.decodes.delete(path);
-    if (!decoding || (recipe !== this.recipe && stableJson(recipe) !== stableJson(this.recipe))) return undefined;
     return decoding;
   }
 

@@ -43,11 +43,9 @@ export class BatchThumbnails {
   #active = 0;
   #lastAsked = -Infinity;
   #timer: ReturnType<typeof setTimeout> | null = null;
-  readonly #gapMs: number;
 
-  constructor(api: Api, options: { gapMs?: number } = {}) {
+  constructor(api: Api) {
     this.#api = api;
-    this.#gapMs = options.gapMs ?? THUMBNAIL_GAP_MS;
   }
 
   /** Where the next path asked in this pass goes in #wanted (null: a new pass starts at the front). */
@@ -76,7 +74,7 @@ export class BatchThumbnails {
 
   #pump(): void {
     while (this.#active < PARALLEL && this.#wanted.length) {
-      const wait = this.#lastAsked + this.#gapMs - Date.now();
+      const wait = this.#lastAsked + THUMBNAIL_GAP_MS - Date.now();
       if (wait > 0) {
         if (this.#timer === null)
           this.#timer = setTimeout(() => {
