@@ -1,6 +1,5 @@
 // The engine's channels, by the contract's own names (electron/common/rpc/engine-channels.ts).
 // onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
-import { availableParallelism } from 'node:os';
 import { WorkbenchError } from '../../shared/result';
 import type { EngineChannel, EngineEvent, EngineInput, EngineOutput } from '../common/rpc/engine-channels';
 import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';
@@ -29,7 +28,7 @@ import { lowerOtherThreads, threadsCpuMs } from './run/thread-priority';
 import { profileModel } from './profile/run';
 import { readTensorForInput } from './run/tensor-read';
 import { exportSpeech, speechChannel } from './audio/speech-channel';
-import { DecodeWorker } from './image/decode-pool';
+import type { DecodeWorker } from './image/decode-pool';
 
 export interface EngineContext {
   signal: AbortSignal;
@@ -60,15 +59,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export function createHandlers(options: {
   debug: boolean;
   graphWorker?: URL | null;
-  decodeWorker?: URL | null;
+  /** Batch jobs' decoder thread (main.ts starts it). */
+  decoder?: DecodeWorker;
   /** A batch job is coming (the CLI's batch command): the decoder thread and the provider probe start now. */
   batchSoon?: boolean;
 }): EngineHandlers {
   const sessions = new SessionCache({ providerStatuses: () => probeProviders() });
   const runner = new ModelRunner(sessions, loadImageInput);
-  // Sharp decodes an image on one thread: as many at once as cores, 2 to 4 (libuv's pool has 4).
-  const decodeThreads = Math.min(4, Math.max(2, availableParallelism()));
-  const decoder = options.decodeWorker ? new DecodeWorker(options.decodeWorker, decodeThreads) : undefined;
+  const { decoder } = options;
   // The providers are probed while the job is planned (the session needs them; cached after).
   const probeSoon = () => void probeProviders().catch(() => {});
   // A batch job's model runs ahead of its decoding, and its threads' CPU time is measured (thread-priority.ts).
@@ -77,10 +75,7 @@ export function createHandlers(options: {
     modelCpuMs: () => threadsCpuMs([process.pid, ...sessions.modelThreads()]),
   };
   const batches = new BatchJobs(sessions, decoder, probeSoon, threads);
-  if (options.batchSoon) {
-    decoder?.warm();
-    probeSoon();
-  }
+  if (options.batchSoon) probeSoon();
   const results = new RunResults(runner);
   const graphs = new GraphCache();
   const debugOnly = () => {

@@ -1,5 +1,5 @@
 // The start of a batch job. Its first images are decoded while it is planned
-// (electron/engine/batch/prefetch.ts): on the decoder's thread, before the session is asked for;
+// (electron/engine/batch/prefetch.ts): listed and decoded by the decoder's thread, before the session is asked for;
 // every file still once, with the same answers; nothing read for a job whose folders are refused;
 // nothing decoded ahead for a job that starts paused, or that resumes with every file done. Runs
 // take the decoded images in listing order (a queue that keeps them so), and the first run's rows
@@ -8,12 +8,15 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { batchJobSchema } from '../../shared/batch';
 import type { PreprocessRecipe } from '../../shared/recipe';
 import { BoundedQueue, PauseGate } from '../../electron/engine/batch/flow';
 import { type BatchRunOptions, runBatchJob } from '../../electron/engine/batch/job';
-import { PREFETCH_IMAGES } from '../../electron/engine/batch/prefetch';
+import { listImages } from '../../electron/engine/batch/listing';
+import { jobRecipe } from '../../electron/engine/batch/plan';
+import { PREFETCH_BYTES, PREFETCH_IMAGES, prefetchCount } from '../../electron/engine/batch/prefetch';
 import { type DecodeOptions, decodeImage } from '../../electron/engine/image/decode';
-import type { TimedImage } from '../../electron/engine/image/decode-pool';
+import type { PrefetchHandler, PrefetchRequest, TimedImage } from '../../electron/engine/image/decode-pool';
 import { allocateData, packPixels } from '../../electron/engine/image/pack';
 import { channelCount } from '../../shared/recipe';
 import { classifierJob, classifierScratch, colorOf, imageFolder, parseCsv } from './batch-fixtures';
@@ -27,12 +30,33 @@ async function fresh(images: number): Promise<{ input: string; output: string; n
   return { input: join(base, 'in'), output: join(base, 'out'), names: await imageFolder(join(base, 'in'), images) };
 }
 
-/** A decoder "thread" that decodes here, packs as the worker does, and counts what it is asked for. */
+/**
+ * A decoder "thread" that decodes here, packs as the worker does, lists a prefetch's files as the
+ * worker does (DecodeWorker.prefetch, tested on the real thread in batch-throughput.test.ts), and
+ * counts what it is asked to decode.
+ */
 function countingDecoder() {
   const asked: string[] = [];
   const decoder = {
     concurrency: 2,
-    started: () => Promise.resolve(true),
+    prefetch(request: Omit<PrefetchRequest, 'prefetch'>, handler: PrefetchHandler) {
+      let stop = false;
+      void (async () => {
+        let n = 0;
+        for await (const file of listImages(request.listing)) {
+          if (stop || n++ >= request.count) break;
+          handler.listed(file);
+          decoder.decode(file.path, request.recipe, request.options, true).then(
+            (image) => !stop && handler.decoded(file.path, { ok: true, image }),
+            (error: Error) => !stop && handler.decoded(file.path, { ok: false, error }),
+          );
+        }
+        handler.end();
+      })();
+      return () => {
+        stop = true;
+      };
+    },
     async decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions, pack = false): Promise<TimedImage> {
       asked.push(path);
       const image = await decodeImage(path, recipe, options);
@@ -59,18 +83,63 @@ function watchedSessions(asked: string[]) {
 }
 
 describe('the first images, decoded while the job is planned', () => {
+  it('decodes as many as fit in its bytes, at most PREFETCH_IMAGES, one at least', () => {
+    const recipe = jobRecipe(batchJobSchema.parse(classifierJob(fx.model, join(fx.dir, 'in'), join(fx.dir, 'out'))))!;
+    const at = (width: number, height: number, dtype: PreprocessRecipe['dtype'] = 'float32') =>
+      prefetchCount({ ...recipe, dtype, resize: { ...recipe.resize, width, height } });
+    expect(at(224, 224)).toBe(Math.min(PREFETCH_IMAGES, Math.floor(PREFETCH_BYTES / (224 * 224 * 3 * 4))));
+    expect(at(320, 320)).toBe(Math.floor(PREFETCH_BYTES / (320 * 320 * 3 * 4)));
+    expect(at(640, 640)).toBe(Math.floor(PREFETCH_BYTES / (640 * 640 * 3 * 4)));
+    expect(at(640, 640, 'uint8')).toBe(Math.floor(PREFETCH_BYTES / (640 * 640 * 3)));
+    expect(at(32, 32)).toBe(PREFETCH_IMAGES);
+    expect(at(8192, 8192)).toBe(1);
+  });
+
   it('asks the decoder for them before the session, and takes each file once with the same answers', async () => {
     const { input, output, names } = await fresh(PREFETCH_IMAGES + 14);
+    const job = classifierJob(fx.model, input, output, { batchSize: 4 });
+    const count = prefetchCount(jobRecipe(batchJobSchema.parse(job))!);
+    expect(count).toBeLessThan(names.length);
     const { decoder, asked } = countingDecoder();
     const { sessions, seen } = watchedSessions(asked);
-    const summary = await runBatchJob(classifierJob(fx.model, input, output, { batchSize: 4 }), { sessions, decoder });
+    const summary = await runBatchJob(job, { sessions, decoder });
     expect(summary).toMatchObject({ state: 'finished', ok: names.length, failed: 0 });
     // Before the session was asked for, the prefetch (and only it: the job's decoders start after) had asked for its images.
-    expect(seen[0]).toBe(PREFETCH_IMAGES);
+    expect(seen[0]).toBe(count);
     expect([...asked].sort()).toEqual(names.map((n) => join(input, n)).sort());
     const rows = parseCsv(await readFile(join(output, 'results.csv'), 'utf8'));
     expect(rows.map((r) => r.file)).toEqual([...names].sort());
     for (const r of rows) expect(r.top_label).toBe(colorOf(r.file));
+  });
+
+  it('puts the decoding threads below this one as it starts decoding ahead, and again once the session is made', async () => {
+    const { input, output } = await fresh(6);
+    const { decoder } = countingDecoder();
+    const events: string[] = [];
+    const sessions: BatchRunOptions['sessions'] = {
+      get: (path, options) => {
+        events.push('session');
+        return fx.sessions.get(path, options);
+      },
+    };
+    const lowerDecoders = () => void events.push('lower');
+    await runBatchJob(classifierJob(fx.model, input, output), { sessions, decoder, lowerDecoders });
+    // Once before the plan's session (the thread decodes while the job is planned), once after it
+    // (threads libvips started meanwhile); a job that decodes nothing ahead lowers them once, after.
+    expect(events).toEqual(['lower', 'session', 'lower']);
+    const paused = new PauseGate();
+    paused.pause();
+    events.length = 0;
+    const job = runBatchJob(classifierJob(fx.model, input, join(output, '..', 'out-paused')), {
+      sessions,
+      decoder,
+      lowerDecoders,
+      gate: paused,
+    });
+    await expect.poll(() => events.length).toBe(2);
+    paused.resume();
+    await job;
+    expect(events).toEqual(['session', 'lower']);
   });
 
   it('reads nothing for a job whose folders are refused: the plan says why', async () => {

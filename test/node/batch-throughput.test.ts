@@ -19,7 +19,7 @@ import { LiveResults } from '../../electron/engine/batch/live-results';
 import { writeJobFiles } from '../../electron/engine/batch/outputs';
 import { ProgressTracker } from '../../electron/engine/batch/progress';
 import { decodeImage } from '../../electron/engine/image/decode';
-import { DecodeWorker } from '../../electron/engine/image/decode-pool';
+import { DecodeWorker, type TimedImage } from '../../electron/engine/image/decode-pool';
 import { allocateData, packPixels } from '../../electron/engine/image/pack';
 import { parseRecipe } from '../../electron/engine/image/preprocess';
 import { type SessionCache } from '../../electron/engine/run/session-cache';
@@ -271,6 +271,94 @@ describe('decoding on a thread of its own', () => {
     } finally {
       await worker.close();
     }
+  });
+
+  it('lists and decodes a job’s first files on the thread: in the listing’s order, packed as asked, then says it is done', async () => {
+    const { input, names } = await fresh('worker-prefetch', 6);
+    // Not listed: another type, a hidden file, a folder the job skips.
+    await writeFile(join(input, 'notes.txt'), 'not an image');
+    await writeFile(join(input, '.hidden.jpg'), 'hidden');
+    await mkdir(join(input, 'skipped'));
+    await writeFile(join(input, 'skipped', 'a.jpg'), 'skipped');
+    const recipe = parseRecipe(RECIPE);
+    const worker = new DecodeWorker(entry, 2);
+    const heard: string[] = [];
+    const images = new Map<string, TimedImage>();
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    try {
+      const listing = {
+        folder: input,
+        recursive: true,
+        include: [],
+        exclude: [],
+        types: ['jpg', 'png'],
+        skipDirs: [join(input, 'skipped')],
+      };
+      const cancel = worker.prefetch(
+        { listing, count: 4, recipe, options: {} },
+        {
+          listed: (file) => heard.push(`listed ${file.path}`),
+          decoded: (path, result) => {
+            heard.push(`decoded ${path}`);
+            if (result.ok) images.set(path, result.image);
+          },
+          end: () => {
+            heard.push('end');
+            end();
+          },
+          stopped: () => heard.push('stopped'),
+        },
+      );
+      expect(cancel).toBeTypeOf('function');
+      await ended;
+      await expect.poll(() => images.size).toBe(4);
+      const first = [...names]
+        .sort()
+        .slice(0, 4)
+        .map((n) => join(input, n));
+      expect(heard.filter((h) => h.startsWith('listed '))).toEqual(first.map((p) => `listed ${p}`));
+      // Each file is told of as listed before its image comes; the listing ends after the count.
+      for (const p of first) expect(heard.indexOf(`listed ${p}`)).toBeLessThan(heard.indexOf(`decoded ${p}`));
+      expect(heard.indexOf('end')).toBeGreaterThan(heard.indexOf(`listed ${first[3]}`));
+      for (const p of first) {
+        const want = await worker.decode(p, recipe, {}, true);
+        expect([...images.get(p)!.packed!]).toEqual([...want.packed!]);
+        expect(images.get(p)!.transform).toEqual(want.transform);
+      }
+      // Cancelled at once: nothing of it is heard here, and the thread drops what it had queued
+      // (at most the 2 it was decoding still finish), for the 6 files it was asked for.
+      const finished = worker.finished();
+      const late: string[] = [];
+      const note = (what: string) => () => late.push(what);
+      const again = worker.prefetch(
+        { listing, count: 6, recipe, options: {} },
+        { listed: note('listed'), decoded: note('decoded'), end: note('end'), stopped: note('stopped') },
+      );
+      again!();
+      await worker.decode(first[0], recipe);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(late).toEqual([]);
+      expect(worker.finished() - finished).toBeLessThanOrEqual(3);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('a prefetch hears that the thread stopped, and none is made where no thread can start', async () => {
+    const { input } = await fresh('worker-prefetch-stop', 2);
+    const recipe = parseRecipe(RECIPE);
+    const listing = { folder: input, recursive: false, include: [], exclude: [], types: ['jpg', 'png'] };
+    const worker = new DecodeWorker(entry, 2);
+    expect(await worker.started()).toBe(true);
+    const stopped: string[] = [];
+    const handler = { listed: () => {}, decoded: () => {}, end: () => {}, stopped: (e: Error) => stopped.push(e.message) };
+    worker.prefetch({ listing, count: 2, recipe, options: {} }, handler);
+    await worker.close();
+    expect(stopped).toEqual([expect.stringContaining('The image decoder stopped')]);
+    const none = new DecodeWorker(pathToFileURL(join(fx.dir, 'missing-worker.js')), 2);
+    expect(await none.started()).toBe(false);
+    expect(none.prefetch({ listing, count: 2, recipe, options: {} }, handler)).toBeNull();
   });
 
   it('decodes in place when no thread can start', async () => {

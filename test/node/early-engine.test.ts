@@ -1,10 +1,11 @@
 // The CLI's early engine (electron/cli/early-engine.ts): forked before the CLI's code loads, for
 // the commands that start an engine at once, and adopted by the command's services; the engine
-// pipe's port keeps what the engine says before anyone listens (its ready notice).
+// pipe's port keeps what the engine says before anyone listens (its ready notice), and the
+// engine's end what the supervisor sends before the engine's server listens.
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { childProcessPort } from '../../electron/common/rpc/process-port';
+import { childProcessPort, parentProcessPort } from '../../electron/common/rpc/process-port';
 import { BATCH_SOON, dropEarlyEngine, engineFork, startEarlyEngine, takeEarlyEngine } from '../../electron/cli/early-engine';
 import { EngineClient, forkLauncher } from '../../electron/node/engine-client';
 import { ROOT, waitFor } from '../helpers';
@@ -38,6 +39,33 @@ describe('the engine pipe before anyone listens', () => {
     child.emit('message', { n: 3 });
     expect(heard).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect(second).toEqual(heard);
+  });
+
+  it('the engine’s own end keeps what the supervisor sent while the engine was loading (utilityProcess’s parentPort)', async () => {
+    const parentPort = new EventEmitter() as EventEmitter & { postMessage: (m: unknown) => void };
+    const sent: unknown[] = [];
+    parentPort.postMessage = (m) => sent.push(m);
+    const host = process as unknown as { parentPort?: unknown };
+    host.parentPort = parentPort;
+    try {
+      const port = parentProcessPort();
+      // The engine's entry makes its port first; requests come before the RPC server listens.
+      parentPort.emit('message', { data: { type: 'ping', n: 1 } });
+      parentPort.emit('message', { data: { type: 'ping', n: 2 } });
+      const heard: unknown[] = [];
+      port.onMessage((m) => heard.push(m));
+      await Promise.resolve();
+      expect(heard).toEqual([
+        { type: 'ping', n: 1 },
+        { type: 'ping', n: 2 },
+      ]);
+      parentPort.emit('message', { data: { type: 'ping', n: 3 } });
+      expect(heard.map((m) => (m as { n: number }).n)).toEqual([1, 2, 3]);
+      port.send({ type: 'pong', n: 1 });
+      expect(sent).toEqual([{ type: 'pong', n: 1 }]);
+    } finally {
+      delete host.parentPort;
+    }
   });
 
   it('tells a close listener added after the pipe closed', async () => {

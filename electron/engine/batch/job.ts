@@ -45,7 +45,7 @@ import { LIVE_KINDS, LiveResults } from './live-results';
 import { FolderMaker, type ItemRenderers, JOB_FILES, JOURNAL_FILE, writeItemOutputs, writeJobFiles } from './outputs';
 import { type JobPlan, type PlanContext, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
-import { Prefetch } from './prefetch';
+import { Prefetch, type PrefetchDecoder } from './prefetch';
 import { runSpeechJob } from './speech-job';
 import { runPipelineJob } from '../pipeline/job';
 import { writeShardState } from './shard-state';
@@ -87,8 +87,8 @@ export interface BatchRunOptions {
     recycle?(values: ArrayBufferView): void;
     concurrency: number;
     warm?(): void;
-    /** True once its thread is up (a prefetch decodes on that thread only). */
-    started?(): Promise<boolean>;
+    /** Lists and decodes a job's first files on its thread while the job is planned (prefetch.ts). */
+    prefetch?: PrefetchDecoder['prefetch'];
     /** Images it has finished so far, counted as they finish (also while a run holds this thread). */
     finished?(): number;
   };
@@ -1001,6 +1001,9 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   folders.catch(() => {});
   const prefetch = options.gate?.paused || options.prefetch ? null : Prefetch.start(job, options.decoder, folders);
   const run = prefetch ? { ...options, prefetch } : options;
+  // The decoder thread (and libuv's pool, where sharp works) a step below this one from now: the
+  // images it decodes ahead take the cores the job's plan and session leave, not this thread's.
+  if (prefetch) options.lowerDecoders?.();
   try {
     const plan = await planJob(job, { ...options.plan, folders });
     const folder = await openOutputFolder(plan, jobId);

@@ -1,146 +1,174 @@
 // The first images of a batch job, listed and decoded while the job is planned. Reading the
 // model's description, probing the providers and creating the session hold the engine's main
-// thread for 100–300 ms before the first run; the decoder thread would wait all that time, and
-// the first runs then wait for it (measured on 2 cores: the first MobileNetV2-class image was
-// decoded 70 ms after the session was ready). Here the decoder starts on the job's own recipe as
-// soon as the job arrives, and the job takes these images (and the listing, where it got to)
-// when it starts. It only reads: it lists the folders as the plan placed them (nothing, when
-// the plan refuses them), and an image decoded for a job that then fails its plan is dropped unread.
+// thread for 100–300 ms before the first run (onnxruntime creates a session synchronously); a
+// listing or a decode asked for from that thread would wait all that time, and the first runs
+// then wait for them. Here the decoder's thread is given the job's listing and recipe as soon as
+// the job's folders are placed: it lists the first files itself and decodes them meanwhile
+// (decode-pool.ts PrefetchRequest), and the job takes these images when its own listing reaches
+// them. It only reads: it lists the folders as the plan placed them (nothing, when the plan
+// refuses them), and an image decoded for a job that then fails its plan is dropped unread.
 import type { BatchJob } from '../../../shared/batch';
-import type { PreprocessRecipe } from '../../../shared/recipe';
+import { channelCount, type PreprocessRecipe } from '../../../shared/recipe';
 import type { DecodeOptions } from '../image/decode';
-import type { TimedImage } from '../image/decode-pool';
+import type { PrefetchHandler, PrefetchRequest, TimedImage } from '../image/decode-pool';
+import { allocateData } from '../image/pack';
 import { type ListedFile, type ListingOptions, listImages, listingOptions } from './listing';
 import { type PlacedFolders, jobRecipe, stableJson } from './plan';
 
-/** How many images are decoded ahead: two batches' worth, about 10 MB of tensor values at 224×224. */
-export const PREFETCH_IMAGES = 16;
+/**
+ * How many images are decoded ahead, at most: as many as the decoders finish while the session
+ * of a light model is made (about 40 MobileNetV2-class photos on 2 cores), within PREFETCH_BYTES.
+ */
+export const PREFETCH_IMAGES = 48;
+/** The tensor values decoded ahead, at most: 32 MB (48 images at 224×224 float, 6 at 640×640). */
+export const PREFETCH_BYTES = 32 * 1024 * 1024;
 
-/** The decoder a prefetch uses: a thread of its own (never the main thread, which plans the job meanwhile). */
+/** The images a prefetch decodes for this recipe: PREFETCH_IMAGES within PREFETCH_BYTES, one at least. */
+export function prefetchCount(recipe: PreprocessRecipe): number {
+  const bytes =
+    recipe.resize.width * recipe.resize.height * channelCount(recipe) * allocateData(recipe.dtype, 0).BYTES_PER_ELEMENT;
+  return Math.max(1, Math.min(PREFETCH_IMAGES, Math.floor(PREFETCH_BYTES / Math.max(1, bytes))));
+}
+
+/** The decoder a prefetch uses: a thread of its own, which lists and decodes (DecodeWorker.prefetch). */
 export interface PrefetchDecoder {
-  decode(path: string, recipe: PreprocessRecipe, options: DecodeOptions, pack?: boolean): Promise<TimedImage>;
-  /** True once the thread is up; false when it cannot start. */
-  started(): Promise<boolean>;
+  prefetch(request: Omit<PrefetchRequest, 'prefetch'>, handler: PrefetchHandler): (() => void) | null;
+}
+
+interface Ahead {
+  promise: Promise<TimedImage>;
+  resolve(image: TimedImage): void;
+  reject(error: Error): void;
+  settled: boolean;
+  taken: boolean;
 }
 
 export class Prefetch {
-  private readonly abort = new AbortController();
-  private readonly listed: ListedFile[] = [];
-  private readonly decodes = new Map<string, Promise<TimedImage>>();
-  /** Files the job took itself (or skipped) before the decodes here were all asked for: not asked for then. */
-  private readonly claimed = new Set<string>();
-  /** Every decode here is asked for (or never will be): nothing more to claim. */
-  private issued = false;
-  private listing: AsyncGenerator<ListedFile> | null = null;
-  /** The listing failed here: the job lists afresh and says why. */
-  private failed = false;
+  /** The files the thread listed, each with its image to come (or come already). */
+  private readonly ahead = new Map<string, Ahead>();
+  /** The files the thread listed, in its order: the job's listing starts with them. */
+  private readonly order: ListedFile[] = [];
+  /** Resolves once the thread lists no more (or never will). */
+  private readonly ended: Promise<void>;
+  private setEnded: () => void = () => {};
+  private cancelThread: (() => void) | null = null;
   private closed = false;
-  private readonly warnings: string[] = [];
-  private warn: ((message: string) => void) | null = null;
-  private readonly pulled: Promise<void>;
 
   private constructor(
-    private readonly job: BatchJob,
-    private readonly decoder: PrefetchDecoder,
+    job: BatchJob,
+    decoder: PrefetchDecoder,
     readonly recipe: PreprocessRecipe,
     folders: Promise<PlacedFolders>,
     count: number,
   ) {
-    this.pulled = this.pull(folders, count)
-      .catch(() => {
-        this.failed = true;
-      })
-      .finally(() => {
-        this.issued = true;
-        this.claimed.clear();
-      });
+    this.ended = new Promise((resolve) => (this.setEnded = resolve));
+    const options: DecodeOptions = { maxPixels: job.maxPixels };
+    // Refused folders: nothing is listed (the plan says why).
+    folders.then(
+      ({ skipDirs }) => {
+        if (this.closed) return;
+        this.cancelThread = decoder.prefetch(
+          { listing: listingOptions(job, skipDirs), count, recipe, options },
+          {
+            listed: (file) => this.listed(file),
+            end: () => this.setEnded(),
+            decoded: (path, result) => this.decoded(path, result),
+            stopped: (error) => this.stopped(error),
+          },
+        );
+        if (!this.cancelThread) this.setEnded();
+      },
+      () => this.setEnded(),
+    );
   }
 
   /**
-   * Starts listing and decoding the job's first `count` images; null where nothing can be
-   * prepared ahead: no decoder thread, a recipe the plan has to guess, tiles (full-size images).
+   * Starts listing and decoding the job's first images on the decoder's thread; null where nothing
+   * can be prepared ahead: no such thread, a recipe the plan has to guess, tiles (full-size images).
    */
   static start(
     job: BatchJob,
     decoder: Partial<PrefetchDecoder> | undefined,
     /** The plan's placing of the job's folders (the same promise the plan awaits). */
     folders: Promise<PlacedFolders>,
-    count = PREFETCH_IMAGES,
+    count?: number,
   ): Prefetch | null {
     const recipe = jobRecipe(job);
-    if (!recipe || recipe.tile || !decoder?.decode || !decoder.started || count < 1) return null;
-    return new Prefetch(job, decoder as PrefetchDecoder, recipe, folders, count);
+    if (!recipe || recipe.tile || !decoder?.prefetch) return null;
+    const n = count ?? prefetchCount(recipe);
+    return n < 1 ? null : new Prefetch(job, decoder as PrefetchDecoder, recipe, folders, n);
   }
 
-  private async pull(folders: Promise<PlacedFolders>, count: number): Promise<void> {
-    // Refused folders throw here as in the plan, which then says so; nothing is listed.
-    const { skipDirs } = await folders;
-    const listing = listImages({
-      ...listingOptions(this.job, skipDirs),
-      signal: this.abort.signal,
-      onWarning: (message) => (this.warn ? this.warn(message) : this.warnings.push(message)),
+  private listed(file: ListedFile) {
+    if (this.closed) return;
+    let resolve: (image: TimedImage) => void = () => {};
+    let reject: (error: Error) => void = () => {};
+    const promise = new Promise<TimedImage>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
-    this.listing = listing;
-    while (this.listed.length < count && !this.closed) {
-      const next = await listing.next();
-      if (next.done) break;
-      this.listed.push(next.value);
-    }
-    // Decoded on the decoder's thread only: until it is up, the main thread has the plan to make.
-    if (this.closed || !(await this.decoder.started())) return;
-    const options = { maxPixels: this.job.maxPixels };
-    for (const file of this.listed) {
-      if (this.closed) return;
-      if (this.claimed.has(file.path)) continue;
-      const decoding = this.decoder.decode(file.path, this.recipe, options, true);
-      // A failure is the job's to report, when it takes the file.
-      decoding.catch(() => {});
-      this.decodes.set(file.path, decoding);
+    // A failure is the job's to report, when it takes the file.
+    promise.catch(() => {});
+    this.ahead.set(file.path, { promise, resolve, reject, settled: false, taken: false });
+    this.order.push(file);
+  }
+
+  private decoded(path: string, result: { ok: true; image: TimedImage } | { ok: false; error: Error }) {
+    const a = this.ahead.get(path);
+    if (!a || a.settled) return;
+    a.settled = true;
+    if (result.ok) a.resolve(result.image);
+    else a.reject(result.error);
+    // Taken already: the job holds its promise, nothing here needs it.
+    if (a.taken) this.ahead.delete(path);
+  }
+
+  private stopped(error: Error) {
+    this.setEnded();
+    for (const [path, a] of this.ahead) {
+      if (!a.settled) a.reject(error);
+      a.settled = true;
+      if (a.taken) this.ahead.delete(path);
     }
   }
 
   /**
-   * The job's listing: the files listed here, then the rest of the same listing (afresh, with the
-   * job's options, where the listing here failed). Images decoded with another recipe than the
-   * plan's (it takes the job's own, so it cannot be; the plan's word decides) are let go.
+   * The job's listing: the files the thread listed (once it lists no more), then the rest of the
+   * job's own listing, which lists from the start and passes over those. With another recipe than
+   * the one the images were decoded with (the prefetch takes the job's own, so it cannot be; the
+   * plan's word decides), they are let go and the job lists and decodes everything itself.
    */
   async *files(options: ListingOptions, recipe: PreprocessRecipe): AsyncGenerator<ListedFile> {
-    await this.pulled;
-    if (recipe !== this.recipe && stableJson(recipe) !== stableJson(this.recipe)) this.decodes.clear();
-    if (this.failed || this.closed || !this.listing) {
-      this.close();
-      yield* listImages(options);
-      return;
-    }
-    this.warn = options.onWarning ?? (() => {});
-    for (const message of this.warnings.splice(0)) this.warn(message);
-    const stop = () => this.abort.abort();
-    if (options.signal?.aborted) stop();
-    options.signal?.addEventListener('abort', stop, { once: true });
-    for (const file of this.listed) {
+    if (recipe !== this.recipe && stableJson(recipe) !== stableJson(this.recipe)) this.cancel();
+    await this.ended;
+    const first = this.closed ? [] : this.order.splice(0);
+    const passed = new Set(first.map((f) => f.path));
+    for (const file of first) {
       if (options.signal?.aborted) return;
       yield file;
     }
-    yield* this.listing;
+    for await (const file of listImages(options)) if (!passed.delete(file.path)) yield file;
   }
 
   /** The image decoded ahead for this file (packed), if there is one; the file is the job's from now on either way. */
   take(path: string): Promise<TimedImage> | undefined {
-    if (!this.issued) this.claimed.add(path);
-    const decoding = this.decodes.get(path);
-    this.decodes.delete(path);
-    return decoding;
+    const a = this.ahead.get(path);
+    if (!a) return undefined;
+    a.taken = true;
+    if (a.settled) this.ahead.delete(path);
+    return a.promise;
   }
 
-  /** Nothing more is decoded, and what was is let go (a failed plan, or the job's end). */
-  close(): void {
-    this.closed = true;
-    this.decodes.clear();
-  }
-
-  /** Stops the listing too: the job will not take it (its plan failed). */
+  /**
+   * Nothing more is listed or decoded, and what was is let go (a failed plan, the job's end). An
+   * image the job took and still waits for fails: the thread no longer sends it.
+   */
   cancel(): void {
-    this.close();
-    this.abort.abort();
+    this.closed = true;
+    this.cancelThread?.();
+    this.cancelThread = null;
+    this.stopped(new Error('The image was not decoded: its job ended'));
+    this.ahead.clear();
+    this.order.length = 0;
   }
 }

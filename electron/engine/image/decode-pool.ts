@@ -8,7 +8,8 @@
 import { Worker } from 'node:worker_threads';
 import type { PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError, type WorkbenchErrorInfo } from '../../../shared/result';
-import { type DecodedImage, type DecodeOptions, decodeImage } from './decode';
+import type { ListedFile, ListingOptions } from '../batch/listing';
+import type { DecodedImage, DecodeOptions } from './decode';
 import type { ImageTensorData } from './pack';
 
 export interface DecodeRequest {
@@ -19,6 +20,39 @@ export interface DecodeRequest {
   options: DecodeOptions;
   /** Also pack the pixels into the recipe's tensor values (the image's part of the model's input), on the worker. */
   pack: boolean;
+}
+
+/**
+ * A job's first files, listed and decoded (packed) on the thread itself: the engine's main thread
+ * is busy making the job's plan and session then (onnxruntime creates a session synchronously),
+ * and a listing there would wait for it. The thread lists as the job will (the same options),
+ * and queues each file's decode as it lists it, ahead of any request sent after.
+ */
+export interface PrefetchRequest {
+  prefetch: number;
+  listing: PrefetchListing;
+  /** Files to list and decode, at most. */
+  count: number;
+  recipe: PreprocessRecipe;
+  options: DecodeOptions;
+}
+
+/** The listing's options that cross to the thread (its warnings are the job's own listing's to give). */
+export type PrefetchListing = Omit<ListingOptions, 'signal' | 'onWarning'>;
+
+/** Stops a prefetch: what it has not decoded yet is dropped, and it lists no further. */
+export interface CancelPrefetch {
+  cancelPrefetch: number;
+}
+
+/** What a prefetch tells as it goes: a file listed (its decode is queued), then each one decoded. */
+export interface PrefetchHandler {
+  listed(file: ListedFile): void;
+  /** No more files will be listed. */
+  end(): void;
+  decoded(path: string, result: { ok: true; image: TimedImage } | { ok: false; error: Error }): void;
+  /** The thread stopped: what it had not sent will not come. */
+  stopped(error: Error): void;
 }
 
 /** A packed image's buffer, given back once its values are in the batch: the worker packs the next into it. */
@@ -33,7 +67,15 @@ export type DecodeReply =
   | { id: number; ok: true; image: WorkerImage; ms: number }
   | { id: number; ok: false; error: WorkbenchErrorInfo }
   /** The thread is up (sent once, first). */
-  | { ready: true };
+  | { ready: true }
+  /** A prefetch listed this file and queued its decode. */
+  | { prefetch: number; listed: ListedFile }
+  /** A prefetch lists no more files (it has its count, the folder ended, or the listing failed). */
+  | { prefetch: number; end: true }
+  /** A prefetch's image. */
+  | ({ prefetch: number; path: string } & (
+      { ok: true; image: WorkerImage; ms: number } | { ok: false; error: WorkbenchErrorInfo }
+    ));
 
 /** Settings the worker gets when it starts. */
 export interface DecodeWorkerData {
@@ -54,6 +96,7 @@ interface Pending {
 export class DecodeWorker {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
+  private readonly prefetches = new Map<number, PrefetchHandler>();
   private nextId = 1;
   /** No thread could start here (a packaged app that forbids it): decode on this one. */
   private inPlace = false;
@@ -92,9 +135,29 @@ export class DecodeWorker {
     return Atomics.load(this.count, 0);
   }
 
-  /** Counts an image decoded here (before the thread is up, or without one). */
-  private inPlaceDecode(path: string, recipe: PreprocessRecipe, options: DecodeOptions): Promise<TimedImage> {
+  /** Counts an image decoded here (before the thread is up, or without one); decode.ts is loaded only then. */
+  private async inPlaceDecode(path: string, recipe: PreprocessRecipe, options: DecodeOptions): Promise<TimedImage> {
+    const { decodeImage } = await import('./decode');
     return decodeImage(path, recipe, options).finally(() => Atomics.add(this.count, 0, 1));
+  }
+
+  /**
+   * Lists and decodes a job's first files on the thread (PrefetchRequest), starting it if needed;
+   * the handler hears of each. Returns the prefetch's cancel, or null where no thread can start
+   * (nothing is decoded ahead then). A thread that stops fails the images it had not sent.
+   */
+  prefetch(request: Omit<PrefetchRequest, 'prefetch'>, handler: PrefetchHandler): (() => void) | null {
+    if (this.inPlace) return null;
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    this.prefetches.set(id, handler);
+    worker.postMessage({ ...request, prefetch: id } satisfies PrefetchRequest);
+    // The thread keeps the recipe of the last message that carried one.
+    this.sentRecipe = request.recipe;
+    return () => {
+      if (!this.prefetches.delete(id)) return;
+      this.worker?.postMessage({ cancelPrefetch: id } satisfies CancelPrefetch);
+    };
   }
 
   /** The recipe the worker was last sent (requests are taken in order: the next may leave it out). */
@@ -136,6 +199,15 @@ export class DecodeWorker {
         this.tellReady(true);
         return;
       }
+      if ('prefetch' in reply) {
+        const h = this.prefetches.get(reply.prefetch);
+        if (!h) return;
+        if ('listed' in reply) h.listed(reply.listed);
+        else if ('end' in reply) h.end();
+        else if (reply.ok) h.decoded(reply.path, { ok: true, image: { ...reply.image, ms: reply.ms } });
+        else h.decoded(reply.path, { ok: false, error: new WorkbenchError(reply.error.code, reply.error.message) });
+        return;
+      }
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
@@ -149,6 +221,11 @@ export class DecodeWorker {
       this.sentRecipe = null;
       const pending = [...this.pending.values()];
       this.pending.clear();
+      const prefetches = [...this.prefetches.values()];
+      this.prefetches.clear();
+      const error = new WorkbenchError('INTERNAL', `The image decoder stopped (${why}); the image was not decoded`);
+      // A prefetch tells of no file before the thread is up: it has nothing to fail then.
+      for (const h of prefetches) h.stopped(error);
       if (!ready) {
         // It never came up: every image is decoded here instead, from now on.
         this.inPlace = true;
@@ -157,7 +234,6 @@ export class DecodeWorker {
           this.inPlaceDecode(p.request.path, p.request.recipe, p.request.options).then(p.resolve, p.reject);
         return;
       }
-      const error = new WorkbenchError('INTERNAL', `The image decoder stopped (${why}); the image was not decoded`);
       for (const p of pending) p.reject(error);
     };
     worker.on('error', (e) => gone(e.message));

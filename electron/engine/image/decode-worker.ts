@@ -8,7 +8,15 @@ import { toErrorInfo } from '../../../shared/result';
 import { channelCount, type PreprocessRecipe } from '../../../shared/recipe';
 import { decodeImage } from './decode';
 import { withoutCache } from './sharp';
-import type { DecodeReply, DecodeRequest, DecodeWorkerData, RecycleRequest, WorkerImage } from './decode-pool';
+import type {
+  CancelPrefetch,
+  DecodeReply,
+  DecodeRequest,
+  DecodeWorkerData,
+  PrefetchRequest,
+  RecycleRequest,
+  WorkerImage,
+} from './decode-pool';
 import { allocateData, dataView, packPixels } from './pack';
 
 // Each image on one libvips thread: the pool decodes `concurrency` at once, which is where the
@@ -20,12 +28,14 @@ withoutCache(sharp);
 const port = parentPort;
 if (!port) throw new Error('decode-worker runs as a worker thread of the engine');
 const { concurrency, finished } = workerData as DecodeWorkerData;
-const queue: (DecodeRequest & { recipe: PreprocessRecipe })[] = [];
+/** A decode to do: asked for by the engine (its id), or by a prefetch of this thread's own listing. */
+type Queued = Omit<DecodeRequest, 'id'> & { recipe: PreprocessRecipe; tag: { id: number } | { prefetch: number; path: string } };
+const queue: Queued[] = [];
 let running = 0;
 /** The recipe of the last request that carried one (a request without one has the same). */
 let recipe: PreprocessRecipe | null = null;
 
-async function decodeOne(r: DecodeRequest & { recipe: PreprocessRecipe }): Promise<void> {
+async function decodeOne(r: Queued): Promise<void> {
   const t0 = performance.now();
   let reply: DecodeReply;
   let transfer: ArrayBuffer[] = [];
@@ -48,9 +58,9 @@ async function decodeOne(r: DecodeRequest & { recipe: PreprocessRecipe }): Promi
       image.pixels = own ? pixels : new Uint8Array(pixels);
       transfer = [image.pixels.buffer as ArrayBuffer];
     }
-    reply = { id: r.id, ok: true, image, ms: performance.now() - t0 };
+    reply = { ...r.tag, ok: true, image, ms: performance.now() - t0 };
   } catch (error) {
-    reply = { id: r.id, ok: false, error: toErrorInfo(error) };
+    reply = { ...r.tag, ok: false, error: toErrorInfo(error) };
   }
   // Counted before the reply: the engine reads the count while a run holds its thread.
   if (finished) Atomics.add(finished, 0, 1);
@@ -82,20 +92,55 @@ function takeBuffer(bytes: number): ArrayBuffer | undefined {
   return k < 0 ? undefined : spare.splice(k, 1)[0];
 }
 
-port.on('message', (r: DecodeRequest | RecycleRequest) => {
+/** Prefetches stopped by the engine: their queued decodes are dropped, their listings stop. */
+const cancelled = new Set<number>();
+
+/** Lists a job's first files as the job will, queueing each one's decode as it is listed. */
+async function prefetch(r: PrefetchRequest): Promise<void> {
+  const { prefetch: id, recipe: own, options } = r;
+  let n = 0;
+  try {
+    const { listImages } = await listing;
+    for await (const file of listImages(r.listing)) {
+      if (cancelled.has(id) || n >= r.count) break;
+      n += 1;
+      port!.postMessage({ prefetch: id, listed: file } satisfies DecodeReply);
+      queue.push({ path: file.path, recipe: own, options, pack: true, tag: { prefetch: id, path: file.path } });
+      pump();
+    }
+  } catch {
+    // The job's own listing meets the same problem, and says what it is.
+  }
+  port!.postMessage({ prefetch: id, end: true } satisfies DecodeReply);
+}
+
+port.on('message', (r: DecodeRequest | RecycleRequest | PrefetchRequest | CancelPrefetch) => {
   if ('recycle' in r) {
     spare.push(r.recycle);
     if (spare.length > MAX_SPARE) spare.shift();
     return;
   }
+  if ('cancelPrefetch' in r) {
+    cancelled.add(r.cancelPrefetch);
+    const kept = queue.filter((q) => !('prefetch' in q.tag && q.tag.prefetch === r.cancelPrefetch));
+    queue.splice(0, queue.length, ...kept);
+    return;
+  }
   // A new recipe is a new job (or tensor size): the spares of the last are not kept idle.
   if (r.recipe) spare.length = 0;
   recipe = r.recipe ?? recipe;
+  if ('prefetch' in r) {
+    void prefetch(r);
+    return;
+  }
   if (!recipe) {
     port.postMessage({ id: r.id, ok: false, error: { code: 'INTERNAL', message: 'The decoder got no recipe' } });
     return;
   }
-  queue.push({ ...r, recipe });
+  queue.push({ path: r.path, recipe, options: r.options, pack: r.pack, tag: { id: r.id } });
   pump();
 });
 port.postMessage({ ready: true } satisfies DecodeReply);
+// The listing's code (and its glob matcher) is loaded once the thread is up, for the first prefetch.
+const listing = import('../batch/listing');
+listing.catch(() => {});
