@@ -16,11 +16,12 @@ import { type ListedFile, type ListingOptions, listImages, listingOptions } from
 import { type PlacedFolders, jobRecipe, stableJson } from './plan';
 
 /**
- * How many images are decoded ahead, at most: as many as the decoders finish while the session
- * of a light model is made (about 40 MobileNetV2-class photos on 2 cores), within PREFETCH_BYTES.
+ * How many images are decoded ahead, at most: two batches' worth, within PREFETCH_BYTES. More do
+ * not help where the cores are busy anyway (measured by bench:batch's CLI on 2 cores, MobileNetV2-
+ * class over 200 photos: 48 ahead took 35 ms longer than 16, each a fresh buffer to fill).
  */
-export const PREFETCH_IMAGES = 48;
-/** The tensor values decoded ahead, at most: 32 MB (48 images at 224×224 float, 6 at 640×640). */
+export const PREFETCH_IMAGES = 16;
+/** The tensor values decoded ahead, at most: 32 MB (6 images at 640×640 in float). */
 export const PREFETCH_BYTES = 32 * 1024 * 1024;
 
 /** The images a prefetch decodes for this recipe: PREFETCH_IMAGES within PREFETCH_BYTES, one at least. */
