@@ -1,8 +1,8 @@
 // Engine process entry. The same file runs under Electron's utilityProcess (messages on
 // process.parentPort) and under child_process.fork (messages on process IPC), so the CLI,
 // browser mode and tests use exactly the engine the desktop app uses. It only makes its port
-// (which keeps what comes meanwhile) and starts the batch decoder's thread, then loads the rest
-// (serve.ts): a batch job's decoder thread loads sharp beside the engine's own modules, and lists
+// (which keeps what comes meanwhile) and, when a batch job is coming, starts the decoder's thread,
+// then loads the rest (serve.ts): the thread loads sharp beside the engine's own modules, and lists
 // and decodes the job's first images while the engine plans it (batch/prefetch.ts).
 import { availableParallelism } from 'node:os';
 import { parentProcessPort } from '../common/rpc/process-port';

@@ -1001,9 +1001,6 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   folders.catch(() => {});
   const prefetch = options.gate?.paused || options.prefetch ? null : Prefetch.start(job, options.decoder, folders);
   const run = prefetch ? { ...options, prefetch } : options;
-  // The decoder thread (and libuv's pool, where sharp works) a step below this one from now: the
-  // images it decodes ahead take the cores the job's plan and session leave, not this thread's.
-  if (prefetch) options.lowerDecoders?.();
   try {
     const plan = await planJob(job, { ...options.plan, folders });
     const folder = await openOutputFolder(plan, jobId);

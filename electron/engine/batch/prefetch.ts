@@ -4,15 +4,17 @@
 // listing or a decode asked for from that thread would wait all that time, and the first runs
 // then wait for them. Here the decoder's thread is given the job's listing and recipe as soon as
 // the job's folders are placed: it lists the first files itself and decodes them meanwhile
-// (decode-pool.ts PrefetchRequest), and the job takes these images when its own listing reaches
-// them. It only reads: it lists the folders as the plan placed them (nothing, when the plan
-// refuses them), and an image decoded for a job that then fails its plan is dropped unread.
+// (decode-pool.ts PrefetchRequest); the job's listing starts with the files it listed (its own
+// listing passes over them), and takes their images. It only reads: it lists the folders as the
+// plan placed them (nothing, when the plan refuses them), with the job's own listing rules, and an
+// image decoded for a job that then fails its plan is dropped unread.
 import type { BatchJob } from '../../../shared/batch';
 import { channelCount, type PreprocessRecipe } from '../../../shared/recipe';
 import type { DecodeOptions } from '../image/decode';
 import type { PrefetchHandler, PrefetchRequest, TimedImage } from '../image/decode-pool';
 import { allocateData } from '../image/pack';
 import { type ListedFile, type ListingOptions, listImages, listingOptions } from './listing';
+import { unlessAborted } from './flow';
 import { type PlacedFolders, jobRecipe, stableJson } from './plan';
 
 /**
@@ -21,7 +23,10 @@ import { type PlacedFolders, jobRecipe, stableJson } from './plan';
  * class over 200 photos: 48 ahead took 35 ms longer than 16, each a fresh buffer to fill).
  */
 export const PREFETCH_IMAGES = 16;
-/** The tensor values decoded ahead, at most: 32 MB (6 images at 640×640 in float). */
+/**
+ * The tensor values decoded ahead: about 32 MB (6 images at 640×640 in float), counted at the
+ * recipe's width × height (a resize that keeps the aspect, as shorter-side, can make more).
+ */
 export const PREFETCH_BYTES = 32 * 1024 * 1024;
 
 /** The images a prefetch decodes for this recipe: PREFETCH_IMAGES within PREFETCH_BYTES, one at least. */
@@ -68,15 +73,20 @@ export class Prefetch {
     folders.then(
       ({ skipDirs }) => {
         if (this.closed) return;
-        this.cancelThread = decoder.prefetch(
-          { listing: listingOptions(job, skipDirs), count, recipe, options },
-          {
-            listed: (file) => this.listed(file),
-            end: () => this.setEnded(),
-            decoded: (path, result) => this.decoded(path, result),
-            stopped: (error) => this.stopped(error),
-          },
-        );
+        try {
+          this.cancelThread = decoder.prefetch(
+            { listing: listingOptions(job, skipDirs), count, recipe, options },
+            {
+              listed: (file) => this.listed(file),
+              end: () => this.setEnded(),
+              decoded: (path, result) => this.decoded(path, result),
+              stopped: (error) => this.stopped(error),
+            },
+          );
+        } catch {
+          // No thread after all (it could not be started): the job lists and decodes everything itself.
+          this.cancelThread = null;
+        }
         if (!this.cancelThread) this.setEnded();
       },
       () => this.setEnded(),
@@ -141,7 +151,9 @@ export class Prefetch {
    */
   async *files(options: ListingOptions, recipe: PreprocessRecipe): AsyncGenerator<ListedFile> {
     if (recipe !== this.recipe && stableJson(recipe) !== stableJson(this.recipe)) this.cancel();
-    await this.ended;
+    // A job cancelled meanwhile does not wait for the thread's listing (a slow folder, a hung mount).
+    await unlessAborted(this.ended, options.signal);
+    if (options.signal?.aborted) return;
     const first = this.closed ? [] : this.order.splice(0);
     const passed = new Set(first.map((f) => f.path));
     for (const file of first) {

@@ -92,24 +92,31 @@ function takeBuffer(bytes: number): ArrayBuffer | undefined {
   return k < 0 ? undefined : spare.splice(k, 1)[0];
 }
 
-/** Prefetches stopped by the engine: their queued decodes are dropped, their listings stop. */
-const cancelled = new Set<number>();
+/** The listings of prefetches under way: stopped when the engine cancels them. */
+const listings = new Map<number, AbortController>();
 
 /** Lists a job's first files as the job will, queueing each one's decode as it is listed. */
 async function prefetch(r: PrefetchRequest): Promise<void> {
   const { prefetch: id, recipe: own, options } = r;
+  const stop = new AbortController();
+  listings.set(id, stop);
   let n = 0;
   try {
     const { listImages } = await listing;
-    for await (const file of listImages(r.listing)) {
-      if (cancelled.has(id) || n >= r.count) break;
-      n += 1;
-      port!.postMessage({ prefetch: id, listed: file } satisfies DecodeReply);
-      queue.push({ path: file.path, recipe: own, options, pack: true, tag: { prefetch: id, path: file.path } });
-      pump();
+    if (r.count > 0 && !stop.signal.aborted) {
+      for await (const file of listImages({ ...r.listing, signal: stop.signal })) {
+        if (stop.signal.aborted) break;
+        port!.postMessage({ prefetch: id, listed: file } satisfies DecodeReply);
+        queue.push({ path: file.path, recipe: own, options, pack: true, tag: { prefetch: id, path: file.path } });
+        pump();
+        // Done at the count: the rest of the folder (a large tree with few matches) is the job's to walk.
+        if (++n >= r.count) break;
+      }
     }
   } catch {
     // The job's own listing meets the same problem, and says what it is.
+  } finally {
+    listings.delete(id);
   }
   port!.postMessage({ prefetch: id, end: true } satisfies DecodeReply);
 }
@@ -121,7 +128,7 @@ port.on('message', (r: DecodeRequest | RecycleRequest | PrefetchRequest | Cancel
     return;
   }
   if ('cancelPrefetch' in r) {
-    cancelled.add(r.cancelPrefetch);
+    listings.get(r.cancelPrefetch)?.abort();
     const kept = queue.filter((q) => !('prefetch' in q.tag && q.tag.prefetch === r.cancelPrefetch));
     queue.splice(0, queue.length, ...kept);
     return;
