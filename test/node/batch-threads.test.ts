@@ -57,6 +57,8 @@ describe('a batch job measures its first runs', () => {
     /** The decoder thread's count of finished images, read before and after the first run (none: no count). */
     finished?: () => number,
     batchSize: number | 'auto' = 4,
+    /** Each run waits this long first (a model slower than its decoding: the decoded images pile up). */
+    slowRunMs = 0,
   ) {
     const input = join(fx.dir, name, 'in');
     await mkdir(input, { recursive: true });
@@ -68,9 +70,20 @@ describe('a batch job measures its first runs', () => {
     const cpu = () => (performance.now() - t0) * 1.8;
     const summary = await runBatchJob(classifierJob(fx.model, input, join(fx.dir, name, 'out'), { batchSize, options }), {
       sessions: {
-        get: (path, o) => {
+        get: async (path, o) => {
           asked.push(o);
-          return fx.sessions.get(path, o);
+          const cached = await fx.sessions.get(path, o);
+          if (!slowRunMs) return cached;
+          const session = new Proxy(cached.session, {
+            get(target, key) {
+              if (key !== 'run') return Reflect.get(target, key, target);
+              return async (feeds: Parameters<typeof target.run>[0]) => {
+                await new Promise((resolve) => setTimeout(resolve, slowRunMs));
+                return target.run(feeds);
+              };
+            },
+          });
+          return { ...cached, session };
         },
       },
       progressIntervalMs: 0,
@@ -100,6 +113,17 @@ describe('a batch job measures its first runs', () => {
     expect(lowered).toBe(1);
   });
 
+  it('decides nothing while decoded images wait for the model: it is the slower stage, whatever the CPU split says', async () => {
+    // The CPU clock says "light" (the model takes a fifth), but each run waits long enough for the
+    // decoders to fill the queue: no run ends without a run's worth of images waiting.
+    let reads = 0;
+    const finished = () => 8 * reads++;
+    const { summary, asked } = await job('backlog', 0.2, {}, finished, 4, 60);
+    expect(summary).toMatchObject({ state: 'finished', ok: SAMPLE_IMAGES + 16, failed: 0 });
+    expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined]);
+    expect(summary.modelThreads).toBeUndefined();
+  });
+
   it('keeps every thread for a model that takes most of the CPU', async () => {
     const { summary, asked } = await job('heavy', 0.95);
     expect(summary.state).toBe('finished');
@@ -119,7 +143,10 @@ describe('a batch job measures its first runs', () => {
   });
 
   it('leaves it to the runs after the first when the decoder finished too few during it', async () => {
-    const { summary, asked } = await job('first-run-short', 0.2, {}, () => FIRST_RUN_DECODES - 1);
+    // Before the first run 0, after it too few; then a run's worth between each of the runs after.
+    let reads = 0;
+    const finished = () => (reads++ === 0 ? 0 : FIRST_RUN_DECODES - 1 + 8 * (reads - 2));
+    const { summary, asked } = await job('first-run-short', 0.2, {}, finished);
     expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined, 1]);
     expect(summary.modelThreads!.after).toBeGreaterThanOrEqual(SAMPLE_IMAGES);
   });

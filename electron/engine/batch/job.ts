@@ -687,7 +687,9 @@ class BatchRun {
    * the cores more (threads.ts); else null. The first run decides already when the decoder thread
    * finished enough images during it (they decode on while a run holds this thread): its model
    * CPU is a warming-up run's, more than the model's own, so it only ever errs towards keeping the
-   * threads, and the runs after it (the first left out) decide then.
+   * threads, and the runs after it (the first left out) decide then. Nothing is decided after a run
+   * that leaves a run's worth of images decoded and waiting (those decoded while the job was
+   * planned, or a model slower than its decoding): the sample starts again after it.
    */
   private async fewerThreads(runMs: number, images: number): Promise<CachedSession | null> {
     const { plan } = this;
@@ -700,17 +702,29 @@ class BatchRun {
       this.sample = 'done';
       return null;
     }
+    // Images decoded so far: the decoder thread's count where there is one (it counts them as they
+    // finish, also while a run holds this thread, whose replies wait), else the job's.
+    const decoded = this.options.decoder?.finished?.() ?? this.decodedCount;
+    const start = () => {
+      this.sample = { cpuMs, modelCpuMs, decoded, runMs: 0, images: 0, runs: 0 };
+    };
+    // A run's worth of decoded images or more waiting: the decoders are ahead of the model (the
+    // slower stage, for now: fewer threads would only slow it), and the runs so far say nothing of
+    // their share of the CPU (they waited for room, not for cores). The sample starts afresh.
+    if (this.decoded.size >= this.batchSize) {
+      start();
+      return null;
+    }
     if (!this.sample) {
-      this.sample = { cpuMs, modelCpuMs, decoded: this.decodedCount, runMs: 0, images: 0, runs: 0 };
+      start();
       const b = this.beforeFirst;
-      const finished = this.options.decoder?.finished?.();
-      if (!b || finished === undefined || finished - b.decoded < FIRST_RUN_DECODES) return null;
+      if (!b || decoded - b.decoded < FIRST_RUN_DECODES) return null;
       const measured = {
         runMs,
         images,
         cpuMs: cpuMs - b.cpuMs,
         modelCpuMs: modelCpuMs !== null && b.modelCpuMs !== null ? modelCpuMs - b.modelCpuMs : null,
-        decoded: finished - b.decoded,
+        decoded: decoded - b.decoded,
       };
       const fewer = await this.switchThreads({ ...measured, threads, cores: plan.cores });
       if (fewer) this.sample = 'done';
@@ -727,7 +741,7 @@ class BatchRun {
       images: s.images,
       cpuMs: cpuMs - s.cpuMs,
       modelCpuMs: modelCpuMs !== null && s.modelCpuMs !== null ? modelCpuMs - s.modelCpuMs : null,
-      decoded: this.decodedCount - s.decoded,
+      decoded: decoded - s.decoded,
     };
     return this.switchThreads({ ...measured, threads, cores: plan.cores });
   }
