@@ -43,7 +43,7 @@ import { countImages, listImages, listingOptions, type ListedFile } from './list
 import { openOutputFolder } from './output-folder';
 import { LIVE_KINDS, LiveResults } from './live-results';
 import { FolderMaker, type ItemRenderers, JOB_FILES, JOURNAL_FILE, writeItemOutputs, writeJobFiles } from './outputs';
-import { type JobPlan, type PlanContext, placeFolders, planJob } from './plan';
+import { type JobPlan, type PlanContext, imageTensorBytes, placeFolders, planJob } from './plan';
 import { ProgressTracker } from './progress';
 import { Prefetch, type PrefetchDecoder } from './prefetch';
 import { runSpeechJob } from './speech-job';
@@ -295,10 +295,7 @@ class BatchRun {
     // after; two batches at least, and past that no more than about 64 MB of pixels. Full-size
     // images for tiles are big: two of them at most.
     // An image waits as its tensor values (packed by the decoder thread) or as RGBA at most.
-    const pixelBytes =
-      plan.recipe.resize.width *
-      plan.recipe.resize.height *
-      Math.max(4, channelCount(plan.recipe) * allocateData(plan.recipe.dtype, 0).BYTES_PER_ELEMENT);
+    const pixelBytes = Math.max(plan.recipe.resize.width * plan.recipe.resize.height * 4, imageTensorBytes(plan.recipe));
     // Decoders finish out of order (a small image overtakes a big one); runs take the images in the
     // listing's order as far as they are decoded: the results files' rows (in listing order) come sooner.
     this.decoded = new BoundedQueue(

@@ -123,6 +123,11 @@ function imageInput(info: ModelInfo, job: BatchJob): { input: ValueInfo; recipe:
  */
 const ACTIVATION_FACTOR = 32;
 
+/** Bytes of one image's tensor values for this recipe, at its width × height. */
+export function imageTensorBytes(recipe: PreprocessRecipe): number {
+  return recipe.resize.width * recipe.resize.height * channelCount(recipe) * bytesPerElement(recipe.dtype);
+}
+
 /** The largest auto batch that keeps a quarter of a memory limit for the runs' tensors. */
 export function batchForMemory(memoryBytes: number, perImageBytes: number): number {
   return Math.max(1, Math.min(MAX_BATCH_SIZE, Math.floor(memoryBytes / 4 / (perImageBytes * ACTIVATION_FACTOR))));
@@ -149,8 +154,11 @@ function batching(
   const pixels = recipe.resize.width * recipe.resize.height;
   const batchSize = pixels > 512 * 512 ? 4 : 8;
   if (limits.memoryBytes === null) return { batchSize, fixedBatch: null, stackable };
-  const perImage = pixels * channelCount(recipe) * bytesPerElement(recipe.dtype);
-  return { batchSize: Math.min(batchSize, batchForMemory(limits.memoryBytes, perImage)), fixedBatch: null, stackable };
+  return {
+    batchSize: Math.min(batchSize, batchForMemory(limits.memoryBytes, imageTensorBytes(recipe))),
+    fixedBatch: null,
+    stackable,
+  };
 }
 
 /** The recipe with the job's tiles, when the job sets them ('off': none). */

@@ -9,13 +9,12 @@
 // plan placed them (nothing, when the plan refuses them), with the job's own listing rules, and an
 // image decoded for a job that then fails its plan is dropped unread.
 import type { BatchJob } from '../../../shared/batch';
-import { channelCount, type PreprocessRecipe } from '../../../shared/recipe';
+import type { PreprocessRecipe } from '../../../shared/recipe';
 import type { DecodeOptions } from '../image/decode';
 import type { PrefetchHandler, PrefetchRequest, TimedImage } from '../image/decode-pool';
-import { allocateData } from '../image/pack';
 import { type ListedFile, type ListingOptions, listImages, listingOptions } from './listing';
 import { unlessAborted } from './flow';
-import { type PlacedFolders, jobRecipe, stableJson } from './plan';
+import { type PlacedFolders, imageTensorBytes, jobRecipe, stableJson } from './plan';
 
 /**
  * How many images are decoded ahead, at most: two batches' worth, within PREFETCH_BYTES. More do
@@ -31,9 +30,7 @@ export const PREFETCH_BYTES = 32 * 1024 * 1024;
 
 /** The images a prefetch decodes for this recipe: PREFETCH_IMAGES within PREFETCH_BYTES, one at least. */
 export function prefetchCount(recipe: PreprocessRecipe): number {
-  const bytes =
-    recipe.resize.width * recipe.resize.height * channelCount(recipe) * allocateData(recipe.dtype, 0).BYTES_PER_ELEMENT;
-  return Math.max(1, Math.min(PREFETCH_IMAGES, Math.floor(PREFETCH_BYTES / Math.max(1, bytes))));
+  return Math.max(1, Math.min(PREFETCH_IMAGES, Math.floor(PREFETCH_BYTES / Math.max(1, imageTensorBytes(recipe)))));
 }
 
 /** The decoder a prefetch uses: a thread of its own, which lists and decodes (DecodeWorker.prefetch). */
