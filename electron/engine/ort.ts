@@ -1,4 +1,5 @@
 // onnxruntime-node, loaded on first use so that starting the engine stays cheap.
+import { createRequire } from 'node:module';
 import type * as OrtModule from 'onnxruntime-node';
 
 type Ort = typeof OrtModule;
@@ -16,9 +17,15 @@ export function ortLogLevel(env: NodeJS.ProcessEnv = process.env): 'warning' | '
   return env.OWB_VERBOSE === '1' ? 'warning' : 'fatal';
 }
 
+/**
+ * Required, not imported: Node's ESM loader would first scan the CommonJS package's files for
+ * their export names (cjs-module-lexer), which doubles its load (20 ms → 10 ms on 2 cores).
+ */
+const requireCjs = createRequire(import.meta.url);
+
 export function loadOrt(): Promise<Ort> {
-  ort ??= import('onnxruntime-node').then((m) => {
-    const o = ((m as { default?: Ort }).default ?? m) as Ort;
+  ort ??= Promise.resolve().then(() => {
+    const o = requireCjs('onnxruntime-node') as Ort;
     o.env.logLevel = ortLogLevel();
     return o;
   });

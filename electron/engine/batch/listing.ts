@@ -3,14 +3,20 @@
 // system files are skipped, and so is the job's own output folder when it sits in the input.
 // With an input list, the files are the list's lines instead. A shard keeps only its share.
 import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { opendir, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
-import picomatch from 'picomatch';
+import type Picomatch from 'picomatch';
 import type { BatchJob } from '../../../shared/batch';
 import { fsError } from '../../common/fs';
 import { WorkbenchError } from '../../../shared/result';
 import { type ShardSpec, inShard } from '../../../shared/shard';
+
+// Required when a job has patterns, not imported at start: the ESM loader's scan of a CommonJS
+// package costs as much as loading it, on the decoder thread's start too.
+const requireCjs = createRequire(import.meta.url);
+const picomatch = (...args: Parameters<typeof Picomatch>) => (requireCjs('picomatch') as typeof Picomatch)(...args);
 
 export interface ListedFile {
   /** Relative to the input folder, '/' separators. */

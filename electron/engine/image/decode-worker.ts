@@ -3,11 +3,10 @@
 // buffer moved to the engine's main thread. Says it is ready first (a thread that never says so
 // did not start, and the engine decodes in place).
 import { parentPort, workerData } from 'node:worker_threads';
-import sharp from 'sharp';
 import { toErrorInfo } from '../../../shared/result';
 import { channelCount, type PreprocessRecipe } from '../../../shared/recipe';
 import { decodeImage } from './decode';
-import { withoutCache } from './sharp';
+import { requireSharp } from './sharp';
 import type {
   CancelPrefetch,
   DecodeReply,
@@ -22,8 +21,7 @@ import { allocateData, dataView, packPixels } from './pack';
 // Each image on one libvips thread: the pool decodes `concurrency` at once, which is where the
 // cores go (sharp's default elsewhere than glibc Linux is a thread per core for every image, and
 // the decoders would fight each other and the model's threads). libvips' setting is the process's.
-sharp.concurrency(1);
-withoutCache(sharp);
+requireSharp().concurrency(1);
 
 const port = parentPort;
 if (!port) throw new Error('decode-worker runs as a worker thread of the engine');
