@@ -1,6 +1,7 @@
 // Batch jobs: a folder of images through a model, with a journal in the output folder so that a
 // job survives bad files, crashes and restarts. Pure and shared: the engine runs jobs, the Node
 // side keeps the list of past jobs, the renderer and the CLI show progress and results.
+import { groupDigits } from './format';
 import { z } from 'zod';
 import { type SpeechSegment, speechSettingsSchema } from './audio/speech';
 import type { ModelInfo } from './model-info';
@@ -575,7 +576,7 @@ export interface BatchJobRecord {
 
 /** "1,234 files: 1,200 ok, 34 failed (1,000 skipped: done before)". */
 export function describeCounts(c: { total: number | null; ok: number; failed: number; skipped: number }): string {
-  const n = (x: number) => x.toLocaleString('en-US');
+  const n = groupDigits;
   const total = c.total === null ? '' : `${n(c.total)} files: `;
   const skipped = c.skipped ? ` (${n(c.skipped)} skipped: done before)` : '';
   return `${total}${n(c.ok)} ok, ${n(c.failed)} failed${skipped}`;

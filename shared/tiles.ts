@@ -2,6 +2,7 @@
 // a grid of full-size tiles that overlap by at least `overlap`, the last flush with the image's
 // edge, and feathered weights that fade each tile out over its overlap with a neighbour, so the
 // blended result has no seams. Pure.
+import { groupDigits } from './format';
 import { z } from 'zod';
 import type { Dim } from './model-info';
 
@@ -99,7 +100,7 @@ export function autoTileSide(freeBytes: number): number {
 
 export const autoOverlap = (side: number): number => Math.min(64, Math.max(4, Math.round(side / 8)));
 
-const mib = (n: number): string => `${Math.round(n / 2 ** 20).toLocaleString('en-US')} MiB`;
+const mib = (n: number): string => `${groupDigits(Math.round(n / 2 ** 20))} MiB`;
 
 /**
  * The tiles a run uses. A fixed input sets the tile size (a different size asked for is an

@@ -1,5 +1,6 @@
 // Attribute values in words: data-type codes as type names (`Cast to=1` → float), and the page of
 // an operator on onnx.ai.
+import { groupDigits } from '../format';
 
 /** ONNX's TensorProto.DataType names, by number. */
 export const ONNX_TYPE_NAMES: Record<number, string> = {
@@ -62,7 +63,7 @@ export function decodeAttribute(op: string, name: string, value: string): Decode
   if (tensor) {
     const dims = tensor[2] ? tensor[2].split(',').map(Number) : [];
     const count = dims.reduce((a, b) => a * b, 1);
-    const what = dims.length === 0 ? 'scalar' : `[${dims.join('×')}], ${count.toLocaleString('en-US')} values`;
+    const what = dims.length === 0 ? 'scalar' : `[${dims.join('×')}], ${groupDigits(count)} values`;
     return { name, value: `tensor ${tensor[1]} ${what}`, raw: value };
   }
   return { name, value };

@@ -1,6 +1,7 @@
 // Layout of the visible graph, one group at a time: each expanded group's children (boxes, or
 // expanded groups of a known size) are placed by dagre, and the results compose into a scene.
 // The same code runs in the renderer's Web Worker and in the engine (export, CLI).
+import { groupDigits } from '../format';
 import dagre from '@dagrejs/dagre';
 import { formatShape } from './format';
 import type { GraphHierarchy } from './hierarchy';
@@ -122,7 +123,7 @@ export function boxText(h: GraphHierarchy, id: number): { kind: BoxKind; label: 
     .opSummary(id, 2)
     .map((o) => `${o.op}×${o.count}`)
     .join(' ');
-  return { kind: 'group', label: g.label, sub: `${g.nodeCount.toLocaleString('en-US')} nodes${ops ? ` · ${ops}` : ''}` };
+  return { kind: 'group', label: g.label, sub: `${groupDigits(g.nodeCount)} nodes${ops ? ` · ${ops}` : ''}` };
 }
 
 /** A short second line for common ops (kernel of a Conv, axis of a Concat). */

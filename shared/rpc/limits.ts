@@ -1,6 +1,7 @@
 // Limits every request is held to before any handler sees it: nesting depth and node count of its
 // payload (a 2,000-level object must be a validation error, not a stack overflow or a silently
 // dropped message), and how many calls may be in flight per connection and in total.
+import { groupDigits } from '../format';
 
 export const MAX_PAYLOAD_DEPTH = 64;
 export const MAX_PAYLOAD_NODES = 1_000_000;
@@ -12,7 +13,7 @@ export function payloadProblem(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH, max
   let nodes = 0;
   while (stack.length) {
     const [v, depth] = stack.pop()!;
-    if (++nodes > maxNodes) return `it holds more than ${maxNodes.toLocaleString('en-US')} values`;
+    if (++nodes > maxNodes) return `it holds more than ${groupDigits(maxNodes)} values`;
     if (!v || typeof v !== 'object' || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) continue;
     if (depth >= maxDepth) return `it is nested deeper than ${maxDepth} levels`;
     for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);

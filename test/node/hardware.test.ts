@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GpuInfo } from '../../shared/providers';
 import {
@@ -11,6 +14,7 @@ import {
   onnxruntimeBinDir,
 } from '../../electron/common/hardware';
 import { fakeProbe, type FakeMachine } from '../../electron/common/hardware/fake-probe';
+import { findOnPath } from '../../electron/common/hardware/probe';
 import { parseLdconfig, findInIndex } from '../../electron/common/hardware/libraries';
 import {
   parseCimVideoControllers,
@@ -443,6 +447,26 @@ describe('the real system probe', () => {
     ['a program that works', process.execPath, ['-e', 'console.log("hi")'], 5000, { status: 'ok', stdout: 'hi\n' }],
   ])('classifies %s', async (_, cmd, args, timeoutMs, expected) => {
     expect(await createSystemProbe().exec(cmd as string, args as string[], timeoutMs as number)).toEqual(expected);
+  });
+
+  it('finds a program on PATH only where it is an executable file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'owb-path-'));
+    try {
+      await writeFile(join(dir, 'owb-tool'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+      await writeFile(join(dir, 'owb-data'), 'not a program', { mode: 0o644 });
+      await mkdir(join(dir, 'owb-folder'));
+      const env = { PATH: ['', '/no/such/dir', dir].join(delimiter) };
+      expect(await findOnPath('owb-tool', env, 'linux')).toBe(join(dir, 'owb-tool'));
+      expect(await findOnPath('owb-data', env, 'linux')).toBeNull();
+      expect(await findOnPath('owb-folder', env, 'linux')).toBeNull();
+      expect(await findOnPath('owb-missing', env, 'linux')).toBeNull();
+      expect(await findOnPath('owb-tool', {}, 'linux')).toBeNull();
+      // A path is taken as it is; Windows' own lookup (PATHEXT) is left to it.
+      expect(await findOnPath('./owb-tool', env, 'linux')).toBe('./owb-tool');
+      expect(await findOnPath('owb-missing', env, 'win32')).toBe('owb-missing');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers null for unreadable files and folders', async () => {

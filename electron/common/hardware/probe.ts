@@ -1,7 +1,9 @@
 // Everything hardware detection asks the operating system, behind one interface so tests can pass a fake machine.
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
+import { delimiter, join } from 'node:path';
 import { exists } from '../fs';
 
 /** How a command ended; never thrown, so every caller has to decide what each case means. */
@@ -27,10 +29,35 @@ export interface SystemProbe {
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
 
-function execOnce(cmd: string, args: readonly string[], timeoutMs: number): Promise<ExecResult> {
+/**
+ * Where a command is on PATH (an executable file), else null; a name with a slash is itself.
+ * POSIX only (Windows also looks for PATHEXT's extensions): elsewhere the name is returned.
+ */
+export async function findOnPath(cmd: string, env: NodeJS.ProcessEnv = process.env, platform = process.platform): Promise<string | null> {
+  if (platform === 'win32' || cmd.includes('/')) return cmd;
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const path = join(dir, cmd);
+    try {
+      if ((await stat(path)).isFile()) {
+        await access(path, constants.X_OK);
+        return path;
+      }
+    } catch {
+      // Not here.
+    }
+  }
+  return null;
+}
+
+async function execOnce(cmd: string, args: readonly string[], timeoutMs: number): Promise<ExecResult> {
+  // A program that is not there is told without starting a process: a fork of the engine (hundreds
+  // of megabytes mapped) costs its thread ~15 ms, and nvidia-smi is missing from most machines.
+  const path = await findOnPath(cmd);
+  if (path === null) return { status: 'not-found' };
   return new Promise((resolve) => {
     execFile(
-      cmd,
+      path,
       [...args],
       { timeout: timeoutMs, maxBuffer: MAX_OUTPUT, windowsHide: true, encoding: 'utf8' },
       (error, stdout, stderr) => {

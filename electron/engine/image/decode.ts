@@ -1,5 +1,6 @@
 // Reading an image with sharp: header checks before any decoding, then orient, alpha, resize,
 // crop and pad exactly as planResize says, ending in 8-bit sRGB pixels (3 or 4 channels, HWC).
+import { groupDigits } from '../../../shared/format';
 import { basename } from 'node:path';
 import { assertRegularFile, openRegularFile } from '../../common/regular-file';
 import type { Metadata } from 'sharp';
@@ -45,7 +46,7 @@ const KERNELS = { nearest: 'nearest', bilinear: 'linear', bicubic: 'cubic', lanc
 
 const label = (input: ImageInput, name?: string): string => (typeof input === 'string' ? basename(input) : (name ?? 'the image'));
 
-const fmtPixels = (n: number): string => n.toLocaleString('en-US');
+const fmtPixels = groupDigits;
 
 const fileError = (e: unknown, path: string) => fsError(e, path, { what: 'image' });
 
