@@ -124,6 +124,16 @@ describe('a batch job measures its first runs', () => {
     expect(summary.modelThreads).toBeUndefined();
   });
 
+  it('keeps sampling while the decoders finished too few images for their share of the CPU to be told', async () => {
+    // Half the CPU is the model's, but one image finishes per reading: what the other half did is
+    // mostly images still in flight, and charged to the few finished it would call the model light.
+    let reads = 0;
+    const { summary, asked } = await job('few-decoded', 0.5, {}, () => reads++);
+    expect(summary).toMatchObject({ state: 'finished', ok: SAMPLE_IMAGES + 16, failed: 0 });
+    expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined]);
+    expect(summary.modelThreads).toBeUndefined();
+  });
+
   it('keeps every thread for a model that takes most of the CPU', async () => {
     const { summary, asked } = await job('heavy', 0.95);
     expect(summary.state).toBe('finished');

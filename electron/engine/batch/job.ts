@@ -50,7 +50,7 @@ import { runSpeechJob } from './speech-job';
 import { runPipelineJob } from '../pipeline/job';
 import { writeShardState } from './shard-state';
 import { type Clock, HeldTime, realClock } from './timing';
-import { FIRST_RUN_DECODES, SAMPLE_IMAGES, SAMPLE_RUNS, type ThreadSample, chooseModelThreads, sampleCosts } from './threads';
+import { FIRST_RUN_DECODES, SAMPLE_DECODES, SAMPLE_IMAGES, SAMPLE_RUNS, type ThreadSample, chooseModelThreads, sampleCosts } from './threads';
 
 export interface BatchRunOptions {
   sessions: Pick<SessionCache, 'get'>;
@@ -731,7 +731,7 @@ class BatchRun {
     s.runMs += runMs;
     s.images += images;
     s.runs += 1;
-    if (s.images < SAMPLE_IMAGES || s.runs < SAMPLE_RUNS) return null;
+    if (s.images < SAMPLE_IMAGES || s.runs < SAMPLE_RUNS || decoded - s.decoded < SAMPLE_DECODES) return null;
     this.sample = 'done';
     const measured = {
       runMs: s.runMs,

@@ -26,6 +26,13 @@ export interface ThreadSample {
  * 24 images cost a 200-photo MobileNetV2 job 30 ms more than one (bench:batch, 2 cores).
  */
 export const SAMPLE_IMAGES = 8;
+/**
+ * Images the decoders must finish during a sample (after the first run) for it to decide: the CPU
+ * of the images still in flight (up to the decoders' concurrency) is counted in their share too,
+ * and charged to too few images it gave a ResNet-50-class model 1 thread of 2 where the decoders
+ * got little CPU (40% slower). Fewer: the sample goes on over the next runs.
+ */
+export const SAMPLE_DECODES = 8;
 /** Images the decoder thread must finish during the first run for that run to decide. */
 export const FIRST_RUN_DECODES = 4;
 /** Runs a sample needs (after the first). */
