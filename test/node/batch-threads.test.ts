@@ -12,7 +12,7 @@ import { runBatchJob } from '../../electron/engine/batch/job';
 import { FIRST_RUN_DECODES, SAMPLE_IMAGES, chooseModelThreads, sampleCosts } from '../../electron/engine/batch/threads';
 import { decodeImage } from '../../electron/engine/image/decode';
 import { readJournal } from '../../electron/engine/batch/journal';
-import { lowerOtherThreads, threadIds, threadsCpuMs, threadsStartedBy } from '../../electron/engine/run/thread-priority';
+import { DECODE_NICE_STEP, lowerOtherThreads, threadIds, threadsCpuMs, threadsStartedBy } from '../../electron/engine/run/thread-priority';
 import { classifierJob, classifierScratch, imageFolder } from './batch-fixtures';
 
 describe('how many threads the model keeps', () => {
@@ -218,7 +218,7 @@ describe.runIf(process.platform === 'linux')('thread priorities on Linux', () =>
       expect(lowered).toBeGreaterThanOrEqual(other.threads.length);
       expect(niceOf(process.pid)).toBe(own);
       for (const t of keep.threads) expect(niceOf(t)).toBe(own);
-      for (const t of other.threads) expect(niceOf(t)).toBe(Math.min(19, own + 10));
+      for (const t of other.threads) expect(niceOf(t)).toBe(Math.min(19, own + DECODE_NICE_STEP));
       // Already lower: nothing more to do.
       expect(lowerOtherThreads(keep.threads)).toBe(0);
       expect(threadIds()).toContain(process.pid);

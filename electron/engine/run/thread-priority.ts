@@ -1,10 +1,12 @@
 // Which of the engine's threads come first, on Linux. A batch job's model runs on this thread
 // and on onnxruntime's own pool; its images are decoded by everything else (the decoder thread,
 // libuv's pool where sharp works, libvips' workers). On a machine with few cores they compete,
-// and a run whose threads wait for a core takes twice as long. So the decoding threads are put a
-// step lower (nice +10): they take the cores the model leaves, and the model is never slowed by
-// them (measured by bench:batch on 2 cores: MobileNet-class 62 → 77 img/s, ResNet-50-class
-// 11.3 → 12.8). Linux lets a process lower a thread's priority but not raise it back: the
+// and a run whose threads wait for a core takes twice as long. So the decoding threads are put
+// lowest (nice +19): they take the cores the model leaves, and the model is hardly slowed by them
+// (measured by bench:batch on 2 cores: MobileNet-class 62 → 77 img/s, ResNet-50-class 11.3 → 12.8
+// at +10; +19 against +10, a ResNet-50-class job over 200 small images 5.56 → 5.39 s, its runs
+// at every core slowed less by decodes that still got a tenth of a core at +10, and MobileNet-class
+// the same). Linux lets a process lower a thread's priority but not raise it back: the
 // decoding threads stay lower for the engine's life, which only matters when something else
 // wants the CPU too. Elsewhere (macOS, Windows: a thread id is not a process id there) nothing
 // changes.
@@ -12,8 +14,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 const TASKS = '/proc/self/task';
-/** How much lower the decoding threads run. */
-export const DECODE_NICE_STEP = 10;
+/** How much lower the decoding threads run (to the lowest, 19, from a process at 0). */
+export const DECODE_NICE_STEP = 19;
 const LOWEST = 19;
 
 const linux = process.platform === 'linux';
