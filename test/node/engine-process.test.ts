@@ -20,6 +20,26 @@ describe('engine process', () => {
     expect(result.value.versions.onnxruntime).toMatch(/^\d+\.\d+/);
   });
 
+  it('lets an idle engine go at shutdown: nothing of it keeps this process alive, and it leaves by itself', async () => {
+    client = sourceEngine().client;
+    expect((await client.call('engine.ping', {})).ok).toBe(true);
+    const pid = client.pid!;
+    const processes = () => process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length;
+    const before = processes();
+    client.kill();
+    // This process could end now: it does not wait for the engine's exit (its teardown).
+    expect(processes()).toBe(before - 1);
+    const running = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => !running());
+  });
+
   it('inspects a real model in the engine process', async () => {
     client = sourceEngine().client;
     const result = await client.call('model.inspect', { path: MODELS.vadV5 });
