@@ -71,7 +71,7 @@ export function createHandlers(options: {
   const probeSoon = () => void probeProviders().catch(() => {});
   // A batch job's model runs ahead of its decoding, and its threads' CPU time is measured (thread-priority.ts).
   const threads = {
-    lowerDecoders: () => void lowerOtherThreads(sessions.modelThreads()),
+    lowerDecoders: (step: number) => void lowerOtherThreads(sessions.modelThreads(), step),
     modelCpuMs: () => threadsCpuMs([process.pid, ...sessions.modelThreads()]),
   };
   const batches = new BatchJobs(sessions, decoder, probeSoon, threads);

@@ -12,7 +12,7 @@ import { runBatchJob } from '../../electron/engine/batch/job';
 import { FIRST_RUN_DECODES, SAMPLE_IMAGES, chooseModelThreads, sampleCosts } from '../../electron/engine/batch/threads';
 import { decodeImage } from '../../electron/engine/image/decode';
 import { readJournal } from '../../electron/engine/batch/journal';
-import { DECODE_NICE_STEP, lowerOtherThreads, threadIds, threadsCpuMs, threadsStartedBy } from '../../electron/engine/run/thread-priority';
+import { DECODE_NICE_STEP, SAMPLING_NICE_STEP, lowerOtherThreads, threadIds, threadsCpuMs, threadsStartedBy } from '../../electron/engine/run/thread-priority';
 import { classifierJob, classifierScratch, imageFolder } from './batch-fixtures';
 
 describe('how many threads the model keeps', () => {
@@ -64,7 +64,7 @@ describe('a batch job measures its first runs', () => {
     await mkdir(input, { recursive: true });
     await imageFolder(input, SAMPLE_IMAGES + 16);
     const asked: SessionOptions[] = [];
-    let lowered = 0;
+    const lowered: number[] = [];
     // 1.8 cores busy while the job runs; the model's threads take their share of it.
     const t0 = performance.now();
     const cpu = () => (performance.now() - t0) * 1.8;
@@ -89,7 +89,7 @@ describe('a batch job measures its first runs', () => {
       progressIntervalMs: 0,
       cpuMs: cpu,
       modelCpuMs: () => cpu() * modelShare,
-      lowerDecoders: () => void (lowered += 1),
+      lowerDecoders: (step) => void lowered.push(step),
       plan: { limits: { cpus: null, memoryBytes: null }, cpus: { usable: 2, host: 2 } },
       ...(finished ? { decoder: { concurrency: 2, decode: decodeImage, finished } } : {}),
     });
@@ -109,8 +109,9 @@ describe('a batch job measures its first runs', () => {
     expect(summary.modelThreads).toMatchObject({ from: pool, to: 1 });
     expect(summary.modelThreads!.after).toBeGreaterThanOrEqual(SAMPLE_IMAGES);
     expect(summary.modelThreads!.inferenceMs).toBeLessThan(summary.modelThreads!.otherMs);
-    // The decoding threads went below the model's once, when the session was ready.
-    expect(lowered).toBe(1);
+    // The decoding threads went a step below the model's when the session was ready (they still
+    // finish images during a run for the sample to count), and to the lowest once it decided.
+    expect(lowered).toEqual([SAMPLING_NICE_STEP, DECODE_NICE_STEP]);
   });
 
   it('decides nothing while decoded images wait for the model: it is the slower stage, whatever the CPU split says', async () => {
@@ -135,10 +136,12 @@ describe('a batch job measures its first runs', () => {
   });
 
   it('keeps every thread for a model that takes most of the CPU', async () => {
-    const { summary, asked } = await job('heavy', 0.95);
+    const { summary, asked, lowered } = await job('heavy', 0.95);
     expect(summary.state).toBe('finished');
     expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined]);
     expect(summary.modelThreads).toBeUndefined();
+    // Kept after the sample: settled all the same.
+    expect(lowered).toEqual([SAMPLING_NICE_STEP, DECODE_NICE_STEP]);
   });
 
   it('decides after the first run when the decoder thread finished enough images during it', async () => {
@@ -188,9 +191,11 @@ describe('a batch job measures its first runs', () => {
   });
 
   it('keeps the threads the user chose', async () => {
-    const { summary, asked } = await job('chosen', 0.2, { intraOpThreads: 2 });
+    const { summary, asked, lowered } = await job('chosen', 0.2, { intraOpThreads: 2 });
     expect(asked.map((o) => o.intraOpThreads)).toEqual([2]);
     expect(summary.modelThreads).toBeUndefined();
+    // Nothing to sample: the decoders go to the lowest at once.
+    expect(lowered).toEqual([DECODE_NICE_STEP]);
   });
 });
 

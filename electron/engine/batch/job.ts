@@ -51,6 +51,7 @@ import { runPipelineJob } from '../pipeline/job';
 import { writeShardState } from './shard-state';
 import { type Clock, HeldTime, realClock } from './timing';
 import { FIRST_RUN_DECODES, SAMPLE_DECODES, SAMPLE_IMAGES, SAMPLE_RUNS, type ThreadSample, chooseModelThreads, sampleCosts } from './threads';
+import { DECODE_NICE_STEP, SAMPLING_NICE_STEP } from '../run/thread-priority';
 
 export interface BatchRunOptions {
   sessions: Pick<SessionCache, 'get'>;
@@ -95,10 +96,11 @@ export interface BatchRunOptions {
   /** The job's first images, listed and decoded while it was planned (prefetch.ts). */
   prefetch?: Prefetch;
   /**
-   * Called once the job's session is ready: puts the threads that decode below the model's
-   * (the engine's run/thread-priority.ts), so that decoding takes the cores the model leaves.
+   * Puts the threads that decode `step` below the model's (the engine's run/thread-priority.ts),
+   * so that decoding takes the cores the model leaves: once the job's session is ready, and again
+   * once its threads are settled.
    */
-  lowerDecoders?: () => void;
+  lowerDecoders?: (step: number) => void;
   /** CPU ms so far of the threads that run the model (this one and onnxruntime's), where the system tells. */
   modelCpuMs?: () => number | null;
   /** The machine the job is planned for (tests give one; default: this one's cores and container limits). */
@@ -446,7 +448,10 @@ class BatchRun {
     // Never more than the cores: threads another part of the process started meanwhile may be counted in.
     this.poolThreads = session.threads?.length ? Math.min(plan.cores, session.threads.length + 1) : 0;
     this.setReady(true);
-    this.options.lowerDecoders?.();
+    // While the job samples its threads the decoders go one step down only: at the lowest they
+    // finish next to nothing during a run at every core, and the sample, which counts what they
+    // finish, would wait out more such runs (a light model's slowest); lowest once it is settled.
+    this.options.lowerDecoders?.(this.samplesThreads() ? SAMPLING_NICE_STEP : DECODE_NICE_STEP);
     const posting = Promise.all(Array.from({ length: plan.tiles ? 1 : POST_WORKERS }, () => this.postLoop()));
     try {
       await this.inferLoop(ort, session.session);
@@ -688,15 +693,25 @@ class BatchRun {
    * that leaves a run's worth of images decoded and waiting (those decoded while the job was
    * planned, or a model slower than its decoding): the sample starts again after it.
    */
+  private samplesThreads(): boolean {
+    return this.plan.adaptThreads && this.provider?.used === 'cpu' && this.sample !== 'done';
+  }
+
+  /** The model's threads are what they stay: the decoders go to the lowest priority. */
+  private settleThreads(): void {
+    this.sample = 'done';
+    this.options.lowerDecoders?.(DECODE_NICE_STEP);
+  }
+
   private async fewerThreads(runMs: number, images: number): Promise<CachedSession | null> {
     const { plan } = this;
-    if (!plan.adaptThreads || this.provider?.used !== 'cpu' || this.sample === 'done') return null;
+    if (!this.samplesThreads() || this.sample === 'done') return null;
     const { cpuMs, modelCpuMs } = this.cpuNow();
     // The threads it really has: the ones asked for, else onnxruntime's own pool as the session
     // started it (its default is the physical cores, not plan.cores); unknown: left as it is.
     const threads = plan.options.intraOpThreads || (this.poolThreads > 0 ? this.poolThreads : 0);
     if (threads <= 1) {
-      this.sample = 'done';
+      this.settleThreads();
       return null;
     }
     // Images decoded so far: the decoder thread's count where there is one (it counts them as they
@@ -724,7 +739,7 @@ class BatchRun {
         decoded: decoded - b.decoded,
       };
       const fewer = await this.switchThreads({ ...measured, threads, cores: plan.cores });
-      if (fewer) this.sample = 'done';
+      if (fewer) this.settleThreads();
       return fewer;
     }
     const s = this.sample;
@@ -732,7 +747,7 @@ class BatchRun {
     s.images += images;
     s.runs += 1;
     if (s.images < SAMPLE_IMAGES || s.runs < SAMPLE_RUNS || decoded - s.decoded < SAMPLE_DECODES) return null;
-    this.sample = 'done';
+    this.settleThreads();
     const measured = {
       runMs: s.runMs,
       images: s.images,

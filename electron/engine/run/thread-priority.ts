@@ -16,6 +16,11 @@ import { getPriority, setPriority } from 'node:os';
 const TASKS = '/proc/self/task';
 /** How much lower the decoding threads run (to the lowest, 19, from a process at 0). */
 export const DECODE_NICE_STEP = 19;
+/**
+ * How much lower they run while a batch job samples its model's threads (batch/job.ts): at the
+ * lowest they finish next to nothing during a run at every core, and the sample counts them.
+ */
+export const SAMPLING_NICE_STEP = 10;
 const LOWEST = 19;
 
 const linux = process.platform === 'linux';
