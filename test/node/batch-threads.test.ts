@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { SessionOptions } from '../../shared/run';
 import { runBatchJob } from '../../electron/engine/batch/job';
-import { FIRST_RUN_DECODES, SAMPLE_IMAGES, chooseModelThreads, sampleCosts } from '../../electron/engine/batch/threads';
+import { FIRST_RUN_DECODES, SAMPLE_DECODES, SAMPLE_IMAGES, chooseModelThreads, sampleCosts } from '../../electron/engine/batch/threads';
 import { decodeImage } from '../../electron/engine/image/decode';
 import { readJournal } from '../../electron/engine/batch/journal';
 import { DECODE_NICE_STEP, SAMPLING_NICE_STEP, lowerOtherThreads, threadIds, threadsCpuMs, threadsStartedBy } from '../../electron/engine/run/thread-priority';
@@ -125,6 +125,22 @@ describe('a batch job measures its first runs', () => {
     expect(summary.modelThreads).toBeUndefined();
   });
 
+  it('decides after the first run from what the decoders cost before it, while the session was made', async () => {
+    // The first images finish before the first run (the prefetch), none during the runs (at every
+    // core the model leaves the decoders nothing): their cost is known from before, and the first
+    // run decides, although the images decoded ahead still wait.
+    let reads = 0;
+    const finished = () => (reads++ === 0 ? 0 : SAMPLE_DECODES + 8);
+    const light = await job('before-first', 0.2, {}, finished, 'auto');
+    expect(light.asked.map((o) => o.intraOpThreads)).toEqual([undefined, 1]);
+    expect(light.summary.modelThreads!.after).toBeLessThanOrEqual(8);
+    expect(light.summary.modelThreads!.after).toBe(light.runs[0]);
+    reads = 0;
+    const heavy = await job('before-first-heavy', 0.95, {}, finished, 'auto');
+    expect(heavy.asked.map((o) => o.intraOpThreads)).toEqual([undefined]);
+    expect(heavy.summary.modelThreads).toBeUndefined();
+  });
+
   it('keeps sampling while the decoders finished too few images for their share of the CPU to be told', async () => {
     // Half the CPU is the model's, but one image finishes per reading: what the other half did is
     // mostly images still in flight, and charged to the few finished it would call the model light.
@@ -156,9 +172,9 @@ describe('a batch job measures its first runs', () => {
   });
 
   it('leaves it to the runs after the first when the decoder finished too few during it', async () => {
-    // Before the first run 0, after it too few; then a run's worth between each of the runs after.
+    // At the job's start and before the first run 0, after it too few; then a run's worth between each of the runs after.
     let reads = 0;
-    const finished = () => (reads++ === 0 ? 0 : FIRST_RUN_DECODES - 1 + 8 * (reads - 2));
+    const finished = () => (reads++ <= 1 ? 0 : FIRST_RUN_DECODES - 1 + 8 * (reads - 3));
     const { summary, asked } = await job('first-run-short', 0.2, {}, finished);
     expect(asked.map((o) => o.intraOpThreads)).toEqual([undefined, 1]);
     expect(summary.modelThreads!.after).toBeGreaterThanOrEqual(SAMPLE_IMAGES);

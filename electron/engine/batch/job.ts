@@ -276,6 +276,8 @@ class BatchRun {
     private readonly options: BatchRunOptions,
     private readonly jobId: string,
     private readonly gate: PauseGate,
+    /** At the job's start, before its plan (null: no decoder thread's count to read). */
+    private readonly started: CpuSnapshot | null = null,
   ) {
     this.clock = options.clock ?? realClock;
     this.batchSize = plan.batchSize;
@@ -680,8 +682,27 @@ class BatchRun {
   /** Called before each run: the first one's costs are measured from here. */
   private beforeRun() {
     if (this.runsOk > 0 || this.beforeFirst || !this.plan.adaptThreads) return;
-    const decoded = this.options.decoder?.finished?.();
-    if (decoded !== undefined) this.beforeFirst = { ...this.cpuNow(), decoded };
+    this.beforeFirst = cpuSnapshot(this.options);
+  }
+
+  /**
+   * The first run's sample with what the decoders cost before it: from the job's start to the
+   * first run they decode its first images (the prefetch) while the model does not run, so their
+   * CPU then (all but the model's threads', which make the plan and the session) over the images
+   * they finished is what an image costs them. Null where that is not known, or where fewer than
+   * SAMPLE_DECODES finished (the CPU of those in flight would weigh too much).
+   */
+  private firstRunSample(run: { runMs: number; images: number; modelCpuMs: number | null }): Omit<
+    ThreadSample,
+    'threads' | 'cores'
+  > | null {
+    const [a, b] = [this.started, this.beforeFirst];
+    if (!a || !b || a.modelCpuMs === null || b.modelCpuMs === null || run.modelCpuMs === null) return null;
+    const decoded = b.decoded - a.decoded;
+    if (decoded < SAMPLE_DECODES) return null;
+    const decodingMs = Math.max(0, b.cpuMs - a.cpuMs - (b.modelCpuMs - a.modelCpuMs));
+    const modelMs = run.modelCpuMs - b.modelCpuMs;
+    return { runMs: run.runMs, images: run.images, modelCpuMs: modelMs, cpuMs: modelMs + decodingMs, decoded };
   }
 
   /**
@@ -720,6 +741,18 @@ class BatchRun {
     const start = () => {
       this.sample = { cpuMs, modelCpuMs, decoded, runMs: 0, images: 0, runs: 0 };
     };
+    // The first run, with the decoders' cost from before it: decided at once unless the decoders
+    // finished a run's worth of images during it (they are ahead of the model: the rule below). The
+    // images decoded while the session was made and still waiting are no sign of a slower model.
+    if (!this.sample) {
+      const first = this.firstRunSample({ runMs, images, modelCpuMs });
+      if (first && decoded - this.beforeFirst!.decoded < this.batchSize) {
+        start();
+        const fewer = await this.switchThreads({ ...first, threads, cores: plan.cores });
+        if (fewer) this.settleThreads();
+        return fewer;
+      }
+    }
     // A run's worth of decoded images or more waiting: the decoders are ahead of the model (the
     // slower stage, for now: fewer threads would only slow it), and the runs so far say nothing of
     // their share of the CPU (they waited for room, not for cores). The sample starts afresh.
@@ -1014,6 +1047,19 @@ class BatchRun {
   }
 }
 
+/** The process's CPU, its model threads' and the decoder thread's finished images at one moment. */
+interface CpuSnapshot {
+  cpuMs: number;
+  modelCpuMs: number | null;
+  decoded: number;
+}
+
+function cpuSnapshot(options: BatchRunOptions): CpuSnapshot | null {
+  const decoded = options.decoder?.finished?.();
+  if (decoded === undefined) return null;
+  return { cpuMs: (options.cpuMs ?? processCpuMs)(), modelCpuMs: options.modelCpuMs?.() ?? null, decoded };
+}
+
 /** Runs a batch job to its end (or cancel, or a write failure); resumes from the output folder's journal. */
 export async function runBatchJob(input: BatchJob | BatchJobInput, options: BatchRunOptions): Promise<BatchSummary> {
   const job = batchJobSchema.parse(input);
@@ -1027,12 +1073,15 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   folders.catch(() => {});
   const prefetch = options.gate?.paused || options.prefetch ? null : Prefetch.start(job, options.decoder, folders);
   const run = prefetch ? { ...options, prefetch } : options;
+  // From here to the first run the decoders decode the first images while the model does not run:
+  // what they cost is measured then (BatchRun.fewerThreads).
+  const started = cpuSnapshot(options);
   try {
     const plan = await planJob(job, { ...options.plan, folders });
     const folder = await openOutputFolder(plan, jobId);
     const gate = options.gate ?? new PauseGate();
     try {
-      const summary = await new BatchRun(plan, folder.journal, run, jobId, gate).run();
+      const summary = await new BatchRun(plan, folder.journal, run, jobId, gate, started).run();
       await writeShardState(plan.stateDir, job, plan.key, folder.startedAt, summary);
       return summary;
     } finally {
