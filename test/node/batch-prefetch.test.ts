@@ -12,6 +12,7 @@ import { batchJobSchema } from '../../shared/batch';
 import type { PreprocessRecipe } from '../../shared/recipe';
 import { BoundedQueue, PauseGate } from '../../electron/engine/batch/flow';
 import { type BatchRunOptions, runBatchJob } from '../../electron/engine/batch/job';
+import { SAMPLING_NICE_STEP } from '../../electron/engine/run/thread-priority';
 import { listImages } from '../../electron/engine/batch/listing';
 import { jobRecipe } from '../../electron/engine/batch/plan';
 import { PREFETCH_BYTES, PREFETCH_IMAGES, prefetchCount } from '../../electron/engine/batch/prefetch';
@@ -103,8 +104,13 @@ describe('the first images, decoded while the job is planned', () => {
     expect(count).toBeLessThan(names.length);
     const { decoder, asked } = countingDecoder();
     const { sessions, seen } = watchedSessions(asked);
-    const summary = await runBatchJob(job, { sessions, decoder });
+    const lowered: { step: number; sessions: number }[] = [];
+    const lowerDecoders = (step: number) => void lowered.push({ step, sessions: seen.length });
+    const summary = await runBatchJob(job, { sessions, decoder, lowerDecoders });
     expect(summary).toMatchObject({ state: 'finished', ok: names.length, failed: 0 });
+    // The decoders went a step below this thread as the job started, before its session: they take
+    // the core the plan and the session leave.
+    expect(lowered[0]).toEqual({ step: SAMPLING_NICE_STEP, sessions: 0 });
     // Before the session was asked for, the prefetch (and only it: the job's decoders start after) had asked for its images.
     expect(seen[0]).toBe(count);
     expect([...asked].sort()).toEqual(names.map((n) => join(input, n)).sort());

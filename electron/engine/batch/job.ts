@@ -1073,6 +1073,9 @@ export async function runBatchJob(input: BatchJob | BatchJobInput, options: Batc
   folders.catch(() => {});
   const prefetch = options.gate?.paused || options.prefetch ? null : Prefetch.start(job, options.decoder, folders);
   const run = prefetch ? { ...options, prefetch } : options;
+  // The decoders take the core the plan and the session leave (those hold this thread, onnxruntime
+  // makes a session synchronously), not half of this one's: a step down from here (prefetch.ts).
+  if (prefetch) options.lowerDecoders?.(SAMPLING_NICE_STEP);
   // From here to the first run the decoders decode the first images while the model does not run:
   // what they cost is measured then (BatchRun.fewerThreads).
   const started = cpuSnapshot(options);

@@ -17,16 +17,20 @@ import { unlessAborted } from './flow';
 import { type PlacedFolders, imageTensorBytes, jobRecipe, stableJson } from './plan';
 
 /**
- * How many images are decoded ahead, at most: two batches' worth, within PREFETCH_BYTES. More do
- * not help where the cores are busy anyway (measured by bench:batch's CLI on 2 cores, MobileNetV2-
- * class over 200 photos: 48 ahead took 35 ms longer than 16, each a fresh buffer to fill).
+ * How many images are decoded ahead, at most, within PREFETCH_BYTES: what one core decodes while
+ * a big model's session is made (a ResNet-50-class one: 220 ms, 60 small images), the decoders a
+ * step below the engine's main thread from the job's start so that they take the core it leaves
+ * (runBatchJob). Measured by bench:batch's CLI on 2 cores, medians of 4–6 interleaved rounds:
+ * ResNet-50-class over 200 small images 5.57 → 5.44 s against 16 ahead, over photos and for
+ * MobileNetV2-class (whose session is made before 16 are decoded) the same; without the step
+ * down, more ahead slowed the session and the plan (48 took 35 ms longer).
  */
-export const PREFETCH_IMAGES = 16;
+export const PREFETCH_IMAGES = 64;
 /**
- * The tensor values decoded ahead: about 32 MB (6 images at 640×640 in float), counted at the
+ * The tensor values decoded ahead: about 64 MB (13 images at 640×640 in float), counted at the
  * recipe's width × height (a resize that keeps the aspect, as shorter-side, can make more).
  */
-export const PREFETCH_BYTES = 32 * 1024 * 1024;
+export const PREFETCH_BYTES = 64 * 1024 * 1024;
 
 /** The images a prefetch decodes for this recipe: PREFETCH_IMAGES within PREFETCH_BYTES, one at least. */
 export function prefetchCount(recipe: PreprocessRecipe): number {
