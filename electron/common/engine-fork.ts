@@ -52,11 +52,31 @@ export function killGently(child: ChildProcess, graceMs: number): void {
   child.once('exit', () => clearTimeout(timer));
 }
 
+/** Where the engine keeps NODE_EXTRA_CA_CERTS for what it starts (engineEnv). */
+export const SET_ASIDE_CA_CERTS = 'OWB_NODE_EXTRA_CA_CERTS';
+
+/**
+ * The engine's environment: NODE_EXTRA_CA_CERTS set aside. Node reads and parses that file as
+ * each process starts (Debian's whole bundle, where it points there: ~35 ms of a 55 ms start on 2
+ * cores) and the engine opens no TLS connection; a program it starts that may (the CUDA
+ * installer) gets it back (withExtraCaCerts).
+ */
+export function engineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: certs, ...rest } = env;
+  return certs === undefined ? rest : { ...rest, [SET_ASIDE_CA_CERTS]: certs };
+}
+
+/** The environment of a program the engine starts: NODE_EXTRA_CA_CERTS as the app was given it. */
+export function withExtraCaCerts(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { [SET_ASIDE_CA_CERTS]: certs, ...rest } = env;
+  return certs === undefined ? rest : { ...rest, NODE_EXTRA_CA_CERTS: certs };
+}
+
 /** Forks the engine entry; its port keeps what the engine says until someone listens. */
 export function forkEngine(options: ForkOptions): EngineProcess {
   const child = fork(options.entry, [], {
     execArgv: options.execArgv ?? [],
-    env: { ...process.env, ...options.env },
+    env: engineEnv({ ...process.env, ...options.env }),
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

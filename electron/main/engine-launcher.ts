@@ -4,13 +4,14 @@
 import { app, utilityProcess } from 'electron';
 import type { Port } from '../../shared/rpc/port';
 import type { EngineLauncher, ProcessExit } from '../node/engine-client';
+import { engineEnv } from '../common/engine-fork';
 
 const SERVICE_NAME = 'ONNX Workbench engine';
 const KILL_GRACE_MS = 1_000;
 
 export function utilityLauncher(entry: string): EngineLauncher {
   return () => {
-    const child = utilityProcess.fork(entry, [], { serviceName: SERVICE_NAME, stdio: 'pipe' });
+    const child = utilityProcess.fork(entry, [], { serviceName: SERVICE_NAME, stdio: 'pipe', env: engineEnv(process.env) });
     const pid = child.pid;
     let reason: string | undefined;
     let exited = false;

@@ -9,10 +9,23 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { SessionOptions } from '../../shared/run';
 import { runBatchJob } from '../../electron/engine/batch/job';
-import { FIRST_RUN_DECODES, SAMPLE_DECODES, SAMPLE_IMAGES, chooseModelThreads, sampleCosts } from '../../electron/engine/batch/threads';
+import {
+  FIRST_RUN_DECODES,
+  SAMPLE_DECODES,
+  SAMPLE_IMAGES,
+  chooseModelThreads,
+  sampleCosts,
+} from '../../electron/engine/batch/threads';
 import { decodeImage } from '../../electron/engine/image/decode';
 import { readJournal } from '../../electron/engine/batch/journal';
-import { DECODE_NICE_STEP, SAMPLING_NICE_STEP, lowerOtherThreads, threadIds, threadsCpuMs, threadsStartedBy } from '../../electron/engine/run/thread-priority';
+import {
+  DECODE_NICE_STEP,
+  SAMPLING_NICE_STEP,
+  lowerOtherThreads,
+  threadIds,
+  threadsCpuMs,
+  threadsStartedBy,
+} from '../../electron/engine/run/thread-priority';
 import { classifierJob, classifierScratch, imageFolder } from './batch-fixtures';
 
 describe('how many threads the model keeps', () => {

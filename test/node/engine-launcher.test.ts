@@ -5,14 +5,19 @@ import { type EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 type FakeChild = EventEmitter & { pid: number; postMessage: ReturnType<typeof vi.fn>; kill: ReturnType<typeof vi.fn> };
-const electron = vi.hoisted(() => ({ children: [] as FakeChild[], app: null as unknown as EventEmitter }));
+const electron = vi.hoisted(() => ({
+  children: [] as FakeChild[],
+  app: null as unknown as EventEmitter,
+  envs: [] as (NodeJS.ProcessEnv | undefined)[],
+}));
 vi.mock('electron', async () => {
   const { EventEmitter: Emitter } = await import('node:events');
   electron.app = new Emitter();
   return {
     app: electron.app,
     utilityProcess: {
-      fork: () => {
+      fork: (_entry: string, _args: string[], options: { env?: NodeJS.ProcessEnv }) => {
+        electron.envs.push(options.env);
         const child = Object.assign(new Emitter(), {
           pid: 4242,
           postMessage: vi.fn(),
@@ -29,10 +34,26 @@ vi.mock('electron', async () => {
 
 import { utilityLauncher } from '../../electron/main/engine-launcher';
 import { describeExit } from '../../electron/node/engine-client';
+import { SET_ASIDE_CA_CERTS } from '../../electron/common/engine-fork';
 
 afterEach(() => vi.useRealTimers());
 
 describe('the utility-process launcher', () => {
+  it('starts the engine with NODE_EXTRA_CA_CERTS set aside (Node would read the file as it starts)', () => {
+    const was = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = '/etc/ssl/certs/ca-certificates.crt';
+    try {
+      utilityLauncher('/app/out/main/engine.js')();
+    } finally {
+      if (was === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = was;
+    }
+    const env = electron.envs.at(-1)!;
+    expect(env).not.toHaveProperty('NODE_EXTRA_CA_CERTS');
+    expect(env[SET_ASIDE_CA_CERTS]).toBe('/etc/ssl/certs/ca-certificates.crt');
+    expect(env.PATH).toBe(process.env.PATH);
+  });
+
   it('relays messages, and keeps why Electron says the engine ended', async () => {
     const proc = utilityLauncher('/app/out/main/engine.js')();
     const child = electron.children.at(-1)!;

@@ -1,6 +1,10 @@
 // The engine process and its supervisor: lazy start, requests, progress events, crash and
 // restart, and cancellation of a run that blocks its thread (by killing the process).
 import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SET_ASIDE_CA_CERTS, engineEnv, forkEngine, withExtraCaCerts } from '../../electron/common/engine-fork';
 import type { EngineClient } from '../../electron/node/engine-client';
 import { MODELS, sourceEngine, waitFor } from '../helpers';
 
@@ -38,6 +42,29 @@ describe('engine process', () => {
       }
     };
     await waitFor(() => !running());
+  });
+
+  it('forks the engine with NODE_EXTRA_CA_CERTS set aside, and a program it starts gets it back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'owb-env-'));
+    try {
+      const entry = join(dir, 'entry.mjs');
+      const out = join(dir, 'env.json');
+      await writeFile(
+        entry,
+        `import { writeFileSync } from 'node:fs';\n` +
+          `writeFileSync(${JSON.stringify(out)}, JSON.stringify({ certs: process.env.NODE_EXTRA_CA_CERTS ?? null, aside: process.env.${SET_ASIDE_CA_CERTS} ?? null }));\n`,
+      );
+      const engine = forkEngine({ entry, env: { NODE_EXTRA_CA_CERTS: '/etc/proxy-ca.pem' } });
+      await new Promise<void>((resolve) => engine.onExit(() => resolve()));
+      expect(JSON.parse(await readFile(out, 'utf8'))).toEqual({ certs: null, aside: '/etc/proxy-ca.pem' });
+      expect(withExtraCaCerts(engineEnv({ NODE_EXTRA_CA_CERTS: '/etc/proxy-ca.pem', PATH: '/bin' }))).toEqual({
+        NODE_EXTRA_CA_CERTS: '/etc/proxy-ca.pem',
+        PATH: '/bin',
+      });
+      expect(engineEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('inspects a real model in the engine process', async () => {

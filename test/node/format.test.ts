@@ -4,7 +4,21 @@ import { groupDigits } from '../../shared/format';
 
 describe('groupDigits', () => {
   it('groups thousands as en-US does', () => {
-    const samples = [0, 7, 999, 1000, 1001, 12_345, 999_999, 1_000_000, 268_402_689, -1, -1000, -1_234_567, Number.MAX_SAFE_INTEGER];
+    const samples = [
+      0,
+      7,
+      999,
+      1000,
+      1001,
+      12_345,
+      999_999,
+      1_000_000,
+      268_402_689,
+      -1,
+      -1000,
+      -1_234_567,
+      Number.MAX_SAFE_INTEGER,
+    ];
     for (let n = 1; n < 1e15; n = n * 7 + 3) samples.push(n, -n);
     for (const n of samples) expect(groupDigits(n)).toBe(n.toLocaleString('en-US'));
     expect(groupDigits(1_234_567)).toBe('1,234,567');

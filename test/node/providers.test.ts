@@ -14,6 +14,7 @@ import {
   type InstallerProcess,
   type InstallProgress,
 } from '../../electron/engine/providers/install-cuda';
+import { SET_ASIDE_CA_CERTS } from '../../electron/common/engine-fork';
 
 function status(id: ProviderId, ready: boolean, reason?: string): ProviderStatus {
   return {
@@ -479,6 +480,20 @@ describe('installCudaProviderLibraries', () => {
     expect(progress[1].message).toBe('Downloading microsoft.ml.onnxruntime.gpu.linux.1.30.0.nupkg');
     expect(progress[2].message).toBe('Installing libonnxruntime_providers_cuda.so');
     expect(result).toEqual({ installedTo: '/app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64' });
+  });
+
+  it('gives the installer back the certificates the engine set aside (a proxy’s own, for its download)', async () => {
+    const installer = fakeInstaller({});
+    const was = process.env[SET_ASIDE_CA_CERTS];
+    process.env[SET_ASIDE_CA_CERTS] = '/etc/proxy-ca.pem';
+    try {
+      await installCudaProviderLibraries({ deps: { ...base, canReach: async () => true, spawn: installer.spawn } });
+    } finally {
+      if (was === undefined) delete process.env[SET_ASIDE_CA_CERTS];
+      else process.env[SET_ASIDE_CA_CERTS] = was;
+    }
+    expect(installer.calls[0].env.NODE_EXTRA_CA_CERTS).toBe('/etc/proxy-ca.pem');
+    expect(installer.calls[0].env).not.toHaveProperty(SET_ASIDE_CA_CERTS);
   });
 
   it("passes on the installer's own error", async () => {

@@ -33,7 +33,11 @@ const MAX_OUTPUT = 4 * 1024 * 1024;
  * Where a command is on PATH (an executable file), else null; a name with a slash is itself.
  * POSIX only (Windows also looks for PATHEXT's extensions): elsewhere the name is returned.
  */
-export async function findOnPath(cmd: string, env: NodeJS.ProcessEnv = process.env, platform = process.platform): Promise<string | null> {
+export async function findOnPath(
+  cmd: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform = process.platform,
+): Promise<string | null> {
   if (platform === 'win32' || cmd.includes('/')) return cmd;
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;

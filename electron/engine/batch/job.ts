@@ -50,7 +50,15 @@ import { runSpeechJob } from './speech-job';
 import { runPipelineJob } from '../pipeline/job';
 import { writeShardState } from './shard-state';
 import { type Clock, HeldTime, realClock } from './timing';
-import { FIRST_RUN_DECODES, SAMPLE_DECODES, SAMPLE_IMAGES, SAMPLE_RUNS, type ThreadSample, chooseModelThreads, sampleCosts } from './threads';
+import {
+  FIRST_RUN_DECODES,
+  SAMPLE_DECODES,
+  SAMPLE_IMAGES,
+  SAMPLE_RUNS,
+  type ThreadSample,
+  chooseModelThreads,
+  sampleCosts,
+} from './threads';
 import { DECODE_NICE_STEP, SAMPLING_NICE_STEP } from '../run/thread-priority';
 
 export interface BatchRunOptions {
@@ -692,10 +700,11 @@ class BatchRun {
    * they finished is what an image costs them. Null where that is not known, or where fewer than
    * SAMPLE_DECODES finished (the CPU of those in flight would weigh too much).
    */
-  private firstRunSample(run: { runMs: number; images: number; modelCpuMs: number | null }): Omit<
-    ThreadSample,
-    'threads' | 'cores'
-  > | null {
+  private firstRunSample(run: {
+    runMs: number;
+    images: number;
+    modelCpuMs: number | null;
+  }): Omit<ThreadSample, 'threads' | 'cores'> | null {
     const [a, b] = [this.started, this.beforeFirst];
     if (!a || !b || a.modelCpuMs === null || b.modelCpuMs === null || run.modelCpuMs === null) return null;
     const decoded = b.decoded - a.decoded;

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { WorkbenchError } from '../../../shared/result';
+import { withExtraCaCerts } from '../../common/engine-fork';
 
 export const DOWNLOAD_HOST = 'api.nuget.org';
 export const CONNECT_TIMEOUT_MS = 3000;
@@ -109,8 +110,9 @@ export async function installCudaProviderLibraries(options: {
   const child = deps.spawn(deps.execPath, [script], {
     cwd: deps.packageDir,
     // cuda12 forces the download even though the script thinks the package is already installed.
+    // The certificates the app was given (a proxy's own, say): the engine set them aside, the download needs them.
     env: {
-      ...process.env,
+      ...withExtraCaCerts(process.env),
       ONNXRUNTIME_NODE_INSTALL: 'cuda12',
       ONNXRUNTIME_NODE_INSTALL_CUDA: undefined,
       ELECTRON_RUN_AS_NODE: '1',
