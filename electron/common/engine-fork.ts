@@ -2,7 +2,6 @@
 // supervisor (electron/node/engine-client.ts) holds of a started engine, whichever API started
 // it. Light on purpose: the CLI forks its engine through here before it loads the rest of its code.
 import { type ChildProcess, fork } from 'node:child_process';
-import type { Socket } from 'node:net';
 import type { Port } from '../../shared/rpc/port';
 import { childProcessPort } from './rpc/process-port';
 
@@ -23,8 +22,7 @@ export interface EngineProcess {
   kill(): void;
   /**
    * Ends an idle process at once, where the launcher can (fork: the channel closes and the
-   * engine leaves with it), so that the parent does not wait out SIGTERM's grace before exiting,
-   * nor the process's own exit.
+   * engine leaves with it), so that the parent does not wait out SIGTERM's grace before exiting.
    */
   leave?(): void;
   /** Whether it ended already. */
@@ -89,11 +87,10 @@ export function forkEngine(options: ForkOptions): EngineProcess {
     onExit: (listener) => child.on('exit', (code, signal) => listener({ code, signal })),
     kill: () => killGently(child, options.killGraceMs ?? 1_000),
     leave: () => {
+      // The parent still waits for its exit (~25 ms of teardown after a batch job): a command that
+      // returned before its engine is gone would leave a model file open (an unmount right after
+      // fails) and the engine's CPU out of the command's own (GNU time, bench:batch).
       if (child.connected) child.disconnect();
-      // It goes at once (its 'disconnect' handler exits): this process does not wait for its exit
-      // (onnxruntime's and the threads' teardown, ~25 ms after a batch job) before it can end itself.
-      child.unref();
-      for (const pipe of [child.stdout, child.stderr]) (pipe as Partial<Socket> | null)?.unref?.();
     },
     get ended() {
       return child.exitCode !== null || child.signalCode !== null;

@@ -24,26 +24,6 @@ describe('engine process', () => {
     expect(result.value.versions.onnxruntime).toMatch(/^\d+\.\d+/);
   });
 
-  it('lets an idle engine go at shutdown: nothing of it keeps this process alive, and it leaves by itself', async () => {
-    client = sourceEngine().client;
-    expect((await client.call('engine.ping', {})).ok).toBe(true);
-    const pid = client.pid!;
-    const processes = () => process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length;
-    const before = processes();
-    client.kill();
-    // This process could end now: it does not wait for the engine's exit (its teardown).
-    expect(processes()).toBe(before - 1);
-    const running = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    await waitFor(() => !running());
-  });
-
   it('forks the engine with NODE_EXTRA_CA_CERTS set aside, and a program it starts gets it back', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'owb-env-'));
     try {
