@@ -1,7 +1,7 @@
 import { readFile, truncate } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DTYPES, type DType, type Dim, type ModelInfo } from '../../shared/model-info';
 import { scratchFolder, workbenchError } from './file-fixtures';
 import { guessTask } from '../../shared/task-guess';
@@ -9,7 +9,7 @@ import { readInitializerData, readInitializers, readModelInfo, readNodes } from 
 import { tensorStats } from '../../electron/common/onnx/tensor-stats';
 import { encodeNpy } from '../../electron/common/onnx/npy';
 import { parseMetadataValue } from '../../electron/common/onnx/python-literal';
-import { text } from '../../electron/common/onnx/protobuf';
+import { FileSource, text } from '../../electron/common/onnx/protobuf';
 import { buildModel, type GraphSpec, type ModelSpec, type TensorSpec } from '../fixtures/onnx-builder';
 import { MODELS } from '../helpers';
 
@@ -731,5 +731,56 @@ describe('names as read from the file', () => {
     ['long UTF-8', `${'x'.repeat(70)}→y`],
   ])('%s', (_label, name) => {
     expect(text(new TextEncoder().encode(name))).toBe(name);
+  });
+});
+
+describe('how much of a big model its description reads', () => {
+  it('reads past big weights with small windows: a few of their bytes, not a full window each', async () => {
+    // 24 weights of 2 MB each (streamed, their raw bytes skipped), one after another.
+    const big = Array.from({ length: 24 }, (_, k) => ({
+      name: `w${k}`,
+      dtype: 'float32' as const,
+      dims: [512, 1024],
+      data: new Float32Array(512 * 1024),
+    }));
+    const path = await saveModel('big-weights.onnx', simple({ initializers: big }));
+    const opened: FileSource[] = [];
+    const open = FileSource.open.bind(FileSource);
+    const spy = vi.spyOn(FileSource, 'open').mockImplementation(async (...args) => {
+      const source = await open(...args);
+      opened.push(source);
+      return source;
+    });
+    try {
+      const info = await readModelInfo(path);
+      expect(info.initializers.count).toBe(24);
+    } finally {
+      spy.mockRestore();
+    }
+    const read = opened.reduce((n, s) => n + s.bytesRead, 0);
+    // A 256 KB window after each skipped tensor would be 24 × 256 KB; a header's window is 16 KB.
+    expect(read).toBeLessThan(24 * 64 * 1024);
+  });
+
+  it('grows its window again while reads go on from where the last one ended', async () => {
+    const bytes = new Uint8Array(4 * 1024 * 1024).map((_, i) => i & 255);
+    const path = await save('plain.bin', bytes);
+    const source = await FileSource.open(path, 256 * 1024, { what: 'a file' });
+    try {
+      let at = 0;
+      const windows: number[] = [];
+      for (let k = 0; k < 6; k++) {
+        await source.ensure(at, 1);
+        windows.push(source.window.length);
+        at = source.windowStart + source.window.length;
+      }
+      expect(windows).toEqual([16, 32, 64, 128, 256, 256].map((n) => n * 1024));
+      // A jump: small again.
+      await source.ensure(3 * 1024 * 1024, 1);
+      expect(source.window.length).toBe(16 * 1024);
+      expect(Array.from(await source.read(3 * 1024 * 1024 + 5, 3))).toEqual([5, 6, 7]);
+    } finally {
+      await source.close();
+    }
   });
 });

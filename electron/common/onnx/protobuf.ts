@@ -42,6 +42,12 @@ export class BufferSource implements WindowedSource {
 }
 
 const DEFAULT_WINDOW = 256 * 1024;
+/**
+ * The window after a jump (past a tensor's raw bytes, which the walk skips): the next field's
+ * header is a few bytes, and a full window there read a ResNet-50's 100 MB file 17 MB deep for its
+ * description. Reads that go on from a window's end double it again, up to its size.
+ */
+const JUMP_WINDOW = 16 * 1024;
 
 /** A file read through a buffered window; each refill allocates a fresh buffer so earlier slices stay valid. */
 export class FileSource implements WindowedSource {
@@ -69,9 +75,18 @@ export class FileSource implements WindowedSource {
     return this.fh.close();
   }
 
+  /** The next window's size: small after a jump, doubled while reads go on where the last ended. */
+  private nextWindow = JUMP_WINDOW;
+
   ensure(offset: number, n: number): Promise<void> | null {
     if (offset >= this.windowStart && offset + n <= this.windowStart + this.window.length) return null;
-    return this.fill(offset, Math.max(n, this.windowSize));
+    return this.fill(offset, Math.max(n, this.windowAt(offset)));
+  }
+
+  private windowAt(offset: number): number {
+    const onward = this.window.length > 0 && offset >= this.windowStart && offset <= this.windowStart + this.window.length;
+    this.nextWindow = Math.min(this.windowSize, onward ? this.nextWindow * 2 : JUMP_WINDOW);
+    return this.nextWindow;
   }
 
   private async fill(offset: number, n: number): Promise<void> {
@@ -98,7 +113,7 @@ export class FileSource implements WindowedSource {
       return this.window.subarray(s, s + length);
     }
     if (length > this.windowSize) return this.readDirect(offset, length);
-    await this.fill(offset, this.windowSize);
+    await this.fill(offset, Math.max(length, this.windowAt(offset)));
     return this.window.subarray(0, length);
   }
 }
