@@ -714,15 +714,6 @@ class BatchRun {
     return { runMs: run.runMs, images: run.images, modelCpuMs: modelMs, cpuMs: modelMs + decodingMs, decoded };
   }
 
-  /**
-   * After a run: the model's session with fewer threads, once the runs show that decoding needs
-   * the cores more (threads.ts); else null. The first run decides already when the decoder thread
-   * finished enough images during it (they decode on while a run holds this thread): its model
-   * CPU is a warming-up run's, more than the model's own, so it only ever errs towards keeping the
-   * threads, and the runs after it (the first left out) decide then. Nothing is decided after a run
-   * that leaves a run's worth of images decoded and waiting (those decoded while the job was
-   * planned, or a model slower than its decoding): the sample starts again after it.
-   */
   private samplesThreads(): boolean {
     return this.plan.adaptThreads && this.provider?.used === 'cpu' && this.sample !== 'done';
   }
@@ -733,8 +724,19 @@ class BatchRun {
     this.options.lowerDecoders?.(DECODE_NICE_STEP);
   }
 
+  /**
+   * After a run: the model's session with fewer threads, once the runs show that decoding needs
+   * the cores more (threads.ts); else null. The first run decides at once with the decoders' cost
+   * from before it (firstRunSample), unless they finished a run's worth during it; else when the
+   * decoder thread finished enough images during it (they decode on while a run holds this
+   * thread). Its model CPU is a warming-up run's, more than the model's own, so it only ever errs
+   * towards keeping the threads, and the runs after it (the first left out) decide then. Nothing is
+   * decided after a later run that leaves a run's worth of images decoded and waiting (a model
+   * slower than its decoding): the sample starts again after it.
+   */
   private async fewerThreads(runMs: number, images: number): Promise<CachedSession | null> {
     const { plan } = this;
+    // (`sample === 'done'` again for the type-checker, which does not see into samplesThreads.)
     if (!this.samplesThreads() || this.sample === 'done') return null;
     const { cpuMs, modelCpuMs } = this.cpuNow();
     // The threads it really has: the ones asked for, else onnxruntime's own pool as the session

@@ -1,12 +1,12 @@
 // Reading an image with sharp: header checks before any decoding, then orient, alpha, resize,
 // crop and pad exactly as planResize says, ending in 8-bit sRGB pixels (3 or 4 channels, HWC).
-import { groupDigits } from '../../../shared/format';
 import { basename } from 'node:path';
 import { assertRegularFile, openRegularFile } from '../../common/regular-file';
 import type { Metadata } from 'sharp';
 import { fsError } from '../../common/fs';
 import { identityTransform, planResize, type ImageTransform, type PreprocessRecipe } from '../../../shared/recipe';
 import { WorkbenchError } from '../../../shared/result';
+import { groupDigits } from '../../../shared/format';
 import { quickHeader } from './header';
 import { loadSharp } from './sharp';
 

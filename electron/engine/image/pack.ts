@@ -123,8 +123,8 @@ export function packPixels(
   const hw = width * height;
   const planar = recipe.layout === 'NCHW' || recipe.layout === 'CHW';
   if (planar && c === 3) {
-    // The usual case (RGB or BGR planes): one pass over the pixels, each read once (0.17 ms a
-    // 224×224 image against 0.27 for a pass per plane).
+    // The usual case (RGB or BGR planes): one pass over the pixels, each read once (0.22 ms a
+    // 224×224 image against 0.28 for a pass per plane).
     const [t0, t1, t2] = [0, 1, 2].map((k) => lut.subarray(k * 256, k * 256 + 256));
     const [f0, f1, f2] = names.map((n) => index[n]);
     const [o0, o1, o2] = [offset, offset + hw, offset + 2 * hw];
