@@ -1,5 +1,5 @@
 // The engine's channels, by the contract's own names (electron/common/rpc/engine-channels.ts).
-// onnxruntime-node and sharp are loaded here, lazily, and nowhere else.
+// onnxruntime-node and sharp load lazily, in this process only (ort.ts, image/sharp.ts).
 import { WorkbenchError } from '../../shared/result';
 import type { EngineChannel, EngineEvent, EngineInput, EngineOutput } from '../common/rpc/engine-channels';
 import { readInitializerData, readInitializers, readModelInfo, readNodes } from '../common/onnx/reader';

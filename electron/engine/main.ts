@@ -14,6 +14,13 @@ import { workerUrl } from './worker-url';
 process.env.ORT_DISABLE_TELEMETRY = '1';
 
 const port = parentProcessPort();
+// Before the rest loads, so that no signal finds the engine without them. Under fork: if the
+// parent goes away, so do we (no orphaned engines). Ctrl+C in a terminal reaches the whole
+// process group: the supervisor decides (a batch job finishes its files and flushes its journal
+// first); the engine ends when the supervisor goes. SIGTERM is serve.ts's: it needs the RPC.
+process.on('disconnect', () => process.exit(0));
+process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
 /** A batch job is coming (the CLI's batch command): the decoder thread and the provider probe start now. */
 const batchSoon = process.env.OWB_ENGINE_BATCH_SOON === '1';
 // Worker threads beside this entry (built) or from source: batch jobs' decoding, graph export's layout.

@@ -34,12 +34,6 @@ export function serveEngine(options: {
   process.on('unhandledRejection', (reason) => {
     log('error', `unhandled rejection: ${String(reason)}`);
   });
-  // Under fork: if the parent goes away, so do we (no orphaned engines).
-  process.on('disconnect', () => process.exit(0));
-  // Ctrl+C in a terminal reaches the whole process group: the supervisor decides (a batch job
-  // finishes its files and flushes its journal first); the engine ends when the supervisor goes.
-  process.on('SIGINT', () => {});
-  process.on('SIGHUP', () => {});
   // A SIGTERM aimed at the engine alone ends it as Ctrl+C ends a job: every request is cancelled
   // (batch jobs finish their files, journal and results files), answered, and then it leaves.
   process.once('SIGTERM', () => {

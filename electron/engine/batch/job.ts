@@ -683,10 +683,6 @@ class BatchRun {
   /** Before the first run: CPU so far, and the images the decoder thread had finished. */
   private beforeFirst: { cpuMs: number; modelCpuMs: number | null; decoded: number } | null = null;
 
-  private cpuNow(): { cpuMs: number; modelCpuMs: number | null } {
-    return { cpuMs: (this.options.cpuMs ?? processCpuMs)(), modelCpuMs: this.options.modelCpuMs?.() ?? null };
-  }
-
   /** Called before each run: the first one's costs are measured from here. */
   private beforeRun() {
     if (this.runsOk > 0 || this.beforeFirst || !this.plan.adaptThreads) return;
@@ -738,7 +734,7 @@ class BatchRun {
     const { plan } = this;
     // (`sample === 'done'` again for the type-checker, which does not see into samplesThreads.)
     if (!this.samplesThreads() || this.sample === 'done') return null;
-    const { cpuMs, modelCpuMs } = this.cpuNow();
+    const { cpuMs, modelCpuMs } = cpuNow(this.options);
     // The threads it really has: the ones asked for, else onnxruntime's own pool as the session
     // started it (its default is the physical cores, not plan.cores); unknown: left as it is.
     const threads = plan.options.intraOpThreads || (this.poolThreads > 0 ? this.poolThreads : 0);
@@ -1065,10 +1061,13 @@ interface CpuSnapshot {
   decoded: number;
 }
 
+function cpuNow(options: BatchRunOptions): Omit<CpuSnapshot, 'decoded'> {
+  return { cpuMs: (options.cpuMs ?? processCpuMs)(), modelCpuMs: options.modelCpuMs?.() ?? null };
+}
+
 function cpuSnapshot(options: BatchRunOptions): CpuSnapshot | null {
   const decoded = options.decoder?.finished?.();
-  if (decoded === undefined) return null;
-  return { cpuMs: (options.cpuMs ?? processCpuMs)(), modelCpuMs: options.modelCpuMs?.() ?? null, decoded };
+  return decoded === undefined ? null : { ...cpuNow(options), decoded };
 }
 
 /** Runs a batch job to its end (or cancel, or a write failure); resumes from the output folder's journal. */
